@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, LIMITS, blocksPerGroup, nearestValidDepth, type Config } from './config';
+import { decodeConfig, encodeConfig } from './url';
+import { mulberry32 } from './rng';
+
+function isValid(c: Config): boolean {
+  const inRange = (v: number, b: { min: number; max: number }) => Number.isFinite(v) && v >= b.min && v <= b.max;
+  return (
+    blocksPerGroup(c.depth) !== null &&
+    inRange(c.depth, LIMITS.depth) &&
+    Number.isInteger(c.width) &&
+    inRange(c.width, LIMITS.width) &&
+    inRange(c.dropout, LIMITS.dropout) &&
+    Number.isInteger(c.batch) &&
+    inRange(c.batch, LIMITS.batch) &&
+    inRange(c.lr, LIMITS.lr) &&
+    inRange(c.train, LIMITS.train) &&
+    inRange(c.test, LIMITS.test) &&
+    c.compare.length <= LIMITS.compare.max &&
+    c.compare.every((m) => blocksPerGroup(m.depth) !== null && inRange(m.width, LIMITS.width))
+  );
+}
+
+describe('URL codec', () => {
+  it('round-trips the defaults and a config with every field changed', () => {
+    expect(decodeConfig(encodeConfig(DEFAULT_CONFIG))).toEqual({ config: DEFAULT_CONFIG, corrections: [] });
+    const c: Config = {
+      depth: 28, width: 10, dropout: 0.3, batch: 64, epochs: 200, lr: 0.05, schedule: 'cosine', warmup: 0.5,
+      momentum: 0.85, nesterov: false, wd: 0.0001, train: 50000, test: 10000, subset: 'balanced', augment: false,
+      seed: 123456789, backend: 'wasm', evalEvery: 25, data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
+      compare: [{ depth: 40, width: 4, dropout: 0 }, { depth: 16, width: 8, dropout: 0.3 }],
+    };
+    const text = encodeConfig(c);
+    expect(decodeConfig(text)).toEqual({ config: c, corrections: [] });
+    expect(decodeConfig('#' + text).config).toEqual(c);
+  });
+
+  it('reads the short readable form and leaves the rest at defaults', () => {
+    const { config, corrections } = decodeConfig('#depth=16&width=4&dropout=0.3&batch=128');
+    expect(corrections).toEqual([]);
+    expect(config).toMatchObject({ depth: 16, width: 4, dropout: 0.3, batch: 128, lr: DEFAULT_CONFIG.lr });
+  });
+
+  it('moves an impossible depth to the nearest 6N+4 and says so', () => {
+    const { config, corrections } = decodeConfig('depth=17');
+    expect(config.depth).toBe(16);
+    expect(corrections).toHaveLength(1);
+    expect(corrections[0]).toMatchObject({ key: 'depth', given: '17', used: '16' });
+    expect(corrections[0]!.reason).toMatch(/6N\+4/);
+    expect(decodeConfig('depth=3').config.depth).toBe(10);
+    expect(decodeConfig('depth=100000').config.depth).toBe(100);
+  });
+
+  it('caps an absurd width, defaults a non-number, ignores unknown keys', () => {
+    const { config, corrections } = decodeConfig('width=1000&dropout=abc&colour=blue');
+    expect(config.width).toBe(LIMITS.width.max);
+    expect(config.dropout).toBe(DEFAULT_CONFIG.dropout);
+    expect(corrections.map((c) => c.key).sort()).toEqual(['colour', 'dropout', 'width']);
+  });
+
+  it('reads comparison lists and drops what is not a net', () => {
+    const { config, corrections } = decodeConfig('compare=40-4,WRN-16-8-0.3,banana,17-2');
+    expect(config.compare).toEqual([
+      { depth: 40, width: 4, dropout: 0 },
+      { depth: 16, width: 8, dropout: 0.3 },
+      { depth: 16, width: 2, dropout: 0 },
+    ]);
+    expect(corrections).toHaveLength(2);
+  });
+
+  it('never throws and always yields a valid config on 2,000 random and malformed strings', () => {
+    const rand = mulberry32(42);
+    const keys = ['depth', 'width', 'dropout', 'batch', 'epochs', 'lr', 'schedule', 'seed', 'compare', 'data', 'v', 'x', ''];
+    const junk = ['', '%', '%E0%A4%A', '=', '&&', 'NaN', 'Infinity', '-1', '1e999', '0x10', '17', '3.7', 'abc', '1,2', 'ok',
+      '40-4,16-8', 'https://a.b/c', 'javascript:alert(1)', '\u0000', '🙂', '1e-9', '-0', '  5 '];
+    const pick = <T,>(a: T[]) => a[Math.floor(rand() * a.length)]!;
+    for (let i = 0; i < 2000; i++) {
+      let s = rand() < 0.5 ? '#' : '';
+      const parts = 1 + Math.floor(rand() * 6);
+      for (let p = 0; p < parts; p++) {
+        if (rand() < 0.15) s += String.fromCharCode(...Array.from({ length: 8 }, () => Math.floor(rand() * 0x3000)));
+        else s += `${pick(keys)}${rand() < 0.9 ? '=' : ''}${pick(junk)}${rand() < 0.9 ? '&' : '='}`;
+      }
+      const { config } = decodeConfig(s);
+      expect(isValid(config), s).toBe(true);
+      // and what it decoded re-encodes to a clean link
+      expect(decodeConfig(encodeConfig(config))).toEqual({ config, corrections: [] });
+    }
+  });
+
+  it('nearestValidDepth maps onto 6N+4', () => {
+    for (let d = 0; d < 120; d++) expect(blocksPerGroup(nearestValidDepth(d))).not.toBeNull();
+  });
+});

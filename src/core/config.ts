@@ -1,0 +1,137 @@
+/**
+ * The one configuration of a run: the model slice (depth, width, dropout) and the training recipe.
+ *
+ * Defaults follow the paper's recipe (Zagoruyko & Komodakis 2016, reference code `train.lua`): SGD with Nesterov
+ * momentum 0.9, lr 0.1 multiplied by 0.2 at 30/60/80% of the run, weight decay 5e-4, batch 128, flip + crop
+ * augmentation. Only the sizes (net, epochs, subset) are scaled down so that a browser finishes in minutes.
+ *
+ * This module knows nothing of URLs; `url.ts` turns a Config into the public `#key=value` text and back.
+ */
+
+export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendPreference = (typeof BACKENDS)[number];
+
+export const SCHEDULES = ['step', 'cosine', 'constant'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+
+export const SUBSETS = ['first', 'balanced'] as const;
+export type SubsetMode = (typeof SUBSETS)[number];
+
+/** The architecture slice: what `buildWrn` needs and nothing else (nanoGPT's GPTConfig). */
+export interface ModelConfig {
+  /** total depth d = 6N + 4 (N residual blocks per group) */
+  depth: number;
+  /** widening factor k: groups have 16k, 32k, 64k channels */
+  width: number;
+  /** dropout probability between the two convolutions of each block; 0 disables it */
+  dropout: number;
+}
+
+export interface Config extends ModelConfig {
+  /** images per SGD step */
+  batch: number;
+  /** passes over the training subset */
+  epochs: number;
+  /** peak learning rate (paper: 0.1 at batch 128) */
+  lr: number;
+  /** 'step': x0.2 at 30%, 60%, 80% of the run (paper); 'cosine': half cosine to 0; 'constant' */
+  schedule: Schedule;
+  /** linear warm-up from 0 over this many epochs (may be fractional); 0 = none */
+  warmup: number;
+  /** SGD momentum (paper: 0.9) */
+  momentum: number;
+  /** Nesterov momentum (paper's Lua script: yes) */
+  nesterov: boolean;
+  /** weight decay in the paper's convention: the gradient gains wd * w (5e-4 in the paper) */
+  wd: number;
+  /** training images to use (capped by what the data source holds) */
+  train: number;
+  /** test images to evaluate on */
+  test: number;
+  /** how the subsets are drawn from the source: its first N records, or N balanced over the 10 classes */
+  subset: SubsetMode;
+  /** 4-px reflect-padded random crop + horizontal flip, per batch on the device */
+  augment: boolean;
+  /** seeds weights, data order, augmentation and dropout */
+  seed: number;
+  /** which tfjs backend to train on; 'auto' picks the fastest that works here */
+  backend: BackendPreference;
+  /** evaluate on the test subset every this many steps; 0 = once per epoch */
+  evalEvery: number;
+  /** where CIFAR-10 comes from: '' = the app's own server (or the CLI's --data); else an http(s) URL */
+  data: string;
+  /** further models to train with the same recipe, seed and data, for side-by-side comparison */
+  compare: ModelConfig[];
+}
+
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
+  depth: 16,
+  width: 4,
+  dropout: 0,
+  batch: 128,
+  epochs: 5,
+  lr: 0.1,
+  schedule: 'step',
+  warmup: 0,
+  momentum: 0.9,
+  nesterov: true,
+  wd: 5e-4,
+  train: 10000,
+  test: 2000,
+  subset: 'first',
+  augment: true,
+  seed: 0,
+  backend: 'auto',
+  evalEvery: 0,
+  data: '',
+  compare: [],
+});
+
+/**
+ * Bounds that keep a browser tab alive. Depth 100 and width 16 are past every net in the paper's tables
+ * (WRN-40-4, WRN-28-10, WRN-16-10...) yet still fit a GPU's memory at small batches.
+ */
+export const LIMITS = {
+  depth: { min: 10, max: 100 },
+  width: { min: 1, max: 16 },
+  dropout: { min: 0, max: 0.9 },
+  batch: { min: 1, max: 512 },
+  epochs: { min: 1, max: 300 },
+  lr: { min: 1e-6, max: 10 },
+  warmup: { min: 0, max: 50 },
+  momentum: { min: 0, max: 0.999 },
+  wd: { min: 0, max: 0.1 },
+  train: { min: 1, max: 50000 },
+  test: { min: 1, max: 10000 },
+  seed: { min: 0, max: 2 ** 31 - 1 },
+  evalEvery: { min: 0, max: 1_000_000 },
+  compare: { max: 6 },
+} as const;
+
+/** Blocks per group for a valid depth, or null. d = 6N + 4 with N >= 1. */
+export function blocksPerGroup(depth: number): number | null {
+  if (!Number.isInteger(depth) || depth < 10) return null;
+  return (depth - 4) % 6 === 0 ? (depth - 4) / 6 : null;
+}
+
+/** The nearest valid depth 6N+4 (ties go to the shallower net), inside LIMITS.depth. */
+export function nearestValidDepth(depth: number): number {
+  const n = Math.round((depth - 4) / 6 - 1e-9);
+  const clamped = Math.min(Math.max(n, 1), (LIMITS.depth.max - 4) / 6);
+  return 6 * clamped + 4;
+}
+
+/** The conventional name, e.g. "WRN-28-10" (plus "-dropout 0.3" when dropout is on). */
+export function modelName(m: ModelConfig): string {
+  return `WRN-${m.depth}-${m.width}` + (m.dropout > 0 ? ` (dropout ${m.dropout})` : '');
+}
+
+/** The model slice of a config. */
+export function modelOf(c: ModelConfig): ModelConfig {
+  return { depth: c.depth, width: c.width, dropout: c.dropout };
+}
+
+/** Every model a config asks to train: the main one first, then the comparison list. */
+export function modelsOf(c: Config): ModelConfig[] {
+  return [modelOf(c), ...c.compare.map(modelOf)];
+}

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { wrnCost } from './cost';
+import { buildWrn, countTrainable } from './model';
+
+// Reference counts: ../shared/notes/wrn-reference.md (WRN-40-4 equals the reference repo's own log).
+const REFERENCE = [
+  { depth: 10, width: 1, params: 77_850, gmacs: 0.013 },
+  { depth: 16, width: 4, params: 2_748_890, gmacs: 0.393 },
+  { depth: 28, width: 10, params: 36_479_194, gmacs: 5.243 },
+  { depth: 40, width: 4, params: 8_949_210, gmacs: 1.299 },
+  { depth: 16, width: 8, params: 10_961_370, gmacs: 1.548 },
+];
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('WRN builder', () => {
+  for (const ref of REFERENCE) {
+    it(`WRN-${ref.depth}-${ref.width} has ${ref.params.toLocaleString('en')} trainable parameters`, () => {
+      const m = { depth: ref.depth, width: ref.width, dropout: 0 };
+      const cost = wrnCost(m);
+      expect(cost.params).toBe(ref.params);
+      expect(cost.macs / 1e9).toBeCloseTo(ref.gmacs, 3);
+      const model = buildWrn(m);
+      expect(countTrainable(model)).toBe(ref.params);
+      model.dispose();
+    });
+  }
+
+  it('dropout adds no parameters and sits only between the two convolutions of each block', () => {
+    const model = buildWrn({ depth: 16, width: 2, dropout: 0.3 });
+    expect(countTrainable(model)).toBe(wrnCost({ depth: 16, width: 2, dropout: 0 }).params);
+    const names = model.layers.map((l) => l.name);
+    const drops = names.filter((n) => n.endsWith('_dropout'));
+    expect(drops).toHaveLength(6);
+    for (const d of drops) {
+      const i = names.indexOf(d);
+      expect(names[i - 1]).toMatch(/_relu2$/);
+      expect(names[i + 1]).toMatch(/_conv2$/);
+    }
+    model.dispose();
+  });
+
+  it('follows the paper layer by layer: strides, projections on the pre-activated input, no conv bias', () => {
+    const model = buildWrn({ depth: 16, width: 4, dropout: 0 });
+    const conv = (name: string) => model.getLayer(name) as unknown as { getConfig(): tf.serialization.ConfigDict };
+    expect(model.getLayer('conv1').outputShape).toEqual([null, 32, 32, 16]);
+    expect(model.getLayer('g1b1_conv1').outputShape).toEqual([null, 32, 32, 64]);
+    expect(model.getLayer('g2b1_conv1').outputShape).toEqual([null, 16, 16, 128]);
+    expect(model.getLayer('g3b1_conv1').outputShape).toEqual([null, 8, 8, 256]);
+    expect(model.getLayer('final_relu').outputShape).toEqual([null, 8, 8, 256]);
+    // k=4: group 1's first block changes 16 -> 64 channels, so it has a 1x1 projection too
+    for (const s of ['g1b1_shortcut', 'g2b1_shortcut', 'g3b1_shortcut']) {
+      expect(conv(s).getConfig()).toMatchObject({ kernelSize: [1, 1], useBias: false });
+      const inbound = (model.getLayer(s) as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] }).inboundNodes[0]!;
+      expect(inbound.inboundLayers[0]!.name).toMatch(/_relu1$/);
+    }
+    expect(() => model.getLayer('g1b2_shortcut')).toThrow();
+    expect(conv('g2b1_shortcut').getConfig()).toMatchObject({ strides: [2, 2] });
+    expect(conv('g2b1_conv1').getConfig()).toMatchObject({ strides: [2, 2], useBias: false });
+    expect(conv('g2b1_conv2').getConfig()).toMatchObject({ strides: [1, 1] });
+    expect(conv('g1b1_bn1').getConfig()).toMatchObject({ momentum: 0.9, epsilon: 1e-5 });
+    model.dispose();
+  });
+
+  it('gives [batch, 10] logits', () => {
+    const model = buildWrn({ depth: 10, width: 1, dropout: 0.3 });
+    const y = model.predict(tf.zeros([3, 32, 32, 3])) as tf.Tensor;
+    expect(y.shape).toEqual([3, 10]);
+    y.dispose();
+    model.dispose();
+  });
+
+  it('He-normal init: conv weights have std sqrt(2 / fan_in)', async () => {
+    const model = buildWrn({ depth: 16, width: 4, dropout: 0 }, { seed: 3 });
+    const w = model.getLayer('g2b1_conv2').getWeights()[0]!; // 3x3x128x128
+    const { variance } = tf.moments(w);
+    const std = Math.sqrt((await variance.data())[0]!);
+    expect(std).toBeCloseTo(Math.sqrt(2 / (9 * 128)), 3);
+    model.dispose();
+  });
+
+  it('refuses depths that are not 6N+4 with a clear error', () => {
+    for (const depth of [0, 4, 9, 11, 17, 27, 10.5]) {
+      expect(() => buildWrn({ depth, width: 1, dropout: 0 })).toThrow(/6N\+4/);
+      expect(() => wrnCost({ depth, width: 1, dropout: 0 })).toThrow(/6N\+4/);
+    }
+    expect(() => buildWrn({ depth: 16, width: 0, dropout: 0 })).toThrow(/width/);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Wide Residual Network WRN-d-k for 32x32 CIFAR images, exactly as in Zagoruyko & Komodakis (2016), Table 1:
+ *
+ *   conv1   3x3, 3 -> 16, stride 1                          32x32
+ *   group1  N blocks of width 16k, stride 1                 32x32
+ *   group2  N blocks of width 32k, stride 2 in the first    16x16
+ *   group3  N blocks of width 64k, stride 2 in the first     8x8
+ *   head    BN -> ReLU -> global average pool -> dense(64k -> 10)
+ *
+ * with d = 6N + 4. A block is pre-activation "B(3,3)":
+ *   BN -> ReLU -> conv3x3(stride s) -> BN -> ReLU -> [dropout p] -> conv3x3 (+ shortcut)
+ * The shortcut is the identity when the shape is unchanged, else a 1x1 conv (stride s) of the *pre-activated*
+ * input. Convolutions have no bias and He-normal weights; BN uses PyTorch's momentum 0.1 and epsilon 1e-5.
+ *
+ * Tensors are NHWC: the input is [batch, 32, 32, 3] (normalised), the output [batch, 10] logits.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { blocksPerGroup, type ModelConfig } from './config';
+import { BlockDropout } from './dropout';
+
+export const NUM_CLASSES = 10;
+export const IMAGE_SIZE = 32;
+
+/** Keras-style BN momentum 0.9 is PyTorch's 0.1 (the reference code); epsilon 1e-5 likewise (tfjs: 1e-3). */
+const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
+
+/** Channel widths of the three groups: 16k, 32k, 64k. */
+export function groupWidths(width: number): [number, number, number] {
+  return [16 * width, 32 * width, 64 * width];
+}
+
+/** Blocks per group, or a clear error for a depth the architecture does not have. */
+export function checkDepth(depth: number): number {
+  const n = blocksPerGroup(depth);
+  if (n === null) {
+    throw new RangeError(
+      `WRN depth must be 6N+4 with N >= 1 (10, 16, 22, 28, 40, ...); got ${depth}: ` +
+        `3 groups of N blocks with 2 convolutions each, plus conv1, the classifier and the 2 strided shortcuts.`,
+    );
+  }
+  return n;
+}
+
+export interface WrnOptions {
+  /** seeds the initial weights (each layer draws from seed + its index) and the dropout masks */
+  seed?: number;
+}
+
+/** Builds WRN-d-k as a tfjs LayersModel. Throws RangeError for an invalid depth or width. */
+export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel {
+  const n = checkDepth(m.depth);
+  if (!Number.isInteger(m.width) || m.width < 1) throw new RangeError(`WRN width k must be a whole number >= 1; got ${m.width}`);
+  if (!(m.dropout >= 0 && m.dropout < 1)) throw new RangeError(`dropout must be in [0, 1); got ${m.dropout}`);
+  const seed = opts.seed ?? 0;
+  let layerIndex = 0;
+  const nextSeed = () => seed * 1000 + ++layerIndex;
+
+  const conv = (filters: number, kernel: number, stride: number, name: string, fanIn: number) =>
+    tf.layers.conv2d({
+      filters,
+      kernelSize: kernel,
+      strides: stride,
+      padding: 'same',
+      useBias: false,
+      // He et al. 2015: N(0, 2 / fan_in), fan_in = kernel * kernel * C_in, as the reference code's MSR init.
+      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / fanIn), seed: nextSeed() }),
+      name,
+    });
+  const bn = (name: string) => tf.layers.batchNormalization({ axis: -1, ...BN, name });
+  const relu = (name: string) => tf.layers.reLU({ name });
+
+  const input = tf.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 3], name: 'image' });
+  let x = conv(16, 3, 1, 'conv1', 3 * 3 * 3).apply(input) as tf.SymbolicTensor;
+  let channels = 16;
+
+  groupWidths(m.width).forEach((out, g) => {
+    for (let b = 0; b < n; b++) {
+      const stride = g > 0 && b === 0 ? 2 : 1;
+      const id = `g${g + 1}b${b + 1}`;
+      // Pre-activation, shared by the residual branch and (when shapes change) the projection shortcut.
+      const pre = relu(`${id}_relu1`).apply(bn(`${id}_bn1`).apply(x)) as tf.SymbolicTensor;
+      let y = conv(out, 3, stride, `${id}_conv1`, 9 * channels).apply(pre) as tf.SymbolicTensor;
+      y = relu(`${id}_relu2`).apply(bn(`${id}_bn2`).apply(y)) as tf.SymbolicTensor;
+      if (m.dropout > 0) y = new BlockDropout({ rate: m.dropout, seed: nextSeed(), name: `${id}_dropout` }).apply(y) as tf.SymbolicTensor;
+      y = conv(out, 3, 1, `${id}_conv2`, 9 * out).apply(y) as tf.SymbolicTensor;
+      const shortcut =
+        channels === out && stride === 1 ? x : (conv(out, 1, stride, `${id}_shortcut`, channels).apply(pre) as tf.SymbolicTensor);
+      x = tf.layers.add({ name: `${id}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
+      channels = out;
+    }
+  });
+
+  x = relu('final_relu').apply(bn('final_bn').apply(x)) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({
+      units: NUM_CLASSES,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
+      biasInitializer: 'zeros',
+      name: 'logits',
+    })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: logits, name: `WRN-${m.depth}-${m.width}` });
+}
+
+/** Trainable parameters of a built model (BN running statistics are not trainable, so not counted). */
+export function countTrainable(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+}

@@ -1,0 +1,277 @@
+/**
+ * The public URL format of a configuration: `#v=1&depth=16&width=4&dropout=0.3&batch=128&...`.
+ *
+ * One declarative table (`FIELDS`) drives both directions, as in TensorFlow Playground's state.ts: a new knob is
+ * one line. The keys are a public format documented in the README; never rename one, add a migration instead.
+ *
+ * `decodeConfig` never throws: whatever text it gets, it returns a valid Config plus the list of corrections it
+ * made, so the page and the CLI can say what they changed. `decodeConfig(encodeConfig(c))` gives back `c` exactly.
+ */
+import {
+  BACKENDS,
+  DEFAULT_CONFIG,
+  LIMITS,
+  SCHEDULES,
+  SUBSETS,
+  blocksPerGroup,
+  nearestValidDepth,
+  type Config,
+  type ModelConfig,
+} from './config';
+
+/** The current version of the format, written as `v=1`. */
+export const URL_FORMAT_VERSION = 1;
+
+/** One change the decoder made to what it was given. */
+export interface Correction {
+  /** the URL key concerned */
+  key: string;
+  /** the text that was given ('' when the key was absent) */
+  given: string;
+  /** the text of the value used instead ('' when the key was ignored) */
+  used: string;
+  /** why, in a sentence a person can read */
+  reason: string;
+}
+
+export interface Decoded {
+  config: Config;
+  corrections: Correction[];
+}
+
+type Bounds = { readonly min: number; readonly max: number };
+
+type Field =
+  | { key: string; prop: NumericProp; kind: 'int' | 'number'; bounds: Bounds }
+  | { key: string; prop: BooleanProp; kind: 'bool' }
+  | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[] }
+  | { key: string; prop: 'data'; kind: 'url' }
+  | { key: string; prop: 'compare'; kind: 'models' };
+
+type PropsOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
+type NumericProp = PropsOfType<number>;
+type BooleanProp = PropsOfType<boolean>;
+type EnumProp = 'schedule' | 'subset' | 'backend';
+
+/** The public keys, in the order they are written. */
+export const FIELDS: readonly Field[] = [
+  { key: 'depth', prop: 'depth', kind: 'int', bounds: LIMITS.depth },
+  { key: 'width', prop: 'width', kind: 'int', bounds: LIMITS.width },
+  { key: 'dropout', prop: 'dropout', kind: 'number', bounds: LIMITS.dropout },
+  { key: 'batch', prop: 'batch', kind: 'int', bounds: LIMITS.batch },
+  { key: 'epochs', prop: 'epochs', kind: 'int', bounds: LIMITS.epochs },
+  { key: 'lr', prop: 'lr', kind: 'number', bounds: LIMITS.lr },
+  { key: 'schedule', prop: 'schedule', kind: 'enum', values: SCHEDULES },
+  { key: 'warmup', prop: 'warmup', kind: 'number', bounds: LIMITS.warmup },
+  { key: 'momentum', prop: 'momentum', kind: 'number', bounds: LIMITS.momentum },
+  { key: 'nesterov', prop: 'nesterov', kind: 'bool' },
+  { key: 'wd', prop: 'wd', kind: 'number', bounds: LIMITS.wd },
+  { key: 'train', prop: 'train', kind: 'int', bounds: LIMITS.train },
+  { key: 'test', prop: 'test', kind: 'int', bounds: LIMITS.test },
+  { key: 'subset', prop: 'subset', kind: 'enum', values: SUBSETS },
+  { key: 'augment', prop: 'augment', kind: 'bool' },
+  { key: 'seed', prop: 'seed', kind: 'int', bounds: LIMITS.seed },
+  { key: 'backend', prop: 'backend', kind: 'enum', values: BACKENDS },
+  { key: 'eval', prop: 'evalEvery', kind: 'int', bounds: LIMITS.evalEvery },
+  { key: 'data', prop: 'data', kind: 'url' },
+  { key: 'compare', prop: 'compare', kind: 'models' },
+];
+
+const VERSION_KEY = 'v';
+const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+/** The text of a config, without the leading '#'. Every key is written so that a link survives new defaults. */
+export function encodeConfig(c: Config): string {
+  const parts = [`${VERSION_KEY}=${URL_FORMAT_VERSION}`];
+  for (const f of FIELDS) {
+    switch (f.kind) {
+      case 'int':
+      case 'number':
+        parts.push(`${f.key}=${String(c[f.prop])}`);
+        break;
+      case 'bool':
+        parts.push(`${f.key}=${c[f.prop] ? 1 : 0}`);
+        break;
+      case 'enum':
+        parts.push(`${f.key}=${c[f.prop]}`);
+        break;
+      case 'url':
+        if (c.data) parts.push(`${f.key}=${encodeURIComponent(c.data)}`);
+        break;
+      case 'models':
+        if (c.compare.length) parts.push(`${f.key}=${c.compare.map(encodeModel).join(',')}`);
+        break;
+    }
+  }
+  return parts.join('&');
+}
+
+/** "16-8" or "16-8-0.3": depth-width[-dropout], the paper's WRN-d-k naming. */
+export function encodeModel(m: ModelConfig): string {
+  return m.dropout > 0 ? `${m.depth}-${m.width}-${m.dropout}` : `${m.depth}-${m.width}`;
+}
+
+/** Reads a URL hash, query or CLI argument ("#depth=16&width=4", "?depth=16", "depth=16 width=4"). Never throws. */
+export function decodeConfig(text: string): Decoded {
+  const corrections: Correction[] = [];
+  const config: Config = { ...DEFAULT_CONFIG, compare: [] };
+  const entries = splitEntries(String(text ?? ''), corrections);
+
+  const version = entries.get(VERSION_KEY);
+  entries.delete(VERSION_KEY);
+  if (version !== undefined && version !== String(URL_FORMAT_VERSION)) {
+    corrections.push({
+      key: VERSION_KEY,
+      given: version,
+      used: String(URL_FORMAT_VERSION),
+      reason: `unknown format version; read as version ${URL_FORMAT_VERSION}`,
+    });
+  }
+
+  for (const f of FIELDS) {
+    const given = entries.get(f.key);
+    entries.delete(f.key);
+    if (given === undefined) continue;
+    decodeField(f, given, config, corrections);
+  }
+  for (const key of entries.keys()) {
+    corrections.push({ key, given: entries.get(key) ?? '', used: '', reason: 'unknown key, ignored' });
+  }
+  return { config, corrections };
+}
+
+/** Splits "a=1&b=2" into a map (last duplicate wins), undoing percent-escapes where they are well formed. */
+function splitEntries(text: string, corrections: Correction[]): Map<string, string> {
+  const entries = new Map<string, string>();
+  const body = text.trim().replace(/^[#?]/, '');
+  for (const part of body.split(/[&\s]+/)) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const rawKey = eq < 0 ? part : part.slice(0, eq);
+    const rawValue = eq < 0 ? '' : part.slice(eq + 1);
+    const key = safeDecode(rawKey).trim();
+    const value = safeDecode(rawValue.replace(/\+/g, ' ')).trim();
+    if (key === '' || (value === '' && eq < 0)) {
+      corrections.push({ key: key || part, given: part, used: '', reason: 'not a key=value pair, ignored' });
+      continue;
+    }
+    entries.set(key, value);
+  }
+  return entries;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // a stray '%' is kept as text; the field parser then rejects or accepts it on its own terms
+  }
+}
+
+function decodeField(f: Field, given: string, config: Config, corrections: Correction[]): void {
+  const fix = (used: string, reason: string) => corrections.push({ key: f.key, given, used, reason });
+  switch (f.kind) {
+    case 'int':
+    case 'number': {
+      const fallback = DEFAULT_CONFIG[f.prop];
+      const n = parseNumber(given);
+      if (n === null) {
+        fix(String(fallback), 'not a number; the default is used');
+        config[f.prop] = fallback;
+        return;
+      }
+      let value = (f.kind === 'int' ? Math.round(n) : n) || 0; // `|| 0` folds -0 into 0
+      if (value !== n) fix(String(value), 'must be a whole number; rounded');
+      if (value < f.bounds.min || value > f.bounds.max) {
+        const clamped = Math.min(Math.max(value, f.bounds.min), f.bounds.max);
+        fix(String(clamped), `outside ${f.bounds.min}..${f.bounds.max}; capped`);
+        value = clamped;
+      }
+      if (f.prop === 'depth' && blocksPerGroup(value) === null) {
+        const d = nearestValidDepth(value);
+        fix(String(d), 'depth must be 6N+4 (10, 16, 22, 28, 34, 40, ...); the nearest valid depth is used');
+        value = d;
+      }
+      config[f.prop] = value;
+      return;
+    }
+    case 'bool': {
+      const lower = given.toLowerCase();
+      if (TRUE_WORDS.has(lower)) config[f.prop] = true;
+      else if (FALSE_WORDS.has(lower)) config[f.prop] = false;
+      else fix(DEFAULT_CONFIG[f.prop] ? '1' : '0', 'expected 1 or 0; the default is used');
+      return;
+    }
+    case 'enum': {
+      const lower = given.toLowerCase();
+      const match = f.values.find((v) => v === lower);
+      if (match) setEnum(config, f.prop, match);
+      else fix(String(DEFAULT_CONFIG[f.prop]), `expected one of ${f.values.join(', ')}; the default is used`);
+      return;
+    }
+    case 'url': {
+      if (given === '') return;
+      if (isHttpUrl(given)) config.data = given;
+      else fix('', 'data must be an http(s) URL; the built-in source is used');
+      return;
+    }
+    case 'models': {
+      config.compare = decodeModels(given, fix);
+      return;
+    }
+  }
+}
+
+function setEnum(config: Config, prop: EnumProp, value: string): void {
+  // Each EnumProp's values are the matching tuple in config.ts; FIELDS pairs them, so this narrowing is safe.
+  (config as unknown as Record<EnumProp, string>)[prop] = value;
+}
+
+function decodeModels(given: string, fix: (used: string, reason: string) => void): ModelConfig[] {
+  const models: ModelConfig[] = [];
+  for (const item of given.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(?:wrn-)?(\d+)-(\d+)(?:-(\d*\.?\d+))?$/i.exec(item);
+    if (!m) {
+      fix('', `"${item}" is not depth-width[-dropout] (e.g. 16-8 or 28-10-0.3); dropped`);
+      continue;
+    }
+    const raw = { depth: Number(m[1]), width: Number(m[2]), dropout: m[3] === undefined ? 0 : Number(m[3]) };
+    const model = {
+      depth: nearestValidDepth(Math.min(Math.max(raw.depth, LIMITS.depth.min), LIMITS.depth.max)),
+      width: Math.min(Math.max(raw.width, LIMITS.width.min), LIMITS.width.max),
+      dropout: Math.min(Math.max(raw.dropout, LIMITS.dropout.min), LIMITS.dropout.max),
+    };
+    if (model.depth !== raw.depth || model.width !== raw.width || model.dropout !== raw.dropout) {
+      fix(encodeModel(model), `"${item}" is outside the allowed nets; ${encodeModel(model)} is used`);
+    }
+    if (models.length >= LIMITS.compare.max) {
+      fix('', `at most ${LIMITS.compare.max} comparison runs; "${item}" dropped`);
+      continue;
+    }
+    models.push(model);
+  }
+  return models;
+}
+
+function parseNumber(s: string): number | null {
+  if (!NUMBER_RE.test(s)) return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n || 0 : null;
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** A one-line description of a correction, for notices and CLI warnings. */
+export function describeCorrection(c: Correction): string {
+  const used = c.used === '' ? '' : ` -> ${c.used}`;
+  return `${c.key}=${c.given}${used}: ${c.reason}`;
+}
