@@ -1,0 +1,18 @@
+/** The CLI's commands, by name. A new command is one line here and one file beside this one. */
+import { info } from './info';
+
+export interface Command {
+  /** one line for the usage text */
+  summary: string;
+  /** runs with the arguments after the command name; resolves to the exit code */
+  run(args: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  info,
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return `usage: npm run -s wrn -- <command> [args]\n\ncommands:\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,26 @@
+/**
+ * The headless entry: `npm run -s wrn -- <command> [args]`. Every command runs the same core as the page.
+ * Each command prints machine-readable JSON on stdout; messages for people go to stderr.
+ * Exit codes: 0 success, 1 runtime failure (bad data, training error), 2 bad usage or bad config.
+ */
+import { COMMANDS, usage } from './commands';
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(usage());
+    return name === undefined || name === 'help' || name === '--help' ? 0 : 2;
+  }
+  return command.run(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
