@@ -105,5 +105,5 @@ export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel 
 
 /** Trainable parameters of a built model (BN running statistics are not trainable, so not counted). */
 export function countTrainable(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 }

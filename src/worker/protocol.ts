@@ -1,0 +1,85 @@
+/**
+ * The messages between the page and the training worker: two discriminated unions, nothing else crosses.
+ *
+ * Every message about a run carries its `runId` (chosen by the page); the page drops messages whose runId is
+ * not the current one, so a late message from a stopped run never lands in a new run's charts. A run trains
+ * the config's models one after another (`compare`), on the same data and seed; `model` indexes them.
+ */
+import type { Config } from '../core/config';
+import type { MetricPoint, RunSummary } from '../core/metrics';
+
+/** The backend the worker trains on, and why. */
+export interface BackendInfo {
+  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+  /** a sentence: why this backend (e.g. "the WebGPU adapter is SwiftShader, a CPU emulation; WASM is faster") */
+  reason: string;
+  /** the WebGPU adapter seen, e.g. "swiftshader" or "nvidia / ampere"; absent when none */
+  adapter?: string;
+  /** true when the adapter is a software emulation (SwiftShader, fallback adapter) */
+  softwareAdapter?: boolean;
+  /** WASM threads in use (1 without cross-origin isolation) */
+  threads?: number;
+  /** backends tried before this one and why they failed */
+  tried: { backend: string; error: string }[];
+}
+
+/** Where the data is in its journey: download, parse, ready. */
+export interface DataProgress {
+  /** bytes received so far, and in all when known */
+  bytesLoaded: number;
+  bytesTotal: number | null;
+  trainRecords: number;
+  testRecords: number;
+  /** the subset sizes being filled */
+  trainTarget: number;
+  testTarget: number;
+  done: boolean;
+  /** e.g. "downloading CIFAR-10 on the server (48%)", "parsing data_batch_1.bin" */
+  phase: string;
+}
+
+/** Where the worker should read CIFAR-10 from. */
+export type DataSourceSpec =
+  | { kind: 'server'; base: string } // the app's own server, e.g. location.origin + '/cifar10'
+  | { kind: 'url'; url: string } // a .tar.gz or .bin on a CORS-enabled host
+  | { kind: 'files'; files: File[] }; // picked or dropped by the person; never uploaded
+
+/** A few test images with their labels, for the evaluation grid (sent once per run). */
+export interface TestSamples {
+  /** [n * 3072] uint8 CHW records, as in the file */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+}
+
+export type ErrorCode = 'device-lost' | 'out-of-memory' | 'bad-data' | 'bad-config' | 'backend' | 'internal';
+
+export type ToWorker =
+  | { type: 'init'; backend: Config['backend'] }
+  | { type: 'start'; runId: number; config: Config; source: DataSourceSpec }
+  | { type: 'pause'; runId: number }
+  | { type: 'resume'; runId: number }
+  | { type: 'stop'; runId: number }
+  | { type: 'setLearningRate'; runId: number; lr: number | null }
+  | { type: 'exportWeights'; runId: number; model: number };
+
+export type FromWorker =
+  | { type: 'backend'; info: BackendInfo }
+  | { type: 'data'; runId: number; progress: DataProgress }
+  | { type: 'samples'; runId: number; samples: TestSamples }
+  | {
+      type: 'modelStarted';
+      runId: number;
+      model: number;
+      name: string;
+      params: number;
+      macs: number;
+      stepsPerEpoch: number;
+      totalSteps: number;
+      batch: number;
+    }
+  | { type: 'metrics'; runId: number; model: number; points: MetricPoint[] }
+  | { type: 'state'; runId: number; state: 'loading' | 'running' | 'paused' | 'stopping' }
+  | { type: 'modelEnded'; runId: number; model: number; summary: RunSummary }
+  | { type: 'runEnded'; runId: number; status: 'finished' | 'stopped' | 'failed' }
+  | { type: 'weights'; runId: number; model: number; name: string; modelJson: string; weights: ArrayBuffer }
+  | { type: 'error'; runId: number | null; code: ErrorCode; message: string; suggestion: string };
