@@ -3,7 +3,7 @@
  * per 32x32 image, and a rough training-memory estimate. `params` equals the built model's trainable count.
  */
 import type { ModelConfig } from './config';
-import { checkDepth, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './model';
+import { checkDepth, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './shape';
 
 export interface WrnCost {
   /** trainable parameters: conv weights, BN gamma and beta, dense weight and bias */

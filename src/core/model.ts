@@ -15,31 +15,15 @@
  * Tensors are NHWC: the input is [batch, 32, 32, 3] (normalised), the output [batch, 10] logits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { blocksPerGroup, type ModelConfig } from './config';
+import type { ModelConfig } from './config';
 import { BlockDropout } from './dropout';
+import { checkDepth, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './shape';
 
-export const NUM_CLASSES = 10;
-export const IMAGE_SIZE = 32;
+// The shape helpers live in shape.ts (no tfjs) so that the page can compute costs without loading tfjs.
+export { NUM_CLASSES, IMAGE_SIZE, groupWidths, checkDepth } from './shape';
 
 /** Keras-style BN momentum 0.9 is PyTorch's 0.1 (the reference code); epsilon 1e-5 likewise (tfjs: 1e-3). */
 const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
-
-/** Channel widths of the three groups: 16k, 32k, 64k. */
-export function groupWidths(width: number): [number, number, number] {
-  return [16 * width, 32 * width, 64 * width];
-}
-
-/** Blocks per group, or a clear error for a depth the architecture does not have. */
-export function checkDepth(depth: number): number {
-  const n = blocksPerGroup(depth);
-  if (n === null) {
-    throw new RangeError(
-      `WRN depth must be 6N+4 with N >= 1 (10, 16, 22, 28, 40, ...); got ${depth}: ` +
-        `3 groups of N blocks with 2 convolutions each, plus conv1, the classifier and the 2 strided shortcuts.`,
-    );
-  }
-  return n;
-}
 
 export interface WrnOptions {
   /** seeds the initial weights (each layer draws from seed + its index) and the dropout masks */
