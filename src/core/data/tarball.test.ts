@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { packTar } from 'modern-tar';
+import { parseCifarStream } from './cifarStream';
+import { CifarFormatError } from './errors';
+import { chunkedStream, concat } from './streams';
+import { readArchive, splitOfName } from './tarball';
+import { makeTarGz, sharedBytes, syntheticRecords } from './testFixtures';
+
+/** Every .bin member of an archive: name, split, and its parsed labels and pixels. */
+async function membersOf(stream: ReadableStream<Uint8Array>, gzip: boolean) {
+  const out: { name: string; split: string; size: number; labels: Uint8Array; pixels: Uint8Array }[] = [];
+  for await (const m of readArchive(stream, { gzip, name: 'a.tar.gz' })) {
+    const labels: Uint8Array[] = [];
+    const pixels: Uint8Array[] = [];
+    for await (const b of parseCifarStream(m.body, { name: m.name, expectedBytes: m.size })) {
+      labels.push(b.labels);
+      pixels.push(b.pixels);
+    }
+    out.push({ name: m.name, split: m.split, size: m.size, labels: concat(labels), pixels: concat(pixels) });
+  }
+  return out;
+}
+
+async function direct(file: Uint8Array) {
+  const labels: Uint8Array[] = [];
+  const pixels: Uint8Array[] = [];
+  for await (const b of parseCifarStream(chunkedStream(file, 65536))) {
+    labels.push(b.labels);
+    pixels.push(b.pixels);
+  }
+  return { labels: concat(labels), pixels: concat(pixels) };
+}
+
+async function errorOf(run: () => Promise<unknown>): Promise<Error> {
+  try {
+    await run();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('readArchive', () => {
+  it('streams a tar.gz built from the shared .bin files to the same records', async () => {
+    const train = sharedBytes('train_subset.bin');
+    const test = sharedBytes('test_subset.bin');
+    const tgz = await makeTarGz([
+      { name: 'cifar-10-batches-bin/batches.meta.txt', bytes: 'airplane\nautomobile\n' },
+      { name: 'cifar-10-batches-bin/train_subset.bin', bytes: train },
+      { name: 'cifar-10-batches-bin/test_subset.bin', bytes: test },
+    ]);
+    const members = await membersOf(chunkedStream(tgz, 50_000), true);
+    expect(members.map((m) => [m.name, m.split, m.size])).toEqual([
+      ['cifar-10-batches-bin/train_subset.bin', 'train', 12_292_000],
+      ['cifar-10-batches-bin/test_subset.bin', 'test', 15_365_000],
+    ]);
+    for (const [m, file] of [[members[0]!, train], [members[1]!, test]] as const) {
+      const want = await direct(file);
+      expect(Buffer.compare(m.labels, want.labels)).toBe(0);
+      expect(Buffer.compare(m.pixels, want.pixels)).toBe(0);
+    }
+  });
+
+  it('reads an uncompressed tar and skips members nobody reads', async () => {
+    const bytes = new Uint8Array(3073 * 3);
+    const tar = await packTar([
+      { header: { name: 'data_batch_1.bin', size: bytes.length }, body: bytes },
+      { header: { name: 'data_batch_2.bin', size: bytes.length }, body: bytes },
+      { header: { name: 'test_batch.bin', size: bytes.length }, body: bytes },
+    ]);
+    const seen: string[] = [];
+    for await (const m of readArchive(chunkedStream(tar, 777), { gzip: false })) seen.push(`${m.name}:${m.split}`);
+    expect(seen).toEqual(['data_batch_1.bin:train', 'data_batch_2.bin:train', 'test_batch.bin:test']);
+  });
+
+  it('goes on to the next member after one was abandoned half-read (modern-tar cancel stall)', async () => {
+    const records = syntheticRecords(40);
+    const tar = await packTar([
+      { header: { name: 'batches.meta.txt', size: 9 }, body: 'airplane\n' },
+      { header: { name: 'data_batch_1.bin', size: records.length }, body: records },
+      { header: { name: 'test_batch.bin', size: records.length }, body: records },
+    ]);
+    const counts: number[] = [];
+    for await (const m of readArchive(chunkedStream(tar, 50_000), { gzip: false })) {
+      let n = 0;
+      for await (const b of parseCifarStream(m.body, { batchRecords: 8 })) {
+        n += b.count;
+        if (m.split === 'train') break;
+      }
+      counts.push(n);
+    }
+    expect(counts).toEqual([8, 40]);
+  });
+
+  it('rejects a truncated tar.gz, a non-gzip file and an archive without .bin files', async () => {
+    const tgz = await makeTarGz([{ name: 'cifar-10-batches-bin/data_batch_1.bin', bytes: sharedBytes('train_subset.bin').subarray(0, 3073 * 300) }]);
+    const cut = await errorOf(() => membersOf(chunkedStream(tgz.subarray(0, tgz.length >> 1), 4096), true));
+    expect(cut).toBeInstanceOf(CifarFormatError);
+    expect(cut.message).toMatch(/^a\.tar\.gz: (gzip data ended early \(truncated download\?\)|tar archive is truncated)$/);
+
+    const png = new Uint8Array(1000);
+    png.set([0x89, 0x50, 0x4e, 0x47]);
+    const notGz = await errorOf(() => membersOf(chunkedStream(png, 100), true));
+    expect(notGz.message).toBe('a.tar.gz: not a gzip file (expected cifar-10-binary.tar.gz)');
+
+    const empty = await makeTarGz([{ name: 'readme.html', bytes: '<html></html>' }]);
+    const none = await errorOf(() => membersOf(chunkedStream(empty, 100), true));
+    expect(none.message).toBe('a.tar.gz: the archive holds no CIFAR-10 .bin files');
+  });
+});
+
+describe('splitOfName', () => {
+  it('tells train from test by file name and ignores non-.bin files', () => {
+    expect(splitOfName('cifar-10-batches-bin/data_batch_3.bin')).toBe('train');
+    expect(splitOfName('test_batch.bin')).toBe('test');
+    expect(splitOfName('train_subset.bin')).toBe('train');
+    expect(splitOfName('TEST_subset.BIN')).toBe('test');
+    expect(splitOfName('batches.meta.txt')).toBeNull();
+    expect(splitOfName('cifar-10-binary.tar.gz')).toBeNull();
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The official CIFAR-10 tarball (`cifar-10-binary.tar.gz`) as a stream of its `.bin` members.
+ *
+ * gzip is undone by the platform's `DecompressionStream` (browsers and Node 20), the tar framing by modern-tar's
+ * streaming decoder, so neither the archive nor a member is ever held whole in memory. The official archive holds
+ * `cifar-10-batches-bin/data_batch_1.bin` .. `data_batch_5.bin` (train), `test_batch.bin` (test) and two text
+ * files, which are skipped.
+ */
+import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
+import { CifarFormatError, CifarSourceError } from './errors';
+
+export type Split = 'train' | 'test';
+
+/** One CIFAR-10 binary file inside an archive. Read its body to the end or leave it; never keep it for later. */
+export interface ArchiveMember {
+  /** path inside the archive, e.g. "cifar-10-batches-bin/data_batch_1.bin" */
+  name: string;
+  /** which split its name says it holds */
+  split: Split;
+  /** bytes, from the tar header */
+  size: number;
+  /** the member's bytes; valid until the generator is resumed */
+  body: ReadableStream<Uint8Array>;
+}
+
+/**
+ * The split a CIFAR-10 binary file holds, from its name: `test_batch*.bin` or any `*test*.bin` is test, any other
+ * `.bin` (data_batch_1.bin, train_subset.bin) is train; null for files that are not `.bin` at all.
+ */
+export function splitOfName(name: string): Split | null {
+  const base = (name.split('/').pop() ?? name).toLowerCase();
+  if (!base.endsWith('.bin')) return null;
+  return base.includes('test') ? 'test' : 'train';
+}
+
+/**
+ * Streams the `.bin` members of a tar archive, gzip-compressed when `gzip` is set, in archive order.
+ *
+ * Members the consumer does not read are skipped (their bytes still pass through the decompressor). Stopping early
+ * cancels the source. Errors name the archive: "x.tar.gz: gzip data ended early (truncated download?)".
+ * Throws `CifarFormatError` when the archive holds no `.bin` member at all.
+ */
+export async function* readArchive(
+  stream: ReadableStream<Uint8Array>,
+  options: { gzip: boolean; name?: string },
+): AsyncGenerator<ArchiveMember, void, undefined> {
+  const name = options.name ?? 'archive';
+  const tarBytes = options.gzip ? gunzip(stream) : stream;
+  // strict: a header with a bad checksum is an error rather than a silently garbled entry.
+  const reader = tarBytes.pipeThrough(createTarDecoder({ strict: true })).getReader();
+  let members = 0;
+  let finished = false;
+  try {
+    for (;;) {
+      let entry: ParsedTarEntry;
+      try {
+        const next = await reader.read();
+        if (next.done) break;
+        entry = next.value;
+      } catch (err) {
+        throw describeArchiveError(name, err);
+      }
+      const split = entry.header.type === 'file' || entry.header.type === undefined ? splitOfName(entry.header.name) : null;
+      const bodyReader = entry.body.getReader();
+      try {
+        if (split) {
+          members++;
+          yield { name: entry.header.name, split, size: entry.header.size, body: memberBody(name, bodyReader) };
+        }
+        // Whatever the consumer left unread is drained here, never cancelled: in modern-tar 0.8.6 cancelling an
+        // entry's body once the decoder has moved on detaches the *next* entry's body, which then stalls forever.
+        // The bytes have to pass through the decompressor anyway, so draining costs little.
+        for (;;) {
+          const next = await bodyReader.read().catch((err: unknown) => {
+            throw describeArchiveError(name, err);
+          });
+          if (next.done) break;
+        }
+      } finally {
+        bodyReader.releaseLock();
+      }
+    }
+    finished = true;
+    if (members === 0) throw new CifarFormatError(`${name}: the archive holds no CIFAR-10 .bin files`);
+  } finally {
+    // Errors from cancel do not matter: we are abandoning the archive either way.
+    if (!finished) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
+/**
+ * A member's body for the consumer. Its errors name the archive; cancelling it only stops the consumer's reads (the
+ * archive reader drains the rest, see above).
+ */
+function memberBody(archive: string, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (cancelled) return;
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await reader.read();
+        } catch (err) {
+          if (!cancelled) controller.error(describeArchiveError(archive, err));
+          return;
+        }
+        if (cancelled) return; // the read raced a cancel: the stream is gone, the drain will see the rest
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** gzip-decompresses a byte stream with the platform's DecompressionStream (browsers, workers, Node 18+). */
+export function gunzip(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  // TypeScript's DOM types declare the writable side for ArrayBuffer-backed chunks only (BufferSource); ours are
+  // never SharedArrayBuffer views, so the cast is only about the type parameter.
+  return stream.pipeThrough(new DecompressionStream('gzip') as ReadableWritablePair<Uint8Array, Uint8Array>);
+}
+
+/**
+ * Turns gzip and tar decoder messages into ones a person can act on. Errors that already carry a clear message
+ * (a broken download, a bad record) pass unchanged.
+ */
+export function describeArchiveError(archive: string, err: unknown): Error {
+  if (err instanceof CifarFormatError || err instanceof CifarSourceError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/incorrect header check|not in gzip format|invalid gzip/i.test(msg)) {
+    return new CifarFormatError(`${archive}: not a gzip file (expected cifar-10-binary.tar.gz)`);
+  }
+  if (/unexpected end of file|unexpected end/i.test(msg)) {
+    return new CifarFormatError(`${archive}: gzip data ended early (truncated download?)`);
+  }
+  if (/truncated/i.test(msg)) return new CifarFormatError(`${archive}: tar archive is truncated`);
+  if (/checksum|invalid tar|tar number|ustar/i.test(msg)) {
+    return new CifarFormatError(`${archive}: not a valid tar archive (${msg.replace(/\.$/, '')})`);
+  }
+  return new CifarFormatError(`${archive}: cannot read archive: ${msg}`);
+}
