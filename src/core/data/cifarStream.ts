@@ -92,7 +92,13 @@ export async function* parseCifarStream(
   };
 
   try {
-    if (expected !== null) checkSize(name, expected);
+    if (expected !== null && (expected === 0 || expected % RECORD_BYTES !== 0)) {
+      // Wrong size for CIFAR-10: if the first bytes say what the file is instead, that is the clearer message.
+      const first = await reader.read();
+      const what = first.done ? null : describeFormat(first.value.subarray(0, 512));
+      if (what) throw new CifarFormatError(`${name}: not a CIFAR-10 binary file: it looks like ${what}`);
+      checkSize(name, expected);
+    }
     for (;;) {
       const { done, value: chunk } = await reader.read();
       if (done) break;
@@ -169,13 +175,17 @@ export function sniffFormat(head: Uint8Array): 'gzip' | 'tar' | 'png' | 'jpeg' |
   return printable ? 'text' : null;
 }
 
+/** "a PNG file", "text"... for a recognised non-CIFAR format, else null. */
+function describeFormat(head: Uint8Array): string | null {
+  const kind = sniffFormat(head);
+  if (kind === 'gzip') return 'gzip data (a .tar.gz archive?)';
+  if (kind === 'text') return 'text';
+  return kind ? `a ${kind.toUpperCase()} file` : null;
+}
+
 function badLabel(name: string, record: number, label: number, head: Uint8Array | null): CifarFormatError {
   if (head) {
-    const kind = sniffFormat(head);
-    const what =
-      kind === 'gzip' ? 'gzip data (a .tar.gz archive?)' :
-      kind === 'text' ? 'text' :
-      kind ? `a ${kind.toUpperCase()} file` : null;
+    const what = describeFormat(head);
     if (what) return new CifarFormatError(`${name}: not a CIFAR-10 binary file: it looks like ${what}`);
     return new CifarFormatError(`${name}: not a CIFAR-10 binary file: first byte is ${label}, not a label 0..9`);
   }

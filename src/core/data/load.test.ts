@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCifar, planLanes, type CifarInput, type LoadProgress } from './load';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
-import { TRAIN_PER_CLASS, makeTarGz, sharedBytes, syntheticRecords } from './testFixtures';
+import { TRAIN_PER_CLASS, makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';
 
 const file = (name: string, bytes: Uint8Array | string) => new File([bytes as BlobPart], name);
 
@@ -81,11 +81,7 @@ describe('loadCifar from files', () => {
   it('streams a tar.gz built from the shared .bin files to the same records', async () => {
     const train = sharedBytes('train_subset.bin');
     const test = sharedBytes('test_subset.bin');
-    const tgz = await makeTarGz([
-      { name: 'cifar-10-batches-bin/train_subset.bin', bytes: train },
-      { name: 'cifar-10-batches-bin/readme.html', bytes: '<html></html>' },
-      { name: 'cifar-10-batches-bin/test_subset.bin', bytes: test },
-    ]);
+    const tgz = await sharedTarGz();
     const fromTar = loadCifar({ kind: 'files', files: [file('cifar-10-binary.tar.gz', tgz)] }, { train: 4000, test: 5000, subset: 'first' });
     const fromBin = loadCifar({ kind: 'files', files: [file('train_subset.bin', train), file('test_subset.bin', test)] }, { train: 4000, test: 5000, subset: 'first' });
     await Promise.all([fromTar.done, fromBin.done]);
@@ -150,14 +146,14 @@ describe('loadCifar rejects bad data and ends in a safe state', () => {
   it('a PNG, an empty file, and a file that is neither', async () => {
     const png = new Uint8Array(5000);
     png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    await expectFailure([file('cat.png', png), test()], /^cat\.png: (not a CIFAR-10 binary file: it looks like a PNG file|size 5000 bytes)/);
+    await expectFailure([file('cat.png', png), test()], /^cat\.png: not a CIFAR-10 binary file: it looks like a PNG file$/);
     await expectFailure([file('data_batch_1.bin', new Uint8Array(0)), test()], /^data_batch_1\.bin: empty: no CIFAR-10 records/);
     await expectFailure([file('notes.bin', 'hello '.repeat(3073)), test()], /^notes\.bin: not a CIFAR-10 binary file: it looks like text/);
   });
 
   it('a broken tar.gz', async () => {
-    const tgz = await makeTarGz([{ name: 'cifar-10-batches-bin/data_batch_1.bin', bytes: train }]);
-    await expectFailure([file('cifar-10-binary.tar.gz', tgz.subarray(0, tgz.length >> 1))], /^cifar-10-binary\.tar\.gz: (gzip data ended early|tar archive is truncated)/, 4000);
+    const tgz = await makeTarGz([{ name: 'cifar-10-batches-bin/data_batch_1.bin', bytes: train.subarray(0, 3073 * 1000) }]);
+    await expectFailure([file('cifar-10-binary.tar.gz', tgz.subarray(0, tgz.length >> 1))], /^cifar-10-binary\.tar\.gz: (gzip data ended early|tar archive is truncated)/, 1000);
   });
 
   it('a split with no records at all', async () => {

@@ -249,25 +249,15 @@ class Loader {
   }
 
   private async readInput(input: CifarInput): Promise<void> {
-    const opened = await input.open(this.abort.signal);
-    this.checkAborted();
-    if (input.bytes === null) this.sizes.set(input, opened.bytes);
-    const counted = countBytes(opened.stream, (n) => {
+    const members = readMembers(input, this.abort.signal, (n, size) => {
+      if (size !== undefined) this.sizes.set(input, size);
       this.bytesLoaded += n;
       this.emit(false);
     });
-    // 512 bytes: a tar header's "ustar" magic sits at offset 257.
-    const { head, stream } = await peek(counted, 512);
-    const format = sniffFormat(head);
-    if (format === 'gzip' || format === 'tar') {
-      for await (const member of readArchive(stream, { gzip: format === 'gzip', name: input.name })) {
-        if (this.splits[member.split].selector.isDone()) continue; // the archive reader skips its bytes
-        await this.parseInto(member.body, `${input.name}: ${member.name}`, member.size, member.split);
-        if (this.allFull()) break;
-      }
-    } else {
-      const split = input.split ?? splitOfName(input.name) ?? 'train';
-      await this.parseInto(stream, input.name, input.bytes ?? opened.bytes, split);
+    for await (const member of members) {
+      if (this.splits[member.split].selector.isDone()) continue; // left unread: skipped
+      await this.parseInto(member.stream, member.name, member.bytes, member.split);
+      if (this.allFull()) break;
     }
   }
 
@@ -332,6 +322,50 @@ class Loader {
     if (!force && now - this.lastEmit < (this.options.progressMs ?? 100)) return;
     this.lastEmit = now;
     cb(this.snapshot());
+  }
+}
+
+/** One CIFAR-10 binary stream: an input that is a `.bin` file, or one `.bin` member of an archive input. */
+export interface CifarMember {
+  /** the input's name, plus the member's path for an archive: "cifar-10-binary.tar.gz: cifar-10-batches-bin/test_batch.bin" */
+  name: string;
+  split: Split;
+  /** size in bytes if known (file size, Content-Length, tar header) */
+  bytes: number | null;
+  /** its bytes: read them (or leave them) before asking for the next member */
+  stream: ReadableStream<Uint8Array>;
+}
+
+/**
+ * Opens an input and yields its CIFAR-10 binary streams: the input itself, or each `.bin` member when its first
+ * bytes say gzip or tar (whatever its name). A stream left unread is skipped. `onBytes(n, size?)` counts the
+ * input's raw bytes as they are read (compressed ones for a .tar.gz), with the input's size on the first call when
+ * opening revealed it.
+ */
+export async function* readMembers(
+  input: CifarInput,
+  signal: AbortSignal,
+  onBytes: (n: number, size?: number | null) => void = () => undefined,
+): AsyncGenerator<CifarMember, void, undefined> {
+  const opened = await input.open(signal);
+  if (input.bytes === null) onBytes(0, opened.bytes);
+  const counted = countBytes(opened.stream, (n) => onBytes(n));
+  // 512 bytes: a tar header's "ustar" magic sits at offset 257.
+  const { head, stream } = await peek(counted, 512);
+  const format = sniffFormat(head);
+  if (format === 'gzip' || format === 'tar') {
+    for await (const m of readArchive(stream, { gzip: format === 'gzip', name: input.name })) {
+      yield { name: `${input.name}: ${m.name}`, split: m.split, bytes: m.size, stream: m.body };
+    }
+    return;
+  }
+  const split = input.split ?? splitOfName(input.name) ?? 'train';
+  try {
+    yield { name: input.name, split, bytes: input.bytes ?? opened.bytes, stream };
+  } finally {
+    // Skipped or stopped early: release the file or connection. (A stream read to the end is unlocked and
+    // closed, and cancelling it does nothing.)
+    if (!stream.locked) await stream.cancel().catch(() => undefined);
   }
 }
 

@@ -4,7 +4,7 @@ import { parseCifarStream } from './cifarStream';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
 import { readArchive, splitOfName } from './tarball';
-import { makeTarGz, sharedBytes, syntheticRecords } from './testFixtures';
+import { makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';
 
 /** Every .bin member of an archive: name, split, and its parsed labels and pixels. */
 async function membersOf(stream: ReadableStream<Uint8Array>, gzip: boolean) {
@@ -44,11 +44,7 @@ describe('readArchive', () => {
   it('streams a tar.gz built from the shared .bin files to the same records', async () => {
     const train = sharedBytes('train_subset.bin');
     const test = sharedBytes('test_subset.bin');
-    const tgz = await makeTarGz([
-      { name: 'cifar-10-batches-bin/batches.meta.txt', bytes: 'airplane\nautomobile\n' },
-      { name: 'cifar-10-batches-bin/train_subset.bin', bytes: train },
-      { name: 'cifar-10-batches-bin/test_subset.bin', bytes: test },
-    ]);
+    const tgz = await sharedTarGz();
     const members = await membersOf(chunkedStream(tgz, 50_000), true);
     expect(members.map((m) => [m.name, m.split, m.size])).toEqual([
       ['cifar-10-batches-bin/train_subset.bin', 'train', 12_292_000],

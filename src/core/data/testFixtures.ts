@@ -29,8 +29,12 @@ export function sharedBytes(name: 'train_subset.bin' | 'test_subset.bin'): Uint8
 /** Per-class record counts of train_subset.bin, from the data README's table. */
 export const TRAIN_PER_CLASS = [396, 366, 420, 384, 422, 393, 414, 385, 407, 413];
 
-/** A .tar.gz (gzip level 1: the tests want speed, not size) of the given files, plus directory and text entries. */
-export async function makeTarGz(files: { name: string; bytes: Uint8Array | string }[]): Promise<Uint8Array> {
+/**
+ * A .tar.gz of the given files after a `cifar-10-batches-bin/` directory entry. gzip level 1 by default; level 0
+ * (stored deflate blocks, still a real gzip stream with its CRC) for big inputs, since CIFAR pixels barely compress
+ * and level 1 spends seconds on them.
+ */
+export async function makeTarGz(files: { name: string; bytes: Uint8Array | string }[], level = 1): Promise<Uint8Array> {
   const tar = await packTar([
     { header: { name: 'cifar-10-batches-bin/', type: 'directory', size: 0 } },
     ...files.map((f) => ({
@@ -38,8 +42,25 @@ export async function makeTarGz(files: { name: string; bytes: Uint8Array | strin
       body: f.bytes,
     })),
   ]);
-  return new Uint8Array(gzipSync(tar, { level: 1 }));
+  return new Uint8Array(gzipSync(tar, { level }));
 }
+
+let sharedArchive: Promise<Uint8Array> | null = null;
+
+/**
+ * cifar-10-binary.tar.gz as the official layout would hold the shared subsets: cifar-10-batches-bin/ with
+ * batches.meta.txt, train_subset.bin and test_subset.bin. Built once per test process.
+ */
+export function sharedTarGz(): Promise<Uint8Array> {
+  sharedArchive ??= makeTarGz([
+    { name: 'cifar-10-batches-bin/batches.meta.txt', bytes: CLASS_LIST },
+    { name: 'cifar-10-batches-bin/train_subset.bin', bytes: sharedBytes('train_subset.bin') },
+    { name: 'cifar-10-batches-bin/test_subset.bin', bytes: sharedBytes('test_subset.bin') },
+  ], 0);
+  return sharedArchive;
+}
+
+const CLASS_LIST = 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n';
 
 /** `n` synthetic records with labels `label(i)` and pixel bytes (i * 7 + j) & 255, for small exact cases. */
 export function syntheticRecords(n: number, label: (i: number) => number = (i) => i % 10): Uint8Array {
