@@ -1,5 +1,7 @@
 /** The CLI's commands, by name. A new command is one line here and one file beside this one. */
+import { data } from './data';
 import { info } from './info';
+import { train } from './train';
 
 export interface Command {
   /** one line for the usage text */
@@ -10,6 +12,8 @@ export interface Command {
 
 export const COMMANDS: Record<string, Command> = {
   info,
+  data,
+  train,
 };
 
 export function usage(): string {

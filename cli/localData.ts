@@ -1,0 +1,122 @@
+/**
+ * CIFAR-10 from the local disk, for Node (the CLI and the app's server): a folder of `.bin` files, one `.bin`, or
+ * the official `.tar.gz`, streamed through the same core loader as the page.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CifarSourceError } from '../src/core/data/errors';
+import { loadCifar, type CifarInput, type CifarLoad, type LoadOptions } from '../src/core/data/load';
+
+/** The repository root (this file is cli/localData.ts). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Bytes per file read: large enough that the parser, not the syscalls, sets the pace. */
+const READ_CHUNK = 1 << 20;
+
+/** Where CIFAR-10 is when nobody says: $CIFAR10_DIR, else the shared subsets at ../shared/data/cifar10 beside the repo. */
+export function defaultDataDir(): string {
+  return process.env['CIFAR10_DIR'] || path.resolve(REPO_ROOT, '../shared/data/cifar10');
+}
+
+/**
+ * Starts loading CIFAR-10 from a folder or a file (see `listCifarFiles`) and returns the datasets at once, like
+ * `loadCifar`. A missing path or a folder without CIFAR-10 files fails `done` (and both datasets) with a clear error.
+ */
+export function loadCifarFromPath(target: string, options: LoadOptions): CifarLoad {
+  return loadCifar({ kind: 'inputs', inputs: async () => cifarInputsFromPath(target) }, options);
+}
+
+/** Same as `loadCifarFromPath` (the name the design notes used). */
+export const loadCifarFromDir = loadCifarFromPath;
+
+/** The loader inputs for a folder or a file. */
+export async function cifarInputsFromPath(target: string): Promise<CifarInput[]> {
+  return listCifarFiles(target).map((file) => fileInput(file));
+}
+
+/**
+ * The CIFAR-10 files at `target`, as absolute paths. A file is taken as it is (its content decides what it is). In a
+ * folder: its `.bin` files in natural name order; failing those, its `.tar.gz`/`.tgz`/`.tar` archives; failing
+ * those, the same in its `cifar-10-batches-bin/` subfolder (the official archive's layout).
+ * Throws `CifarSourceError` for a missing path or a folder with none of these.
+ */
+export function listCifarFiles(target: string): string[] {
+  const full = path.resolve(target);
+  let stats;
+  try {
+    stats = statSync(full);
+  } catch (err) {
+    throw new CifarSourceError(`${target}: ${describeFsError(err)}`);
+  }
+  if (!stats.isDirectory()) return [full];
+  const byName = new Intl.Collator('en', { numeric: true }).compare;
+  const files = readdirSync(full, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort(byName);
+  const bins = files.filter((f) => /\.bin$/i.test(f));
+  const archives = files.filter((f) => /\.(tar\.gz|tgz|tar)$/i.test(f));
+  const chosen = bins.length ? bins : archives;
+  if (chosen.length) return chosen.map((f) => path.join(full, f));
+  const nested = path.join(full, 'cifar-10-batches-bin');
+  if (statSync(nested, { throwIfNoEntry: false })?.isDirectory()) return listCifarFiles(nested);
+  throw new CifarSourceError(`${target}: no CIFAR-10 files here (expected .bin files or cifar-10-binary.tar.gz)`);
+}
+
+/** A loader input over a local file, read in 1 MiB chunks as the parser asks for them. */
+export function fileInput(file: string, name = path.basename(file)): CifarInput {
+  return {
+    name,
+    bytes: statSync(file, { throwIfNoEntry: false })?.size ?? null,
+    open: async () => {
+      try {
+        const handle = await open(file, 'r');
+        const { size } = await handle.stat();
+        return { stream: fileStream(handle), bytes: size };
+      } catch (err) {
+        throw new CifarSourceError(`${name}: ${describeFsError(err)}`);
+      }
+    },
+  };
+}
+
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
+/** A web ReadableStream over an open file; closes the file at the end, on error and on cancel. */
+function fileStream(handle: FileHandle): ReadableStream<Uint8Array> {
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const buffer = new Uint8Array(READ_CHUNK);
+        const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null);
+        if (bytesRead === 0) {
+          await close();
+          controller.close();
+        } else {
+          controller.enqueue(buffer.subarray(0, bytesRead));
+        }
+      } catch (err) {
+        await close().catch(() => undefined); // the read error is the one worth reporting
+        controller.error(new CifarSourceError(`read failed: ${describeFsError(err)}`));
+      }
+    },
+    cancel: close,
+  });
+}
+
+/** "no such file or directory" rather than "ENOENT: no such file or directory, stat '/x'". */
+function describeFsError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a folder';
+  return err instanceof Error ? err.message : String(err);
+}
