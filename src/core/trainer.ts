@@ -177,6 +177,8 @@ export class Trainer {
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
     this.optimizer.dispose();
+    // tfjs 4.22's MomentumOptimizer.dispose forgets the learning-rate scalar its SGD base class keeps as `c`.
+    (this.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
     this.model.dispose();
   }
 

@@ -1,0 +1,152 @@
+/**
+ * The trainer on real CIFAR-10 images, in Node. Most tests run on the WASM backend with our conv-gradient
+ * kernels (fast on a CPU); one runs on real WebGPU (Dawn + SwiftShader here) as the browser does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setUpBackend } from '../../cli/backend';
+import { defaultDataDir, loadCifarFromPath } from '../../cli/localData';
+import { DEFAULT_CONFIG, type Config } from './config';
+import type { GrowingDataset } from './data/dataset';
+import { RECORD_PIXELS } from './data/dataset';
+import type { EvalPoint, MetricPoint, StepPoint } from './metrics';
+import { toNormalisedImages } from './augment';
+import { Trainer } from './trainer';
+
+const tiny = (over: Partial<Config>): Config => ({
+  ...DEFAULT_CONFIG,
+  depth: 10, width: 1, dropout: 0, batch: 16, epochs: 1, lr: 0.05, augment: false, train: 16, test: 40, ...over,
+});
+
+async function realData(train: number, test: number): Promise<{ train: GrowingDataset; test: GrowingDataset }> {
+  const load = loadCifarFromPath(process.env.CIFAR10_DIR ?? defaultDataDir(), { train, test, subset: 'first' });
+  await load.done;
+  return { train: load.train, test: load.test };
+}
+
+async function runCollect(config: Config, data: { train: GrowingDataset; test: GrowingDataset }, extra: { maxSteps?: number; readEvery?: number } = {}) {
+  const points: MetricPoint[] = [];
+  const trainer = new Trainer({ config, ...data, trainImages: data.train.available(), ...extra, onMetrics: (p) => points.push(...p) });
+  const summary = await trainer.run();
+  return { trainer, summary, steps: points.filter((p): p is StepPoint => p.kind === 'step'), evals: points.filter((p): p is EvalPoint => p.kind === 'eval') };
+}
+
+describe('trainer on WASM, real images', () => {
+  beforeAll(async () => {
+    const choice = await setUpBackend('wasm');
+    expect(choice.backend).toBe('wasm');
+  });
+
+  it('WRN-10-1 on a fixed batch of real images: the loss after 20 steps is clearly below the first', async () => {
+    const data = await realData(16, 40);
+    // one batch of 16 images per epoch, 20 epochs: the same batch 20 times
+    const { trainer, steps } = await runCollect(tiny({ epochs: 20, schedule: 'constant' }), data);
+    expect(steps).toHaveLength(20);
+    const first = steps[0]!.loss;
+    const last = steps[19]!.loss;
+    expect(first).toBeGreaterThan(1.8); // about ln(10) = 2.3 for an untrained net
+    expect(last).toBeLessThan(0.6 * first);
+    expect(steps[19]!.trainAccuracy).toBeGreaterThan(steps[0]!.trainAccuracy);
+    trainer.dispose();
+  });
+
+  it('reports a test accuracy equal to an independent count over the model predictions', async () => {
+    const data = await realData(64, 120);
+    const { trainer, summary } = await runCollect(tiny({ batch: 16, train: 64, test: 120, epochs: 2 }), data);
+    const final = summary.finalEval!;
+    expect(final.testImages).toBe(120);
+    // independent: predict the 120 test images in one go and count
+    const pixels = new Uint8Array(120 * RECORD_PIXELS);
+    const labels = new Int32Array(120);
+    data.test.gather(Int32Array.from({ length: 120 }, (_, i) => i), pixels, labels);
+    const preds = tf.tidy(() => tf.argMax(trainer.model.predict(toNormalisedImages(pixels, 120)) as tf.Tensor, 1));
+    const predicted = await preds.data();
+    preds.dispose();
+    const right = labels.reduce((n, y, i) => n + (predicted[i] === y ? 1 : 0), 0);
+    expect(final.testAccuracy).toBe(right / 120);
+    expect(final.confusion.reduce((a, b) => a + b, 0)).toBe(120);
+    expect(final.confusion.filter((_, i) => i % 11 === 0).reduce((a, b) => a + b, 0)).toBe(right);
+    expect(Array.from(summary.predictions!)).toEqual(Array.from(predicted));
+    trainer.dispose();
+  });
+
+  it('leaks no tensors: numTensors is the same after step 5 and step 50, and back to the start after dispose', async () => {
+    const data = await realData(64, 20);
+    const before = tf.memory().numTensors;
+    const { trainer, steps } = await runCollect(tiny({ batch: 8, train: 64, test: 20, epochs: 7, augment: true, dropout: 0.3 }), data, { maxSteps: 50 });
+    expect(steps).toHaveLength(50);
+    expect(steps[49]!.numTensors).toBe(steps[4]!.numTensors);
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the same seed gives the same first losses; another seed does not', async () => {
+    const data = await realData(48, 20);
+    const config = tiny({ batch: 8, train: 48, test: 20, augment: true, dropout: 0.3, seed: 7 });
+    const losses = async (c: Config) => {
+      const r = await runCollect(c, data, { maxSteps: 4, readEvery: 4 });
+      r.trainer.dispose();
+      return r.steps.map((s) => s.loss);
+    };
+    const a = await losses(config);
+    const b = await losses(config);
+    const c = await losses({ ...config, seed: 8 });
+    expect(a).toHaveLength(4);
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  it('pauses, resumes from the same step, and stops early with a final evaluation', async () => {
+    const data = await realData(64, 20);
+    const steps: StepPoint[] = [];
+    const trainer = new Trainer({
+      config: tiny({ batch: 8, train: 64, test: 20, epochs: 4 }),
+      ...data,
+      readEvery: 1,
+      onMetrics: (p) => steps.push(...p.filter((x): x is StepPoint => x.kind === 'step')),
+    });
+    const done = trainer.run();
+    while (trainer.step < 3) await new Promise((r) => setTimeout(r, 5));
+    trainer.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const pausedAt = trainer.step;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(trainer.step).toBe(pausedAt); // nothing moved while paused
+    trainer.resume();
+    while (trainer.step < pausedAt + 2) await new Promise((r) => setTimeout(r, 5));
+    trainer.stop();
+    const summary = await done;
+    expect(summary.status).toBe('stopped');
+    expect(summary.steps).toBeLessThan(32);
+    expect(steps.map((s) => s.step)).toEqual(Array.from({ length: summary.steps }, (_, i) => i + 1));
+    expect(summary.finalEval?.step).toBe(summary.steps);
+    trainer.dispose();
+  });
+
+  it('uses the scheduled learning rate, and a manual rate between steps', async () => {
+    const data = await realData(32, 20);
+    const trainer = new Trainer({ config: tiny({ batch: 8, train: 32, test: 20, epochs: 5, lr: 0.1 }), ...data, readEvery: 1 });
+    // 4 steps/epoch, 20 steps: x0.2 at steps 6, 12, 16
+    expect(trainer.currentLearningRate()).toBeCloseTo(0.1, 12);
+    trainer.setLearningRate(0.01);
+    expect(trainer.currentLearningRate()).toBe(0.01);
+    trainer.setLearningRate(null);
+    expect(trainer.currentLearningRate()).toBeCloseTo(0.1, 12);
+    trainer.dispose();
+  });
+});
+
+describe('trainer on WebGPU in Node (Dawn)', () => {
+  it('builds WRN-10-1 on the webgpu backend and a few SGD steps on real images lower the loss', async () => {
+    const choice = await setUpBackend('webgpu');
+    expect(choice.backend).toBe('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    // SwiftShader emulates the GPU on the CPU (a few images/s, ~10 s of shader compilation): keep it tiny.
+    const data = await realData(4, 4);
+    const { trainer, steps } = await runCollect(tiny({ batch: 4, train: 4, test: 4, epochs: 3, lr: 0.05, schedule: 'constant' }), data, { readEvery: 3 });
+    expect(steps).toHaveLength(3);
+    expect(steps[2]!.loss).toBeLessThan(steps[0]!.loss);
+    trainer.dispose();
+    await setUpBackend('wasm');
+  }, 600_000);
+});
