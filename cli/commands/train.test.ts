@@ -1,0 +1,97 @@
+/**
+ * `wrn train` end to end, as a person runs it: a separate process, JSON Lines on stdout, exit codes.
+ * The accuracy test is the real thing: WRN-10-1, the paper's recipe scaled down, 3 epochs over the 4,000 real
+ * training images on WASM, judged on the 5,000 test images (PyTorch with the same recipe: about 40%).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DATA_DIR } from '../../src/core/data/testFixtures';
+import { REPO_ROOT } from '../localData';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-train-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Line {
+  model: string;
+  kind: 'step' | 'eval' | 'summary';
+  step?: number;
+  loss?: number;
+  lr?: number;
+  imagesPerSec?: number;
+  testAccuracy?: number;
+  status?: string;
+}
+
+function cli(args: string[]): Promise<{ code: number | null; lines: Line[]; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'cli/main.ts'), 'train', ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+      resolve({ code, lines, stdout, stderr });
+    });
+  });
+}
+
+describe('wrn train', () => {
+  it('prints JSON Lines with step, loss, lr, imagesPerSec and testAccuracy, writes --out, exits 0', async () => {
+    const out = path.join(scratch, 'run');
+    const r = await cli(['depth=10&width=1&batch=8&epochs=1&train=24&test=20&schedule=constant&backend=wasm', '--data', DATA_DIR, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const steps = r.lines.filter((l) => l.kind === 'step');
+    expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
+    for (const s of steps) {
+      expect(s.model).toBe('WRN-10-1');
+      expect(Number.isFinite(s.loss)).toBe(true);
+      expect(s.lr).toBe(0.1);
+      expect(s.imagesPerSec).toBeGreaterThan(0);
+    }
+    const evals = r.lines.filter((l) => l.kind === 'eval');
+    expect(evals).toHaveLength(1);
+    expect(evals[0]!.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(r.lines.at(-1)).toMatchObject({ kind: 'summary', status: 'finished', steps: 3 });
+    expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(r.stdout);
+    expect(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).config).toMatchObject({ depth: 10, batch: 8 });
+    const manifest = JSON.parse(readFileSync(path.join(out, 'model', 'model.json'), 'utf8'));
+    expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(readFileSync(path.join(out, 'model', 'weights.bin')).byteLength).toBe(4 * (77850 + 2 * (16 + 16 + (16 + 32) + (32 + 64) + 64))); // + BN running mean and variance
+  });
+
+  it('exits 2 with the corrections for a config that needed them, and for bad flags', async () => {
+    const bad = await cli(['depth=17&width=1', '--data', DATA_DIR]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/depth=17 -> 16/);
+    const steps = await cli(['depth=10', '--steps', 'many', '--data', DATA_DIR]);
+    expect(steps.code).toBe(2);
+  });
+
+  it('exits 1 with a one-line error for bad data', async () => {
+    const png = path.join(scratch, 'data_batch_1.bin');
+    writeFileSync(png, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(6000)]));
+    const r = await cli(['depth=10&width=1&batch=8&train=8&test=8&backend=wasm', '--data', png]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: bad data in .*data_batch_1\.bin: .*PNG/m);
+    expect(existsSync(path.join(scratch, 'run-bad'))).toBe(false);
+  });
+
+  it('WRN-10-1, 3 epochs on the 4,000 real training images (batch 32, lr 0.05, step schedule, augmentation) reaches 35% test accuracy', async () => {
+    const r = await cli([
+      'depth=10&width=1&dropout=0&batch=32&epochs=3&lr=0.05&schedule=step&augment=1&train=4000&test=5000&seed=0&backend=wasm&eval=375',
+      '--data', DATA_DIR,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const evals = r.lines.filter((l) => l.kind === 'eval');
+    expect(evals.at(-1)!.step).toBe(375);
+    const accuracy = evals.at(-1)!.testAccuracy!;
+    process.stderr.write(`WRN-10-1 3 epochs on WASM: test accuracy ${(100 * accuracy).toFixed(2)}% on 5,000 test images\n`);
+    expect(accuracy).toBeGreaterThanOrEqual(0.35);
+  }, 1_200_000);
+});
