@@ -1,0 +1,56 @@
+/**
+ * After an evaluation: the confusion matrix, accuracy per class and test images with their predictions, for one
+ * run at a time. Clicking a class shows that class's mistakes in the image grid.
+ */
+import { useId, useState } from 'react';
+import type { TestSamples } from '../../worker/protocol';
+import type { RunRecord } from '../lib/runRecord';
+import { ConfusionMatrix } from './ConfusionMatrix';
+import { PerClassAccuracy } from './PerClassAccuracy';
+import { SampleGrid } from './SampleGrid';
+
+interface Props {
+  runs: readonly RunRecord[];
+  samples: TestSamples | null;
+}
+
+export function EvaluationViews({ runs, samples }: Props) {
+  const id = useId();
+  const evaluated = runs.filter((r) => r.evals.length > 0 && r.evals.at(-1)!.confusion.length === 100);
+  const [chosenId, setChosenId] = useState<string | null>(null);
+  const [mistakesOf, setMistakesOf] = useState<number | null>(null);
+  const run = evaluated.find((r) => r.id === chosenId) ?? evaluated.at(-1);
+  if (!run) return null;
+  const last = run.evals.at(-1)!;
+  // Predictions exist for live runs once the model has ended; they are per test image, in test-set order.
+  const predictions = run.imported ? null : (run.summary?.predictions ?? null);
+
+  return (
+    <section className="card evaluation" aria-labelledby={`${id}-title`}>
+      <div className="card-head">
+        <h2 id={`${id}-title`}>Evaluation</h2>
+        {evaluated.length > 1 && (
+          <div className="inline-field">
+            <label htmlFor={id}>Model</label>
+            <select id={id} value={run.id} onChange={(e) => setChosenId(e.target.value)}>
+              {evaluated.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.imported ? `${r.name} (imported)` : r.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+      </div>
+      <p className="sub">
+        {run.name} at step {last.step} (epoch {last.epoch.toFixed(2)}), {last.testImages.toLocaleString('en-US')} test images:{' '}
+        {(100 * last.testAccuracy).toFixed(1)}% right.
+      </p>
+      <div className="eval-grid">
+        <ConfusionMatrix confusion={last.confusion} selected={mistakesOf} onSelect={setMistakesOf} />
+        <PerClassAccuracy confusion={last.confusion} selected={mistakesOf} onSelect={setMistakesOf} />
+      </div>
+      {samples && <SampleGrid samples={samples} predictions={predictions} mistakesOf={mistakesOf} onShowAll={() => setMistakesOf(null)} />}
+    </section>
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * Everything that follows the metrics: curves, the run table, evaluation views and export/import. Holds the
+ * imported runs (they live only in this page) next to the live ones.
+ */
+import { useCallback, useMemo, useState } from 'react';
+import { modelName, modelsOf, type Config } from '../../core/config';
+import { wrnCost } from '../../core/cost';
+import { useTrainingSelector } from '../hooks/useTraining';
+import type { RunRecord } from '../lib/runRecord';
+import { Charts } from './Charts';
+import { ErrorBoundary } from './ErrorBoundary';
+import { EvaluationViews } from './EvaluationViews';
+import { ExportImport } from './ExportImport';
+import { RunTable } from './RunTable';
+
+export function Results({ config, configText }: { config: Config; configText: string }) {
+  const live = useTrainingSelector((v) => v.runs);
+  const current = useTrainingSelector((v) => v.currentModel);
+  const samples = useTrainingSelector((v) => v.samples);
+  const [imported, setImported] = useState<readonly RunRecord[]>([]);
+  const runs = useMemo(() => [...live, ...imported], [live, imported]);
+  // Before the first run the table lists the configured nets, so their sizes can be compared before training.
+  const planned = useMemo(() => plannedRuns(config), [config]);
+  const onImport = useCallback((more: RunRecord[]) => setImported((old) => [...old, ...more]), []);
+  const onClearImported = useCallback(() => setImported([]), []);
+
+  return (
+    <>
+      <ErrorBoundary area="charts">
+        <Charts runs={runs} />
+      </ErrorBoundary>
+      <RunTable runs={runs.length ? runs : planned} currentId={current === null ? null : `live-${current}`} />
+      <ErrorBoundary area="evaluation">
+        <EvaluationViews runs={runs} samples={samples} />
+      </ErrorBoundary>
+      <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported} />
+    </>
+  );
+}
+
+function plannedRuns(config: Config): RunRecord[] {
+  return modelsOf(config).map((m, i) => {
+    const cost = wrnCost(m);
+    return {
+      id: `planned-${i}`, name: modelName(m), params: cost.params, macs: cost.macs, steps: [], evals: [],
+      imported: false, totalSteps: null, summary: null,
+    };
+  });
+}

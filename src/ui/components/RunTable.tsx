@@ -1,0 +1,91 @@
+/**
+ * One row per run: size, cost, speed and what it reached. "Time to" and "FLOPs to" a chosen test accuracy make
+ * the paper's point measurable: a wide net may cost more per step yet reach an accuracy sooner.
+ */
+import { memo, useId, useState } from 'react';
+import { formatCount, formatDuration, formatFlops, formatPercent } from '../lib/format';
+import type { RunRecord } from '../lib/runRecord';
+import { bestTestAccuracy, timeToAccuracy } from '../lib/timeToAccuracy';
+import { colorOf } from './colors';
+
+interface Props {
+  runs: readonly RunRecord[];
+  /** index of the live run training now, for its status cell */
+  currentId: string | null;
+}
+
+export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
+  const id = useId();
+  const [targetPercent, setTargetPercent] = useState(40);
+  const target = targetPercent / 100;
+  if (runs.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby={`${id}-title`}>
+      <div className="card-head">
+        <h2 id={`${id}-title`}>Runs</h2>
+        <div className="inline-field">
+          <label htmlFor={id}>Target accuracy</label>
+          <input id={id} type="number" min={1} max={100} step={1} value={targetPercent}
+            onChange={(e) => {
+              const v = Number(e.target.value);
+              if (Number.isFinite(v) && v >= 1 && v <= 100) setTargetPercent(v);
+            }} />
+          <span className="unit">%</span>
+        </div>
+      </div>
+      <div className="table-scroll">
+        <table className="run-table" data-testid="run-table">
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col" className="num">Params</th>
+              <th scope="col" className="num">FLOPs / image</th>
+              <th scope="col" className="num">Images/s</th>
+              <th scope="col" className="num">Best test acc.</th>
+              <th scope="col" className="num">Time to {targetPercent}%</th>
+              <th scope="col" className="num">FLOPs to {targetPercent}%</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.map((run, i) => (
+              <RunRow key={run.id} run={run} color={colorOf(i)} target={target} current={run.id === currentId} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="hint">FLOPs / image is the training cost (forward + backward ≈ 3 forward passes). Time is active training time, pauses excluded.</p>
+    </section>
+  );
+});
+
+function RunRow({ run, color, target, current }: { run: RunRecord; color: string; target: number; current: boolean }) {
+  const best = bestTestAccuracy(run.evals);
+  const reached = timeToAccuracy(run.evals, target);
+  const last = run.steps.at(-1);
+  const status = run.imported
+    ? 'imported'
+    : run.id.startsWith('planned-')
+      ? 'not started'
+      : run.summary
+        ? run.summary.status
+        : current
+          ? 'training'
+          : 'waiting';
+  return (
+    <tr>
+      <th scope="row">
+        <span className="swatch" style={{ background: color }} aria-hidden="true" />
+        {run.name}
+        {run.imported && <span className="sub"> (imported)</span>}
+      </th>
+      <td className="num">{formatCount(run.params)}</td>
+      <td className="num">{formatFlops(6 * run.macs)}</td>
+      <td className="num">{last ? formatCount(last.imagesPerSec) : '–'}</td>
+      <td className="num">{best === null ? '–' : formatPercent(best)}</td>
+      <td className="num">{reached ? formatDuration(reached.seconds) : best === null ? '–' : 'not yet'}</td>
+      <td className="num">{reached ? formatFlops(reached.flops) : best === null ? '–' : 'not yet'}</td>
+      <td>{status}</td>
+    </tr>
+  );
+}

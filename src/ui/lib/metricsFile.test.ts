@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { EvalPoint, StepPoint } from '../../core/metrics';
+import { decodeMetricsFile, encodeMetricsCsv, encodeMetricsJson } from './metricsFile';
+import type { RunRecord } from './runRecord';
+
+const step = (s: number): StepPoint => ({
+  kind: 'step', step: s, epoch: s / 4, loss: 2.3 - s * 0.01, trainAccuracy: 0.1 + s / 1000, lr: 0.1,
+  imagesPerSec: 123.4, stepMs: 56.7, numTensors: 321, deviceBytes: 1 << 20, seconds: s * 0.25, flops: s * 1.5e9,
+});
+const evalPoint = (s: number): EvalPoint => ({
+  kind: 'eval', step: s, epoch: s / 4, testLoss: 2.1, testAccuracy: 0.25, testImages: 50,
+  seconds: s * 0.25, flops: s * 1.5e9, confusion: Array.from({ length: 100 }, (_, i) => i % 7),
+});
+const run = (id: string, name: string, n: number): RunRecord => ({
+  id, name, params: 77850, macs: 12_999_000, imported: false, totalSteps: n, summary: null,
+  steps: Array.from({ length: n }, (_, i) => step(i + 1)),
+  evals: [evalPoint(Math.ceil(n / 2)), evalPoint(n)],
+});
+
+describe('metrics files', () => {
+  const runs = [run('live-0', 'WRN-10-1', 8), run('live-1', 'WRN-16-1 (dropout 0.3)', 5)];
+
+  it('CSV round-trips every point of every run', () => {
+    const back = decodeMetricsFile(encodeMetricsCsv(runs), 'imported-1');
+    expect(back.map((r) => r.name)).toEqual(['WRN-10-1', 'WRN-16-1 (dropout 0.3)']);
+    back.forEach((r, i) => {
+      expect(r.imported).toBe(true);
+      expect(r.id).toBe(`imported-1-${i}`);
+      expect(r.steps).toEqual(runs[i]!.steps);
+      expect(r.evals).toEqual(runs[i]!.evals);
+      expect(r.params).toBe(77850);
+    });
+  });
+
+  it('JSON round-trips the points and keeps the config link', () => {
+    const text = encodeMetricsJson(runs, 'v=1&depth=10', new Date(0));
+    expect(JSON.parse(text).config).toBe('v=1&depth=10');
+    const back = decodeMetricsFile(text, 'imported-2');
+    expect(back[1]!.steps).toEqual(runs[1]!.steps);
+    expect(back[1]!.evals).toEqual(runs[1]!.evals);
+  });
+
+  it('says what is wrong with a file that is not an export', () => {
+    expect(() => decodeMetricsFile('', 'x')).toThrow(/empty/);
+    expect(() => decodeMetricsFile('a,b\n1,2', 'x')).toThrow(/missing column/);
+    expect(() => decodeMetricsFile('{"format":"other"}', 'x')).toThrow(/not a wrn-playground-metrics/);
+    const bad = encodeMetricsCsv(runs).replace('\r\n0,WRN-10-1,77850,12999000,step,1,', '\r\n0,WRN-10-1,77850,12999000,step,oops,');
+    expect(() => decodeMetricsFile(bad, 'x')).toThrow(/line 2: step is "oops"/);
+  });
+});

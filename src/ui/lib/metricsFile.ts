@@ -1,0 +1,162 @@
+/**
+ * Exported metrics, and reading them back: CSV (one row per metric point, for spreadsheets and pandas) and JSON
+ * (the same points grouped by run, plus the config link). Both carry every field of StepPoint and EvalPoint, so
+ * an import draws exactly the curves that were exported.
+ */
+import type { EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
+import { parseCsv, toCsv, type CsvCell } from './csv';
+import type { RunRecord } from './runRecord';
+
+export const METRICS_FORMAT = 'wrn-playground-metrics';
+export const METRICS_VERSION = 1;
+
+const STEP_FIELDS = ['loss', 'trainAccuracy', 'lr', 'imagesPerSec', 'stepMs', 'numTensors', 'deviceBytes'] as const;
+const EVAL_FIELDS = ['testLoss', 'testAccuracy', 'testImages'] as const;
+/** Column order of the CSV; a point leaves the other kind's columns empty. */
+export const CSV_COLUMNS = [
+  'run', 'name', 'params', 'macs', 'kind', 'step', 'epoch', 'seconds', 'flops',
+  ...STEP_FIELDS, ...EVAL_FIELDS, 'confusion',
+] as const;
+type Column = (typeof CSV_COLUMNS)[number];
+
+/** All runs' points as CSV, steps and evaluations interleaved in the order they happened. */
+export function encodeMetricsCsv(runs: readonly RunRecord[]): string {
+  const rows: CsvCell[][] = [[...CSV_COLUMNS]];
+  runs.forEach((run, index) => {
+    const points = [...run.steps, ...run.evals].sort((a, b) => a.step - b.step || (a.kind === 'step' ? -1 : 1));
+    for (const p of points) {
+      const row: Record<Column, CsvCell> = {
+        run: index, name: run.name, params: run.params, macs: run.macs, kind: p.kind,
+        step: p.step, epoch: p.epoch, seconds: p.seconds, flops: p.flops,
+        loss: null, trainAccuracy: null, lr: null, imagesPerSec: null, stepMs: null, numTensors: null, deviceBytes: null,
+        testLoss: null, testAccuracy: null, testImages: null, confusion: null,
+      };
+      if (p.kind === 'step') for (const f of STEP_FIELDS) row[f] = p[f];
+      else {
+        for (const f of EVAL_FIELDS) row[f] = p[f];
+        row.confusion = p.confusion.join(' ');
+      }
+      rows.push(CSV_COLUMNS.map((c) => row[c]));
+    }
+  });
+  return toCsv(rows);
+}
+
+interface JsonRun {
+  name: string;
+  params: number;
+  macs: number;
+  totalSteps: number | null;
+  steps: StepPoint[];
+  evals: EvalPoint[];
+  summary: Omit<RunSummary, 'predictions'> | null;
+}
+
+/** All runs as one JSON document; `config` is the URL text of the config they were trained with. */
+export function encodeMetricsJson(runs: readonly RunRecord[], config: string, exportedAt: Date): string {
+  const doc = {
+    format: METRICS_FORMAT,
+    version: METRICS_VERSION,
+    exportedAt: exportedAt.toISOString(),
+    config,
+    runs: runs.map((r): JsonRun => ({
+      name: r.name, params: r.params, macs: r.macs, totalSteps: r.totalSteps,
+      steps: [...r.steps], evals: [...r.evals],
+      // predictions are per test image and belong with the weights, not the curves
+      summary: r.summary ? withoutPredictions(r.summary) : null,
+    })),
+  };
+  return JSON.stringify(doc, null, 1);
+}
+
+function withoutPredictions(s: RunSummary): Omit<RunSummary, 'predictions'> {
+  const { predictions: _unused, ...rest } = s;
+  void _unused;
+  return rest;
+}
+
+/**
+ * Reads an exported file (CSV or JSON, told apart by the first character) back into runs marked imported.
+ * Throws an Error that says what is wrong and where (line or run), for the page to show.
+ * @param idPrefix makes the ids unique across several imports, e.g. "imported-2"
+ */
+export function decodeMetricsFile(text: string, idPrefix: string): RunRecord[] {
+  const body = text.replace(/^\uFEFF/, '').trim();
+  if (body === '') throw new Error('the file is empty');
+  const runs = body.startsWith('{') ? decodeJson(body) : decodeCsv(body);
+  if (runs.length === 0) throw new Error('the file holds no runs');
+  return runs.map((r, i) => ({ ...r, id: `${idPrefix}-${i}`, imported: true }));
+}
+
+type Decoded = Omit<RunRecord, 'id' | 'imported'>;
+
+function decodeCsv(text: string): Decoded[] {
+  const [header, ...rows] = parseCsv(text);
+  if (!header) throw new Error('the CSV has no header');
+  const index = new Map(header.map((h, i) => [h.trim(), i]));
+  const missing = CSV_COLUMNS.filter((c) => !index.has(c));
+  if (missing.length) throw new Error(`not a metrics CSV: missing column(s) ${missing.join(', ')}`);
+  const runs = new Map<string, Decoded & { steps: StepPoint[]; evals: EvalPoint[] }>();
+  rows.forEach((row, r) => {
+    const line = r + 2; // 1-based, after the header
+    const text = (c: Column) => row[index.get(c)!] ?? '';
+    const num = (c: Column) => {
+      const v = Number(text(c));
+      if (text(c).trim() === '' || !Number.isFinite(v)) throw new Error(`line ${line}: ${c} is "${text(c)}", not a number`);
+      return v;
+    };
+    const key = text('run');
+    let run = runs.get(key);
+    if (!run) {
+      run = { name: text('name'), params: num('params'), macs: num('macs'), steps: [], evals: [], totalSteps: null, summary: null };
+      runs.set(key, run);
+    }
+    const common = { step: num('step'), epoch: num('epoch'), seconds: num('seconds'), flops: num('flops') };
+    const kind = text('kind');
+    if (kind === 'step') {
+      run.steps.push({
+        kind, ...common, loss: num('loss'), trainAccuracy: num('trainAccuracy'), lr: num('lr'),
+        imagesPerSec: num('imagesPerSec'), stepMs: num('stepMs'), numTensors: num('numTensors'), deviceBytes: num('deviceBytes'),
+      });
+    } else if (kind === 'eval') {
+      const confusion = text('confusion').trim() === '' ? [] : text('confusion').trim().split(/\s+/).map(Number);
+      run.evals.push({
+        kind, ...common, testLoss: num('testLoss'), testAccuracy: num('testAccuracy'), testImages: num('testImages'), confusion,
+      });
+    } else throw new Error(`line ${line}: kind is "${kind}", expected step or eval`);
+  });
+  return [...runs.values()];
+}
+
+function decodeJson(text: string): Decoded[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isRecord(doc) || doc['format'] !== METRICS_FORMAT) throw new Error(`not a ${METRICS_FORMAT} JSON file`);
+  if (doc['version'] !== METRICS_VERSION) throw new Error(`unknown metrics file version ${String(doc['version'])}`);
+  const runs = doc['runs'];
+  if (!Array.isArray(runs)) throw new Error('the JSON has no "runs" list');
+  return runs.map((r: unknown, i): Decoded => {
+    if (!isRecord(r) || typeof r['name'] !== 'string' || !Array.isArray(r['steps']) || !Array.isArray(r['evals'])) {
+      throw new Error(`run ${i} lacks a name, steps or evals`);
+    }
+    const summary = isRecord(r['summary']) ? ({ ...r['summary'], predictions: null } as unknown as RunSummary) : null;
+    return {
+      name: r['name'],
+      params: Number(r['params']) || 0,
+      macs: Number(r['macs']) || 0,
+      totalSteps: typeof r['totalSteps'] === 'number' ? r['totalSteps'] : null,
+      // The points are our own export; their fields are checked where used (charts skip non-finite values).
+      steps: (r['steps'] as unknown[]).filter(isRecord).map((p) => ({ ...p, kind: 'step' }) as unknown as StepPoint),
+      evals: (r['evals'] as unknown[]).filter(isRecord).map((p) => ({ ...p, kind: 'eval' }) as unknown as EvalPoint),
+      summary,
+    };
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,24 @@
+/**
+ * One trained (or imported) model as the charts and tables see it: its name and size, and its metric series.
+ * Live runs come from the worker client's snapshot; imported ones from an exported CSV or JSON file.
+ */
+import type { EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
+
+export interface RunRecord {
+  /** stable key for React lists and colours: "live-0", "imported-3-1" */
+  id: string;
+  /** the paper's name, e.g. "WRN-40-4"; imported runs keep the name they were exported with */
+  name: string;
+  /** trainable parameters */
+  params: number;
+  /** forward multiply-accumulates per image */
+  macs: number;
+  steps: readonly StepPoint[];
+  evals: readonly EvalPoint[];
+  /** true for runs loaded from a file (drawn again, never trained here) */
+  imported: boolean;
+  /** planned SGD steps of this model's run, when known (for progress and ETA) */
+  totalSteps: number | null;
+  /** how the run ended, once it has */
+  summary: RunSummary | null;
+}
