@@ -4,16 +4,48 @@
  * Inverted dropout: in training each value is kept with probability 1 - rate and scaled by 1 / (1 - rate);
  * at inference the layer is the identity. Each call draws a fresh mask from (seed, call counter), so the same
  * seed gives the same sequence of masks.
+ *
+ * The mask is never drawn on the host: `tf.dropout` / `tf.randomUniform` fill a CPU buffer in a JavaScript loop and
+ * upload it every step. Here one `WrnDropout` kernel per backend computes a counter-based hash of (element index,
+ * seed) where the data lives and applies the mask in the same pass (kernels/dropoutKernels.ts, dropoutHash.ts), so
+ * the same seed gives the same mask on every backend, and the backward pass recomputes the mask instead of storing it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropoutInto, dropoutKeys } from './dropoutHash';
+import { registerDeviceGradients } from './kernels/deviceGradients';
+import { DROPOUT_KERNEL, registerDropoutKernels, type DropoutAttrs } from './kernels/dropoutKernels';
 
-/** A {0, 1/(1-rate)} mask of the given shape, from a seed. */
+// model.ts imports this module, so every WRN built gets both: the GPU-side dropout kernel, and Mean/Sum gradients
+// that do not build activation-sized `tf.ones` on the host each step (batch norm's backward pass; see there).
+registerDropoutKernels();
+registerDeviceGradients();
+
+/**
+ * x with each element kept with probability 1 - rate (scaled by 1 / (1 - rate)) or zeroed, from `seed`.
+ * Differentiable: the gradient passes through the same mask. rate 0 returns x itself.
+ */
+export function applyDropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
+  if (rate === 0) return x;
+  const attrs: DropoutAttrs = { ...dropoutKeys(seed, rate) };
+  if (tf.getKernel(DROPOUT_KERNEL, tf.getBackend())) {
+    return tf.engine().runKernel(DROPOUT_KERNEL, { x }, attrs) as T;
+  }
+  // A backend without the kernel (e.g. tfjs-node): the same mask, made on the host and uploaded.
+  return tf.tidy(() => tf.mul(x, hostMask(x.shape, attrs)) as T);
+}
+
+/** The same mask as a constant tensor, made on the host (the fallback path; also what tests compare against). */
+function hostMask(shape: number[], keys: DropoutAttrs): tf.Tensor {
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1);
+  dropoutInto(out, out, keys);
+  return tf.tensor(out, shape, 'float32');
+}
+
+/** A {0, 1/(1-rate)} mask of the given shape, from a seed: the mask `applyDropout` multiplies by. */
 export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
-  return tf.tidy(() => {
-    const keep = 1 - rate;
-    const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
-    return tf.cast(tf.less(u, keep), 'float32').mul(1 / keep);
-  });
+  // tf.fill runs the backend's Fill kernel; tf.ones would build the array on the host and upload it.
+  if (rate === 0) return tf.fill(shape, 1);
+  return tf.tidy(() => applyDropout(tf.fill(shape, 1), rate, seed));
 }
 
 export interface BlockDropoutArgs {
@@ -38,8 +70,7 @@ export class BlockDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (!kwargs.training || this.rate === 0) return x;
-    const mask = dropoutMask(x.shape, this.rate, this.seed * 1_000_003 + this.calls++);
-    return tf.mul(x, mask);
+    return applyDropout(x, this.rate, this.seed * 1_000_003 + this.calls++);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
