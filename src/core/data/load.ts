@@ -17,7 +17,7 @@ import { GrowingDataset } from './dataset';
 import { parseCifarStream, sniffFormat } from './cifarStream';
 import { CifarFormatError, CifarSourceError } from './errors';
 import { absoluteUrl, fetchJson, openUrl } from './http';
-import { parseManifest, type CifarServerStatus } from './manifest';
+import { parseManifest, type CifarManifest, type CifarServerStatus } from './manifest';
 import { countBytes, peek } from './streams';
 import { SubsetSelector } from './subset';
 import { readArchive, splitOfName, type Split } from './tarball';
@@ -212,29 +212,41 @@ class Loader {
     }
   }
 
+  /**
+   * Asks the app's server for its files. While it is still downloading the official tarball, polls its side-effect
+   * free status endpoint (a manifest request after a failure would start another attempt), then asks again.
+   */
   private async serverInputs(base: string): Promise<CifarInput[]> {
-    const manifestUrl = absoluteUrl('manifest.json', absoluteUrl(base.endsWith('/') ? base : base + '/'));
+    const root = absoluteUrl(base.endsWith('/') ? base : base + '/');
+    const manifestUrl = absoluteUrl('manifest.json', root);
+    const statusUrl = absoluteUrl('status', root);
+    let status = await this.fetchManifest(manifestUrl);
+    let isManifest = true; // else it came from the status endpoint and lists no files
     for (;;) {
-      const raw = await fetchJson(manifestUrl, this.abort.signal);
-      let manifest;
-      try {
-        manifest = parseManifest(raw);
-      } catch (err) {
-        throw new CifarSourceError(`GET ${manifestUrl}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (manifest.status === 'ready') {
+      if (status.status === 'ready') {
+        if (!isManifest) {
+          status = await this.fetchManifest(manifestUrl);
+          isManifest = true;
+          continue;
+        }
         this.server = null;
-        return manifest.files.map((f) => urlInput(absoluteUrl(f.url, manifestUrl), f.name, f.split, f.bytes));
+        return status.files.map((f) => urlInput(absoluteUrl(f.url, manifestUrl), f.name, f.split, f.bytes));
       }
-      if (manifest.status === 'error') {
-        throw new CifarSourceError(`the app's server has no CIFAR-10: ${manifest.error ?? 'unknown error'}`);
+      if (status.status === 'error') {
+        throw new CifarSourceError(`the app's server has no CIFAR-10: ${status.error ?? 'unknown error'}`);
       }
-      const { files: _files, ...status } = manifest;
-      this.server = status;
+      const { source, bytesLoaded, bytesTotal, error } = status;
+      this.server = { status: status.status, source, bytesLoaded, bytesTotal, error };
       this.setPhase('server-download');
       this.emit(true);
       await sleep(this.options.pollMs ?? 500, this.abort.signal);
+      status = parseStatus(await fetchJson(statusUrl, this.abort.signal), statusUrl);
+      isManifest = false;
     }
+  }
+
+  private async fetchManifest(url: string): Promise<CifarManifest> {
+    return parseStatus(await fetchJson(url, this.abort.signal), url);
   }
 
   /** Reads the inputs of one lane in order; stops early once the splits it feeds are full. */
@@ -396,6 +408,15 @@ export function blobInput(blob: Blob, index = 0): CifarInput {
 
 function baseName(name: string): string {
   return name.split(/[?#]/)[0]!.split('/').pop() ?? name;
+}
+
+/** A manifest or status answer, checked; a status is a manifest without files. */
+function parseStatus(json: unknown, url: string): CifarManifest {
+  try {
+    return parseManifest(json);
+  } catch (err) {
+    throw new CifarSourceError(`GET ${url}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function noRecords(split: Split, inputs: readonly CifarInput[]): CifarFormatError {
