@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { cifarPlugin } from './server/cifarPlugin';
 
 /**
  * Cross-origin isolation: SharedArrayBuffer, and so the threaded WASM backend, needs these two headers on the
@@ -11,7 +12,7 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), cifarPlugin()],
   worker: { format: 'es' },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
