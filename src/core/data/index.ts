@@ -5,8 +5,8 @@ export { CifarFormatError, CifarSourceError } from './errors';
 export { readArchive, splitOfName, type ArchiveMember, type Split } from './tarball';
 export { SubsetSelector } from './subset';
 export {
-  loadCifar, blobInput, urlInput, planLanes,
-  type CifarInput, type CifarLoad, type CifarSource, type LoadOptions, type LoadPhase, type LoadProgress, type SplitProgress,
+  loadCifar, readMembers, blobInput, urlInput, planLanes,
+  type CifarInput, type CifarMember, type CifarLoad, type CifarSource, type LoadOptions, type LoadPhase, type LoadProgress, type SplitProgress,
 } from './load';
 export { parseManifest, type CifarManifest, type CifarManifestFile, type CifarServerState, type CifarServerStatus } from './manifest';
 export { measureParseThroughput, type ParseThroughput } from './bench';
