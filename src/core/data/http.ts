@@ -96,7 +96,7 @@ function guardBody(
 function messageOf(err: unknown): string {
   if (err instanceof Error) {
     // undici puts the socket's reason in `cause` ("other side closed"), which says more than "terminated".
-    const cause = (err as Error & { cause?: unknown }).cause;
+    const cause = err.cause;
     return cause instanceof Error && cause.message ? `${err.message}: ${cause.message}` : err.message;
   }
   return String(err);

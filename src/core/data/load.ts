@@ -223,12 +223,14 @@ class Loader {
     let status = await this.fetchManifest(manifestUrl);
     let isManifest = true; // else it came from the status endpoint and lists no files
     for (;;) {
-      if (status.status === 'ready') {
+      if (status.status === 'ready' || status.status === 'idle') {
+        // 'idle' after a poll: the server restarted and waits for a manifest request to start again.
         if (!isManifest) {
           status = await this.fetchManifest(manifestUrl);
           isManifest = true;
           continue;
         }
+        if (status.status === 'idle') throw new CifarSourceError(`GET ${manifestUrl}: the server answered "idle" to a manifest request (it should start getting CIFAR-10)`);
         this.server = null;
         return status.files.map((f) => urlInput(absoluteUrl(f.url, manifestUrl), f.name, f.split, f.bytes));
       }

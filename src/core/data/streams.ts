@@ -2,32 +2,6 @@
  * Small Web Streams helpers shared by the parsers, the loader, the tests and the benchmark. Pure: no DOM, no node:.
  */
 
-/** A stream that passes `source` through and replaces any error it raises with `map(error)`. */
-export function mapErrors(
-  source: ReadableStream<Uint8Array>,
-  map: (err: unknown) => unknown,
-): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        let next: ReadableStreamReadResult<Uint8Array>;
-        try {
-          next = await reader.read();
-        } catch (err) {
-          controller.error(map(err));
-          return;
-        }
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    // Pull only on demand, so backpressure and early cancellation reach the source at once.
-    { highWaterMark: 0 },
-  );
-}
-
 /** A stream that passes `source` through, calling `onBytes(n)` with each chunk's length as it is read. */
 export function countBytes(source: ReadableStream<Uint8Array>, onBytes: (n: number) => void): ReadableStream<Uint8Array> {
   return source.pipeThrough(
