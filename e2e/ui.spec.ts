@@ -7,10 +7,14 @@
  * playwright.config.ts). Screenshots are saved with testInfo.outputPath (test-results/<test>/...).
  */
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors } from './helpers';
 import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
+
+/** The e2e CIFAR-10 subsets: the folder playwright.config.ts gives the app's server. */
+const CIFAR_DIR = process.env['CIFAR10_DIR'] ?? fileURLToPath(new URL('../../shared/data/cifar10', import.meta.url));
 
 /** The main model's controls, by the accessible names the issues fix (exact: other labels must not shadow them). */
 const depth = (page: Page) => page.getByLabel('Depth', { exact: true });
@@ -21,7 +25,7 @@ const hashOf = (page: Page) => new URL(page.url()).hash;
 
 /**
  * A run small enough for this machine's emulated backends: WRN-10-1, 8 steps of 8 images, 50 test images.
- * 'auto' takes the fastest backend that works (WebGL on SwiftShader here; a real GPU elsewhere).
+ * 'auto' takes the fastest backend that works (WASM on this machine's CPUs; WebGPU on a real GPU).
  */
 const TINY = 'depth=10&width=1&batch=8&epochs=1&train=64&test=50&lr=0.05&schedule=constant&backend=auto';
 
@@ -335,6 +339,14 @@ test.describe('training in the worker', () => {
 
     const [json] = await Promise.all([page.waitForEvent('download'), button(page, 'Download JSON').click()]);
     expect(json.suggestedFilename()).toMatch(/\.json$/);
+    const jsonPath = testInfo.outputPath('metrics.json');
+    await json.saveAs(jsonPath);
+    await page.getByLabel('Import metrics').setInputFiles(jsonPath);
+    // The JSON export held the live runs and the CSV import: 4 more runs, the same points for each.
+    await expect(legend.getByRole('listitem').filter({ hasText: 'WRN-10-1 (imported)' })).toHaveCount(3);
+    for (const item of await legend.getByRole('listitem').filter({ hasText: 'WRN-10-1' }).all()) {
+      await expect(item).toHaveAttribute('data-points', livePoints!);
+    }
 
     // Trained weights: model.json plus the weights.bin its manifest names.
     await page.getByLabel('Model to export').selectOption({ label: 'WRN-10-2' });
@@ -365,6 +377,26 @@ test.describe('training in the worker', () => {
     await button(page, 'Stop').click();
     await expect(page.getByTestId('run-phase')).toHaveText('Stopped', { timeout: 120_000 });
     await expect(button(page, 'Train')).toBeEnabled();
+  });
+
+  test('keyboard only: pick CIFAR-10 files as the source and train from them', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto(`/#${TINY}`);
+    const files = page.getByRole('radio', { name: 'Files on this computer' });
+    await files.focus();
+    await page.keyboard.press('Space');
+    await expect(files).toBeChecked();
+    await expect(button(page, 'Train')).toBeDisabled(); // nothing picked yet, and the page says so
+    await expect(page.getByText('Choose CIFAR-10 files (below) first.')).toBeVisible();
+    // A file chooser cannot be driven by keys in a test; the files are set on the labelled input instead.
+    await page.getByLabel('CIFAR-10 files').setInputFiles([`${CIFAR_DIR}/train_subset.bin`, `${CIFAR_DIR}/test_subset.bin`]);
+    await expect(page.getByRole('list', { name: 'Chosen files' })).toContainText('train_subset.bin');
+    await button(page, 'Train').focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
+    await expect(page.getByRole('progressbar', { name: 'Data loaded' })).toHaveAttribute('value', '100');
+    await expect(page.getByTestId('run-table').locator('tbody tr')).toHaveCount(1);
+    expect(errors).toEqual([]);
   });
 
   test('a data error is shown with its suggestion; the page stays', async ({ page }) => {

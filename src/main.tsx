@@ -11,15 +11,19 @@ import { browserUrlHost, createUrlStore } from './ui/urlState';
 import { createWorkerClient } from './ui/workerClient';
 import './ui/styles.css';
 
-const urlStore = createUrlStore(browserUrlHost(window));
-const training = createTrainingStore(createWorkerClient());
+/** The stores live as long as the page; they are made here once, not at module level in the UI code. */
+function mount(root: HTMLElement): void {
+  const urlStore = createUrlStore(browserUrlHost(window));
+  const training = createTrainingStore(createWorkerClient());
+  createRoot(root).render(
+    <StrictMode>
+      <ErrorBoundary area="the page">
+        <TrainingProvider store={training}>
+          <App urlStore={urlStore} />
+        </TrainingProvider>
+      </ErrorBoundary>
+    </StrictMode>,
+  );
+}
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <ErrorBoundary area="the page">
-      <TrainingProvider store={training}>
-        <App urlStore={urlStore} />
-      </TrainingProvider>
-    </ErrorBoundary>
-  </StrictMode>,
-);
+mount(document.getElementById('root')!);

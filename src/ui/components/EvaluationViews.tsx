@@ -2,7 +2,7 @@
  * After an evaluation: the confusion matrix, accuracy per class and test images with their predictions, for one
  * run at a time. Clicking a class shows that class's mistakes in the image grid.
  */
-import { useId, useState } from 'react';
+import { useCallback, useId, useState } from 'react';
 import type { TestSamples } from '../../worker/protocol';
 import type { RunRecord } from '../lib/runRecord';
 import { ConfusionMatrix } from './ConfusionMatrix';
@@ -19,6 +19,8 @@ export function EvaluationViews({ runs, samples }: Props) {
   const evaluated = runs.filter((r) => r.evals.length > 0 && r.evals.at(-1)!.confusion.length === 100);
   const [chosenId, setChosenId] = useState<string | null>(null);
   const [mistakesOf, setMistakesOf] = useState<number | null>(null);
+  // Stable, so that the memoised image grid is not redrawn on every metrics update.
+  const showAll = useCallback(() => setMistakesOf(null), []);
   const run = evaluated.find((r) => r.id === chosenId) ?? evaluated.at(-1);
   if (!run) return null;
   const last = run.evals.at(-1)!;
@@ -50,7 +52,7 @@ export function EvaluationViews({ runs, samples }: Props) {
         <ConfusionMatrix confusion={last.confusion} selected={mistakesOf} onSelect={setMistakesOf} />
         <PerClassAccuracy confusion={last.confusion} selected={mistakesOf} onSelect={setMistakesOf} />
       </div>
-      {samples && <SampleGrid samples={samples} predictions={predictions} mistakesOf={mistakesOf} onShowAll={() => setMistakesOf(null)} />}
+      {samples && <SampleGrid samples={samples} predictions={predictions} mistakesOf={mistakesOf} onShowAll={showAll} />}
     </section>
   );
 }

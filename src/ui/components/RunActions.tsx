@@ -2,7 +2,7 @@
  * Train, Pause, Resume, Stop and Copy link. Buttons that do nothing in the current phase are disabled, so the
  * keyboard path only stops on what can be done now.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { isActive, type RunPhase } from '../hooks/useTraining';
 
 interface Props {
@@ -17,27 +17,33 @@ interface Props {
 
 export function RunActions({ phase, blockedReason, onTrain, onPause, onResume, onStop }: Props) {
   const active = isActive(phase);
+  const blockedId = useId();
   return (
-    <div className="run-actions" role="group" aria-label="Run">
-      <button type="button" className="primary" disabled={active || blockedReason !== null} onClick={onTrain}
-        aria-describedby={blockedReason ? 'train-blocked' : undefined}>
-        Train
-      </button>
-      <button type="button" disabled={phase !== 'running' && phase !== 'loading' && phase !== 'starting'} onClick={onPause}>
-        Pause
-      </button>
-      <button type="button" disabled={phase !== 'paused'} onClick={onResume}>
-        Resume
-      </button>
-      <button type="button" className="danger" disabled={!active || phase === 'stopping'} onClick={onStop}>
-        Stop
-      </button>
-      <CopyLink />
+    <div className="run-actions">
+      <div className="run-buttons" role="group" aria-label="Run">
+        <button type="button" className="primary" disabled={active || blockedReason !== null} onClick={onTrain}
+          aria-describedby={blockedReason ? blockedId : undefined}>
+          Train
+        </button>
+        <button type="button" disabled={phase !== 'running' && phase !== 'loading' && phase !== 'starting'} onClick={onPause}>
+          Pause
+        </button>
+        <button type="button" disabled={phase !== 'paused'} onClick={onResume}>
+          Resume
+        </button>
+        <button type="button" className="danger" disabled={!active || phase === 'stopping'} onClick={onStop}>
+          Stop
+        </button>
+      </div>
       {blockedReason && (
-        <p id="train-blocked" className="hint">
+        <p id={blockedId} className="hint">
           {blockedReason}
         </p>
       )}
+      <div className="share">
+        <span className="sub">The link holds every setting.</span>
+        <CopyLink />
+      </div>
     </div>
   );
 }
