@@ -256,6 +256,12 @@ test.describe('controls and URL state', () => {
     await expect(page.getByTestId('chart-loss').locator('.recharts-line-curve').first()).toBeVisible();
     await expect(page.getByTestId('run-table').locator('tbody tr')).toHaveCount(2);
     await expect(page.getByTestId('confusion-matrix')).toBeVisible();
+    // Hovering a chart shows a tooltip naming the x quantity and the runs' values.
+    const surface = page.getByTestId('chart-accuracy').locator('.recharts-surface');
+    const box = (await surface.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect(page.getByTestId('chart-accuracy').locator('.recharts-tooltip-wrapper')).toContainText('SGD step:');
+    await expect(page.getByTestId('chart-accuracy').locator('.recharts-tooltip-wrapper')).toContainText('WRN-16-4 (imported) train');
     // The x axis can show compute instead of steps; the label says the unit.
     await page.getByLabel('X axis').selectOption('flops');
     await expect(page.getByTestId('chart-loss')).toContainText('training compute (');

@@ -148,7 +148,7 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
       <ResponsiveContainer width="100%" height={260}>
         <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-          <XAxis type="number" dataKey="x" domain={['dataMin', 'dataMax']} tickFormatter={(v: number) => formatShort(v)}
+          <XAxis type="number" dataKey="x" domain={[0, 'auto']} tickFormatter={(v: number) => formatShort(v)}
             label={{ value: x.label, position: 'insideBottom', offset: -14 }} allowDecimals={x.key !== 'step'}
             padding={{ left: 4, right: 10 }} />
           <YAxis scale={log ? 'log' : 'linear'} domain={yDomain} allowDataOverflow={log} width={56}

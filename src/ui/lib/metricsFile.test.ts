@@ -44,6 +44,9 @@ describe('metrics files', () => {
     expect(() => decodeMetricsFile('', 'x')).toThrow(/empty/);
     expect(() => decodeMetricsFile('a,b\n1,2', 'x')).toThrow(/missing column/);
     expect(() => decodeMetricsFile('{"format":"other"}', 'x')).toThrow(/not a wrn-playground-metrics/);
+    const json = JSON.parse(encodeMetricsJson(runs, '', new Date(0)));
+    json.runs[1].steps[2].loss = 'high';
+    expect(() => decodeMetricsFile(JSON.stringify(json), 'x')).toThrow('run 1, steps[2]: loss is "high", not a number');
     const bad = encodeMetricsCsv(runs).replace('\r\n0,WRN-10-1,77850,12999000,step,1,', '\r\n0,WRN-10-1,77850,12999000,step,oops,');
     expect(() => decodeMetricsFile(bad, 'x')).toThrow(/line 2: step is "oops"/);
   });

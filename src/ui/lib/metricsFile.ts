@@ -143,18 +143,48 @@ function decodeJson(text: string): Decoded[] {
     if (!isRecord(r) || typeof r['name'] !== 'string' || !Array.isArray(r['steps']) || !Array.isArray(r['evals'])) {
       throw new Error(`run ${i} lacks a name, steps or evals`);
     }
-    const summary = isRecord(r['summary']) ? ({ ...r['summary'], predictions: null } as unknown as RunSummary) : null;
+    const summary = isRecord(r['summary']) ? readSummary(r['summary']) : null;
     return {
       name: r['name'],
       params: Number(r['params']) || 0,
       macs: Number(r['macs']) || 0,
       totalSteps: typeof r['totalSteps'] === 'number' ? r['totalSteps'] : null,
-      // The points are our own export; their fields are checked where used (charts skip non-finite values).
-      steps: (r['steps'] as unknown[]).filter(isRecord).map((p) => ({ ...p, kind: 'step' }) as unknown as StepPoint),
-      evals: (r['evals'] as unknown[]).filter(isRecord).map((p) => ({ ...p, kind: 'eval' }) as unknown as EvalPoint),
+      steps: (r['steps'] as unknown[]).map((p, j) => readStep(p, `run ${i}, steps[${j}]`)),
+      evals: (r['evals'] as unknown[]).map((p, j) => readEval(p, `run ${i}, evals[${j}]`)),
       summary,
     };
   });
+}
+
+const COMMON_FIELDS = ['step', 'epoch', 'seconds', 'flops'] as const;
+
+/** The named fields of `o` as finite numbers; throws naming the first that is not. */
+function numbers<K extends string>(o: unknown, fields: readonly K[], where: string): Record<K, number> {
+  if (!isRecord(o)) throw new Error(`${where} is not an object`);
+  const out = {} as Record<K, number>;
+  for (const f of fields) {
+    const v = o[f];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: ${f} is ${JSON.stringify(v)}, not a number`);
+    out[f] = v;
+  }
+  return out;
+}
+
+function readStep(p: unknown, where: string): StepPoint {
+  return { kind: 'step', ...numbers(p, [...COMMON_FIELDS, ...STEP_FIELDS], where) };
+}
+
+function readEval(p: unknown, where: string): EvalPoint {
+  const confusion = isRecord(p) && Array.isArray(p['confusion']) ? p['confusion'].map(Number) : [];
+  return { kind: 'eval', ...numbers(p, [...COMMON_FIELDS, ...EVAL_FIELDS], where), confusion };
+}
+
+function readSummary(s: Record<string, unknown>): RunSummary | null {
+  const status = s['status'];
+  if (status !== 'finished' && status !== 'stopped') return null;
+  const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
+  // The final evaluation is also the last of `evals`; predictions are not exported (see encodeMetricsJson).
+  return { status, steps: n('steps'), seconds: n('seconds'), flops: n('flops'), firstStepMs: n('firstStepMs'), finalEval: null, predictions: null };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
