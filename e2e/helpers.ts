@@ -1,0 +1,129 @@
+/**
+ * Shared helpers for the end-to-end tests: console-error collection, the worker harness page
+ * (e2e/harness.html, which exposes the real worker client as `window.harness`), and small run configs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, type Page, type Worker } from '@playwright/test';
+import { DEFAULT_CONFIG, type Config } from '../src/core/config';
+import type { Harness } from './harness';
+import type { TrainingWorkerDebug } from '../src/worker/training.worker';
+import type { WorkerState } from '../src/ui/workerClient';
+
+/**
+ * Collects console errors and uncaught exceptions from the page and its workers (Playwright reports a dedicated
+ * worker's console on its page). Check it at the end of a test: `expect(errors).toEqual([])`.
+ */
+export function collectConsoleErrors(page: Page, ignore: readonly RegExp[] = []): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error' || ignore.some((re) => re.test(msg.text()))) return;
+    const where = msg.location().url;
+    errors.push(`console: ${msg.text()}${where ? ` (${where})` : ''}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  return errors;
+}
+
+/** A WRN-10-1 run small enough for an emulated GPU: `steps` SGD steps of `batch` images, one evaluation. */
+export function tinyConfig(overrides: Partial<Config> & { steps?: number } = {}): Config {
+  const { steps = 4, ...rest } = overrides;
+  const batch = rest.batch ?? 4;
+  return {
+    ...DEFAULT_CONFIG,
+    depth: 10,
+    width: 1,
+    batch,
+    epochs: 1,
+    train: steps * batch,
+    test: 20,
+    lr: 0.05,
+    schedule: 'constant',
+    backend: 'webgpu',
+    compare: [],
+    ...rest,
+  };
+}
+
+/** Opens the harness page and waits for its worker to exist; returns that worker's Playwright handle. */
+export async function openHarness(page: Page): Promise<Worker> {
+  const workerCreated = page.waitForEvent('worker');
+  await page.goto('/e2e/harness.html');
+  await page.waitForFunction(() => 'harness' in window);
+  return workerCreated;
+}
+
+/** The worker client's current snapshot (a structured-cloned copy). */
+export function snapshot(page: Page): Promise<WorkerState> {
+  return page.evaluate(() => (window as unknown as { harness: Harness }).harness.client.getSnapshot());
+}
+
+/**
+ * Waits until `predicate(snapshot, arg)` holds in the page, then returns the snapshot. The predicate is sent to the
+ * browser as source text, so it may use only its parameters (pass values through `arg`).
+ */
+export async function waitForState<A = null>(
+  page: Page,
+  predicate: (s: WorkerState, arg: A) => boolean,
+  arg: A = null as A,
+  timeout = 180_000,
+): Promise<WorkerState> {
+  await page.waitForFunction(
+    ({ src, arg }) => {
+      const test = new Function(`return (${src})`)() as (s: WorkerState, a: unknown) => boolean;
+      return test((window as unknown as { harness: Harness }).harness.client.getSnapshot(), arg);
+    },
+    { src: predicate.toString(), arg },
+    { timeout, polling: 250 },
+  );
+  return snapshot(page);
+}
+
+/** Calls one of the worker's debug hooks (see training.worker.ts) inside the worker. */
+export function workerDebug<K extends keyof TrainingWorkerDebug>(worker: Worker, hook: K): Promise<ReturnType<TrainingWorkerDebug[K]>> {
+  return worker.evaluate((name) => {
+    const debug = (self as unknown as { wrnDebug: TrainingWorkerDebug }).wrnDebug;
+    return debug[name]() as ReturnType<TrainingWorkerDebug[K]>;
+  }, hook);
+}
+
+/** Polls the worker until its current model's step counter has not moved for `quietMs`; returns that step. */
+export async function settledStep(worker: Worker, quietMs: number): Promise<number | null> {
+  let last = (await workerDebug(worker, 'run'))?.step ?? null;
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = (await workerDebug(worker, 'run'))?.step ?? null;
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return last;
+}
+
+/** ../shared/data/cifar10 beside the repository (as playwright.config.ts and .ci/run assume). */
+const DEFAULT_CIFAR10_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/cifar10');
+
+/**
+ * Serves CIFAR-10 from disk at `<origin>/cifar10/...` inside the browser (Playwright routes the worker's fetches
+ * too), in the app server's manifest format: for a test that must not depend on the server's own endpoint, or
+ * that wants to shape what it serves. The app's preview server serves the same files itself (server/cifarPlugin.ts).
+ */
+export async function routeCifarFromDisk(page: Page, dir = process.env['CIFAR10_DIR'] ?? DEFAULT_CIFAR10_DIR): Promise<void> {
+  const files = [
+    { name: 'train_subset.bin', split: 'train' },
+    { name: 'test_subset.bin', split: 'test' },
+  ].map((f) => ({ ...f, bytes: fs.statSync(path.join(dir, f.name)).size, url: `files/${f.name}` }));
+  await page.route('**/cifar10/**', (route) => {
+    const { pathname } = new URL(route.request().url());
+    if (pathname.endsWith('/manifest.json')) {
+      return route.fulfill({ json: { status: 'ready', source: `disk ${dir}`, bytesLoaded: 0, bytesTotal: null, error: null, files } });
+    }
+    const file = files.find((f) => pathname.endsWith(`/${f.url}`));
+    return file ? route.fulfill({ path: path.join(dir, file.name) }) : route.fulfill({ status: 404 });
+  });
+}
+
+export { expect };

@@ -1,0 +1,60 @@
+/**
+ * End-to-end tests in real headless Chromium (Debian's /usr/bin/chromium; never `npx playwright install`).
+ *
+ * WebGPU runs on SwiftShader, a CPU emulation of Vulkan (see /work/shared/notes/webgpu-on-this-machine.md): a
+ * WRN-10-1 step takes seconds and the first one compiles shaders for about 11 s, hence the long timeouts and a
+ * single worker (two browsers would only fight over the 2 cores).
+ *
+ * `npm run test:e2e` builds the app first; the webServer below adds the e2e harness page to the same dist/ and
+ * serves it with `vite preview` at 127.0.0.1 (a secure context, which navigator.gpu requires).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from '@playwright/test';
+
+const repo = path.dirname(fileURLToPath(import.meta.url));
+/** 4173, vite preview's default; E2E_PORT moves it (e.g. when several checkouts test on one machine). */
+const PORT = Number(process.env['E2E_PORT'] ?? 4173);
+
+/** Flags that give headless Chromium a WebGPU adapter (SwiftShader) and keep it off the network. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export default defineConfig({
+  testDir: 'e2e',
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env['CI'],
+  retries: 0,
+  // A test trains a few steps on an emulated GPU: minutes, not seconds.
+  timeout: 480_000,
+  expect: { timeout: 60_000 },
+  reporter: process.env['CI'] ? [['list'], ['html', { open: 'never' }]] : [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS },
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    command: `npx vite build -c e2e/vite.config.ts && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    url: `http://127.0.0.1:${PORT}/e2e/harness.html`,
+    cwd: repo,
+    reuseExistingServer: !process.env['CI'],
+    timeout: 180_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { CIFAR10_DIR: process.env['CIFAR10_DIR'] ?? path.resolve(repo, '../shared/data/cifar10') },
+  },
+});

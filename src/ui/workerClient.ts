@@ -1,0 +1,313 @@
+/**
+ * The page's side of the training worker: a small store (zustand's vanilla shape) over `protocol.ts`.
+ *
+ *   const client = createWorkerClient();
+ *   const state = useSyncExternalStore(client.subscribe, client.getSnapshot);
+ *   client.init('auto'); const runId = client.start(config, { kind: 'server', base: '/cifar10' });
+ *
+ * State is immutable: every change makes a new `WorkerState` (and new objects along the path to what changed),
+ * and `getSnapshot()` returns the same object until the next change, as `useSyncExternalStore` requires. A
+ * 'metrics' message (the worker sends at most ~10 a second per model) makes one new state, whatever its number of
+ * points; the model's point arrays are extended by `concat`, so old snapshots stay as they were and memoised
+ * charts see a new array.
+ *
+ * Messages for any run but the current one (the last started) are dropped, so a stopped run's late messages
+ * never reach a new run's charts. No React here: the UI adapts it.
+ */
+import type { Config } from '../core/config';
+import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
+import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, FromWorker, TestSamples, ToWorker } from '../worker/protocol';
+
+/** Where a run is. 'starting': sent, not yet acknowledged; the last three are final. */
+export type RunStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+/** One model of a run, as its messages describe it. */
+export interface ModelView {
+  /** index in `modelsOf(config)`: 0 is the main model, then the comparison list */
+  index: number;
+  /** e.g. "WRN-16-4" */
+  name: string;
+  /** trainable parameters */
+  params: number;
+  /** forward multiply-accumulates per image */
+  macs: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  /** images per step */
+  batch: number;
+  /** one point per finished step, in step order; grows by concat (a new array per message) */
+  steps: readonly StepPoint[];
+  /** one point per evaluation over the test subset, in step order */
+  evals: readonly EvalPoint[];
+  /** set when the model has ended (finished or stopped); its weights can then be exported */
+  summary: RunSummary | null;
+}
+
+/** An error the worker (or the worker's loading) reported. */
+export interface WorkerError {
+  /** unique per error (for React keys and `dismissError`) */
+  id: number;
+  /** the run it belongs to, or null for backend and worker-wide errors */
+  runId: number | null;
+  code: ErrorCode;
+  message: string;
+  /** what the person can do about it */
+  suggestion: string;
+}
+
+/** The current run. */
+export interface RunView {
+  runId: number;
+  /** the config it was started with */
+  config: Config;
+  status: RunStatus;
+  /** the latest loading snapshot, null until the first arrives */
+  data: DataProgress | null;
+  /** the first test images (for the evaluation grid), null until they arrive */
+  samples: TestSamples | null;
+  /** the models started so far, by index (a compare run fills them one after another) */
+  models: readonly ModelView[];
+  /** the model training now (index), or null before the first starts and after the run ended */
+  currentModel: number | null;
+  /** the error that failed the run, when status is 'failed' */
+  error: WorkerError | null;
+}
+
+/** Everything the page knows about the worker. */
+export interface WorkerState {
+  /** the backend in use and why; null until the worker says */
+  backend: BackendInfo | null;
+  /** the current (last started) run, null before the first */
+  run: RunView | null;
+  /** recent errors, oldest first (at most MAX_ERRORS), until dismissed */
+  errors: readonly WorkerError[];
+  /** the last weights the worker sent (answering `exportWeights`), null before any */
+  weights: WeightsMessage | null;
+}
+
+/** A 'weights' message as kept in the state. */
+export interface WeightsMessage extends ExportedWeights {
+  /** unique per message, so that each is saved once */
+  id: number;
+  runId: number;
+  model: number;
+}
+
+/** A model's weights as tfjs's two files: `model.json` text and the `weights.bin` it names. */
+export interface ExportedWeights {
+  name: string;
+  modelJson: string;
+  weights: ArrayBuffer;
+}
+
+export interface WorkerClient {
+  /** the current state; the same object until something changes */
+  getSnapshot(): WorkerState;
+  /** calls `listener` after each change; returns the unsubscribe function */
+  subscribe(listener: () => void): () => void;
+  /** sends a raw message; a 'start' also makes its runId the current run */
+  send(msg: ToWorker): void;
+  /** asks the worker to set up a backend now (it also does so on start) */
+  init(backend: Config['backend']): void;
+  /** starts a run (stopping the current one) and returns its runId */
+  start(config: Config, source: DataSourceSpec): number;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  /** overrides the schedule from the next step; null returns to it */
+  setLearningRate(lr: number | null): void;
+  /** the weights of an ended model of the current run; rejects if the worker reports an error for the run first */
+  exportWeights(model: number): Promise<ExportedWeights>;
+  /** removes one error from `errors` */
+  dismissError(id: number): void;
+  clearErrors(): void;
+  /** ends the worker; the client is unusable afterwards */
+  terminate(): void;
+}
+
+/** The part of `Worker` the client uses (tests pass a fake). */
+export interface WorkerLike {
+  postMessage(message: ToWorker, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<FromWorker>) => void): void;
+  addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
+  terminate(): void;
+}
+
+/** Errors kept in `WorkerState.errors`. */
+export const MAX_ERRORS = 20;
+
+const NO_ERRORS: readonly WorkerError[] = Object.freeze([]);
+const INITIAL_STATE: WorkerState = Object.freeze({ backend: null, run: null, errors: NO_ERRORS, weights: null });
+
+/** Starts the training worker. Vite bundles it from this exact `new Worker(new URL(...))` form. */
+export function createTrainingWorker(): Worker {
+  return new Worker(new URL('../worker/training.worker.ts', import.meta.url), { type: 'module', name: 'training' });
+}
+
+/** Creates the store and its worker (or uses `worker`, e.g. a fake in tests). */
+export function createWorkerClient(worker: WorkerLike = createTrainingWorker()): WorkerClient {
+  let state = INITIAL_STATE;
+  let lastRunId = 0;
+  let messageCount = 0; // ids for errors and weights
+  const listeners = new Set<() => void>();
+  /** exportWeights calls waiting for their answer, by model (all of the current run: a new run rejects them) */
+  const pendingExports = new Map<number, { resolve: (w: ExportedWeights) => void; reject: (e: Error) => void }[]>();
+
+  const setState = (next: WorkerState) => {
+    if (next === state) return;
+    state = next;
+    for (const l of [...listeners]) l();
+  };
+
+  const rejectExports = (reason: string) => {
+    for (const list of pendingExports.values()) for (const p of list) p.reject(new Error(reason));
+    pendingExports.clear();
+  };
+
+  const currentRunId = () => state.run?.runId ?? null;
+
+  const send = (msg: ToWorker) => {
+    if (msg.type === 'start') {
+      lastRunId = Math.max(lastRunId, msg.runId);
+      rejectExports('a new run started');
+      setState({ ...state, run: newRun(msg.runId, msg.config) });
+    }
+    worker.postMessage(msg);
+  };
+
+  const control = (make: (runId: number) => ToWorker) => {
+    const runId = currentRunId();
+    if (runId !== null) send(make(runId));
+  };
+
+  worker.addEventListener('message', (event) => {
+    const msg = event.data;
+    const current = msg.type !== 'backend' && msg.runId !== null && msg.runId === currentRunId();
+    if (msg.type === 'weights' && current) {
+      const waiting = pendingExports.get(msg.model);
+      pendingExports.delete(msg.model);
+      for (const p of waiting ?? []) p.resolve({ name: msg.name, modelJson: msg.modelJson, weights: msg.weights });
+    }
+    if (msg.type === 'error' && current) rejectExports(msg.message);
+    setState(reduce(state, msg, ++messageCount));
+  });
+  const onCrash = (event: Event) => {
+    const message = event instanceof ErrorEvent && event.message ? event.message : 'the training worker failed to load or crashed';
+    rejectExports(message);
+    setState(reduce(state, { type: 'error', runId: null, code: 'internal', message, suggestion: 'Reload the page.' }, ++messageCount));
+  };
+  worker.addEventListener('error', onCrash);
+  worker.addEventListener('messageerror', onCrash);
+
+  return {
+    getSnapshot: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    send,
+    init: (backend) => send({ type: 'init', backend }),
+    start(config, source) {
+      const runId = lastRunId + 1;
+      send({ type: 'start', runId, config, source });
+      return runId;
+    },
+    pause: () => control((runId) => ({ type: 'pause', runId })),
+    resume: () => control((runId) => ({ type: 'resume', runId })),
+    stop: () => control((runId) => ({ type: 'stop', runId })),
+    setLearningRate: (lr) => control((runId) => ({ type: 'setLearningRate', runId, lr })),
+    exportWeights(model) {
+      const runId = currentRunId();
+      if (runId === null) return Promise.reject(new Error('no run to export from'));
+      return new Promise<ExportedWeights>((resolve, reject) => {
+        pendingExports.set(model, [...(pendingExports.get(model) ?? []), { resolve, reject }]);
+        send({ type: 'exportWeights', runId, model });
+      });
+    },
+    dismissError(id) {
+      const errors = state.errors.filter((e) => e.id !== id);
+      if (errors.length !== state.errors.length) setState({ ...state, errors });
+    },
+    clearErrors: () => setState(state.errors.length ? { ...state, errors: NO_ERRORS } : state),
+    terminate() {
+      rejectExports('the worker was terminated');
+      worker.terminate();
+    },
+  };
+}
+
+function newRun(runId: number, config: Config): RunView {
+  return { runId, config, status: 'starting', data: null, samples: null, models: [], currentModel: null, error: null };
+}
+
+/**
+ * The state after one message from the worker. Pure; returns `state` itself when the message changes nothing
+ * (e.g. it belongs to a run that is no longer current). `id` names the error or weights the message may add.
+ */
+export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerState {
+  if (msg.type === 'backend') return { ...state, backend: msg.info };
+  if (msg.type === 'error') {
+    const error: WorkerError = { id, runId: msg.runId, code: msg.code, message: msg.message, suggestion: msg.suggestion };
+    if (msg.runId === null) return addError(state, error);
+    if (msg.runId !== state.run?.runId) return state;
+    return addError({ ...state, run: { ...state.run, error } }, error);
+  }
+  const run = state.run;
+  if (!run || msg.runId !== run.runId) return state;
+  if (msg.type === 'weights') {
+    const { type: _t, ...weights } = msg;
+    return { ...state, weights: { id, ...weights } };
+  }
+  const withRun = (patch: Partial<RunView>): WorkerState => ({ ...state, run: { ...run, ...patch } });
+  switch (msg.type) {
+    case 'state':
+      return run.status === msg.state || isFinal(run.status) ? state : withRun({ status: msg.state });
+    case 'data':
+      return withRun({ data: msg.progress });
+    case 'samples':
+      return withRun({ samples: msg.samples });
+    case 'modelStarted': {
+      const { type: _t, runId: _r, model, ...info } = msg;
+      const models = run.models.slice();
+      models[model] = { index: model, ...info, steps: [], evals: [], summary: null };
+      return withRun({ models, currentModel: model });
+    }
+    case 'metrics':
+      return withRun({ models: updateModel(run.models, msg.model, (m) => appendPoints(m, msg.points)) });
+    case 'modelEnded':
+      return withRun({ models: updateModel(run.models, msg.model, (m) => ({ ...m, summary: msg.summary })), currentModel: null });
+    case 'runEnded':
+      return withRun({ status: msg.status, currentModel: null });
+  }
+}
+
+function isFinal(status: RunStatus): boolean {
+  return status === 'finished' || status === 'stopped' || status === 'failed';
+}
+
+function addError(state: WorkerState, error: WorkerError): WorkerState {
+  return { ...state, errors: [...state.errors, error].slice(-MAX_ERRORS) };
+}
+
+function updateModel(models: readonly ModelView[], index: number, f: (m: ModelView) => ModelView): readonly ModelView[] {
+  const m = models[index];
+  if (!m) return models;
+  const next = models.slice();
+  next[index] = f(m);
+  return next;
+}
+
+/** One new ModelView per message; each point array is extended once, by concat. */
+function appendPoints(m: ModelView, points: readonly MetricPoint[]): ModelView {
+  const steps: StepPoint[] = [];
+  const evals: EvalPoint[] = [];
+  for (const p of points) {
+    if (p.kind === 'step') steps.push(p);
+    else evals.push(p);
+  }
+  return {
+    ...m,
+    steps: steps.length ? m.steps.concat(steps) : m.steps,
+    evals: evals.length ? m.evals.concat(evals) : m.evals,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Watching the GPUDevice under tfjs's WebGPU backend, which itself never looks: a lost device (driver reset, GPU
+ * process crash) and out-of-memory errors are reported only through `device.lost` and `uncapturederror` events,
+ * while tfjs's pending reads may then hang or fail with an unrelated message. The host races each run against
+ * `nextFailure()` so the run ends promptly with the right error code, and rebuilds the backend on a new device
+ * before the next run (`rebuildWebGpuBackend`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { RunFailure } from './errors';
+
+/** The GPUDevice behind the active tfjs backend, or null when it is not WebGPU. */
+export function activeGpuDevice(): GPUDevice | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return (tf.backend() as unknown as { device?: GPUDevice }).device ?? null;
+}
+
+/** Reports the failures of one GPUDevice to subscribers, and remembers whether the device can still be trusted. */
+export class DeviceWatch {
+  private listeners = new Set<(failure: RunFailure) => void>();
+  private lostValue = false;
+  private poisonedValue = false;
+  private disposed = false;
+
+  constructor(readonly device: GPUDevice) {
+    void device.lost.then((info) => {
+      if (this.disposed) return; // we let go of it on purpose
+      this.lostValue = true;
+      this.emit(new RunFailure('device-lost', `the WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`));
+    });
+    device.addEventListener('uncapturederror', this.onError);
+  }
+
+  /** True once the device is gone. */
+  get lost(): boolean {
+    return this.lostValue;
+  }
+
+  /**
+   * True once the device is lost or reported an error: tfjs carries on with invalid buffers after a failed
+   * allocation, so the backend must be rebuilt before the next run either way.
+   */
+  get poisoned(): boolean {
+    return this.lostValue || this.poisonedValue;
+  }
+
+  /** Calls `listener` on each failure from now on (at once if the device is already lost). */
+  subscribe(listener: (failure: RunFailure) => void): () => void {
+    if (this.lostValue) listener(new RunFailure('device-lost', 'the WebGPU device was lost'));
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A promise that rejects with the next failure, and its unsubscribe: for racing one run against the device. */
+  nextFailure(): { failed: Promise<never>; cancel: () => void } {
+    let cancel = () => {};
+    const failed = new Promise<never>((_, reject) => (cancel = this.subscribe(reject)));
+    failed.catch(() => undefined); // a run that already ended no longer races it
+    return { failed, cancel };
+  }
+
+  /** Stops watching (before the backend is dropped on purpose). */
+  dispose(): void {
+    this.disposed = true;
+    this.listeners.clear();
+    this.device.removeEventListener('uncapturederror', this.onError);
+  }
+
+  private emit(failure: RunFailure): void {
+    for (const l of [...this.listeners]) l(failure);
+  }
+
+  private readonly onError = (event: Event): void => {
+    const error = (event as GPUUncapturedErrorEvent).error;
+    this.poisonedValue = true;
+    // tfjs pushes no error scopes, so an allocation past maxBufferSize shows up only as a validation error here.
+    const memory = error instanceof GPUOutOfMemoryError || /exceeds the max|maxBufferSize|maxStorageBufferBindingSize|allocat/i.test(error.message);
+    this.emit(
+      memory
+        ? new RunFailure('out-of-memory', `the GPU ran out of memory: ${error.message}`)
+        : new RunFailure('backend', `WebGPU reported an error, so results can no longer be trusted: ${error.message}`),
+    );
+  };
+}
+
+/**
+ * Drops tfjs's WebGPU backend (its instance and buffer pools) and registers its factory again, so that the next
+ * `tf.setBackend('webgpu')` asks for a new adapter and device: the way back after a loss.
+ */
+export function rebuildWebGpuBackend(): void {
+  const factory = tf.findBackendFactory('webgpu');
+  if (!factory) return;
+  tf.removeBackend('webgpu');
+  // 3: the priority tfjs-backend-webgpu registers with, so 'auto' ordering is unchanged.
+  tf.registerBackend('webgpu', factory, 3);
+}

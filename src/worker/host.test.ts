@@ -1,0 +1,134 @@
+/**
+ * The worker's message handling in Node, on tfjs's WASM backend (with our conv-gradient kernels: the fast CPU path)
+ * and a few real CIFAR-10 records: the order and
+ * content of the messages, stale-run dropping, failures that leave the worker usable, and freed memory.
+ * (The same host in a real browser worker on WebGPU: e2e/worker.spec.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { initBackend } from '../core/backend';
+import { DEFAULT_CONFIG, type Config } from '../core/config';
+import { RECORD_BYTES } from '../core/data/dataset';
+import { sharedBytes } from '../core/data/testFixtures';
+import { WorkerHost } from './host';
+import type { DataSourceSpec, FromWorker } from './protocol';
+
+/** A host whose messages are recorded; `until` resolves when a message matching `done` has been posted. */
+function makeHost() {
+  const messages: FromWorker[] = [];
+  const waiters: { done: (m: FromWorker) => boolean; resolve: () => void }[] = [];
+  const host = new WorkerHost({
+    post: (msg) => {
+      messages.push(msg);
+      for (const w of waiters.filter((w) => w.done(msg))) w.resolve();
+    },
+    // No WebGPU probe in Node: the plan is WASM first, then CPU.
+    initBackend: (pref) => initBackend(pref, { probe: null }),
+  });
+  const until = (done: (m: FromWorker) => boolean) =>
+    new Promise<void>((resolve) => {
+      if (messages.some(done)) resolve();
+      else waiters.push({ done, resolve });
+    });
+  return { host, messages, until };
+}
+
+/** The first `n` records of each shared subset, as the files a person would pick. */
+function files(trainRecords: number, testRecords: number): DataSourceSpec {
+  const take = (name: 'train_subset.bin' | 'test_subset.bin', n: number) => sharedBytes(name).slice(0, n * RECORD_BYTES);
+  return {
+    kind: 'files',
+    files: [new File([take('train_subset.bin', trainRecords)], 'data_batch_1.bin'), new File([take('test_subset.bin', testRecords)], 'test_batch.bin')],
+  };
+}
+
+const tiny: Config = { ...DEFAULT_CONFIG, depth: 10, width: 1, batch: 2, epochs: 1, train: 4, test: 4, lr: 0.05, schedule: 'constant', backend: 'wasm' };
+
+const ended = (runId: number) => (m: FromWorker) => m.type === 'runEnded' && m.runId === runId;
+
+describe('WorkerHost', () => {
+  it('runs a config end to end: data, samples, model, metrics, summary, weights; tensors freed', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'init', backend: 'wasm' });
+    await until((m) => m.type === 'backend');
+    const baseline = host.memory().numTensors;
+
+    host.handle({ type: 'start', runId: 7, config: tiny, source: files(4, 4) });
+    host.handle({ type: 'pause', runId: 6 }); // not the current run: dropped
+    await until(ended(7));
+
+    // 'data' messages come whenever the loader has news, interleaved with the rest.
+    expect(messages[0]).toMatchObject({ type: 'backend', info: { backend: 'wasm' } });
+    const types = messages.map((m) => m.type).filter((t) => t !== 'data').filter((t, i, all) => t !== all[i - 1]);
+    expect(types).toEqual(['backend', 'state', 'samples', 'modelStarted', 'state', 'metrics', 'modelEnded', 'runEnded']);
+    const data = messages.flatMap((m) => (m.type === 'data' ? [m.progress] : []));
+    expect(data.at(-1)).toMatchObject({ done: true, trainRecords: 4, testRecords: 4, trainTarget: 4, testTarget: 4 });
+    expect(messages.filter((m) => m.type === 'state').map((m) => m.type === 'state' && m.state)).toEqual(['loading', 'running']);
+    const samples = messages.find((m) => m.type === 'samples');
+    expect(samples?.type === 'samples' && samples.samples.labels.length).toBe(4);
+    expect(messages.find((m) => m.type === 'modelStarted')).toMatchObject({ name: 'WRN-10-1', totalSteps: 2, batch: 2, stepsPerEpoch: 2 });
+    const points = messages.flatMap((m) => (m.type === 'metrics' ? m.points : []));
+    expect(points.map((p) => `${p.kind}${p.step}`)).toEqual(['step1', 'step2', 'eval2']);
+    expect(messages.find((m) => m.type === 'modelEnded')).toMatchObject({ summary: { status: 'finished', steps: 2 } });
+    expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 7, status: 'finished' });
+    expect(messages.some((m) => m.type === 'error')).toBe(false);
+    expect(host.memory().numTensors).toBe(baseline);
+
+    host.handle({ type: 'exportWeights', runId: 7, model: 0 });
+    const weights = messages.at(-1);
+    expect(weights).toMatchObject({ type: 'weights', runId: 7, model: 0, name: 'WRN-10-1' });
+    if (weights?.type !== 'weights') throw new Error('no weights');
+    const manifest = (JSON.parse(weights.modelJson) as { weightsManifest: { paths: string[] }[] }).weightsManifest;
+    expect(manifest[0]?.paths).toEqual(['weights.bin']);
+    expect(weights.weights.byteLength).toBeGreaterThan(78_000 * 4);
+  });
+
+  it('pause holds the trainer between steps; resume goes on from the next step at the new learning rate', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'start', runId: 1, config: { ...tiny, train: 16, test: 2 }, source: files(16, 2) });
+    await until((m) => m.type === 'metrics');
+    host.handle({ type: 'pause', runId: 1 });
+    await until((m) => m.type === 'state' && m.state === 'paused');
+    // The step under way ends and is reported; then the trainer waits.
+    const lastReported = () => messages.flatMap((m) => (m.type === 'metrics' ? m.points : [])).filter((p) => p.kind === 'step').at(-1)?.step;
+    while (lastReported() !== host.runStatus()?.step) await new Promise((r) => setTimeout(r, 20));
+    const pausedAt = host.runStatus()?.step;
+    const reported = messages.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(host.runStatus()?.step).toBe(pausedAt);
+    expect(messages.length).toBe(reported);
+    expect(pausedAt).toBeLessThan(8);
+
+    host.handle({ type: 'setLearningRate', runId: 1, lr: 0.01 });
+    host.handle({ type: 'resume', runId: 1 });
+    await until(ended(1));
+    const steps = messages.flatMap((m) => (m.type === 'metrics' ? m.points : [])).filter((p) => p.kind === 'step');
+    expect(steps.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(steps.map((p) => p.lr)).toEqual(steps.map((p) => (p.step <= pausedAt! ? 0.05 : 0.01)));
+    expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 1, status: 'finished' });
+  });
+
+  it('reports bad data as bad-data and stays usable; stops a run before it trains', async () => {
+    const { host, messages, until } = makeHost();
+    const broken: DataSourceSpec = { kind: 'files', files: [new File([new Uint8Array(100)], 'data_batch_1.bin'), new File([new Uint8Array(100)], 'test_batch.bin')] };
+    host.handle({ type: 'start', runId: 1, config: tiny, source: broken });
+    await until(ended(1));
+    expect(messages.find((m) => m.type === 'error')).toMatchObject({ runId: 1, code: 'bad-data' });
+    expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 1, status: 'failed' });
+
+    host.handle({ type: 'start', runId: 2, config: tiny, source: files(4, 4) });
+    host.handle({ type: 'stop', runId: 2 });
+    await until(ended(2));
+    const run2 = messages.filter((m) => 'runId' in m && m.runId === 2);
+    expect(run2.map((m) => m.type)).toEqual(['state', 'runEnded']);
+    expect(run2.at(-1)).toEqual({ type: 'runEnded', runId: 2, status: 'stopped' });
+  });
+
+  it('a new start supersedes the current run: nothing more is heard of the old one', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'start', runId: 1, config: tiny, source: files(4, 4) });
+    host.handle({ type: 'start', runId: 2, config: { ...tiny, depth: 11 }, source: files(4, 4) });
+    await until(ended(2));
+    expect(messages.filter((m) => 'runId' in m && m.runId === 1)).toEqual([]);
+    expect(messages.find((m) => m.type === 'error')).toMatchObject({ runId: 2, code: 'bad-config', message: expect.stringMatching(/depth/) });
+  });
+});

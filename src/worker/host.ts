@@ -1,0 +1,157 @@
+/**
+ * The worker's message handling, apart from the worker global so that it can run (and be tested) anywhere:
+ * `training.worker.ts` only feeds it `onmessage` and hands it `postMessage`.
+ *
+ * - One run at a time. 'start' stops the current run (its later messages are dropped: it is no longer current)
+ *   and queues the new one, which begins once the old one has freed the device.
+ * - Controls ('pause', 'resume', 'stop', 'setLearningRate', 'exportWeights') for a runId that is not the current
+ *   run are dropped.
+ * - The backend is initialised on 'init' and again on 'start' when the config asks for another one, or when the
+ *   WebGPU device was lost or reported an error (then the backend is rebuilt on a new device).
+ * - Backend work and runs go through one queue, so that a backend never changes under a running model.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendPreference } from '../core/config';
+import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from './deviceWatch';
+import { classifyError, messageOf, RunFailure } from './errors';
+import type { BackendInfo, FromWorker, ToWorker } from './protocol';
+import { Run } from './run';
+
+export interface HostOptions {
+  /** sends a message to the page (`postMessage`), transferring `transfer` */
+  post(msg: FromWorker, transfer?: Transferable[]): void;
+  /** sets up the tfjs backend for a preference and says which one it got and why; throws when none works */
+  initBackend(pref: BackendPreference): Promise<BackendInfo>;
+}
+
+interface ActiveBackend {
+  pref: BackendPreference;
+  info: BackendInfo;
+  /** the WebGPU device's watch, when the backend is WebGPU */
+  watch: DeviceWatch | null;
+}
+
+export class WorkerHost {
+  private current: Run | null = null;
+  private backend: ActiveBackend | null = null;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: HostOptions) {}
+
+  handle(msg: ToWorker): void {
+    switch (msg.type) {
+      case 'init':
+        this.enqueue(() => this.ensureBackend(msg.backend, true).then(() => undefined));
+        return;
+      case 'start': {
+        const previous = this.current;
+        const run = new Run(msg.runId, msg.config, msg.source);
+        this.current = run;
+        previous?.stop(() => undefined); // its messages are no longer wanted, 'stopping' included
+        this.enqueue(() => this.execute(run));
+        return;
+      }
+      default: {
+        const run = this.current;
+        if (!run || run.id !== msg.runId) return; // a late control for a run that is no longer current
+        const post = this.postFor(run);
+        switch (msg.type) {
+          case 'pause':
+            return run.pause(post);
+          case 'resume':
+            return run.resume(post);
+          case 'stop':
+            return run.stop(post);
+          case 'setLearningRate':
+            return run.setLearningRate(msg.lr);
+          case 'exportWeights':
+            return run.exportWeights(msg.model, post);
+        }
+      }
+    }
+  }
+
+  /** Live tfjs tensors and bytes (for tests and the console: after a run they are back to the baseline). */
+  memory(): { numTensors: number; numBytes: number; backend: string } {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes, backend: tf.getBackend() };
+  }
+
+  /** The current run as the worker sees it (for tests and the console). */
+  runStatus(): { runId: number; active: boolean; step: number | null } | null {
+    const run = this.current;
+    return run ? { runId: run.id, active: run.active, step: run.step } : null;
+  }
+
+  private async execute(run: Run): Promise<void> {
+    if (this.current !== run) return; // superseded before it began; the page no longer waits for it
+    const post = this.postFor(run);
+    try {
+      await this.ensureBackend(run.config.backend, false);
+    } catch (err) {
+      post({ type: 'error', runId: run.id, ...classifyError(err) });
+      post({ type: 'runEnded', runId: run.id, status: 'failed' });
+      return;
+    }
+    const watch = this.backend?.watch ?? null;
+    const failure = watch?.nextFailure() ?? null;
+    try {
+      await run.execute({ post, deviceFailure: failure?.failed ?? null });
+    } finally {
+      failure?.cancel();
+    }
+    // Back on a working device before the page asks for the next run (it learns of it by a 'backend' message).
+    if (watch?.poisoned && this.backend?.watch === watch) await this.ensureBackend(this.backend.pref, false).catch(() => undefined);
+  }
+
+  /**
+   * Makes sure the backend for `pref` is up and healthy, initialising (or rebuilding) it when not, and posts
+   * 'backend' when it changed or when `announce` asks for it anyway.
+   */
+  private async ensureBackend(pref: BackendPreference, announce: boolean): Promise<BackendInfo> {
+    const old = this.backend;
+    if (old && old.pref === pref && !old.watch?.poisoned) {
+      if (announce) this.options.post({ type: 'backend', info: old.info });
+      return old.info;
+    }
+    this.backend = null;
+    if (old?.watch) {
+      old.watch.dispose();
+      if (old.watch.poisoned) rebuildWebGpuBackend();
+    }
+    let info: BackendInfo;
+    try {
+      info = await this.options.initBackend(pref);
+    } catch (err) {
+      throw new RunFailure('backend', `cannot start a tfjs backend: ${messageOf(err)}`);
+    }
+    const device = activeGpuDevice();
+    const watch = device ? new DeviceWatch(device) : null;
+    watch?.subscribe((failure) => this.onIdleDeviceFailure(watch, failure));
+    this.backend = { pref, info, watch };
+    this.options.post({ type: 'backend', info });
+    return info;
+  }
+
+  /** A device failure while no run is using it: say so, and get a working backend back. */
+  private onIdleDeviceFailure(watch: DeviceWatch, failure: RunFailure): void {
+    if (this.current?.active || this.backend?.watch !== watch) return; // a run reports it itself
+    this.options.post({ type: 'error', runId: null, code: failure.code, message: failure.message, suggestion: failure.suggestion });
+    const pref = this.backend.pref;
+    this.enqueue(() => this.ensureBackend(pref, false).then(() => undefined));
+  }
+
+  /** Posts for `run` only while it is the current run. */
+  private postFor(run: Run): (msg: FromWorker, transfer?: Transferable[]) => void {
+    return (msg, transfer) => {
+      if (this.current === run) this.options.post(msg, transfer);
+    };
+  }
+
+  /** Runs tasks one after another; a task's failure is reported and does not block the next. */
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task).catch((err: unknown) => {
+      this.options.post({ type: 'error', runId: null, ...classifyError(err) });
+    });
+  }
+}
