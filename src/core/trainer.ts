@@ -37,6 +37,12 @@ export interface TrainerOptions {
   now?: () => number;
 }
 
+/**
+ * Steps slower than this are reported one by one: batching read-backs saves little when a step takes seconds
+ * (an emulated GPU, a big net), and a person should not wait for several steps to see each point.
+ */
+const SLOW_STEP_MS = 1000;
+
 /** Seeds for the independent random streams of a run, all derived from config.seed. */
 const STREAM = { order: 1, augment: 2 } as const;
 
@@ -61,6 +67,8 @@ export class Trainer {
   private stopRequested = false;
   private resumeWaiter: (() => void) | null = null;
   private activeMs = 0;
+  /** mean step time of the last read-back window (ms) */
+  private lastStepMs = 0;
   private order: { perm: Int32Array; next: number } = { perm: new Int32Array(0), next: 0 };
 
   constructor(opts: TrainerOptions) {
@@ -142,7 +150,7 @@ export class Trainer {
           firstStepMs = this.now() - windowStart;
           await this.flush(window, windowStart);
           windowStart = this.now();
-        } else if (window.length >= this.readEvery) {
+        } else if (window.length >= (this.lastStepMs > SLOW_STEP_MS ? 1 : this.readEvery)) {
           await this.flush(window, windowStart);
           windowStart = this.now();
         }
@@ -227,6 +235,7 @@ export class Trainer {
     const elapsed = this.now() - since;
     this.activeMs += elapsed;
     const k = window.length;
+    this.lastStepMs = elapsed / k;
     const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
     const first = this.stepValue - k + 1;
     const points: StepPoint[] = window.map((w, i) => ({

@@ -237,11 +237,11 @@ export class Run {
   private trainImagesValue: number | null = null;
 
   /**
-   * Training images per epoch, fixed at the first model: the loaded count once the train split is complete
-   * (a source may hold fewer than asked), else the configured count.
+   * Training images per epoch, fixed at the first model: what the train split will hold (a source may hold fewer
+   * than asked), known once it is complete or once the files' sizes say; else the configured count.
    */
   private trainImages(load: CifarLoad): number {
-    this.trainImagesValue ??= load.train.isComplete() ? Math.min(this.config.train, load.train.available()) : this.config.train;
+    this.trainImagesValue ??= load.progress().train.expected ?? this.config.train;
     return this.trainImagesValue;
   }
 }

@@ -41,7 +41,10 @@ describe('loadCifar from files', () => {
     expect(last.phase).toBe('done');
     expect(last.bytesLoaded).toBe(12_292_000 + 15_365_000);
     expect(last.bytesTotal).toBe(12_292_000 + 15_365_000);
-    expect(last.train).toEqual({ records: 4000, target: 10_000, perClass: TRAIN_PER_CLASS, complete: true });
+    expect(last.train).toEqual({ records: 4000, target: 10_000, perClass: TRAIN_PER_CLASS, complete: true, expected: 4000 });
+    // the file sizes told the final count before the stream ended, so a trainer can plan its epochs early
+    const streaming = events.find((e) => e.phase === 'streaming' && !e.train.complete);
+    if (streaming) expect(streaming.train.expected).toBe(4000);
     expect(events[0]!.phase).toBe('connecting');
   });
 

@@ -13,7 +13,7 @@
  * Failure: the first error (bad record, lost connection...) stops every stream, fails both datasets with that
  * error (waiters reject; only whole, checked records were ever appended) and rejects `done`.
  */
-import { GrowingDataset } from './dataset';
+import { GrowingDataset, RECORD_BYTES } from './dataset';
 import { parseCifarStream, sniffFormat } from './cifarStream';
 import { CifarFormatError, CifarSourceError } from './errors';
 import { absoluteUrl, fetchJson, openUrl } from './http';
@@ -73,6 +73,12 @@ export interface SplitProgress {
   perClass: number[];
   /** no more records will come */
   complete: boolean;
+  /**
+   * records this split will hold when complete, once the sources' sizes say (plain .bin files of known size):
+   * min(target, records in the files). Null while unknown (archives, sizes not yet known). Lets a trainer plan
+   * its epochs before the stream ends.
+   */
+  expected: number | null;
 }
 
 export type LoadPhase = 'connecting' | 'server-download' | 'streaming' | 'done' | 'failed';
@@ -178,19 +184,20 @@ class Loader {
   }
 
   snapshot(): LoadProgress {
-    const split = ({ dataset }: SplitState): SplitProgress => ({
+    const split = ({ dataset }: SplitState, name: Split): SplitProgress => ({
       records: dataset.available(),
       target: dataset.capacity,
       perClass: dataset.perClass.slice(),
       complete: dataset.isComplete(),
+      expected: dataset.isComplete() ? dataset.available() : this.expectedRecords(name, dataset.capacity),
     });
     return {
       phase: this.phase,
       bytesLoaded: this.bytesLoaded,
       bytesTotal: this.bytesTotal(),
       server: this.server,
-      train: split(this.splits.train),
-      test: split(this.splits.test),
+      train: split(this.splits.train, 'train'),
+      test: split(this.splits.test, 'test'),
       error: this.failure?.message ?? null,
     };
   }
@@ -293,6 +300,18 @@ class Loader {
       this.emit(false);
     }
     this.emit(true);
+  }
+
+  /** min(target, records in this split's files) when every input is a .bin of known size, else null. */
+  private expectedRecords(split: Split, target: number): number | null {
+    if (!this.sizes.size) return null;
+    let records = 0;
+    for (const [input, size] of this.sizes) {
+      const inputSplit = input.split ?? splitOfName(input.name);
+      if (inputSplit === null || size === null) return null; // an archive, or a size not known yet
+      if (inputSplit === split) records += Math.floor(size / RECORD_BYTES);
+    }
+    return Math.min(target, records);
   }
 
   private bytesTotal(): number | null {
