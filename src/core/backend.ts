@@ -5,7 +5,7 @@
  * - a hardware WebGPU adapter: WebGPU, by far the fastest;
  * - a software adapter (SwiftShader, or any adapter flagged as a fallback) or none: WASM with our gradient kernels.
  *   A software WebGPU runs every shader on the CPU through an emulated GPU: WRN-10-1 trained at 2-3 images/s
- *   there, against about 65 on one core with WASM (XNNPACK);
+ *   there, against 65-70 on one core with WASM (XNNPACK, src/core/kernels/);
  * - an explicit `backend` in the config wins, with the rest as fallbacks in case it cannot start.
  * Whatever happens, the choice says why, and lists what was tried and failed.
  *
