@@ -1,4 +1,5 @@
 /** The CLI's commands, by name. A new command is one line here and one file beside this one. */
+import { bench } from './bench';
 import { data } from './data';
 import { info } from './info';
 import { train } from './train';
@@ -14,6 +15,7 @@ export const COMMANDS: Record<string, Command> = {
   info,
   data,
   train,
+  bench,
 };
 
 export function usage(): string {

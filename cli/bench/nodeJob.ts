@@ -1,0 +1,39 @@
+/**
+ * One benchmark job in a fresh Node process (so that each net's first step is a cold start):
+ *   node --import tsx cli/bench/nodeJob.ts '<NetJob JSON>' <result file>
+ * Progress lines go to stderr; the NetResult is written as JSON to the result file.
+ */
+import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/core/backend';
+import { installNodeWebGpu } from '../gpu';
+import { describeActiveBackend } from './adapter';
+import { measureNet } from './measure';
+import { backendOf, type NetJob, type NetResult } from './types';
+
+async function main(): Promise<void> {
+  const [jobJson, outFile] = process.argv.slice(2);
+  if (!jobJson || !outFile) throw new Error('usage: nodeJob.ts <job JSON> <result file>');
+  const job = JSON.parse(jobJson) as NetJob;
+  const wanted = backendOf(job.target);
+  if (wanted === 'webgpu') {
+    const gpu = await installNodeWebGpu();
+    if (!gpu.webgpu) throw new Error(gpu.error ?? 'no WebGPU in this Node');
+  }
+  const choice = await initBackend(wanted);
+  // initBackend falls back to another backend when the one asked for fails; a benchmark row must not.
+  if (choice.backend !== wanted) throw new Error(`${wanted} did not start: ${choice.tried.map((t) => t.error).join('; ')}`);
+  const adapter = await describeActiveBackend();
+  const result: NetResult = await measureNet(job, adapter, (line) => process.stderr.write(`  ${line}\n`));
+  writeFileSync(outFile, JSON.stringify(result));
+  tf.disposeVariables();
+}
+
+main().then(
+  // Exit explicitly: Dawn's device can keep the event loop alive after the work is done.
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

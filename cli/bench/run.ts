@@ -1,0 +1,227 @@
+/**
+ * The benchmark run: one job per (target, net), Node jobs in fresh child processes and Chromium jobs in fresh
+ * workers of one headless page, one after another (running them side by side would only make them fight over the
+ * CPU). Collects everything into one results object; `report.ts` turns it into BENCHMARKS.md and results.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureParseThroughput, type ParseThroughput } from '../../src/core/data/bench';
+import { RECORD_BYTES } from '../../src/core/data/dataset';
+import { openBrowserSession, type BrowserSession } from './browser';
+import { machineInfo, packageVersions, type MachineInfo } from './machine';
+import { backendOf, envOf, type NetJob, type NetResult, type Target } from './types';
+import type { YieldCost } from './web/protocol';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(HERE, '../..');
+
+export interface BenchOptions {
+  nets: { depth: number; width: number }[];
+  batch: number;
+  steps: number;
+  /** the trainer's metrics window and the loops' turn length, in steps */
+  readEvery: number;
+  dropout: number;
+  targets: Target[];
+  /** time the old host-drawn dropout mask too, on the GPU targets (where its upload matters) */
+  legacyDropout: boolean;
+  pipelineBatches: number;
+  /** which jobs get a kernel profile: the Chromium GPU targets' first net, all jobs, or none */
+  profile: 'gpu' | 'all' | 'none';
+  seed: number;
+  /** a job that runs longer is stopped and recorded as failed (s) */
+  jobTimeoutS: number;
+}
+
+/** A job that produced no result at all (crash, timeout, backend missing). */
+export interface JobFailure {
+  target: Target;
+  net: string;
+  error: string;
+}
+
+export interface BenchResults {
+  schema: 1;
+  date: string;
+  machine: MachineInfo;
+  versions: Record<string, string>;
+  chromium?: { version: string; userAgent: string; crossOriginIsolated: boolean; hardwareConcurrency: number; webgpu: boolean };
+  options: BenchOptions;
+  results: NetResult[];
+  failures: JobFailure[];
+  /**
+   * The CIFAR-10 binary parser (src/core/data) on synthetic records in Node, as records/s: the first stage of the
+   * input pipeline, compared with the fastest trainer row's consumption.
+   */
+  parse?: ParseThroughput & { recordsPerSec: number; headroom: number };
+  /** the cost of the trainer's between-steps yield in a Chromium worker (setTimeout vs MessageChannel) */
+  yieldCost?: YieldCost;
+  /** dropout mask checksums per target: all equal when every backend computes the same mask for the same seed */
+  masks: { agree: boolean; checksums: Partial<Record<Target, string>> };
+  seconds: number;
+}
+
+const GPU_BACKENDS = new Set(['webgpu', 'webgl']);
+
+/** Records for the parser measurement: 20 MB, a third of the real training set, a fraction of a second. */
+const PARSE_RECORDS = 6500;
+
+/** Synthetic CIFAR-10 binary (label byte + 3072 pixel bytes per record). */
+function syntheticCifarBytes(records: number): Uint8Array {
+  const bytes = new Uint8Array(records * RECORD_BYTES);
+  for (let r = 0; r < records; r++) bytes[r * RECORD_BYTES] = r % 10;
+  return bytes;
+}
+
+/** The job list: every target x net, in the given orders. */
+export function planJobs(o: BenchOptions): NetJob[] {
+  const jobs: NetJob[] = [];
+  for (const target of o.targets) {
+    o.nets.forEach((net, i) => {
+      const gpu = GPU_BACKENDS.has(backendOf(target));
+      const first = i === 0;
+      jobs.push({
+        target,
+        depth: net.depth,
+        width: net.width,
+        batch: o.batch,
+        steps: o.steps,
+        readEvery: o.readEvery,
+        dropout: o.dropout,
+        // The old mask's cost is its host fill and upload: shown where that is a round trip (WebGPU), on one net.
+        legacyDropout: o.legacyDropout && backendOf(target) === 'webgpu' && first,
+        pipelineBatches: o.pipelineBatches,
+        profile: o.profile === 'all' || (o.profile === 'gpu' && gpu && envOf(target) === 'chromium' && first),
+        seed: o.seed,
+        threads: target === 'chromium-wasm' ? 1 : 0,
+      });
+    });
+  }
+  return jobs;
+}
+
+/** Runs one job in a fresh Node process (tsx loader), with a timeout. */
+function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void): Promise<NetResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wrn-bench-'));
+  const out = path.join(dir, 'result.json');
+  return new Promise<NetResult>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'nodeJob.ts'), JSON.stringify(job), out], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      // Progress lines from measure.ts start with two spaces; the rest (Dawn's chatter) is kept for errors only.
+      for (const line of chunk.split('\n')) if (line.startsWith('  ')) log(line);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        if (code === 0) resolve(JSON.parse(readFileSync(out, 'utf8')) as NetResult);
+        else {
+          const why = signal ? `killed (${signal}) after ${timeoutS} s` : `exit ${code}`;
+          const last = stderr.trim().split('\n').filter((l) => !/XDG_RUNTIME_DIR/.test(l)).slice(-3).join(' | ');
+          reject(new Error(`${why}: ${last}`));
+        }
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took more than ${seconds} s`)), seconds * 1000);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+export async function runBench(o: BenchOptions, log: (line: string) => void): Promise<BenchResults> {
+  const started = performance.now();
+  const machine = machineInfo();
+  const jobs = planJobs(o);
+  const results: NetResult[] = [];
+  const failures: JobFailure[] = [];
+  const out: BenchResults = {
+    schema: 1,
+    date: new Date().toISOString(),
+    machine,
+    versions: packageVersions(REPO),
+    options: o,
+    results,
+    failures,
+    masks: { agree: true, checksums: {} },
+    seconds: 0,
+  };
+
+  // Node jobs first (no browser running meanwhile), then one Chromium session for all browser jobs.
+  for (const job of jobs.filter((j) => envOf(j.target) === 'node')) {
+    log(`${job.target} WRN-${job.depth}-${job.width}: starting`);
+    try {
+      results.push(await runNodeJob(job, o.jobTimeoutS, log));
+    } catch (err) {
+      failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
+      log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
+    }
+  }
+  const browserJobs = jobs.filter((j) => envOf(j.target) === 'chromium');
+  if (browserJobs.length) {
+    let session: BrowserSession | null = null;
+    try {
+      session = await openBrowserSession(log);
+      out.chromium = { version: session.version, ...session.environment };
+      out.yieldCost = await session.yieldCost(50);
+      for (const job of browserJobs) {
+        log(`${job.target} WRN-${job.depth}-${job.width}: starting`);
+        try {
+          results.push(await withTimeout(session.run(job), o.jobTimeoutS, `${job.target} WRN-${job.depth}-${job.width}`));
+        } catch (err) {
+          failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
+          log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
+          // A timed-out job may still be running in its worker: start a clean browser for the rest.
+          await session.close();
+          session = await openBrowserSession(log);
+        }
+      }
+    } catch (err) {
+      for (const job of browserJobs.filter((j) => !results.some((r) => r.job.target === j.target && r.job.depth === j.depth && r.job.width === j.width))) {
+        failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: `browser: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    } finally {
+      await session?.close();
+    }
+  }
+
+  try {
+    const parsed = await measureParseThroughput(syntheticCifarBytes(PARSE_RECORDS));
+    const fastest = Math.max(...results.map((r) => r.trainer?.imagesPerSec ?? 0));
+    const recordsPerSec = parsed.records / parsed.seconds;
+    out.parse = { ...parsed, recordsPerSec, headroom: fastest > 0 ? recordsPerSec / fastest : NaN };
+    log(`parser: ${parsed.mbPerSec.toFixed(0)} MB/s, ${Math.round(recordsPerSec)} records/s`);
+  } catch (err) {
+    log(`parser measurement FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  for (const r of results) if (r.maskChecksum) out.masks.checksums[r.job.target] = r.maskChecksum;
+  out.masks.agree = new Set(Object.values(out.masks.checksums)).size <= 1;
+  machine.loadAverage.end = os.loadavg()[0] ?? 0;
+  out.seconds = (performance.now() - started) / 1000;
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * The benchmark's plain-data shapes: what a measuring process (Node) or worker (Chromium) is asked to do and what
+ * it answers. No tfjs here, so the Node orchestrator, the page and the report share them without loading tfjs.
+ */
+
+/** Where a measurement runs and on which tfjs backend. */
+export const TARGETS = [
+  'node-webgpu',
+  'node-wasm',
+  'node-cpu',
+  'chromium-webgpu',
+  'chromium-webgl',
+  'chromium-wasm',
+  'chromium-wasm-threads',
+  'chromium-cpu',
+] as const;
+export type Target = (typeof TARGETS)[number];
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/** The backend a target runs on. */
+export function backendOf(target: Target): BackendName {
+  return target.replace(/^(node|chromium)-/, '').replace(/-threads$/, '') as BackendName;
+}
+
+export function envOf(target: Target): 'node' | 'chromium' {
+  return target.startsWith('node-') ? 'node' : 'chromium';
+}
+
+/** One net on one target: what to measure. */
+export interface NetJob {
+  target: Target;
+  depth: number;
+  width: number;
+  batch: number;
+  /** steady-state steps timed for each variant (after one untimed first step) */
+  steps: number;
+  /** the trainer's metrics window, and the window the loops take turns by (the app's default is 5) */
+  readEvery: number;
+  /** the dropout rate of the dropout variant (the paper's 0.3) */
+  dropout: number;
+  /** also time the old mask (tf.randomUniform on the host, uploaded each step), for comparison */
+  legacyDropout: boolean;
+  /** batches timed through the input pipeline alone */
+  pipelineBatches: number;
+  /** profile one training step kernel by kernel (tf.profile) */
+  profile: boolean;
+  seed: number;
+  /** WASM threads (0 = the backend's default); only chromium-wasm-threads uses more than 1 */
+  threads: number;
+}
+
+/** Timing of one loop: the first step alone (kernel/shader compilation included), then the steady state. */
+export interface LoopTiming {
+  /** wall time of the first step, from the call until its loss was read back (ms) */
+  firstStepMs: number;
+  /** median over steady-state windows of the mean step time in the window (ms) */
+  stepMs: number;
+  /** mean over the same windows (ms): far above the median means bursts of outside load */
+  meanStepMs: number;
+  /** batch / stepMs */
+  imagesPerSec: number;
+  /** steady-state steps timed */
+  steps: number;
+  windows: number;
+}
+
+/** What the trainer does to the host <-> device boundary during its steady-state steps. */
+export interface StepAudit {
+  /** device -> host read-backs (backend read/readSync) per step: the trainer reads a few scalars every few steps */
+  readsPerStep: number;
+  /** tensors made from host values (engine.makeTensor: tf.tensor, tf.scalar, tf.ones...) per step */
+  uploadsPerStep: number;
+  /** bytes those uploads carried, per step */
+  uploadBytesPerStep: number;
+  /** the trainer's metrics window (steps between read-backs) */
+  readEvery: number;
+}
+
+/** The input pipeline on its own: gather records on the host, upload, normalise and augment on the device. */
+export interface PipelineTiming {
+  /** host part only: gathering records and drawing augmentation numbers (images/s) */
+  hostImagesPerSec: number;
+  /** host + upload + device normalisation and augmentation, awaited (images/s) */
+  imagesPerSec: number;
+  /** imagesPerSec over what the trainer consumed (trainer images/s): headroom, should be >> 1 */
+  headroom: number;
+}
+
+/** Outputs smaller than this (elements) make a call "small": its time is mostly dispatch overhead, not work. */
+export const SMALL_OUTPUT = 16384;
+
+/** One kernel's share of a profiled step. */
+export interface KernelShare {
+  kernel: string;
+  calls: number;
+  ms: number;
+  /** the part of `ms` spent in calls whose output has fewer than SMALL_OUTPUT elements: dispatch-bound calls */
+  smallMs: number;
+  smallCalls: number;
+  /** fraction of the step's summed kernel time */
+  share: number;
+}
+
+export interface StepProfile {
+  /** how kernel times were taken: GPU timestamps, or wall time with a read-back after each kernel */
+  timer: 'gpu-timestamps' | 'wall-with-sync' | 'host';
+  kernels: number;
+  totalKernelMs: number;
+  top: KernelShare[];
+}
+
+/** Everything measured for one net on one target. */
+export interface NetResult {
+  job: NetJob;
+  net: string;
+  params: number;
+  backend: string;
+  /** what the backend says about the device (WebGPU adapter info, WebGL renderer, WASM threads) */
+  adapter: Record<string, string | number | boolean>;
+  /** the trainer (src/core/trainer.ts) as the app runs it, dropout 0 */
+  trainer?: LoopTiming;
+  /** model.trainOnBatch on the same net, batch and backend (sgd, softmax cross-entropy from logits), dropout 0 */
+  bare?: LoopTiming;
+  /** trainer images/s over bare-loop images/s */
+  trainerVsBare?: number;
+  /** the trainer with the bare loop's optimizer (plain SGD, no weight decay), dropout 0 */
+  trainerSgd?: LoopTiming;
+  /** trainerSgd images/s over bare-loop images/s: what the trainer's own machinery costs (goal >= 0.95) */
+  trainerSgdVsBare?: number;
+  /** the trainer with dropout `job.dropout` (the GPU-side mask) */
+  dropout?: LoopTiming;
+  /** dropout step time over no-dropout step time (goal <= 1.10) */
+  dropoutRatio?: number;
+  /** the trainer with the old host-drawn mask */
+  legacyDropout?: LoopTiming;
+  legacyDropoutRatio?: number;
+  audit?: StepAudit;
+  pipeline?: PipelineTiming;
+  profile?: StepProfile;
+  /** ms per small elementwise kernel (4096 floats), dispatch overhead included: see measure.ts smallOpMs */
+  smallOpMs?: number;
+  /** hash of a fixed dropout mask: equal on every backend when the kernels agree bit for bit */
+  maskChecksum?: string;
+  /** a part that failed, with its message (the rest of the row still stands) */
+  errors: string[];
+  /** wall time of the whole job (s) */
+  seconds: number;
+}
