@@ -7,6 +7,9 @@ export class Baton {
   private held = false;
   private readonly waiting: (() => void)[] = [];
 
+  /** @param between runs at each hand-over, outside every loop's timed window (the benchmark collects garbage) */
+  constructor(private readonly between: () => void = () => {}) {}
+
   /** Resolves when the caller holds the turn. */
   acquire(): Promise<void> {
     if (!this.held) {
@@ -18,6 +21,7 @@ export class Baton {
 
   /** Gives the turn to the next waiter, or frees it. */
   release(): void {
+    this.between();
     const next = this.waiting.shift();
     if (next) next();
     else this.held = false;

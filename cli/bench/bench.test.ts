@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BENCH, parseBenchArgs } from '../commands/bench';
 import { Baton } from './baton';
-import { BEGIN, END, writeReports } from './report';
+import { beginMarker, endMarker, writeReports } from './report';
 import { planJobs, type BenchResults } from './run';
 import { median } from './stats';
 
@@ -68,7 +68,7 @@ describe('report', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
     const md = path.join(dir, 'BENCHMARKS.md');
     const json = path.join(dir, 'out', 'results.json');
-    writeFileSync(md, `# Title\n\nhand-written intro\n\n${BEGIN}\nold table\n${END}\n\n## Findings\n\nhand-written findings\n`);
+    writeFileSync(md, `# Title\n\nhand-written intro\n\n${beginMarker('default')}\nold table\n${endMarker('default')}\n\n## Findings\n\nhand-written findings\n`);
     const results: BenchResults = {
       schema: 1,
       date: '2026-11-27T00:00:00.000Z',
@@ -87,6 +87,11 @@ describe('report', () => {
     expect(text).not.toContain('old table');
     expect(text).toContain('chromium-cpu WRN-10-1: boom');
     expect(JSON.parse(readFileSync(json, 'utf8')).schema).toBe(1);
+    // Another label adds its own block and leaves the first alone.
+    writeReports({ ...results, failures: [] }, json, md, 'gpu');
+    const both = readFileSync(md, 'utf8');
+    expect(both).toContain('chromium-cpu WRN-10-1: boom');
+    expect(both).toContain(beginMarker('gpu'));
   });
 });
 

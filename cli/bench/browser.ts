@@ -34,6 +34,8 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
+  // gc() in the page and its workers: measure.ts collects garbage between the interleaved loops' turns.
+  '--js-flags=--expose-gc',
 ];
 
 /** Cross-origin isolation for SharedArrayBuffer (threaded WASM), as the app's own servers send. */

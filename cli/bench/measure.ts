@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, drawAugmentation, toNormalisedImages } from '../../src/core/augment';
 import { DEFAULT_CONFIG, type Config } from '../../src/core/config';
 import { RECORD_PIXELS } from '../../src/core/data/dataset';
-import { BlockDropout, dropoutMask } from '../../src/core/dropout';
+import { applyDropout, BlockDropout, dropoutMask } from '../../src/core/dropout';
 import { buildWrn, countTrainable, NUM_CLASSES } from '../../src/core/model';
 import { mulberry32 } from '../../src/core/rng';
 import { Trainer } from '../../src/core/trainer';
@@ -23,7 +23,7 @@ import { Baton } from './baton';
 import { syntheticSource } from './data';
 import { profileStep } from './profile';
 import { mean, median } from './stats';
-import type { LoopTiming, NetJob, NetResult, PipelineTiming, StepAudit } from './types';
+import type { LoopTiming, MaskCost, NetJob, NetResult, PipelineTiming, StepAudit } from './types';
 
 /** What one compared loop collects. */
 interface LoopRecord {
@@ -272,6 +272,36 @@ async function smallOpMs(ops = 200): Promise<number> {
   return ms;
 }
 
+/** The activation the mask-cost comparison drops out of: WRN-16-4's first group at batch 64 (4.2M floats). */
+export const MASK_COST_SHAPE = [64, 32, 32, 64];
+
+/**
+ * Dropout on one large activation, old mask against new, each followed by a sum read back (the same for both):
+ * the old way draws `tf.randomUniform` on the host and uploads it, the new one is one kernel on the device.
+ * Median of three after a warm-up each.
+ */
+async function maskCost(rate: number): Promise<MaskCost> {
+  const x = tf.fill(MASK_COST_SHAPE, 1);
+  const time = async (drop: (seed: number) => tf.Tensor): Promise<number> => {
+    const ms: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = performance.now();
+      const s = tf.tidy(() => tf.sum(drop(i)));
+      await s.data();
+      s.dispose();
+      if (i > 0) ms.push(performance.now() - t);
+    }
+    return median(ms);
+  };
+  try {
+    const newMs = await time((seed) => applyDropout(x, rate, seed));
+    const oldMs = await time((seed) => tf.mul(x, tf.cast(tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', seed), 1 - rate), 'float32').mul(1 / (1 - rate))));
+    return { shape: MASK_COST_SHAPE, newMs, oldMs };
+  } finally {
+    x.dispose();
+  }
+}
+
 /** FNV-1a over a fixed mask's bytes: equal strings mean bit-identical masks across backends. */
 async function maskChecksum(): Promise<string> {
   const mask = dropoutMask([2, 16, 16, 16], 0.3, 20261127);
@@ -280,6 +310,16 @@ async function maskChecksum(): Promise<string> {
   let h = 0x811c9dc5;
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
   return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * A full garbage collection where the runtime allows it (Node with --expose-gc, Chromium with
+ * --js-flags=--expose-gc; both set by the benchmark). Run at each hand-over between interleaved loops so that one
+ * loop's garbage (tensors, WebGPU bind groups and buffers behind JS wrappers) is not collected, and paid for, in
+ * the next loop's window: without it the later loops of each round ran up to 1.8x slower on WRN-16-1.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -311,7 +351,7 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
   // The compared loops, interleaved. The trainer goes first: in a fresh process/worker its first step is the cold
   // start a user sees (kernel and shader compilation); the others' first steps reuse what it compiled.
   await part('interleaved loops', async () => {
-    const baton = new Baton();
+    const baton = new Baton(collectGarbage);
     const audit = auditBackend();
     const settle = <T>(p: Promise<T>, name: string) =>
       p.catch((err: unknown) => {
@@ -346,6 +386,7 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
     const consumed = result.trainer.imagesPerSec;
     result.pipeline = await part('pipeline', () => timePipeline(job, consumed));
   }
+  if (job.maskCost && job.dropout > 0) result.maskCost = await part('mask cost', () => maskCost(job.dropout));
   if (job.profile) result.profile = await part('profile', () => profileStep(job));
   result.seconds = (performance.now() - started) / 1000;
   return result;

@@ -94,6 +94,7 @@ export function planJobs(o: BenchOptions): NetJob[] {
         // The old mask's cost is its host fill and upload: shown where that is a round trip (WebGPU), on one net.
         legacyDropout: o.legacyDropout && backendOf(target) === 'webgpu' && first,
         pipelineBatches: o.pipelineBatches,
+        maskCost: first,
         profile: o.profile === 'all' || (o.profile === 'gpu' && gpu && envOf(target) === 'chromium' && first),
         seed: o.seed,
         threads: target === 'chromium-wasm' ? 1 : 0,
@@ -108,7 +109,8 @@ function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void):
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wrn-bench-'));
   const out = path.join(dir, 'result.json');
   return new Promise<NetResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'nodeJob.ts'), JSON.stringify(job), out], {
+    // --expose-gc: measure.ts collects garbage between the interleaved loops' turns.
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(HERE, 'nodeJob.ts'), JSON.stringify(job), out], {
       cwd: REPO,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

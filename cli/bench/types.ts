@@ -45,6 +45,8 @@ export interface NetJob {
   pipelineBatches: number;
   /** profile one training step kernel by kernel (tf.profile) */
   profile: boolean;
+  /** time dropout on one large activation, old mask against new */
+  maskCost: boolean;
   seed: number;
   /** WASM threads (0 = the backend's default); only chromium-wasm-threads uses more than 1 */
   threads: number;
@@ -85,6 +87,15 @@ export interface PipelineTiming {
   imagesPerSec: number;
   /** imagesPerSec over what the trainer consumed (trainer images/s): headroom, should be >> 1 */
   headroom: number;
+}
+
+/** Dropout on one large activation (MASK_COST_SHAPE in measure.ts), each followed by the same sum read back. */
+export interface MaskCost {
+  shape: number[];
+  /** the WrnDropout kernel (ms) */
+  newMs: number;
+  /** tf.randomUniform mask drawn on the host and uploaded, then multiplied (ms) */
+  oldMs: number;
 }
 
 /** Outputs smaller than this (elements) make a call "small": its time is mostly dispatch overhead, not work. */
@@ -138,6 +149,7 @@ export interface NetResult {
   audit?: StepAudit;
   pipeline?: PipelineTiming;
   profile?: StepProfile;
+  maskCost?: MaskCost;
   /** ms per small elementwise kernel (4096 floats), dispatch overhead included: see measure.ts smallOpMs */
   smallOpMs?: number;
   /** hash of a fixed dropout mask: equal on every backend when the kernels agree bit for bit */

@@ -41,13 +41,15 @@ const HELP = `usage: npm run bench [-- options]
   --seed 1
   --job-timeout 900     seconds before a job is stopped and recorded as failed
   --json bench/results.json  --md BENCHMARKS.md   where to write
+  --label default       which generated block of the Markdown file this run rewrites (one per label)
 `;
 
 /** Parses `--key value` flags over the defaults; throws a RangeError with a usage hint on anything wrong. */
-export function parseBenchArgs(args: string[]): { options: BenchOptions; json: string; md: string } {
+export function parseBenchArgs(args: string[]): { options: BenchOptions; json: string; md: string; label: string } {
   const o: BenchOptions = { ...DEFAULT_BENCH, nets: [...DEFAULT_BENCH.nets], targets: [...DEFAULT_BENCH.targets] };
   let json = path.join(REPO, 'bench', 'results.json');
   let md = path.join(REPO, 'BENCHMARKS.md');
+  let label = 'default';
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new RangeError(`${flag} needs a whole number >= ${min}, got ${v}`);
@@ -118,11 +120,16 @@ export function parseBenchArgs(args: string[]): { options: BenchOptions; json: s
       case '--md':
         md = path.resolve(value());
         break;
+      case '--label': {
+        label = value();
+        if (!/^[\w.-]+$/.test(label)) throw new RangeError('--label takes letters, digits, dots and dashes');
+        break;
+      }
       default:
         throw new RangeError(`unknown option ${flag}\n\n${HELP}`);
     }
   }
-  return { options: o, json, md };
+  return { options: o, json, md, label };
 }
 
 export const bench: Command = {
@@ -141,7 +148,7 @@ export const bench: Command = {
     }
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const results = await runBench(parsed.options, log);
-    writeReports(results, parsed.json, parsed.md);
+    writeReports(results, parsed.json, parsed.md, parsed.label);
     log(`wrote ${path.relative(process.cwd(), parsed.md)} and ${path.relative(process.cwd(), parsed.json)} (${(results.seconds / 60).toFixed(1)} min)`);
     process.stdout.write(
       JSON.stringify({
