@@ -47,16 +47,22 @@ export async function profileStep(job: NetJob): Promise<StepProfile> {
   try {
     await step(1);
     const info = await tf.profile(() => step(2));
-    const byKernel = new Map<string, { calls: number; ms: number; smallCalls: number; smallMs: number }>();
+    type Entry = Omit<KernelShare, 'kernel' | 'share'>;
+    const byKernel = new Map<string, Entry>();
+    const size = (s: number[] | undefined) => (s ?? []).reduce((a, b) => a * b, 1);
     for (const k of info.kernels) {
       const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      const entry = byKernel.get(k.name) ?? { calls: 0, ms: 0, smallCalls: 0, smallMs: 0 };
+      const entry = byKernel.get(k.name) ?? { calls: 0, ms: 0, smallCalls: 0, smallMs: 0, broadcastCalls: 0, broadcastMs: 0 };
       entry.calls++;
       entry.ms += ms;
-      const outputSize = Math.max(0, ...k.outputShapes.map((s) => (s ?? []).reduce((a, b) => a * b, 1)));
+      const outputSize = Math.max(0, ...k.outputShapes.map(size));
       if (outputSize < SMALL_OUTPUT) {
         entry.smallCalls++;
         entry.smallMs += ms;
+      }
+      if (k.inputShapes.length > 1 && new Set(k.inputShapes.map(size)).size > 1) {
+        entry.broadcastCalls++;
+        entry.broadcastMs += ms;
       }
       byKernel.set(k.name, entry);
     }

@@ -63,9 +63,13 @@ function profileTables(results: NetResult[]): string[] {
       `**${r.job.target}, ${r.net}, batch ${r.job.batch}** (dropout ${r.job.dropout}; ${p.kernels} kernels, ` +
         `${fmt(p.totalKernelMs, 0)} ms summed; timer: ${p.timer})`,
       '',
-      `| kernel | calls | ms | share | of which calls with < ${SMALL_OUTPUT} outputs: calls, ms |`,
-      '| --- | ---: | ---: | ---: | ---: |',
-      ...p.top.map((k) => `| ${k.kernel} | ${k.calls} | ${fmt(k.ms, 1)} | ${(100 * k.share).toFixed(1)}% | ${k.smallCalls}, ${fmt(k.smallMs, 1)} |`),
+      `| kernel | calls | ms | share | calls with < ${SMALL_OUTPUT} outputs: calls, ms | broadcasting calls: calls, ms |`,
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...p.top.map(
+        (k) =>
+          `| ${k.kernel} | ${k.calls} | ${fmt(k.ms, 1)} | ${(100 * k.share).toFixed(1)}% | ${k.smallCalls}, ${fmt(k.smallMs, 1)} | ` +
+          `${k.broadcastCalls}, ${fmt(k.broadcastMs, 1)} |`,
+      ),
     );
   }
   return lines;

@@ -109,6 +109,9 @@ export interface KernelShare {
   /** the part of `ms` spent in calls whose output has fewer than SMALL_OUTPUT elements: dispatch-bound calls */
   smallMs: number;
   smallCalls: number;
+  /** the part of `ms` spent in calls whose inputs differ in size (broadcasting, e.g. [N,H,W,C] with [C]) */
+  broadcastMs: number;
+  broadcastCalls: number;
   /** fraction of the step's summed kernel time */
   share: number;
 }

@@ -101,6 +101,12 @@ describe('applyDropout', () => {
     x.dispose();
   });
 
+  it('writes +0 for dropped negative values, as the GPU kernels do', async () => {
+    const y = await values(applyDropout(tf.fill([1001], -2), RATE, 3));
+    expect(y.filter((v) => Object.is(v, -0)).length).toBe(0);
+    expect(y.filter((v) => v === 0).length).toBeGreaterThan(200);
+  });
+
   it('is the identity at rate 0', () => {
     const x = tf.ones([3, 3]);
     expect(applyDropout(x, 0, 1)).toBe(x);
@@ -162,5 +168,9 @@ describe('the same mask on every backend', () => {
     const g = await values(tf.grad((t: tf.Tensor) => tf.sum(applyDropout(t, RATE, 2026)))(x));
     x.dispose();
     expect(g).toEqual(cpu);
+    // Values, negative ones included (a dropped -1.3 must be +0 on both, not -0 on one).
+    const onGpu = await values(applyDropout(tf.randomNormal(shape, 0, 1, 'float32', 6), RATE, 77));
+    await tf.setBackend('cpu');
+    expect(onGpu).toEqual(await values(applyDropout(tf.randomNormal(shape, 0, 1, 'float32', 6), RATE, 77)));
   }, 120_000);
 });

@@ -78,8 +78,8 @@ function webgpuProgram(shape: number[]): WebGpuProgram {
       ${WGSL_HASH}
       fn main(index : i32) {
         if (index < uniforms.size) {
-          let h = wrnElementHash(u32(index), uniforms.key0, uniforms.key1);
-          setOutputAtIndex(index, select(0.0, x[index] * uniforms.scale, h < uniforms.threshold));
+          let bits = wrnElementBits(u32(index), uniforms.key0, uniforms.key1);
+          setOutputAtIndex(index, select(0.0, x[index] * uniforms.scale, bits < uniforms.threshold));
         }
       }`,
   };
@@ -134,8 +134,8 @@ function webglProgram(shape: number[]): WebGlProgram {
       void main() {
         ${shape.length > 1 ? 'ivec' + shape.length + ' c = getOutputCoords();' : ''}
         int i = ${glslFlatIndex(shape)};
-        uint h = wrnElementHash(uint(i), uint(keys.x), uint(keys.y));
-        setOutput(h < uint(threshold) ? getXAtOutCoords() * scale : 0.0);
+        uint bits = wrnElementBits(uint(i), uint(keys.x), uint(keys.y));
+        setOutput(bits < uint(threshold) ? getXAtOutCoords() * scale : 0.0);
       }`,
   };
 }
