@@ -12,6 +12,7 @@ import type { Browser, Page } from '@playwright/test';
 import type { NetJob, NetResult } from './types';
 import type { BenchPage } from './web/page';
 import type { YieldCost } from './web/protocol';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/chromium';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -20,23 +21,8 @@ const WEB_ROOT = path.join(HERE, 'web');
 const OUT_DIR = path.join(REPO, '.cache', 'bench-web');
 const PORT = 4190;
 
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-/** Flags that give headless Chromium a WebGPU adapter on SwiftShader and keep it off the network (the notes). */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  // gc() in the page and its workers: measure.ts collects garbage between the interleaved loops' turns.
-  '--js-flags=--expose-gc',
-];
+/** The app's Chromium flags, plus gc() in the page and its workers: measure.ts collects garbage between turns. */
+const BENCH_CHROMIUM_ARGS = [...CHROMIUM_ARGS, '--js-flags=--expose-gc'];
 
 /** Cross-origin isolation for SharedArrayBuffer (threaded WASM), as the app's own servers send. */
 const ISOLATION_HEADERS = {
@@ -78,7 +64,7 @@ export async function openBrowserSession(log: (line: string) => void): Promise<B
   const { chromium } = await import('@playwright/test');
   let browser: Browser | null = null;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: BENCH_CHROMIUM_ARGS, headless: true });
     const page: Page = await browser.newPage();
     page.on('console', (m) => log(`  ${m.text()}`));
     page.on('pageerror', (e) => log(`  page error: ${e.message}`));
