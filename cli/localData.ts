@@ -28,9 +28,6 @@ export function loadCifarFromPath(target: string, options: LoadOptions): CifarLo
   return loadCifar({ kind: 'inputs', inputs: async () => cifarInputsFromPath(target) }, options);
 }
 
-/** Same as `loadCifarFromPath` (the name the design notes used). */
-export const loadCifarFromDir = loadCifarFromPath;
-
 /** The loader inputs for a folder or a file. */
 export async function cifarInputsFromPath(target: string): Promise<CifarInput[]> {
   return listCifarFiles(target).map((file) => fileInput(file));

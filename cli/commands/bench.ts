@@ -8,6 +8,7 @@ import { REPO, runBench, type BenchOptions } from '../bench/run';
 import { writeReports } from '../bench/report';
 import { TARGETS, type Target } from '../bench/types';
 import type { Command } from './index';
+import { blocksPerGroup } from '../../src/core/config';
 
 export const DEFAULT_BENCH: BenchOptions = {
   nets: [
@@ -70,7 +71,7 @@ export function parseBenchArgs(args: string[]): { options: BenchOptions; json: s
             const m = /^(\d+)-(\d+)$/.exec(s.trim());
             if (!m) throw new RangeError(`--nets takes depth-width pairs like 10-1,16-4; got "${s}"`);
             const depth = Number(m[1]);
-            if ((depth - 4) % 6 !== 0 || depth < 10) throw new RangeError(`WRN depth must be 6N+4 (10, 16, 22, 28...); got ${depth}`);
+            if (blocksPerGroup(depth) === null) throw new RangeError(`WRN depth must be 6N+4 (10, 16, 22, 28...); got ${depth}`);
             return { depth, width: Number(m[2]) };
           });
         break;

@@ -16,25 +16,15 @@
  */
 import type { Config } from '../core/config';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
-import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, FromWorker, TestSamples, ToWorker } from '../worker/protocol';
+import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
 
 /** Where a run is. 'starting': sent, not yet acknowledged; the last three are final. */
 export type RunStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
 
 /** One model of a run, as its messages describe it. */
-export interface ModelView {
+export interface ModelView extends ModelInfo {
   /** index in `modelsOf(config)`: 0 is the main model, then the comparison list */
   index: number;
-  /** e.g. "WRN-16-4" */
-  name: string;
-  /** trainable parameters */
-  params: number;
-  /** forward multiply-accumulates per image */
-  macs: number;
-  stepsPerEpoch: number;
-  totalSteps: number;
-  /** images per step */
-  batch: number;
   /** one point per finished step, in step order; grows by concat (a new array per message) */
   steps: readonly StepPoint[];
   /** one point per evaluation over the test subset, in step order */

@@ -51,6 +51,20 @@ export interface TestSamples {
   labels: Uint8Array;
 }
 
+/** What a model of a run is, announced when it starts training. */
+export interface ModelInfo {
+  /** e.g. "WRN-16-4" */
+  name: string;
+  /** trainable parameters */
+  params: number;
+  /** forward multiply-accumulates per image */
+  macs: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  /** images per step */
+  batch: number;
+}
+
 export type ErrorCode = 'device-lost' | 'out-of-memory' | 'bad-data' | 'bad-config' | 'backend' | 'internal';
 
 export type ToWorker =
@@ -66,17 +80,7 @@ export type FromWorker =
   | { type: 'backend'; info: BackendInfo }
   | { type: 'data'; runId: number; progress: DataProgress }
   | { type: 'samples'; runId: number; samples: TestSamples }
-  | {
-      type: 'modelStarted';
-      runId: number;
-      model: number;
-      name: string;
-      params: number;
-      macs: number;
-      stepsPerEpoch: number;
-      totalSteps: number;
-      batch: number;
-    }
+  | ({ type: 'modelStarted'; runId: number; model: number } & ModelInfo)
   | { type: 'metrics'; runId: number; model: number; points: MetricPoint[] }
   | { type: 'state'; runId: number; state: 'loading' | 'running' | 'paused' | 'stopping' }
   | { type: 'modelEnded'; runId: number; model: number; summary: RunSummary }
