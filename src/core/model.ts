@@ -10,11 +10,13 @@
  * with d = 6N + 4. A block is pre-activation "B(3,3)":
  *   BN -> ReLU -> conv3x3(stride s) -> BN -> ReLU -> [dropout p] -> conv3x3 (+ shortcut)
  * The shortcut is the identity when the shape is unchanged, else a 1x1 conv (stride s) of the *pre-activated*
- * input. Convolutions have no bias and He-normal weights; BN uses PyTorch's momentum 0.1 and epsilon 1e-5.
+ * input. Convolutions have no bias and He-normal weights; BN (channels-last, batchNorm.ts) uses PyTorch's momentum
+ * 0.1 and epsilon 1e-5.
  *
  * Tensors are NHWC: the input is [batch, 32, 32, 3] (normalised), the output [batch, 10] logits.
  */
 import * as tf from '@tensorflow/tfjs';
+import { WrnBatchNorm } from './batchNorm';
 import type { ModelConfig } from './config';
 import { BlockDropout } from './dropout';
 import { checkDepth, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './shape';
@@ -50,7 +52,9 @@ export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel 
       kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / fanIn), seed: nextSeed() }),
       name,
     });
-  const bn = (name: string) => tf.layers.batchNormalization({ axis: -1, ...BN, name });
+  // tfjs's batchNormalization layer with a one-kernel backward pass on cpu/wasm (see batchNorm.ts); same weights,
+  // statistics and saved form.
+  const bn = (name: string) => new WrnBatchNorm({ ...BN, name });
   const relu = (name: string) => tf.layers.reLU({ name });
 
   const input = tf.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 3], name: 'image' });
