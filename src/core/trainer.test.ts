@@ -149,4 +149,24 @@ describe('trainer on WebGPU in Node (Dawn)', () => {
     trainer.dispose();
     await setUpBackend('wasm');
   }, 600_000);
+
+  it('evaluates over many chunks (more inputs than a WebGPU shader may bind) to the same loss as WASM', async () => {
+    // 36 test images in chunks of 4: 9 partial sums. One tf.addN over them needs 10 storage buffers in one shader,
+    // past WebGPU's default limit of 8: the pipeline was invalid and the test loss read as 0 (found on an H200).
+    const data = await realData(4, 36);
+    const config = tiny({ batch: 4, train: 4, test: 36 });
+    const evaluateOn = async (backend: 'webgpu' | 'wasm') => {
+      expect((await setUpBackend(backend)).backend).toBe(backend);
+      const trainer = new Trainer({ config, ...data, trainImages: 4, evalChunk: 4 });
+      const { point } = await trainer.evaluate();
+      trainer.dispose();
+      return point;
+    };
+    const gpu = await evaluateOn('webgpu');
+    const cpu = await evaluateOn('wasm');
+    expect(gpu.testImages).toBe(36);
+    expect(cpu.testLoss).toBeGreaterThan(0.5); // an untrained net: about ln 10
+    expect(Math.abs(gpu.testLoss - cpu.testLoss) / cpu.testLoss).toBeLessThan(1e-3);
+    expect(Math.abs(gpu.testAccuracy - cpu.testAccuracy)).toBeLessThanOrEqual(1 / 36);
+  }, 600_000);
 });

@@ -35,6 +35,8 @@ export interface TrainerOptions {
   onMetrics?: (points: MetricPoint[]) => void;
   /** a clock in ms (tests may inject one) */
   now?: () => number;
+  /** test images per forward pass in an evaluation (default: the batch size, at least 100) */
+  evalChunk?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export class Trainer {
   private readonly now: () => number;
   private readonly readEvery: number;
   private readonly maxSteps: number;
+  private readonly evalChunk: number;
   private readonly onMetrics: (points: MetricPoint[]) => void;
 
   private stateValue: TrainerState = 'idle';
@@ -82,6 +85,7 @@ export class Trainer {
     this.readEvery = Math.max(1, opts.readEvery ?? 5);
     this.maxSteps = Math.min(opts.maxSteps ?? Infinity, this.plan.totalSteps);
     this.onMetrics = opts.onMetrics ?? (() => {});
+    this.evalChunk = Math.max(1, opts.evalChunk ?? Math.max(this.plan.batch, 100));
     this.flopsPerImage = trainFlopsPerImage(m);
     this.model = buildWrn(m, { seed: opts.config.seed });
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
@@ -287,9 +291,12 @@ export class Trainer {
     const start = this.now();
     await this.test.waitFor(this.config.test);
     const total = Math.min(this.config.test, this.test.available());
-    const chunk = Math.max(this.plan.batch, 100);
+    const chunk = this.evalChunk;
     const labels = new Int32Array(total);
-    const lossParts: tf.Tensor[] = [];
+    // The loss is summed as it comes, not by one tf.addN at the end: tfjs-webgpu's AddN binds all its inputs in one
+    // shader, and past maxStorageBuffersPerShaderStage (8 unless asked for more) the pipeline is invalid and the
+    // sum silently reads as 0 (seen on an H200 with 8 chunks). tf.concat splits its inputs itself.
+    let lossTotal: tf.Tensor | null = null;
     const predParts: tf.Tensor[] = [];
     for (let start = 0; start < total; start += chunk) {
       const n = Math.min(chunk, total - start);
@@ -302,13 +309,16 @@ export class Trainer {
         const perImage = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(l, 'int32'), NUM_CLASSES), logits, undefined, undefined, tf.Reduction.NONE);
         return [tf.sum(perImage), tf.argMax(logits, 1)];
       });
-      lossParts.push(lossSum);
+      const previous: tf.Tensor | null = lossTotal;
+      lossTotal = previous ? tf.add(previous, lossSum) : lossSum;
+      if (previous) tf.dispose([previous, lossSum]);
       predParts.push(preds);
       await yieldToEventLoop();
     }
-    const [lossTotal, predsAll] = tf.tidy(() => [tf.addN(lossParts), tf.concat(predParts)]);
-    const [lossValue, predValues] = await Promise.all([lossTotal.data(), predsAll.data()]);
-    tf.dispose([...lossParts, ...predParts, lossTotal, predsAll]);
+    const lossSum = lossTotal ?? tf.scalar(0);
+    const predsAll = total > 0 ? tf.concat(predParts) : tf.zeros([0], 'int32');
+    const [lossValue, predValues] = await Promise.all([lossSum.data(), predsAll.data()]);
+    tf.dispose([...predParts, lossSum, predsAll]);
     const predictions = Uint8Array.from(predValues);
     const confusion = new Array<number>(NUM_CLASSES * NUM_CLASSES).fill(0);
     let right = 0;
