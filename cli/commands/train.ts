@@ -18,6 +18,7 @@ import type { MetricPoint, RunSummary } from '../../src/core/metrics';
 import { Trainer } from '../../src/core/trainer';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
 import { defaultDataDir, loadCifarFromPath } from '../localData';
+import { activeGpuDevice, DeviceWatch } from '../../src/worker/deviceWatch';
 import { setUpBackend } from '../backend';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
@@ -64,6 +65,10 @@ export const train: Command = {
 
     const choice = await setUpBackend(config.backend);
     process.stderr.write(`backend: ${choice.backend}${choice.adapter ? ` (adapter ${choice.adapter})` : ''}: ${choice.reason}\n`);
+    // WebGPU reports a lost device or an invalid shader only as events; tfjs reads zeros and carries on. A run that
+    // meets one fails with its message rather than printing numbers that cannot be trusted.
+    const device = activeGpuDevice();
+    const watch = device ? new DeviceWatch(device) : null;
 
     const dataPath = values.data ?? defaultDataDir();
     let data;
@@ -84,6 +89,7 @@ export const train: Command = {
 
     let current: Trainer | null = null;
     let interrupted = false;
+    let failed = false;
     const onSigint = () => {
       if (interrupted) process.exit(130);
       interrupted = true;
@@ -103,6 +109,7 @@ export const train: Command = {
           trainImages: data.train.available(),
           ...(maxSteps === undefined ? {} : { maxSteps }),
           onMetrics: (points: MetricPoint[]) => {
+            if (failed) return; // points computed after a device error are not to be trusted
             for (const p of points) {
               emit({ model: name, ...p });
               bar?.update(p, current?.currentLearningRate() ?? 0);
@@ -114,9 +121,15 @@ export const train: Command = {
         const bar = process.stderr.isTTY ? new ProgressBar(name, total) : null;
         process.stderr.write(`${name}: ${wrnCost(model).params.toLocaleString('en')} params, ${total} steps of ${trainer.plan.batch}\n`);
         let summary: RunSummary;
+        const failure = watch?.nextFailure();
         try {
-          summary = await trainer.run();
+          summary = await (failure ? Promise.race([trainer.run(), failure.failed]) : trainer.run());
+        } catch (err) {
+          failed = true;
+          trainer.stop();
+          throw err;
         } finally {
+          failure?.cancel();
           bar?.finish();
         }
         emit({ model: name, kind: 'summary', ...summaryJson(summary) });
@@ -129,6 +142,7 @@ export const train: Command = {
       return 1;
     } finally {
       process.off('SIGINT', onSigint);
+      watch?.dispose();
     }
     return 0;
   },

@@ -72,14 +72,20 @@ export class DeviceWatch {
   private readonly onError = (event: Event): void => {
     const error = (event as GPUUncapturedErrorEvent).error;
     this.poisonedValue = true;
-    // tfjs pushes no error scopes, so an allocation past maxBufferSize shows up only as a validation error here.
-    const memory = error instanceof GPUOutOfMemoryError || /exceeds the max|maxBufferSize|maxStorageBufferBindingSize|allocat/i.test(error.message);
-    this.emit(
-      memory
-        ? new RunFailure('out-of-memory', `the GPU ran out of memory: ${error.message}`)
-        : new RunFailure('backend', `WebGPU reported an error, so results can no longer be trusted: ${error.message}`),
-    );
+    this.emit(failureOfGpuError(error.message, typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError));
   };
+}
+
+/**
+ * What an uncaptured WebGPU error means for a run. tfjs pushes no error scopes, so an allocation past maxBufferSize
+ * shows up only as a validation error ("Buffer size (N) exceeds the max buffer size limit (M)"); other limits
+ * ("The number of storage buffers (10) ... exceeds the maximum per-stage limit (8)") are bugs, not memory.
+ */
+export function failureOfGpuError(message: string, outOfMemory = false): RunFailure {
+  const memory = outOfMemory || /exceeds the max(imum)? buffer size|maxBufferSize|maxStorageBufferBindingSize|allocat|out of memory/i.test(message);
+  return memory
+    ? new RunFailure('out-of-memory', `the GPU ran out of memory: ${message}`)
+    : new RunFailure('backend', `WebGPU reported an error, so results can no longer be trusted: ${message}`);
 }
 
 /**
