@@ -4,7 +4,7 @@
  * CPU). Collects everything into one results object; `report.ts` turns it into BENCHMARKS.md and results.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,13 +104,22 @@ export function planJobs(o: BenchOptions): NetJob[] {
   return jobs;
 }
 
-/** Runs one job in a fresh Node process (tsx loader), with a timeout. */
+/**
+ * How to start a job process: in the repo, nodeJob.ts through the tsx loader; in the self-contained folder that
+ * bench/gpu/pack.sh makes for GPU machines without npm, the prebuilt nodeJob.mjs beside this (bundled) module.
+ */
+function nodeJobScript(): string[] {
+  const bundled = path.join(HERE, 'nodeJob.mjs');
+  return existsSync(bundled) ? [bundled] : ['--import', 'tsx', path.join(HERE, 'nodeJob.ts')];
+}
+
+/** Runs one job in a fresh Node process, with a timeout. */
 function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void): Promise<NetResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wrn-bench-'));
   const out = path.join(dir, 'result.json');
   return new Promise<NetResult>((resolve, reject) => {
     // --expose-gc: measure.ts collects garbage between the interleaved loops' turns.
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(HERE, 'nodeJob.ts'), JSON.stringify(job), out], {
+    const child = spawn(process.execPath, ['--expose-gc', ...nodeJobScript(), JSON.stringify(job), out], {
       cwd: REPO,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
