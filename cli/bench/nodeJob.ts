@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
+import { activeGpuDevice, DeviceWatch } from '../../src/worker/deviceWatch';
 import { installNodeWebGpu } from '../gpu';
 import { describeActiveBackend } from './adapter';
 import { measureNet } from './measure';
@@ -24,7 +25,13 @@ async function main(): Promise<void> {
   // initBackend falls back to another backend when the one asked for fails; a benchmark row must not.
   if (choice.backend !== wanted) throw new Error(`${wanted} did not start: ${choice.tried.map((t) => t.error).join('; ')}`);
   const adapter = await describeActiveBackend();
+  // A WebGPU validation error (an invalid shader, a buffer past a limit) is only an event: timings taken after one
+  // measure broken work, so the result carries it as an error.
+  const device = activeGpuDevice();
+  const deviceErrors: string[] = [];
+  if (device) new DeviceWatch(device).subscribe((failure) => deviceErrors.push(failure.message));
   const result: NetResult = await measureNet(job, adapter, (line) => process.stderr.write(`  ${line}\n`));
+  result.errors.push(...deviceErrors.slice(0, 3).map((m) => `device: ${m}`));
   writeFileSync(outFile, JSON.stringify(result));
   tf.disposeVariables();
 }
