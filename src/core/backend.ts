@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference } from './config';
 import { registerWasmConvGradients } from './kernels/wasmConvGrads';
+import './kernels/wasmIdentity'; // replaces the WASM Identity as it loads: clones share the buffer, as on cpu
 import { registerWasmTile } from './kernels/wasmTile';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
