@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_BENCH, parseBenchArgs } from '../commands/bench';
 import { Baton } from './baton';
 import { beginMarker, endMarker, writeReports } from './report';
+import { compareWithPytorch, parsePytorchOutput, pythonCandidates, pytorchThreadCounts } from './pytorch';
+import { pytorchLines } from './report';
 import { planJobs, type BenchResults } from './run';
 import { median } from './stats';
+import type { NetResult, PytorchRow, Target } from './types';
 
 describe('Baton', () => {
   it('lets one holder run at a time, handing the turn round-robin', async () => {
@@ -44,6 +47,95 @@ describe('bench flags', () => {
     expect(() => parseBenchArgs(['--targets', 'node-webgl'])).toThrow(/unknown target/);
     expect(() => parseBenchArgs(['--steps', '0'])).toThrow(/>= 1/);
     expect(() => parseBenchArgs(['--frobnicate'])).toThrow(/unknown option/);
+  });
+
+  it('measures PyTorch unless --no-pytorch, with the Python given', () => {
+    expect(parseBenchArgs([]).options.pytorch).toBe(true);
+    expect(parseBenchArgs(['--no-pytorch']).options.pytorch).toBe(false);
+    expect(parseBenchArgs(['--python', '/opt/py/bin/python']).options.python).toBe('/opt/py/bin/python');
+    expect(() => parseBenchArgs(['--python'])).toThrow(/needs a value/);
+  });
+});
+
+/** pytorch_wrn.py --device cpu --out, as PyTorch 1.13 wrote it (two layouts, one thread). */
+const PYTORCH_OUT = JSON.stringify({
+  torch: '1.13.0a0',
+  device: 'cpu',
+  results: [
+    { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32', device: 'cpu', threads: 1, params: 77850, firstStepMs: 249.1, stepMs: 200, imagesPerSec: 160, windows: 20 },
+    { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32-cl', device: 'cpu', threads: 1, params: 77850, firstStepMs: 120.7, stepMs: 160, imagesPerSec: 200, windows: 20 },
+  ],
+  cpu: 'AMD EPYC',
+  threads: 1,
+  mkldnn: true,
+});
+
+function wasmRow(target: Target, net: string, threads: number, imagesPerSec: number): NetResult {
+  const [depth, width] = net.replace('WRN-', '').split('-').map(Number) as [number, number];
+  const timing = { firstStepMs: 500, stepMs: 32000 / imagesPerSec, meanStepMs: 32000 / imagesPerSec, imagesPerSec, steps: 5, windows: 5 };
+  return {
+    job: { ...planJobs({ ...DEFAULT_BENCH, batch: 32, targets: [target] })[0]!, depth, width },
+    net,
+    params: 0,
+    backend: 'wasm',
+    adapter: { backend: 'wasm', threads, simd: true },
+    trainer: timing,
+    errors: [],
+    seconds: 1,
+  };
+}
+
+describe('PyTorch reference', () => {
+  it('reads pytorch_wrn.py output, and says what is wrong with a bad one', () => {
+    const p = parsePytorchOutput(PYTORCH_OUT);
+    expect(p.torch).toBe('1.13.0a0');
+    expect(p.cpu).toBe('AMD EPYC');
+    expect(p.rows.map((r) => `${r.net} ${r.mode} ${r.threads} ${r.imagesPerSec}`)).toEqual(['WRN-10-1 fp32 1 160', 'WRN-10-1 fp32-cl 1 200']);
+    expect(() => parsePytorchOutput('not json')).toThrow();
+    expect(() => parsePytorchOutput(JSON.stringify({ device: 'cuda', results: [] }))).toThrow(/not the CPU/);
+    expect(() => parsePytorchOutput(JSON.stringify({ device: 'cpu' }))).toThrow(/no results/);
+    const noSpeed = JSON.parse(PYTORCH_OUT) as { results: Record<string, unknown>[] };
+    delete noSpeed.results[1]!['imagesPerSec'];
+    expect(() => parsePytorchOutput(JSON.stringify(noSpeed))).toThrow(/result 1 \(WRN-10-1\) lacks numbers for imagesPerSec/);
+  });
+
+  it('tries the Python asked for alone, else python3 and the system one', () => {
+    expect(pythonCandidates('/x/python', {})).toEqual(['/x/python']);
+    expect(pythonCandidates(undefined, { WRN_BENCH_PYTHON: '/y/python' })).toEqual(['/y/python']);
+    expect(pythonCandidates(undefined, {})).toEqual(['python3', '/usr/bin/python3']);
+  });
+
+  it('runs one thread and each WASM thread count, and compares each WASM row with the faster layout on as many threads', () => {
+    const results = [
+      wasmRow('node-wasm', 'WRN-10-1', 1, 100),
+      wasmRow('chromium-wasm-threads', 'WRN-10-1', 2, 150),
+      wasmRow('chromium-wasm', 'WRN-16-1', 1, 50),
+    ];
+    expect(pytorchThreadCounts(results)).toEqual([1, 2]);
+    expect(pytorchThreadCounts([])).toEqual([1]);
+    const rows: PytorchRow[] = [
+      ...parsePytorchOutput(PYTORCH_OUT).rows,
+      { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32', threads: 2, firstStepMs: 100, stepMs: 106.7, imagesPerSec: 300, windows: 20 },
+    ];
+    const vs = compareWithPytorch(results, rows);
+    // WRN-16-1 has no PyTorch row: left out, not compared with another net.
+    expect(vs.map((v) => `${v.target} ${v.net} ${v.threads} ${v.pytorchMode} ${v.percent.toFixed(1)}`)).toEqual([
+      'node-wasm WRN-10-1 1 fp32-cl 50.0',
+      'chromium-wasm-threads WRN-10-1 2 fp32 50.0',
+    ]);
+  });
+
+  it('reports the rows and the percentages, or why PyTorch was not measured', () => {
+    const rows = parsePytorchOutput(PYTORCH_OUT).rows;
+    const text = pytorchLines({ status: 'measured', python: '/usr/bin/python3', torch: '1.13.0a0', cpu: 'AMD EPYC', rows, errors: [] }, compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], rows)).join('\n');
+    expect(text).toContain('| WRN-10-1 | 32 | 1 | 160.0 | 200.0 | 0.25 |');
+    expect(text).toContain('WASM trainer as % of PyTorch (same threads');
+    expect(text).toContain('| node-wasm | WRN-10-1 | 1 | 100.0 | 200.0 (fp32 channels_last) | 50% |');
+    expect(text).not.toContain('quoted');
+    const missing = pytorchLines({ status: 'missing', reason: 'no Python here imports torch' }, []).join('\n');
+    expect(missing).toContain('Native PyTorch on this CPU: not measured: no Python here imports torch.');
+    expect(missing).toContain('quoted, not measured by this run');
+    expect(pytorchLines({ status: 'skipped', reason: 'not asked for (--no-pytorch)' }, [])[0]).toBe('Native PyTorch on this CPU: skipped: not asked for (--no-pytorch).');
   });
 });
 

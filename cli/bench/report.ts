@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResults } from './run';
-import { SMALL_OUTPUT, type LoopTiming, type NetResult } from './types';
+import { SMALL_OUTPUT, type LoopTiming, type NetResult, type PytorchReference, type VsPytorch } from './types';
 
 /**
  * Markers of a generated block. Each run writes the block of its label (`--label`, default "default"), so one file
@@ -148,10 +148,57 @@ export function renderBlock(b: BenchResults, label: string): string {
   }
   const profiles = profileTables(b.results);
   if (profiles.length) lines.push('', '### Where a step\'s time goes (one profiled step, top kernels)', ...profiles);
-  lines.push('', 'Native reference (quoted, not measured by this run):', '');
-  for (const r of REFERENCES) lines.push(`- ${r.what}: ${r.imagesPerSec} images/s (${r.source})`);
+  lines.push('', ...pytorchLines(b.pytorch, b.vsPytorch ?? []));
   lines.push('', endMarker(label));
   return lines.join('\n');
+}
+
+const MODE_NAMES: Record<string, string> = { fp32: 'fp32 NCHW', 'fp32-cl': 'fp32 channels_last' };
+
+/** The native PyTorch section: its rows, each WASM row as a percentage of it, or why it was not measured. */
+export function pytorchLines(p: PytorchReference | undefined, vs: VsPytorch[]): string[] {
+  if (!p || p.status !== 'measured') {
+    const why = p ? `${p.status === 'skipped' ? 'skipped' : 'not measured'}: ${p.reason}` : 'not measured';
+    return [
+      `Native PyTorch on this CPU: ${why}.`,
+      '',
+      'Native reference (quoted, not measured by this run):',
+      '',
+      ...REFERENCES.map((r) => `- ${r.what}: ${r.imagesPerSec} images/s (${r.source})`),
+    ];
+  }
+  const modes = [...new Set(p.rows.map((r) => r.mode))];
+  const keys = [...new Set(p.rows.map((r) => `${r.net}|${r.batch}|${r.threads}`))];
+  const lines = [
+    `Native PyTorch on the same CPU (${p.cpu}), measured in this run after the tfjs jobs (bench/gpu/pytorch_wrn.py ` +
+      `--device cpu: the same nets, batch and recipe, Nesterov momentum and weight decay, one batch already in memory; ` +
+      `torch ${p.torch} from ${p.python}; img/s from the median step time over windows that each end in a loss read-back):`,
+    '',
+    `| net | batch | threads | ${modes.map((m) => `${MODE_NAMES[m] ?? m} img/s`).join(' | ')} | first step (s) |`,
+    `| --- | ---: | ---: | ${modes.map(() => '---:').join(' | ')} | ---: |`,
+    ...keys.map((k) => {
+      const rows = p.rows.filter((r) => `${r.net}|${r.batch}|${r.threads}` === k);
+      const first = rows[0]!;
+      const cells = modes.map((m) => fmt(rows.find((r) => r.mode === m)?.imagesPerSec, 1));
+      return `| ${first.net} | ${first.batch} | ${first.threads} | ${cells.join(' | ')} | ${fmt(Math.max(...rows.map((r) => r.firstStepMs)) / 1000, 2)} |`;
+    }),
+  ];
+  if (p.errors.length) lines.push('', ...p.errors.map((e) => `- PyTorch failed on ${e}`));
+  if (vs.length) {
+    lines.push(
+      '',
+      'WASM trainer as % of PyTorch (same threads; against PyTorch\'s faster layout):',
+      '',
+      '| target | net | threads | WASM trainer img/s | PyTorch img/s | WASM as % of PyTorch |',
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+      ...vs.map(
+        (v) =>
+          `| ${v.target} | ${v.net} | ${v.threads} | ${fmt(v.wasmImagesPerSec, 1)} | ${fmt(v.pytorchImagesPerSec, 1)} ` +
+          `(${MODE_NAMES[v.pytorchMode] ?? v.pytorchMode}) | ${fmt(v.percent, 0)}% |`,
+      ),
+    );
+  }
+  return lines;
 }
 
 function describeAdapter(a: NetResult['adapter']): string {

@@ -12,7 +12,8 @@ import { measureParseThroughput, type ParseThroughput } from '../../src/core/dat
 import { RECORD_BYTES } from '../../src/core/data/dataset';
 import { openBrowserSession, type BrowserSession } from './browser';
 import { machineInfo, packageVersions, type MachineInfo } from './machine';
-import { backendOf, envOf, type NetJob, type NetResult, type Target } from './types';
+import { compareWithPytorch, measurePytorch, pytorchThreadCounts } from './pytorch';
+import { backendOf, envOf, type NetJob, type NetResult, type PytorchReference, type Target, type VsPytorch } from './types';
 import type { YieldCost } from './web/protocol';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -34,7 +35,14 @@ export interface BenchOptions {
   seed: number;
   /** a job that runs longer is stopped and recorded as failed (s) */
   jobTimeoutS: number;
+  /** also measure native PyTorch on the CPU (bench/gpu/pytorch_wrn.py) when a WASM target ran and torch imports */
+  pytorch: boolean;
+  /** the Python to run it with (default: the first of python3, /usr/bin/python3 that imports torch) */
+  python?: string;
 }
+
+/** PyTorch's steady-state steps: at least this many, whatever --steps says (its steps are short). */
+const PYTORCH_MIN_STEPS = 20;
 
 /** A job that produced no result at all (crash, timeout, backend missing). */
 export interface JobFailure {
@@ -61,6 +69,10 @@ export interface BenchResults {
   yieldCost?: YieldCost;
   /** dropout mask checksums per target: all equal when every backend computes the same mask for the same seed */
   masks: { agree: boolean; checksums: Partial<Record<Target, string>> };
+  /** native PyTorch on the same CPU, measured after the tfjs jobs, or why not */
+  pytorch?: PytorchReference;
+  /** each WASM trainer row as a percentage of PyTorch on as many threads */
+  vsPytorch?: VsPytorch[];
   seconds: number;
 }
 
@@ -218,6 +230,27 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     } finally {
       await session?.close();
     }
+  }
+
+  // After every tfjs job (the browser closed), so that PyTorch has the cores to itself as each job did.
+  if (!o.pytorch) out.pytorch = { status: 'skipped', reason: 'not asked for (--no-pytorch)' };
+  else if (!o.targets.some((t) => backendOf(t) === 'wasm')) out.pytorch = { status: 'skipped', reason: 'no WASM target in this run' };
+  else {
+    out.pytorch = await measurePytorch(
+      {
+        nets: o.nets,
+        batch: o.batch,
+        threads: pytorchThreadCounts(results),
+        steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
+        readEvery: o.readEvery,
+        python: o.python,
+        repo: REPO,
+        timeoutS: o.jobTimeoutS,
+      },
+      log,
+    );
+    if (out.pytorch.status === 'measured') out.vsPytorch = compareWithPytorch(results, out.pytorch.rows);
+    else log(`pytorch: ${out.pytorch.status}: ${out.pytorch.reason}`);
   }
 
   try {

@@ -162,3 +162,38 @@ export interface NetResult {
   /** wall time of the whole job (s) */
   seconds: number;
 }
+
+/** One PyTorch measurement (bench/gpu/pytorch_wrn.py --device cpu): the same net, batch and optimizer as the trainer. */
+export interface PytorchRow {
+  net: string;
+  depth: number;
+  width: number;
+  batch: number;
+  /** fp32: PyTorch's default NCHW layout; fp32-cl: channels_last (NHWC, as tfjs) */
+  mode: string;
+  /** CPU threads PyTorch ran on (torch.get_num_threads after torch.set_num_threads) */
+  threads: number;
+  firstStepMs: number;
+  /** median over one-window-each timings of the mean step time (ms) */
+  stepMs: number;
+  imagesPerSec: number;
+  windows: number;
+}
+
+/** Native PyTorch on the same CPU in the same run, or why it was not measured (a missing torch is not a failure). */
+export type PytorchReference =
+  | { status: 'measured'; python: string; torch: string; cpu: string; rows: PytorchRow[]; errors: string[] }
+  | { status: 'skipped' | 'missing' | 'failed'; reason: string };
+
+/** A WASM trainer row against PyTorch on as many threads (PyTorch's faster layout). */
+export interface VsPytorch {
+  target: Target;
+  net: string;
+  threads: number;
+  wasmImagesPerSec: number;
+  pytorchImagesPerSec: number;
+  /** the PyTorch mode that was faster, and so compared with */
+  pytorchMode: string;
+  /** 100 * wasm / pytorch */
+  percent: number;
+}

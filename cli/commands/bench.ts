@@ -26,6 +26,7 @@ export const DEFAULT_BENCH: BenchOptions = {
   profile: 'gpu',
   seed: 1,
   jobTimeoutS: 900,
+  pytorch: true,
 };
 
 const HELP = `usage: npm run bench [-- options]
@@ -41,6 +42,9 @@ const HELP = `usage: npm run bench [-- options]
   --pipeline-batches 5  batches timed through the input pipeline alone
   --seed 1
   --job-timeout 900     seconds before a job is stopped and recorded as failed
+  --no-pytorch          skip native PyTorch on the CPU (run after the jobs when a WASM target ran and a Python
+                        imports torch: same nets and batch, 1 thread and the threaded WASM target's count)
+  --python PATH         the Python with torch (default: the first of python3, /usr/bin/python3 that has it)
   --json bench/results.json  --md BENCHMARKS.md   where to write
   --label default       which generated block of the Markdown file this run rewrites (one per label)
 `;
@@ -115,6 +119,12 @@ export function parseBenchArgs(args: string[]): { options: BenchOptions; json: s
       case '--job-timeout':
         o.jobTimeoutS = int(flag, value(), 10);
         break;
+      case '--no-pytorch':
+        o.pytorch = false;
+        break;
+      case '--python':
+        o.python = value();
+        break;
       case '--json':
         json = path.resolve(value());
         break;
@@ -164,6 +174,8 @@ export const bench: Command = {
           errors: r.errors,
         })),
         failures: results.failures,
+        pytorch: results.pytorch?.status,
+        vsPytorch: results.vsPytorch,
       }) + '\n',
     );
     return results.failures.length ? 1 : 0;

@@ -1,0 +1,169 @@
+/**
+ * Native PyTorch on the same CPU, in the same `npm run bench` run: bench/gpu/pytorch_wrn.py --device cpu trains the
+ * same nets at the same batch with the same optimizer, on one thread and on as many threads as the threaded WASM
+ * target used, so that a WASM row can be read as a fraction of native speed (issue 7's goal: at least 10%).
+ * PyTorch is optional: without a Python that imports torch the report says so and the run goes on.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { backendOf, type NetResult, type PytorchReference, type PytorchRow, type Target, type VsPytorch } from './types';
+
+/** Where the script is: in the repo, or beside the bundled CLI in the folder bench/gpu/pack.sh makes. */
+export function pytorchScript(repo: string): string | null {
+  for (const p of [path.join(repo, 'bench', 'gpu', 'pytorch_wrn.py'), path.join(repo, 'pytorch_wrn.py')]) if (existsSync(p)) return p;
+  return null;
+}
+
+/**
+ * Pythons to try, in order: the one asked for (`--python`, or WRN_BENCH_PYTHON), else `python3` on the PATH and
+ * the system's /usr/bin/python3 (a pyenv or venv python3 on the PATH need not see Debian's python3-torch).
+ */
+export function pythonCandidates(asked: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  const one = asked ?? env['WRN_BENCH_PYTHON'];
+  return one ? [one] : ['python3', '/usr/bin/python3'];
+}
+
+function run(file: string, args: string[], timeoutS: number): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutS * 1000, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
+      if (err) {
+        const last = stderr.trim().split('\n').slice(-2).join(' | ');
+        reject(new Error(`${err.message.split('\n')[0]}${last ? `: ${last}` : ''}`));
+      } else resolve({ stdout, stderr });
+    });
+  });
+}
+
+/** The first candidate that imports torch, with torch's version; or why none did. */
+export async function findTorch(candidates: string[]): Promise<{ python: string; torch: string } | { reason: string }> {
+  const why: string[] = [];
+  for (const python of candidates) {
+    try {
+      const { stdout } = await run(python, ['-c', 'import torch; print(torch.__version__)'], 60);
+      return { python, torch: stdout.trim() };
+    } catch (err) {
+      why.push(`${python}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { reason: `no Python here imports torch (${why.join('; ')}); on Debian: apt-get install python3-torch` };
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Reads pytorch_wrn.py's --out file (CPU runs); throws on anything that is not one, saying what is wrong. */
+export function parsePytorchOutput(text: string): { torch: string; cpu: string; rows: PytorchRow[] } {
+  const data: unknown = JSON.parse(text);
+  if (typeof data !== 'object' || data === null) throw new Error('pytorch_wrn.py output is not an object');
+  const o = data as Record<string, unknown>;
+  if (o['device'] !== 'cpu') throw new Error(`pytorch_wrn.py ran on ${String(o['device'])}, not the CPU`);
+  if (!Array.isArray(o['results'])) throw new Error('pytorch_wrn.py output has no results list');
+  const rows = o['results'].map((r: unknown, i): PytorchRow => {
+    const x = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
+    const { net, mode, depth, width, batch, threads, firstStepMs, stepMs, imagesPerSec, windows } = x;
+    if (typeof net !== 'string' || typeof mode !== 'string') throw new Error(`pytorch_wrn.py result ${i} has no net or mode`);
+    const nums = { depth, width, batch, threads, firstStepMs, stepMs, imagesPerSec, windows };
+    const bad = Object.entries(nums).filter(([, v]) => !isNum(v)).map(([k]) => k);
+    if (bad.length) throw new Error(`pytorch_wrn.py result ${i} (${net}) lacks numbers for ${bad.join(', ')}`);
+    return {
+      net,
+      mode,
+      depth: depth as number,
+      width: width as number,
+      batch: batch as number,
+      threads: threads as number,
+      firstStepMs: firstStepMs as number,
+      stepMs: stepMs as number,
+      imagesPerSec: imagesPerSec as number,
+      windows: windows as number,
+    };
+  });
+  return { torch: String(o['torch'] ?? '?'), cpu: String(o['cpu'] ?? '?'), rows };
+}
+
+/** WASM threads a row ran on (the adapter reports them; 1 when it does not say). */
+function threadsOf(r: NetResult): number {
+  const t = r.adapter['threads'];
+  return typeof t === 'number' && t >= 1 ? t : 1;
+}
+
+const isWasm = (t: Target) => backendOf(t) === 'wasm';
+
+/** The thread counts to run PyTorch on: one, and every count a WASM row of this run used. */
+export function pytorchThreadCounts(results: NetResult[]): number[] {
+  const counts = new Set([1, ...results.filter((r) => isWasm(r.job.target)).map(threadsOf)]);
+  return [...counts].sort((a, b) => a - b);
+}
+
+/** Each WASM trainer row against PyTorch's faster layout on the same net, batch and number of threads. */
+export function compareWithPytorch(results: NetResult[], rows: PytorchRow[]): VsPytorch[] {
+  const out: VsPytorch[] = [];
+  for (const r of results) {
+    if (!isWasm(r.job.target) || !r.trainer) continue;
+    const threads = threadsOf(r);
+    const same = rows.filter((p) => p.net === r.net && p.batch === r.job.batch && p.threads === threads);
+    if (!same.length) continue;
+    const best = same.reduce((a, b) => (b.imagesPerSec > a.imagesPerSec ? b : a));
+    out.push({
+      target: r.job.target,
+      net: r.net,
+      threads,
+      wasmImagesPerSec: r.trainer.imagesPerSec,
+      pytorchImagesPerSec: best.imagesPerSec,
+      pytorchMode: best.mode,
+      percent: (100 * r.trainer.imagesPerSec) / best.imagesPerSec,
+    });
+  }
+  return out;
+}
+
+export interface PytorchPlan {
+  nets: { depth: number; width: number }[];
+  batch: number;
+  threads: number[];
+  steps: number;
+  readEvery: number;
+  /** `--python`, if given */
+  python?: string;
+  repo: string;
+  timeoutS: number;
+}
+
+/** Runs pytorch_wrn.py once per thread count; a missing torch or script is reported, not thrown. */
+export async function measurePytorch(plan: PytorchPlan, log: (line: string) => void): Promise<PytorchReference> {
+  const script = pytorchScript(plan.repo);
+  if (!script) return { status: 'missing', reason: `bench/gpu/pytorch_wrn.py not found under ${plan.repo}` };
+  const found = await findTorch(pythonCandidates(plan.python));
+  if ('reason' in found) return { status: 'missing', reason: found.reason };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wrn-pytorch-'));
+  const rows: PytorchRow[] = [];
+  const errors: string[] = [];
+  let cpu = '?';
+  try {
+    for (const threads of plan.threads) {
+      const out = path.join(dir, `t${threads}.json`);
+      const nets = plan.nets.map((n) => `${n.depth}-${n.width}`).join(',');
+      log(`pytorch (${found.python}, torch ${found.torch}) ${threads} thread${threads === 1 ? '' : 's'}: ${nets}`);
+      try {
+        await run(
+          found.python,
+          [script, '--device', 'cpu', '--threads', String(threads), '--nets', nets, '--batch', String(plan.batch),
+            '--steps', String(plan.steps), '--read-every', String(plan.readEvery), '--out', out],
+          plan.timeoutS,
+        );
+        const parsed = parsePytorchOutput(readFileSync(out, 'utf8'));
+        cpu = parsed.cpu;
+        rows.push(...parsed.rows);
+        for (const r of parsed.rows) log(`  ${r.net} ${r.mode} ${r.threads} thr: ${r.imagesPerSec.toFixed(1)} img/s`);
+      } catch (err) {
+        errors.push(`${threads} threads: ${err instanceof Error ? err.message : String(err)}`);
+        log(`pytorch ${threads} threads FAILED: ${errors[errors.length - 1]}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!rows.length) return { status: 'failed', reason: errors.join('; ') || 'no rows' };
+  return { status: 'measured', python: found.python, torch: found.torch, cpu, rows, errors };
+}
