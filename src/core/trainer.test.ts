@@ -123,6 +123,120 @@ describe('trainer on WASM, real images', () => {
     trainer.dispose();
   });
 
+  describe('timing on an injected clock: the time the loop waits paused is never step time', () => {
+    const STEP_MS = 100;
+    /**
+     * 8 steps of 8 images and one evaluation, where each training batch takes STEP_MS on the clock (it moves as the
+     * batch is gathered) and nothing else moves it but the test's hooks: `onGather(step)` before step `step` is
+     * gathered, `onFlush(points)` when step points are reported.
+     */
+    async function timedRun(hooks: {
+      /** the least the clock must have moved beyond the steps' own time (what the hooks let pass while paused) */
+      idleMs?: number;
+      readEvery: number;
+      onGather?: (step: number, trainer: Trainer, clock: { t: number }) => void;
+      onFlush?: (points: StepPoint[], trainer: Trainer, clock: { t: number }) => void;
+    }) {
+      const data = await realData(64, 20);
+      const clock = { t: 0 };
+      let gathered = 0;
+      const train = {
+        available: () => data.train.available(),
+        isComplete: () => data.train.isComplete(),
+        waitFor: (n: number) => data.train.waitFor(n),
+        gather: (idx: ArrayLike<number>, pixels: Uint8Array, labels: Int32Array) => {
+          hooks.onGather?.(++gathered, trainer, clock);
+          clock.t += STEP_MS;
+          data.train.gather(idx, pixels, labels);
+        },
+      };
+      const steps: StepPoint[] = [];
+      const trainer: Trainer = new Trainer({
+        config: tiny({ batch: 8, train: 64, test: 20, epochs: 1 }),
+        train,
+        test: data.test,
+        readEvery: hooks.readEvery,
+        now: () => clock.t,
+        onMetrics: (p) => {
+          const points = p.filter((x): x is StepPoint => x.kind === 'step');
+          steps.push(...points);
+          if (points.length) hooks.onFlush?.(points, trainer, clock);
+        },
+      });
+      const summary = await trainer.run();
+      trainer.dispose();
+      expect(clock.t).toBeGreaterThanOrEqual(8 * STEP_MS + (hooks.idleMs ?? 0)); // the hooks did let that time pass
+      return { summary, steps };
+    }
+
+    function expectStepTimes({ summary, steps }: Awaited<ReturnType<typeof timedRun>>, stepMs: number[]) {
+      expect(summary.status).toBe('finished');
+      expect(steps.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(steps.map((p) => p.stepMs)).toEqual(stepMs);
+      const total = stepMs.reduce((a, b) => a + b, 0);
+      expect(steps.at(-1)!.seconds).toBeCloseTo(total / 1000, 9);
+      expect(summary.firstStepMs).toBe(stepMs[0]);
+      expect(summary.seconds).toBeCloseTo(total / 1000, 9); // the evaluation took no time on this clock
+    }
+    const EVERY_STEP = Array.from({ length: 8 }, () => STEP_MS);
+
+    it('a pause resumed before the loop reached its pause point neither adds nor removes time: the step was working all along', async () => {
+      const run = await timedRun({
+        readEvery: 1,
+        onGather: (step, trainer, clock) => {
+          if (step !== 4) return;
+          trainer.pause();
+          clock.t += 500; // step 4 goes on working meanwhile
+          trainer.resume();
+        },
+      });
+      expectStepTimes(run, [100, 100, 100, 600, 100, 100, 100, 100]);
+    });
+
+    it('a resume that arrives while the loop reads back on its way to the pause point: no hang, no paused time', async () => {
+      // Before the fix the loop then waited for a resume that had already come, for ever (stop() could not end it).
+      let resumed = false;
+      const run = await timedRun({
+        idleMs: 1e6,
+        readEvery: 4,
+        onGather: (step, trainer) => {
+          if (step === 3) trainer.pause(); // steps 2 and 3 are still to be read back
+        },
+        onFlush: (_points, trainer, clock) => {
+          if (trainer.state !== 'paused') return;
+          // the read-back before pausing is under way: the resume lands before the loop waits for it
+          clock.t += 1e6;
+          trainer.resume();
+          resumed = true;
+        },
+      });
+      expect(resumed).toBe(true);
+      expectStepTimes(run, EVERY_STEP);
+    });
+
+    it('the time the loop waits at its pause point is not step time, and the steps after it are timed from the resume', async () => {
+      let resumed = false;
+      const run = await timedRun({
+        idleMs: 1e6,
+        readEvery: 4,
+        onGather: (step, trainer) => {
+          if (step === 6) trainer.pause(); // steps 2-5 were read back; step 6 is read back at the pause point
+        },
+        onFlush: (_points, trainer, clock) => {
+          if (trainer.state !== 'paused') return;
+          // The loop waits as soon as this read-back returns; a timer runs after that.
+          setTimeout(() => {
+            clock.t += 1e6;
+            trainer.resume();
+            resumed = true;
+          }, 0);
+        },
+      });
+      expect(resumed).toBe(true);
+      expectStepTimes(run, EVERY_STEP);
+    });
+  });
+
   it('uses the scheduled learning rate, and a manual rate between steps', async () => {
     const data = await realData(32, 20);
     const trainer = new Trainer({ config: tiny({ batch: 8, train: 32, test: 20, epochs: 5, lr: 0.1 }), ...data, readEvery: 1 });

@@ -33,7 +33,7 @@ export interface TrainerOptions {
   readEvery?: number;
   /** called with each batch of new points, at most once per `readEvery` steps plus each evaluation */
   onMetrics?: (points: MetricPoint[]) => void;
-  /** a clock in ms (tests may inject one) */
+  /** a clock in ms (tests may inject one); step times and `seconds` leave out the time the loop waits paused */
   now?: () => number;
   /** test images per forward pass in an evaluation (default: the batch size, at least 100) */
   evalChunk?: number;
@@ -68,7 +68,8 @@ export class Trainer {
   private lrOverride: number | null = null;
   private appliedLr: number;
   private stopRequested = false;
-  private resumeWaiter: (() => void) | null = null;
+  /** while paused: resolves on resume (or stop). The loop waits on it at its pause point. */
+  private resumeGate: { promise: Promise<void>; open: () => void } | null = null;
   private activeMs = 0;
   /** mean step time of the last read-back window (ms) */
   private lastStepMs = 0;
@@ -111,15 +112,27 @@ export class Trainer {
     this.lrOverride = lr;
   }
 
+  /**
+   * Pauses before the next step: the step under way (and its read-back) finishes first, and counts as step time;
+   * the time the loop then waits for `resume()` does not.
+   */
   pause(): void {
-    if (this.stateValue === 'running') this.stateValue = 'paused';
+    if (this.stateValue !== 'running') return;
+    this.stateValue = 'paused';
+    let open = () => {};
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.resumeGate = { promise, open };
   }
 
+  /**
+   * Resumes, also a pause the loop has not reached yet: it then goes on without waiting, and the pause changed
+   * nothing (its steps took the time they took).
+   */
   resume(): void {
     if (this.stateValue !== 'paused') return;
     this.stateValue = 'running';
-    this.resumeWaiter?.();
-    this.resumeWaiter = null;
+    this.resumeGate?.open();
+    this.resumeGate = null;
   }
 
   /** Ends the run after the current step; `run()` then resolves with status 'stopped'. */
@@ -139,10 +152,13 @@ export class Trainer {
     const evalEvery = this.config.evalEvery > 0 ? this.config.evalEvery : this.plan.stepsPerEpoch;
     try {
       while (this.stepValue < this.maxSteps && !this.stopRequested) {
-        if (this.state === 'paused') {
+        const gate = this.resumeGate;
+        if (gate) {
+          // Taken before the read-back: a resume (or stop) that arrives during it opens this gate, and the loop
+          // goes on instead of waiting for a resume that already came.
           await this.flush(window, windowStart);
-          await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
-          windowStart = this.now();
+          await gate.promise;
+          windowStart = this.now(); // the wait is no step's time
           continue;
         }
         const batch = await this.nextBatch();
