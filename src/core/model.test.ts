@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wrnCost } from './cost';
+import { registerWasmConvGradients } from './kernels/wasmConvGrads';
 import { buildWrn, countTrainable } from './model';
 
 // Reference counts: ../shared/notes/wrn-reference.md (WRN-40-4 equals the reference repo's own log).
@@ -80,6 +82,45 @@ describe('WRN builder', () => {
     const std = Math.sqrt((await variance.data())[0]!);
     expect(std).toBeCloseTo(Math.sqrt(2 / (9 * 128)), 3);
     model.dispose();
+  });
+
+  it('the stem conv skips the image gradient, with the same values, gradients and saved form as tfjs\'s Conv2D', async () => {
+    // On WASM (with our gradient kernels; ./backend.ts registers them so), where the step is fast.
+    registerWasmConvGradients();
+    await tf.setBackend('wasm');
+    const model = buildWrn({ depth: 10, width: 1, dropout: 0 }, { seed: 2 });
+    const stem = model.getLayer('conv1');
+    const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 5);
+    const labels = tf.oneHot(tf.tensor1d([3, 7, 0, 9], 'int32'), 10);
+    const lossOf = () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+    const run = async () => {
+      const calls: number[][][] = [];
+      let out: { value: number; grads: Float32Array[] } | undefined;
+      const profile = await tf.profile(async () => {
+        const { value, grads } = tf.variableGrads(lossOf);
+        out = { value: (await value.data())[0]!, grads: await Promise.all(model.trainableWeights.map((w) => grads[w.name]!.data() as Promise<Float32Array>)) };
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      for (const k of profile.kernels) if (k.name === 'Conv2DBackpropInput') calls.push(k.inputShapes);
+      return { ...out!, stemInputGradients: calls.filter((shapes) => shapes.some((s) => s.join() === '3,3,3,16')).length };
+    };
+    const ours = await run();
+    // tfjs-layers' own Conv2D call (the fused conv2d), for comparison.
+    delete (stem as unknown as { call?: unknown }).call;
+    const fused = await run();
+    expect(fused.stemInputGradients).toBe(1);
+    expect(ours.stemInputGradients).toBe(0);
+    expect(ours.value).toBeCloseTo(fused.value, 6);
+    ours.grads.forEach((g, i) => {
+      const ref = fused.grads[i]!;
+      const scale = Math.max(...ref.map(Math.abs));
+      expect(Math.max(...g.map((v, j) => Math.abs(v - ref[j]!))) / scale).toBeLessThan(1e-5);
+    });
+    const saved = (model.toJSON(null, false) as unknown as { config: { layers: { class_name: string; name: string }[] } }).config.layers;
+    expect(saved.find((l) => l.name === 'conv1')!.class_name).toBe('Conv2D');
+    tf.dispose([x, labels]);
+    model.dispose();
+    await tf.setBackend('cpu');
   });
 
   it('refuses depths that are not 6N+4 with a clear error', () => {
