@@ -37,6 +37,8 @@ test.describe('controls and URL state', () => {
     const status = page.getByTestId('backend-status');
     await expect(status).toContainText('Backend:', { timeout: 90_000 });
     await expect(status).toContainText(/WebGPU/);
+    // The worker read WebGL's renderer too: here it is SwiftShader, so WASM stays ahead of WebGL.
+    await expect(status).toContainText("WebGL's renderer is swiftshader, software too");
     // The default config is written back, so the link holds every key from the start.
     expect(hashOf(page)).toContain('depth=16');
     expect(hashOf(page)).toContain('seed=0');

@@ -3,9 +3,12 @@
  *
  * The rule (measured on a 2-core machine without a GPU; see /work/shared/notes/webgpu-on-this-machine.md):
  * - a hardware WebGPU adapter: WebGPU, by far the fastest;
- * - a software adapter (SwiftShader, or any adapter flagged as a fallback) or none: WASM with our gradient kernels.
- *   A software WebGPU runs every shader on the CPU through an emulated GPU: WRN-10-1 trained at 2-3 images/s
- *   there, against 65-70 on one core with WASM (XNNPACK, src/core/kernels/);
+ * - else, when WebGL renders on a hardware GPU (its unmasked renderer is not a CPU emulation): WebGL, which still
+ *   runs the shaders on that GPU (a browser without WebGPU, or with WebGPU blocked on this GPU);
+ * - else (a software adapter such as SwiftShader, any adapter flagged as a fallback, or none; and WebGL on a
+ *   software renderer or not at all): WASM with our gradient kernels. A software GPU runs every shader on the CPU
+ *   through an emulation: WRN-10-1 trained at 2-3 images/s there, against 65-70 on one core with WASM (XNNPACK,
+ *   src/core/kernels/);
  * - an explicit `backend` in the config wins, with the rest as fallbacks in case it cannot start.
  * Whatever happens, the choice says why, and lists what was tried and failed.
  *
@@ -41,14 +44,29 @@ export interface BackendChoice {
   adapter?: string;
   /** true when that adapter is a software emulation */
   softwareAdapter?: boolean;
+  /** WebGL's renderer, when it was probed (no hardware WebGPU adapter) and there is WebGL (see WebGlProbe.renderer) */
+  webglRenderer?: string;
+  /** true when that renderer is a software emulation */
+  softwareWebgl?: boolean;
   /** WASM only: threads XNNPACK runs on (1 in Node, and in a browser page that is not cross-origin isolated) */
   threads?: number;
   /** backends tried before this one, in order, and why each failed */
   tried: { backend: BackendName; error: string }[];
 }
 
-/** Names of CPU renderers that pose as GPUs: Chromium's SwiftShader, Mesa's llvmpipe/lavapipe/softpipe, WARP. */
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render/i;
+/** What WebGL's renderer string says: null when there is no WebGL here (Node, or no context). */
+export interface WebGlProbe {
+  /** true for a CPU emulation (SwiftShader, llvmpipe, softpipe, WARP...), or when the browser flags a major performance caveat */
+  isSoftware: boolean;
+  /** the renderer for people: e.g. "NVIDIA GeForce RTX 3080" (ANGLE's wrapper dropped), or "swiftshader" when software */
+  renderer: string;
+}
+
+/**
+ * Names of CPU renderers that pose as GPUs: Chromium's SwiftShader (also inside ANGLE's renderer string), Mesa's
+ * llvmpipe/lavapipe/softpipe, Windows' WARP ("Microsoft Basic Render Driver"), and ones that say "software".
+ */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|software (?:renderer|rasterizer)/i;
 
 /** Adapter fields as WebGPU reports them (`GPUAdapterInfo`); all optional because browsers fill them unevenly. */
 export interface AdapterFields {
@@ -70,35 +88,77 @@ export function describeAdapter(info: AdapterFields, isFallbackAdapter = false):
 }
 
 /**
+ * Reads WebGL's renderer string (UNMASKED_RENDERER_WEBGL where the browser gives it) into a probe result (pure;
+ * exported for tests). `majorPerformanceCaveat`: the browser refused a context with failIfMajorPerformanceCaveat,
+ * its own way of saying that WebGL runs in software.
+ */
+export function describeRenderer(raw: string, majorPerformanceCaveat = false): WebGlProbe {
+  const software = SOFTWARE_RENDERER.exec(raw)?.[0];
+  if (software) return { isSoftware: true, renderer: software.toLowerCase() };
+  return { isSoftware: majorPerformanceCaveat, renderer: readableRenderer(raw) };
+}
+
+/**
+ * "ANGLE (NVIDIA, NVIDIA GeForce RTX 3080 (0x00002206) Direct3D11 vs_5_0 ps_5_0, D3D11)" -> "NVIDIA GeForce RTX 3080":
+ * ANGLE's "(vendor, renderer, API)" wrapper, PCI ids and Direct3D shader models say nothing to people.
+ */
+function readableRenderer(raw: string): string {
+  const angle = /^ANGLE \((.*)\)$/.exec(raw.trim());
+  const parts = angle ? angle[1]!.split(', ') : [raw];
+  const name = (parts.length >= 2 ? parts[1]! : parts[0]!)
+    .replace(/^ANGLE \w+ Renderer: /, '') // "ANGLE Metal Renderer: Apple M1"
+    .replace(/\s*\(0x[0-9a-f]+\)/gi, '')
+    .replace(/\s+Direct3D\S*(\s+[vp]s_\d_\d)*/g, '')
+    .trim();
+  return name || 'an unnamed renderer';
+}
+
+/**
  * The order to try backends in, and the reason for the first (pure). Every order ends at 'cpu', which always works.
  * - auto, hardware adapter: webgpu, webgl, wasm, cpu (a real GPU serves WebGL too if WebGPU fails to start);
+ * - auto, no hardware adapter but WebGL on a hardware GPU: webgl, wasm, (webgpu,) cpu;
  * - auto, software adapter: wasm, webgl, webgpu, cpu (on an emulated GPU WebGL was about 2.5x WebGPU's speed);
  * - auto, no adapter: wasm, webgl, cpu;
  * - an explicit backend: it first, then the auto order without it (an explicit 'cpu' is just cpu).
+ * `webgl` is WebGL's renderer (probeWebGl); null when unknown, which plans as a software renderer would.
  */
-export function planBackends(pref: BackendPreference, probe: WebGpuProbe | null): { order: BackendName[]; reason: string } {
+export function planBackends(
+  pref: BackendPreference,
+  probe: WebGpuProbe | null,
+  webgl: WebGlProbe | null = null,
+): { order: BackendName[]; reason: string } {
   let auto: BackendName[];
   let autoReason: string;
+  const softwareWebgl = webgl?.isSoftware ? `, and WebGL's renderer is ${webgl.renderer}, software too` : '';
   if (probe && !probe.isSoftware) {
     auto = ['webgpu', 'webgl', 'wasm', 'cpu'];
     autoReason = `WebGPU on a hardware GPU (${probe.adapter})`;
+  } else if (webgl && !webgl.isSoftware) {
+    auto = probe ? ['webgl', 'wasm', 'webgpu', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+    autoReason = probe
+      ? `WebGL on ${webgl.renderer} (a hardware GPU): the WebGPU adapter is ${probe.adapter}, a software emulation on the CPU`
+      : `no WebGPU; WebGL on ${webgl.renderer} (a hardware GPU)`;
   } else if (probe) {
     auto = ['wasm', 'webgl', 'webgpu', 'cpu'];
     autoReason =
-      `the WebGPU adapter is ${probe.adapter}, a software emulation on the CPU, so WASM (XNNPACK on the CPU directly) ` +
-      `is much faster; set backend=webgpu to use the adapter anyway`;
+      `the WebGPU adapter is ${probe.adapter}, a software emulation on the CPU${softwareWebgl}, so WASM (XNNPACK on the ` +
+      `CPU directly) is much faster; set backend=webgpu to use the adapter anyway`;
   } else {
     auto = ['wasm', 'webgl', 'cpu'];
-    autoReason = 'no WebGPU adapter here, and WASM is the fastest CPU backend';
+    autoReason = webgl
+      ? `no WebGPU adapter here, and WebGL's renderer is ${webgl.renderer}, a software emulation on the CPU, so WASM, the fastest CPU backend`
+      : 'no WebGPU adapter here, and WASM is the fastest CPU backend';
   }
   if (pref === 'auto') return { order: auto, reason: autoReason };
   const order: BackendName[] = pref === 'cpu' ? ['cpu'] : [pref, ...auto.filter((b) => b !== pref && b !== 'cpu'), 'cpu'];
   const warning =
     pref === 'webgpu' && probe?.isSoftware
       ? ` (its adapter, ${probe.adapter}, is a software emulation on the CPU: expect it to be slow)`
-      : pref === 'cpu'
-        ? ' (plain JavaScript: the slowest backend)'
-        : '';
+      : pref === 'webgl' && webgl?.isSoftware
+        ? ` (its renderer, ${webgl.renderer}, is a software emulation on the CPU: expect it to be slow)`
+        : pref === 'cpu'
+          ? ' (plain JavaScript: the slowest backend)'
+          : '';
   return { order, reason: `${pref} was asked for${warning}` };
 }
 
@@ -124,6 +184,37 @@ export async function probeWebGpu(): Promise<WebGpuProbe | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * Asks WebGL (on an OffscreenCanvas, so it works in a worker) which renderer it draws with; null when this context
+ * has no WebGL (Node, a browser without it, or no context to be had). The context is released at once: browsers
+ * keep only a few alive, and tfjs makes its own.
+ */
+export function probeWebGl(): WebGlProbe | null {
+  if (typeof OffscreenCanvas === 'undefined') return null;
+  try {
+    // With failIfMajorPerformanceCaveat the browser refuses a context it would render in software.
+    let gl = webGlContext(true);
+    const caveat = gl === null;
+    gl ??= webGlContext(false);
+    if (!gl) return null;
+    try {
+      const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
+      const raw: unknown = gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+      return describeRenderer(typeof raw === 'string' ? raw : '', caveat);
+    } finally {
+      gl.getExtension('WEBGL_lose_context')?.loseContext();
+    }
+  } catch {
+    return null;
+  }
+}
+
+function webGlContext(failIfMajorPerformanceCaveat: boolean): WebGL2RenderingContext | WebGLRenderingContext | null {
+  // A fresh canvas each time: a canvas that gave one kind of context gives no other.
+  const attrs = { failIfMajorPerformanceCaveat };
+  return new OffscreenCanvas(1, 1).getContext('webgl2', attrs) ?? new OffscreenCanvas(1, 1).getContext('webgl', attrs);
 }
 
 /** Makes a backend's package loaded and registered; throws when it cannot be used in this context. */
@@ -164,15 +255,20 @@ function threadsNote(threads: number): string {
 export interface InitOptions {
   /** a probe result to use instead of asking WebGPU (tests; or a caller that probed already) */
   probe?: WebGpuProbe | null;
+  /** a WebGL probe result to use instead of asking WebGL (tests) */
+  webgl?: WebGlProbe | null;
 }
 
 /**
- * Probes WebGPU, plans, and sets the first backend in the plan that starts. Resolves to the choice with its reason;
+ * Probes WebGPU (and WebGL's renderer, unless WebGPU has a hardware adapter), plans, and sets the first backend in
+ * the plan that starts. Resolves to the choice with its reason;
  * rejects only if none starts (cpu always does). Safe to call again: it re-plans and switches backends.
  */
 export async function initBackend(pref: BackendPreference, opts: InitOptions = {}): Promise<BackendChoice> {
   const probe = opts.probe !== undefined ? opts.probe : await probeWebGpu();
-  const plan = planBackends(pref, probe);
+  // WebGL's renderer only matters when WebGPU has no hardware adapter (it then decides between WebGL and WASM).
+  const webgl = opts.webgl !== undefined ? opts.webgl : probe && !probe.isSoftware ? null : probeWebGl();
+  const plan = planBackends(pref, probe, webgl);
   const tried: BackendChoice['tried'] = [];
   for (const name of plan.order) {
     try {
@@ -192,6 +288,7 @@ export async function initBackend(pref: BackendPreference, opts: InitOptions = {
       backend: name,
       reason,
       ...(probe ? { adapter: probe.adapter, softwareAdapter: probe.isSoftware } : {}),
+      ...(webgl ? { webglRenderer: webgl.renderer, softwareWebgl: webgl.isSoftware } : {}),
       ...(threads !== undefined ? { threads } : {}),
       tried,
     };

@@ -17,6 +17,10 @@ export interface BackendInfo {
   adapter?: string;
   /** true when the adapter is a software emulation (SwiftShader, fallback adapter) */
   softwareAdapter?: boolean;
+  /** WebGL's renderer, e.g. "NVIDIA GeForce RTX 3080" or "swiftshader"; absent when not probed (hardware WebGPU) or no WebGL */
+  webglRenderer?: string;
+  /** true when that renderer is a software emulation */
+  softwareWebgl?: boolean;
   /** WASM threads in use (1 without cross-origin isolation) */
   threads?: number;
   /** backends tried before this one and why they failed */

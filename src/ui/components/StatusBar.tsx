@@ -1,4 +1,7 @@
-/** The backend in use and the WebGPU adapter found (or why another backend was chosen), from the worker. */
+/**
+ * The backend in use and the WebGPU adapter found (or why another backend was chosen), from the worker; on WebGL,
+ * the renderer it draws with.
+ */
 import { useTrainingSelector } from '../hooks/useTraining';
 
 const BACKEND_NAMES = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'plain JS (CPU)' } as const;
@@ -17,15 +20,23 @@ export function StatusBar() {
     : info.tried.some((t) => t.backend === 'webgpu')
       ? 'WebGPU not used (see why below)'
       : 'no WebGPU adapter';
+  // A backend that computes on the CPU when a GPU was hoped for.
+  const warn = info.backend === 'webgl' ? info.softwareWebgl === true : info.softwareAdapter === true || info.backend === 'cpu';
   return (
     <div className="status-bar" role="status" data-testid="backend-status">
       <p>
-        <span className={`dot ${info.softwareAdapter || info.backend === 'cpu' ? 'warn' : 'ok'}`} aria-hidden="true" />
+        <span className={`dot ${warn ? 'warn' : 'ok'}`} aria-hidden="true" />
         <strong>Backend: {BACKEND_NAMES[info.backend]}</strong>
         {info.threads !== undefined && info.backend === 'wasm' && (
           <span data-testid="wasm-threads"> · {info.threads} thread{info.threads === 1 ? '' : 's'}</span>
         )}
         <span> · {adapter}</span>
+        {info.backend === 'webgl' && info.webglRenderer && (
+          <span data-testid="webgl-renderer">
+            {' '}· WebGL renderer: {info.webglRenderer}
+            {info.softwareWebgl ? ' (software emulation)' : ''}
+          </span>
+        )}
       </p>
       <p className="sub">
         {info.reason}
