@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_BENCH, parseBenchArgs } from '../commands/bench';
 import { Baton } from './baton';
 import { beginMarker, endMarker, writeReports } from './report';
-import { compareWithPytorch, parsePytorchOutput, pythonCandidates, pytorchThreadCounts } from './pytorch';
+import { compareWithPytorch, mergePytorch, parsePytorchOutput, pythonCandidates, pytorchThreadCounts } from './pytorch';
 import { pytorchLines } from './report';
 import { planJobs, type BenchResults } from './run';
 import { median } from './stats';
@@ -111,12 +111,20 @@ describe('PyTorch reference', () => {
       wasmRow('chromium-wasm-threads', 'WRN-10-1', 2, 150),
       wasmRow('chromium-wasm', 'WRN-16-1', 1, 50),
     ];
-    expect(pytorchThreadCounts(results)).toEqual([1, 2]);
-    expect(pytorchThreadCounts([])).toEqual([1]);
-    const rows: PytorchRow[] = [
-      ...parsePytorchOutput(PYTORCH_OUT).rows,
-      { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32', threads: 2, firstStepMs: 100, stepMs: 106.7, imagesPerSec: 300, windows: 20 },
-    ];
+    // Planned from the targets (the threaded WASM target runs one thread per logical core), then as reported.
+    expect(pytorchThreadCounts(['node-wasm', 'chromium-wasm-threads'], 2)).toEqual([1, 2]);
+    expect(pytorchThreadCounts(['node-wasm', 'chromium-wasm'], 4)).toEqual([1]);
+    expect(pytorchThreadCounts(['chromium-wasm-threads'], 4, results)).toEqual([1, 2, 4]);
+    const before = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'before' as const }));
+    // Measured again after the jobs, slower (a busier machine): the faster measurement counts.
+    const after = before.map((r) => ({ ...r, when: 'after' as const, imagesPerSec: r.imagesPerSec / 2 }));
+    const merged = mergePytorch(
+      { status: 'measured', python: 'python3', torch: '1.13', cpu: 'x', rows: before, errors: [] },
+      { status: 'measured', python: 'python3', torch: '1.13', cpu: 'x', rows: [...after, { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32', threads: 2, firstStepMs: 100, stepMs: 106.7, imagesPerSec: 300, windows: 20, when: 'after' }], errors: [] },
+    );
+    if (merged.status !== 'measured') throw new Error('merged reference not measured');
+    expect(merged.rows).toHaveLength(5);
+    const rows: PytorchRow[] = merged.rows;
     const vs = compareWithPytorch(results, rows);
     // WRN-16-1 has no PyTorch row: left out, not compared with another net.
     expect(vs.map((v) => `${v.target} ${v.net} ${v.threads} ${v.pytorchMode} ${v.percent.toFixed(1)}`)).toEqual([
@@ -126,15 +134,19 @@ describe('PyTorch reference', () => {
   });
 
   it('reports the rows and the percentages, or why PyTorch was not measured', () => {
-    const rows = parsePytorchOutput(PYTORCH_OUT).rows;
+    const rows = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'after' as const }));
     const text = pytorchLines({ status: 'measured', python: '/usr/bin/python3', torch: '1.13.0a0', cpu: 'AMD EPYC', rows, errors: [] }, compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], rows)).join('\n');
-    expect(text).toContain('| WRN-10-1 | 32 | 1 | 160.0 | 200.0 | 0.25 |');
+    expect(text).toContain('| WRN-10-1 | 32 | 1 | after the tfjs jobs | 160.0 | 200.0 | 0.25 |');
     expect(text).toContain('WASM trainer as % of PyTorch (same threads');
     expect(text).toContain('| node-wasm | WRN-10-1 | 1 | 100.0 | 200.0 (fp32 channels_last) | 50% |');
     expect(text).not.toContain('quoted');
     const missing = pytorchLines({ status: 'missing', reason: 'no Python here imports torch' }, []).join('\n');
     expect(missing).toContain('Native PyTorch on this CPU: not measured: no Python here imports torch.');
     expect(missing).toContain('quoted, not measured by this run');
+    // Measured before the jobs only, failed after: the rows stand, with the failure listed.
+    const half = mergePytorch({ status: 'measured', python: 'p', torch: 't', cpu: 'c', rows, errors: [] }, { status: 'failed', reason: '2 threads (after): exit 1' });
+    expect(half.status === 'measured' && half.errors).toEqual(['2 threads (after): exit 1']);
+    expect(mergePytorch(undefined, { status: 'missing', reason: 'no torch' })).toEqual({ status: 'missing', reason: 'no torch' });
     expect(pytorchLines({ status: 'skipped', reason: 'not asked for (--no-pytorch)' }, [])[0]).toBe('Native PyTorch on this CPU: skipped: not asked for (--no-pytorch).');
   });
 });

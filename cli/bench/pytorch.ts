@@ -90,13 +90,20 @@ function threadsOf(r: NetResult): number {
 
 const isWasm = (t: Target) => backendOf(t) === 'wasm';
 
-/** The thread counts to run PyTorch on: one, and every count a WASM row of this run used. */
-export function pytorchThreadCounts(results: NetResult[]): number[] {
-  const counts = new Set([1, ...results.filter((r) => isWasm(r.job.target)).map(threadsOf)]);
+/**
+ * The thread counts to run PyTorch on: one, the threaded WASM target's (as many as logical cores: see
+ * cli/bench/web/worker.ts) when it is planned, and every count a WASM row of this run reported.
+ */
+export function pytorchThreadCounts(targets: readonly Target[], cores: number, results: NetResult[] = []): number[] {
+  const planned = targets.includes('chromium-wasm-threads') ? [cores] : [];
+  const counts = new Set([1, ...planned, ...results.filter((r) => isWasm(r.job.target)).map(threadsOf)]);
   return [...counts].sort((a, b) => a - b);
 }
 
-/** Each WASM trainer row against PyTorch's faster layout on the same net, batch and number of threads. */
+/**
+ * Each WASM trainer row against PyTorch's best on the same net, batch and number of threads: the faster layout, and
+ * the faster of the measurements before and after the tfjs jobs (so the percentage errs on PyTorch's side).
+ */
 export function compareWithPytorch(results: NetResult[], rows: PytorchRow[]): VsPytorch[] {
   const out: VsPytorch[] = [];
   for (const r of results) {
@@ -126,6 +133,7 @@ export interface PytorchPlan {
   readEvery: number;
   /** `--python`, if given */
   python?: string;
+  when: 'before' | 'after';
   repo: string;
   timeoutS: number;
 }
@@ -144,7 +152,7 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
     for (const threads of plan.threads) {
       const out = path.join(dir, `t${threads}.json`);
       const nets = plan.nets.map((n) => `${n.depth}-${n.width}`).join(',');
-      log(`pytorch (${found.python}, torch ${found.torch}) ${threads} thread${threads === 1 ? '' : 's'}: ${nets}`);
+      log(`pytorch ${plan.when} the tfjs jobs (${found.python}, torch ${found.torch}) ${threads} thread${threads === 1 ? '' : 's'}: ${nets}`);
       try {
         await run(
           found.python,
@@ -154,10 +162,10 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
         );
         const parsed = parsePytorchOutput(readFileSync(out, 'utf8'));
         cpu = parsed.cpu;
-        rows.push(...parsed.rows);
+        rows.push(...parsed.rows.map((r) => ({ ...r, when: plan.when })));
         for (const r of parsed.rows) log(`  ${r.net} ${r.mode} ${r.threads} thr: ${r.imagesPerSec.toFixed(1)} img/s`);
       } catch (err) {
-        errors.push(`${threads} threads: ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(`${threads} threads (${plan.when}): ${err instanceof Error ? err.message : String(err)}`);
         log(`pytorch ${threads} threads FAILED: ${errors[errors.length - 1]}`);
       }
     }
@@ -166,4 +174,13 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
   }
   if (!rows.length) return { status: 'failed', reason: errors.join('; ') || 'no rows' };
   return { status: 'measured', python: found.python, torch: found.torch, cpu, rows, errors };
+}
+
+/** One reference from the measurements before and after the tfjs jobs: all rows of both, or why there are none. */
+export function mergePytorch(before: PytorchReference | undefined, after: PytorchReference): PytorchReference {
+  const measured = [before, after].filter((p): p is Extract<PytorchReference, { status: 'measured' }> => p?.status === 'measured');
+  if (!measured.length) return after;
+  const first = measured[0]!;
+  const failed = [before, after].flatMap((p) => (p && p.status === 'failed' ? [p.reason] : []));
+  return { ...first, rows: measured.flatMap((p) => p.rows), errors: [...measured.flatMap((p) => p.errors), ...failed] };
 }

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResults } from './run';
-import { SMALL_OUTPUT, type LoopTiming, type NetResult, type PytorchReference, type VsPytorch } from './types';
+import { SMALL_OUTPUT, type LoopTiming, type NetResult, type PytorchReference, type PytorchRow, type VsPytorch } from './types';
 
 /**
  * Markers of a generated block. Each run writes the block of its label (`--label`, default "default"), so one file
@@ -168,26 +168,30 @@ export function pytorchLines(p: PytorchReference | undefined, vs: VsPytorch[]): 
     ];
   }
   const modes = [...new Set(p.rows.map((r) => r.mode))];
-  const keys = [...new Set(p.rows.map((r) => `${r.net}|${r.batch}|${r.threads}`))];
+  const keyOf = (r: PytorchRow) => `${r.net}|${r.batch}|${r.threads}|${r.when ?? ''}`;
   const lines = [
-    `Native PyTorch on the same CPU (${p.cpu}), measured in this run after the tfjs jobs (bench/gpu/pytorch_wrn.py ` +
-      `--device cpu: the same nets, batch and recipe, Nesterov momentum and weight decay, one batch already in memory; ` +
-      `torch ${p.torch} from ${p.python}; img/s from the median step time over windows that each end in a loss read-back):`,
+    `Native PyTorch on the same CPU (${p.cpu}), measured in this run before and after the tfjs jobs ` +
+      `(bench/gpu/pytorch_wrn.py --device cpu: the same nets, batch and recipe, Nesterov momentum and weight decay, one ` +
+      `batch already in memory; torch ${p.torch} from ${p.python}; img/s from the median step time over windows that each ` +
+      `end in a loss read-back):`,
     '',
-    `| net | batch | threads | ${modes.map((m) => `${MODE_NAMES[m] ?? m} img/s`).join(' | ')} | first step (s) |`,
-    `| --- | ---: | ---: | ${modes.map(() => '---:').join(' | ')} | ---: |`,
-    ...keys.map((k) => {
-      const rows = p.rows.filter((r) => `${r.net}|${r.batch}|${r.threads}` === k);
+    `| net | batch | threads | measured | ${modes.map((m) => `${MODE_NAMES[m] ?? m} img/s`).join(' | ')} | first step (s) |`,
+    `| --- | ---: | ---: | --- | ${modes.map(() => '---:').join(' | ')} | ---: |`,
+    ...[...new Set(p.rows.map(keyOf))].map((k) => {
+      const rows = p.rows.filter((r) => keyOf(r) === k);
       const first = rows[0]!;
       const cells = modes.map((m) => fmt(rows.find((r) => r.mode === m)?.imagesPerSec, 1));
-      return `| ${first.net} | ${first.batch} | ${first.threads} | ${cells.join(' | ')} | ${fmt(Math.max(...rows.map((r) => r.firstStepMs)) / 1000, 2)} |`;
+      return (
+        `| ${first.net} | ${first.batch} | ${first.threads} | ${first.when ? `${first.when} the tfjs jobs` : '–'} | ${cells.join(' | ')} | ` +
+        `${fmt(Math.max(...rows.map((r) => r.firstStepMs)) / 1000, 2)} |`
+      );
     }),
   ];
   if (p.errors.length) lines.push('', ...p.errors.map((e) => `- PyTorch failed on ${e}`));
   if (vs.length) {
     lines.push(
       '',
-      'WASM trainer as % of PyTorch (same threads; against PyTorch\'s faster layout):',
+      'WASM trainer as % of PyTorch (same threads; against PyTorch\'s best: the faster layout, the faster of before and after):',
       '',
       '| target | net | threads | WASM trainer img/s | PyTorch img/s | WASM as % of PyTorch |',
       '| --- | --- | ---: | ---: | ---: | ---: |',

@@ -12,7 +12,7 @@ import { measureParseThroughput, type ParseThroughput } from '../../src/core/dat
 import { RECORD_BYTES } from '../../src/core/data/dataset';
 import { openBrowserSession, type BrowserSession } from './browser';
 import { machineInfo, packageVersions, type MachineInfo } from './machine';
-import { compareWithPytorch, measurePytorch, pytorchThreadCounts } from './pytorch';
+import { compareWithPytorch, measurePytorch, mergePytorch, pytorchThreadCounts } from './pytorch';
 import { backendOf, envOf, type NetJob, type NetResult, type PytorchReference, type Target, type VsPytorch } from './types';
 import type { YieldCost } from './web/protocol';
 
@@ -194,6 +194,20 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     seconds: 0,
   };
 
+  const pytorchSkip = !o.pytorch ? 'not asked for (--no-pytorch)' : !o.targets.some((t) => backendOf(t) === 'wasm') ? 'no WASM target in this run' : null;
+  const pytorchPlan = {
+    nets: o.nets,
+    batch: o.batch,
+    steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
+    readEvery: o.readEvery,
+    python: o.python,
+    repo: REPO,
+    timeoutS: o.jobTimeoutS,
+  };
+  const pytorchBefore = pytorchSkip
+    ? undefined
+    : await measurePytorch({ ...pytorchPlan, when: 'before', threads: pytorchThreadCounts(o.targets, machine.cores) }, log);
+
   // Node jobs first (no browser running meanwhile), then one Chromium session for all browser jobs.
   for (const job of jobs.filter((j) => envOf(j.target) === 'node')) {
     log(`${job.target} WRN-${job.depth}-${job.width}: starting`);
@@ -232,23 +246,12 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     }
   }
 
-  // After every tfjs job (the browser closed), so that PyTorch has the cores to itself as each job did.
-  if (!o.pytorch) out.pytorch = { status: 'skipped', reason: 'not asked for (--no-pytorch)' };
-  else if (!o.targets.some((t) => backendOf(t) === 'wasm')) out.pytorch = { status: 'skipped', reason: 'no WASM target in this run' };
+  // After every tfjs job (the browser closed), so that PyTorch has the cores to itself as each job did; and once
+  // before them too (see pytorchBefore): the load on a shared machine drifts, and the faster of the two counts.
+  if (pytorchSkip) out.pytorch = { status: 'skipped', reason: pytorchSkip };
   else {
-    out.pytorch = await measurePytorch(
-      {
-        nets: o.nets,
-        batch: o.batch,
-        threads: pytorchThreadCounts(results),
-        steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
-        readEvery: o.readEvery,
-        python: o.python,
-        repo: REPO,
-        timeoutS: o.jobTimeoutS,
-      },
-      log,
-    );
+    const after = await measurePytorch({ ...pytorchPlan, when: 'after', threads: pytorchThreadCounts(o.targets, machine.cores, results) }, log);
+    out.pytorch = mergePytorch(pytorchBefore, after);
     if (out.pytorch.status === 'measured') out.vsPytorch = compareWithPytorch(results, out.pytorch.rows);
     else log(`pytorch: ${out.pytorch.status}: ${out.pytorch.reason}`);
   }

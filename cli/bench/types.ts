@@ -178,6 +178,8 @@ export interface PytorchRow {
   stepMs: number;
   imagesPerSec: number;
   windows: number;
+  /** measured before the tfjs jobs or after them (the run measures both: a shared machine's load drifts) */
+  when?: 'before' | 'after';
 }
 
 /** Native PyTorch on the same CPU in the same run, or why it was not measured (a missing torch is not a failure). */
