@@ -387,6 +387,52 @@ test.describe('training in the worker', () => {
     await expect(button(page, 'Train')).toBeEnabled();
   });
 
+  test('the learning rate can be set while training (Enter applies) and returned to the schedule; the link keeps the recipe', async ({ page }, testInfo) => {
+    const errors = collectConsoleErrors(page);
+    // 1,000 steps: far more than the test needs, so the run is still going when it changes the rate.
+    await page.goto(`/#${TINY.replace('train=64', 'train=400').replace('epochs=1', 'epochs=20')}`);
+    await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.05');
+    const hash = hashOf(page);
+    const rate = page.getByLabel('New learning rate', { exact: true });
+    await expect(rate).toHaveCount(0); // only while a run is under way
+    await button(page, 'Train').click();
+    await expect(rate).toBeVisible();
+    await expect(rate).toHaveAccessibleDescription(/not saved in the link/);
+    const used = page.getByTestId('progress-lr');
+    const mode = page.getByTestId('live-lr-mode');
+    await expect(used).toHaveText('0.05', { timeout: 180_000 });
+    await expect(mode).toContainText('Following the schedule');
+    await expect(button(page, 'Back to schedule')).toBeDisabled();
+
+    // A rate outside the recipe's bounds is refused with a reason, and nothing is sent.
+    await rate.fill('20');
+    await rate.press('Enter');
+    await expect(rate).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByRole('alert').filter({ hasText: 'New learning rate: must be from' })).toBeVisible();
+    await expect(mode).toContainText('Following the schedule');
+
+    await rate.fill('0.001');
+    await rate.press('Enter');
+    await expect(rate).not.toHaveAttribute('aria-invalid', 'true');
+    await expect(mode).toContainText('Set by hand to 0.001');
+    // Later steps report the rate they used.
+    await expect(used).toHaveText('0.001', { timeout: 120_000 });
+    await page.getByRole('region', { name: 'Learning rate of this run' }).screenshot({ path: testInfo.outputPath('live-lr.png') });
+    await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.05');
+    expect(hashOf(page)).toBe(hash);
+
+    await button(page, 'Back to schedule').click();
+    await expect(mode).toContainText('Following the schedule');
+    await expect(used).toHaveText('0.05', { timeout: 120_000 });
+    await expect(button(page, 'Back to schedule')).toBeDisabled();
+
+    await button(page, 'Stop').click();
+    await expect(page.getByTestId('run-phase')).toHaveText('Stopped', { timeout: 120_000 });
+    await expect(rate).toHaveCount(0);
+    expect(hashOf(page)).toBe(hash);
+    expect(errors).toEqual([]);
+  });
+
   test('keyboard only: pick CIFAR-10 files as the source and train from them', async ({ page }) => {
     const errors = collectConsoleErrors(page);
     await page.goto(`/#${TINY}`);

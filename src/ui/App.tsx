@@ -14,6 +14,7 @@ import { ConfirmDialog } from './components/ConfirmDialog';
 import { CostSummary } from './components/CostSummary';
 import { DataSourceControls, type SourceKind } from './components/DataSourceControls';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { LiveLearningRate } from './components/LiveLearningRate';
 import { ModelControls } from './components/ModelControls';
 import { CorrectionNotice, ErrorNotices } from './components/Notices';
 import { RecipeControls } from './components/RecipeControls';
@@ -114,6 +115,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
               onResume={() => client.resume()}
               onStop={() => client.stop()}
             />
+            {active && phase !== 'stopping' && <LiveLearningRate />}
           </section>
           <CompareControls config={config} onChange={setConfig} disabled={active} />
           <RecipeControls config={config} onChange={patch} disabled={active} />

@@ -41,6 +41,33 @@ describe('createWorkerClient', () => {
     expect(client.getSnapshot().run).toMatchObject({ runId: 2, status: 'starting', models: [] });
   });
 
+  it('setLearningRate goes to the current run and is kept in its view until "back to schedule" or a new run', () => {
+    const { worker, sent } = fakeWorker();
+    const client = createWorkerClient(worker);
+    client.setLearningRate(0.01); // no run yet: nothing to send
+    expect(sent).toEqual([]);
+    client.start(DEFAULT_CONFIG, source);
+    expect(client.getSnapshot().run?.lrOverride).toBeNull();
+    client.setLearningRate(0.001);
+    expect(client.getSnapshot().run?.lrOverride).toBe(0.001);
+    const s = client.getSnapshot();
+    client.setLearningRate(0.001); // the same rate again: sent (harmless), but no new state
+    expect(client.getSnapshot()).toBe(s);
+    client.setLearningRate(null);
+    expect(client.getSnapshot().run?.lrOverride).toBeNull();
+    client.setLearningRate(0.02);
+    client.start(DEFAULT_CONFIG, source);
+    expect(client.getSnapshot().run).toMatchObject({ runId: 2, lrOverride: null });
+    expect(sent.filter((m) => m.type === 'setLearningRate')).toEqual([
+      { type: 'setLearningRate', runId: 1, lr: 0.001 },
+      { type: 'setLearningRate', runId: 1, lr: 0.001 },
+      { type: 'setLearningRate', runId: 1, lr: null },
+      { type: 'setLearningRate', runId: 1, lr: 0.02 },
+    ]);
+    // the URL config is not touched: the run keeps the config it started with
+    expect(client.getSnapshot().run?.config).toBe(DEFAULT_CONFIG);
+  });
+
   it('keeps the snapshot identical until something changes, and notifies once per change', () => {
     const { worker, receive } = fakeWorker();
     const client = createWorkerClient(worker);

@@ -61,6 +61,11 @@ export interface RunView {
   currentModel: number | null;
   /** the error that failed the run, when status is 'failed' */
   error: WorkerError | null;
+  /**
+   * the learning rate set by hand for the rest of this run (`setLearningRate`), or null while it follows the
+   * config's schedule. The worker applies it from its next step; step points report the rate each step used.
+   */
+  lrOverride: number | null;
 }
 
 /** Everything the page knows about the worker. */
@@ -104,7 +109,7 @@ export interface WorkerClient {
   pause(): void;
   resume(): void;
   stop(): void;
-  /** overrides the schedule from the next step; null returns to it */
+  /** overrides the schedule from the next step, for the rest of the current run; null returns to it */
   setLearningRate(lr: number | null): void;
   /** the weights of an ended model of the current run; rejects if the worker reports an error for the run first */
   exportWeights(model: number): Promise<ExportedWeights>;
@@ -205,7 +210,12 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
     pause: () => control((runId) => ({ type: 'pause', runId })),
     resume: () => control((runId) => ({ type: 'resume', runId })),
     stop: () => control((runId) => ({ type: 'stop', runId })),
-    setLearningRate: (lr) => control((runId) => ({ type: 'setLearningRate', runId, lr })),
+    setLearningRate(lr) {
+      const run = state.run;
+      if (!run) return;
+      send({ type: 'setLearningRate', runId: run.runId, lr });
+      if (run.lrOverride !== lr) setState({ ...state, run: { ...run, lrOverride: lr } });
+    },
     exportWeights(model) {
       const runId = currentRunId();
       if (runId === null) return Promise.reject(new Error('no run to export from'));
@@ -227,7 +237,7 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
 }
 
 function newRun(runId: number, config: Config): RunView {
-  return { runId, config, status: 'starting', data: null, samples: null, models: [], currentModel: null, error: null };
+  return { runId, config, status: 'starting', data: null, samples: null, models: [], currentModel: null, error: null, lrOverride: null };
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * Where the run is: data streaming (a progress bar that reaches 100%), the model training now, step and epoch,
- * time left, the tensor memory the backend holds, and the phase.
+ * time left, the tensor memory the backend holds, the learning rate of the last step, and the phase.
  */
 import { useId } from 'react';
 import type { DataProgress } from '../../worker/protocol';
 import { isActive, useTrainingSelector, type RunPhase } from '../hooks/useTraining';
 import { etaSeconds } from '../lib/eta';
-import { formatBytes, formatDuration } from '../lib/format';
+import { formatBytes, formatDuration, formatRate } from '../lib/format';
 import type { RunRecord } from '../lib/runRecord';
 
 const PHASE_TEXT: Record<RunPhase, string> = {
@@ -102,6 +102,10 @@ function ModelProgress({ run, index, count, backend, ended }: ModelProgressProps
         <div>
           <dt>{memoryLabel}</dt>
           <dd data-testid="device-memory">{last ? formatBytes(last.deviceBytes) : '–'}</dd>
+        </div>
+        <div>
+          <dt>Learning rate</dt>
+          <dd data-testid="progress-lr">{last ? formatRate(last.lr) : '–'}</dd>
         </div>
         <div>
           <dt>Speed</dt>

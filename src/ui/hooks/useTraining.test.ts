@@ -44,6 +44,9 @@ describe('training store (the UI side of the worker client)', () => {
     expect(view.runs).toHaveLength(1);
     expect(view.runs[0]).toMatchObject({ id: 'live-0', name: 'WRN-10-1', params: 10, macs: 20, totalSteps: 8, imported: false });
     expect(view.runs[0]!.steps.map((p) => p.step)).toEqual([1, 2]);
+    expect(view.lrOverride).toBeNull();
+    client.setLearningRate(0.001);
+    expect(store.getView().lrOverride).toBe(0.001);
   });
 
   it('keeps the identity of unchanged slices, so selectors do not re-render their components', () => {

@@ -27,6 +27,8 @@ export interface TrainingView {
   runs: readonly RunRecord[];
   samples: TestSamples | null;
   errors: readonly WorkerError[];
+  /** the current run's hand-set learning rate, or null while it follows the schedule (see RunView.lrOverride) */
+  lrOverride: number | null;
 }
 
 /** Reuses the previous view's slices where the client state did not change them (selectors compare by identity). */
@@ -62,6 +64,7 @@ function createViewAdapter(): (s: WorkerState) => TrainingView {
       runs: lastRuns,
       samples: run?.samples ?? null,
       errors: s.errors,
+      lrOverride: run?.lrOverride ?? null,
     };
   };
 }

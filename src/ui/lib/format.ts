@@ -53,6 +53,14 @@ export function formatPercent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)}%`;
 }
 
+/**
+ * A learning rate as typed in a link: up to 4 significant digits, no exponent down to 1e-6 (0.05 -> "0.05",
+ * 0.1 * 0.2 ** 3 -> "0.0008", 1/3 -> "0.3333").
+ */
+export function formatRate(lr: number): string {
+  return String(Number(lr.toPrecision(4)));
+}
+
 /** Three significant digits without trailing zeros: 1.50 -> "1.5", 123.4 -> "123". */
 function trim(v: number): string {
   if (v === 0) return '0';
