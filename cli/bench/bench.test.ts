@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_BENCH, parseBenchArgs } from '../commands/bench';
 import { Baton } from './baton';
 import { beginMarker, endMarker, writeReports } from './report';
-import { compareWithPytorch, mergePytorch, parsePytorchOutput, pythonCandidates, pytorchThreadCounts } from './pytorch';
+import { compareWithPytorch, mergePytorch, parsePytorchOutput, pythonCandidates, pytorchThreadsFor } from './pytorch';
 import { pytorchLines } from './report';
 import { planJobs, type BenchResults } from './run';
 import { median } from './stats';
-import type { NetResult, PytorchRow, Target } from './types';
+import type { NetResult, Target } from './types';
 
 describe('Baton', () => {
   it('lets one holder run at a time, handing the turn round-robin', async () => {
@@ -105,27 +105,29 @@ describe('PyTorch reference', () => {
     expect(pythonCandidates(undefined, {})).toEqual(['python3', '/usr/bin/python3']);
   });
 
-  it('runs one thread and each WASM thread count, and compares each WASM row with the faster layout on as many threads', () => {
+  it('runs next to each WASM job on its threads, and compares the job with the best measured next to it', () => {
     const results = [
       wasmRow('node-wasm', 'WRN-10-1', 1, 100),
       wasmRow('chromium-wasm-threads', 'WRN-10-1', 2, 150),
       wasmRow('chromium-wasm', 'WRN-16-1', 1, 50),
     ];
-    // Planned from the targets (the threaded WASM target runs one thread per logical core), then as reported.
-    expect(pytorchThreadCounts(['node-wasm', 'chromium-wasm-threads'], 2)).toEqual([1, 2]);
-    expect(pytorchThreadCounts(['node-wasm', 'chromium-wasm'], 4)).toEqual([1]);
-    expect(pytorchThreadCounts(['chromium-wasm-threads'], 4, results)).toEqual([1, 2, 4]);
-    const before = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'before' as const }));
-    // Measured again after the jobs, slower (a busier machine): the faster measurement counts.
+    // The threaded WASM target runs one thread per logical core unless its job names a count; the others one.
+    expect(results.map((r) => pytorchThreadsFor(r.job, 2))).toEqual([1, 2, 1]);
+    expect(pytorchThreadsFor({ ...results[1]!.job, threads: 0 }, 4)).toBe(4);
+    expect(pytorchThreadsFor({ ...results[1]!.job, threads: 3 }, 4)).toBe(3);
+    const before = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'before' as const, next: 'node-wasm' as const }));
+    // Measured again right after the job, slower (a busier machine): the faster measurement counts.
     const after = before.map((r) => ({ ...r, when: 'after' as const, imagesPerSec: r.imagesPerSec / 2 }));
-    const merged = mergePytorch(
+    // A faster WRN-10-1 one-thread row next to another job is not this job's reference.
+    const elsewhere = { ...before[0]!, next: 'chromium-wasm' as const, imagesPerSec: 1000 };
+    const threaded = { ...before[0]!, threads: 2, imagesPerSec: 300, next: 'chromium-wasm-threads' as const };
+    const merged = mergePytorch([
       { status: 'measured', python: 'python3', torch: '1.13', cpu: 'x', rows: before, errors: [] },
-      { status: 'measured', python: 'python3', torch: '1.13', cpu: 'x', rows: [...after, { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32', threads: 2, firstStepMs: 100, stepMs: 106.7, imagesPerSec: 300, windows: 20, when: 'after' }], errors: [] },
-    );
+      { status: 'measured', python: 'python3', torch: '1.13', cpu: 'x', rows: [...after, elsewhere, threaded], errors: [] },
+    ]);
     if (merged.status !== 'measured') throw new Error('merged reference not measured');
-    expect(merged.rows).toHaveLength(5);
-    const rows: PytorchRow[] = merged.rows;
-    const vs = compareWithPytorch(results, rows);
+    expect(merged.rows).toHaveLength(6);
+    const vs = compareWithPytorch(results, merged.rows);
     // WRN-16-1 has no PyTorch row: left out, not compared with another net.
     expect(vs.map((v) => `${v.target} ${v.net} ${v.threads} ${v.pytorchMode} ${v.percent.toFixed(1)}`)).toEqual([
       'node-wasm WRN-10-1 1 fp32-cl 50.0',
@@ -134,9 +136,9 @@ describe('PyTorch reference', () => {
   });
 
   it('reports the rows and the percentages, or why PyTorch was not measured', () => {
-    const rows = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'after' as const }));
+    const rows = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'after' as const, next: 'node-wasm' as const }));
     const text = pytorchLines({ status: 'measured', python: '/usr/bin/python3', torch: '1.13.0a0', cpu: 'AMD EPYC', rows, errors: [] }, compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], rows)).join('\n');
-    expect(text).toContain('| WRN-10-1 | 32 | 1 | after the tfjs jobs | 160.0 | 200.0 | 0.25 |');
+    expect(text).toContain('| node-wasm | WRN-10-1 | 32 | 1 | after | 160.0 | 200.0 | 0.25 |');
     expect(text).toContain('WASM trainer as % of PyTorch (same threads');
     expect(text).toContain('| node-wasm | WRN-10-1 | 1 | 100.0 | 200.0 (fp32 channels_last) | 50% |');
     expect(text).not.toContain('quoted');
@@ -144,9 +146,9 @@ describe('PyTorch reference', () => {
     expect(missing).toContain('Native PyTorch on this CPU: not measured: no Python here imports torch.');
     expect(missing).toContain('quoted, not measured by this run');
     // Measured before the jobs only, failed after: the rows stand, with the failure listed.
-    const half = mergePytorch({ status: 'measured', python: 'p', torch: 't', cpu: 'c', rows, errors: [] }, { status: 'failed', reason: '2 threads (after): exit 1' });
-    expect(half.status === 'measured' && half.errors).toEqual(['2 threads (after): exit 1']);
-    expect(mergePytorch(undefined, { status: 'missing', reason: 'no torch' })).toEqual({ status: 'missing', reason: 'no torch' });
+    const half = mergePytorch([{ status: 'measured', python: 'p', torch: 't', cpu: 'c', rows, errors: [] }, { status: 'failed', reason: '10-1 on 2 threads: exit 1' }]);
+    expect(half.status === 'measured' && half.errors).toEqual(['10-1 on 2 threads: exit 1']);
+    expect(mergePytorch([{ status: 'missing', reason: 'no torch' }])).toEqual({ status: 'missing', reason: 'no torch' });
     expect(pytorchLines({ status: 'skipped', reason: 'not asked for (--no-pytorch)' }, [])[0]).toBe('Native PyTorch on this CPU: skipped: not asked for (--no-pytorch).');
   });
 });

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backendOf, type NetResult, type PytorchReference, type PytorchRow, type Target, type VsPytorch } from './types';
+import { backendOf, type NetJob, type NetResult, type PytorchReference, type PytorchRow, type Target, type VsPytorch } from './types';
 
 /** Where the script is: in the repo, or beside the bundled CLI in the folder bench/gpu/pack.sh makes. */
 export function pytorchScript(repo: string): string | null {
@@ -36,8 +36,16 @@ function run(file: string, args: string[], timeoutS: number): Promise<{ stdout: 
   });
 }
 
-/** The first candidate that imports torch, with torch's version; or why none did. */
-export async function findTorch(candidates: string[]): Promise<{ python: string; torch: string } | { reason: string }> {
+const found = new Map<string, Promise<{ python: string; torch: string } | { reason: string }>>();
+
+/** The first candidate that imports torch, with torch's version; or why none did (asked once per candidate list). */
+export function findTorch(candidates: string[]): Promise<{ python: string; torch: string } | { reason: string }> {
+  const key = candidates.join('\n');
+  if (!found.has(key)) found.set(key, probeTorch(candidates));
+  return found.get(key)!;
+}
+
+async function probeTorch(candidates: string[]): Promise<{ python: string; torch: string } | { reason: string }> {
   const why: string[] = [];
   for (const python of candidates) {
     try {
@@ -90,26 +98,26 @@ function threadsOf(r: NetResult): number {
 
 const isWasm = (t: Target) => backendOf(t) === 'wasm';
 
-/**
- * The thread counts to run PyTorch on: one, the threaded WASM target's (as many as logical cores: see
- * cli/bench/web/worker.ts) when it is planned, and every count a WASM row of this run reported.
- */
-export function pytorchThreadCounts(targets: readonly Target[], cores: number, results: NetResult[] = []): number[] {
-  const planned = targets.includes('chromium-wasm-threads') ? [cores] : [];
-  const counts = new Set([1, ...planned, ...results.filter((r) => isWasm(r.job.target)).map(threadsOf)]);
-  return [...counts].sort((a, b) => a - b);
+/** The threads a WASM job runs on, and so PyTorch next to it: the threaded target one per logical core (see
+ * cli/bench/web/worker.ts), unless the job names a count; every other target one. */
+export function pytorchThreadsFor(job: NetJob, cores: number): number {
+  if (job.target !== 'chromium-wasm-threads') return 1;
+  return job.threads > 0 ? job.threads : cores;
 }
 
 /**
- * Each WASM trainer row against PyTorch's best on the same net, batch and number of threads: the faster layout, and
- * the faster of the measurements before and after the tfjs jobs (so the percentage errs on PyTorch's side).
+ * Each WASM trainer row against PyTorch's best on the same net, batch and number of threads, measured next to that
+ * job (rows without a `next` count for every job): the faster layout, and the faster of the measurements right
+ * before and right after it, so the percentage errs on PyTorch's side.
  */
 export function compareWithPytorch(results: NetResult[], rows: PytorchRow[]): VsPytorch[] {
   const out: VsPytorch[] = [];
   for (const r of results) {
     if (!isWasm(r.job.target) || !r.trainer) continue;
     const threads = threadsOf(r);
-    const same = rows.filter((p) => p.net === r.net && p.batch === r.job.batch && p.threads === threads);
+    const same = rows.filter(
+      (p) => p.net === r.net && p.batch === r.job.batch && p.threads === threads && (p.next === undefined || p.next === r.job.target),
+    );
     if (!same.length) continue;
     const best = same.reduce((a, b) => (b.imagesPerSec > a.imagesPerSec ? b : a));
     out.push({
@@ -134,6 +142,8 @@ export interface PytorchPlan {
   /** `--python`, if given */
   python?: string;
   when: 'before' | 'after';
+  /** the WASM job it is measured next to */
+  next: Target;
   repo: string;
   timeoutS: number;
 }
@@ -142,8 +152,8 @@ export interface PytorchPlan {
 export async function measurePytorch(plan: PytorchPlan, log: (line: string) => void): Promise<PytorchReference> {
   const script = pytorchScript(plan.repo);
   if (!script) return { status: 'missing', reason: `bench/gpu/pytorch_wrn.py not found under ${plan.repo}` };
-  const found = await findTorch(pythonCandidates(plan.python));
-  if ('reason' in found) return { status: 'missing', reason: found.reason };
+  const torch = await findTorch(pythonCandidates(plan.python));
+  if ('reason' in torch) return { status: 'missing', reason: torch.reason };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wrn-pytorch-'));
   const rows: PytorchRow[] = [];
   const errors: string[] = [];
@@ -152,20 +162,20 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
     for (const threads of plan.threads) {
       const out = path.join(dir, `t${threads}.json`);
       const nets = plan.nets.map((n) => `${n.depth}-${n.width}`).join(',');
-      log(`pytorch ${plan.when} the tfjs jobs (${found.python}, torch ${found.torch}) ${threads} thread${threads === 1 ? '' : 's'}: ${nets}`);
+      log(`pytorch ${plan.when} ${plan.next} (${torch.python}, torch ${torch.torch}) ${threads} thread${threads === 1 ? '' : 's'}: ${nets}`);
       try {
         await run(
-          found.python,
+          torch.python,
           [script, '--device', 'cpu', '--threads', String(threads), '--nets', nets, '--batch', String(plan.batch),
             '--steps', String(plan.steps), '--read-every', String(plan.readEvery), '--out', out],
           plan.timeoutS,
         );
         const parsed = parsePytorchOutput(readFileSync(out, 'utf8'));
         cpu = parsed.cpu;
-        rows.push(...parsed.rows.map((r) => ({ ...r, when: plan.when })));
+        rows.push(...parsed.rows.map((r) => ({ ...r, when: plan.when, next: plan.next })));
         for (const r of parsed.rows) log(`  ${r.net} ${r.mode} ${r.threads} thr: ${r.imagesPerSec.toFixed(1)} img/s`);
       } catch (err) {
-        errors.push(`${threads} threads (${plan.when}): ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(`${nets} on ${threads} threads (${plan.when} ${plan.next}): ${err instanceof Error ? err.message : String(err)}`);
         log(`pytorch ${threads} threads FAILED: ${errors[errors.length - 1]}`);
       }
     }
@@ -173,14 +183,13 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
     rmSync(dir, { recursive: true, force: true });
   }
   if (!rows.length) return { status: 'failed', reason: errors.join('; ') || 'no rows' };
-  return { status: 'measured', python: found.python, torch: found.torch, cpu, rows, errors };
+  return { status: 'measured', python: torch.python, torch: torch.torch, cpu, rows, errors };
 }
 
-/** One reference from the measurements before and after the tfjs jobs: all rows of both, or why there are none. */
-export function mergePytorch(before: PytorchReference | undefined, after: PytorchReference): PytorchReference {
-  const measured = [before, after].filter((p): p is Extract<PytorchReference, { status: 'measured' }> => p?.status === 'measured');
-  if (!measured.length) return after;
-  const first = measured[0]!;
-  const failed = [before, after].flatMap((p) => (p && p.status === 'failed' ? [p.reason] : []));
-  return { ...first, rows: measured.flatMap((p) => p.rows), errors: [...measured.flatMap((p) => p.errors), ...failed] };
+/** One reference from all PyTorch measurements of a run: every row, or why there are none. */
+export function mergePytorch(runs: PytorchReference[]): PytorchReference {
+  const measured = runs.filter((p): p is Extract<PytorchReference, { status: 'measured' }> => p.status === 'measured');
+  if (!measured.length) return runs[runs.length - 1] ?? { status: 'failed', reason: 'not run' };
+  const failed = runs.flatMap((p) => (p.status === 'failed' ? [p.reason] : []));
+  return { ...measured[0]!, rows: measured.flatMap((p) => p.rows), errors: [...measured.flatMap((p) => p.errors), ...failed] };
 }

@@ -168,21 +168,21 @@ export function pytorchLines(p: PytorchReference | undefined, vs: VsPytorch[]): 
     ];
   }
   const modes = [...new Set(p.rows.map((r) => r.mode))];
-  const keyOf = (r: PytorchRow) => `${r.net}|${r.batch}|${r.threads}|${r.when ?? ''}`;
+  const keyOf = (r: PytorchRow) => `${r.next ?? ''}|${r.net}|${r.batch}|${r.threads}|${r.when ?? ''}`;
   const lines = [
-    `Native PyTorch on the same CPU (${p.cpu}), measured in this run before and after the tfjs jobs ` +
-      `(bench/gpu/pytorch_wrn.py --device cpu: the same nets, batch and recipe, Nesterov momentum and weight decay, one ` +
-      `batch already in memory; torch ${p.torch} from ${p.python}; img/s from the median step time over windows that each ` +
-      `end in a loss read-back):`,
+    `Native PyTorch on the same CPU (${p.cpu}), measured in this run right before and right after each WASM job, on its ` +
+      `net and threads (bench/gpu/pytorch_wrn.py --device cpu: the same batch and recipe, Nesterov momentum and weight ` +
+      `decay, one batch already in memory; torch ${p.torch} from ${p.python}; img/s from the median step time over windows ` +
+      `that each end in a loss read-back):`,
     '',
-    `| net | batch | threads | measured | ${modes.map((m) => `${MODE_NAMES[m] ?? m} img/s`).join(' | ')} | first step (s) |`,
-    `| --- | ---: | ---: | --- | ${modes.map(() => '---:').join(' | ')} | ---: |`,
+    `| next to | net | batch | threads | when | ${modes.map((m) => `${MODE_NAMES[m] ?? m} img/s`).join(' | ')} | first step (s) |`,
+    `| --- | --- | ---: | ---: | --- | ${modes.map(() => '---:').join(' | ')} | ---: |`,
     ...[...new Set(p.rows.map(keyOf))].map((k) => {
       const rows = p.rows.filter((r) => keyOf(r) === k);
       const first = rows[0]!;
       const cells = modes.map((m) => fmt(rows.find((r) => r.mode === m)?.imagesPerSec, 1));
       return (
-        `| ${first.net} | ${first.batch} | ${first.threads} | ${first.when ? `${first.when} the tfjs jobs` : '–'} | ${cells.join(' | ')} | ` +
+        `| ${first.next ?? '–'} | ${first.net} | ${first.batch} | ${first.threads} | ${first.when ?? '–'} | ${cells.join(' | ')} | ` +
         `${fmt(Math.max(...rows.map((r) => r.firstStepMs)) / 1000, 2)} |`
       );
     }),
@@ -191,7 +191,7 @@ export function pytorchLines(p: PytorchReference | undefined, vs: VsPytorch[]): 
   if (vs.length) {
     lines.push(
       '',
-      'WASM trainer as % of PyTorch (same threads; against PyTorch\'s best: the faster layout, the faster of before and after):',
+      'WASM trainer as % of PyTorch (same threads; against PyTorch\'s best next to the job: the faster layout, the faster of before and after):',
       '',
       '| target | net | threads | WASM trainer img/s | PyTorch img/s | WASM as % of PyTorch |',
       '| --- | --- | ---: | ---: | ---: | ---: |',

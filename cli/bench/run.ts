@@ -12,7 +12,7 @@ import { measureParseThroughput, type ParseThroughput } from '../../src/core/dat
 import { RECORD_BYTES } from '../../src/core/data/dataset';
 import { openBrowserSession, type BrowserSession } from './browser';
 import { machineInfo, packageVersions, type MachineInfo } from './machine';
-import { compareWithPytorch, measurePytorch, mergePytorch, pytorchThreadCounts } from './pytorch';
+import { compareWithPytorch, measurePytorch, mergePytorch, pytorchThreadsFor } from './pytorch';
 import { backendOf, envOf, type NetJob, type NetResult, type PytorchReference, type Target, type VsPytorch } from './types';
 import type { YieldCost } from './web/protocol';
 
@@ -194,22 +194,31 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     seconds: 0,
   };
 
+  // PyTorch right before and right after each WASM job, on the same net and threads: the load on a shared machine
+  // drifts (another test run can halve a core's speed), and the job's neighbours in time see what the job saw.
   const pytorchSkip = !o.pytorch ? 'not asked for (--no-pytorch)' : !o.targets.some((t) => backendOf(t) === 'wasm') ? 'no WASM target in this run' : null;
-  const pytorchPlan = {
-    nets: o.nets,
-    batch: o.batch,
-    steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
-    readEvery: o.readEvery,
-    python: o.python,
-    repo: REPO,
-    timeoutS: o.jobTimeoutS,
+  const pytorchRuns: PytorchReference[] = [];
+  const bracket = async (job: NetJob, when: 'before' | 'after'): Promise<void> => {
+    if (pytorchSkip || backendOf(job.target) !== 'wasm') return;
+    if (pytorchRuns.some((p) => p.status === 'missing')) return; // no torch: asked once
+    const plan = {
+      nets: [{ depth: job.depth, width: job.width }],
+      batch: o.batch,
+      threads: [pytorchThreadsFor(job, machine.cores)],
+      steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
+      readEvery: o.readEvery,
+      python: o.python,
+      repo: REPO,
+      timeoutS: o.jobTimeoutS,
+      when,
+      next: job.target,
+    };
+    pytorchRuns.push(await measurePytorch(plan, log));
   };
-  const pytorchBefore = pytorchSkip
-    ? undefined
-    : await measurePytorch({ ...pytorchPlan, when: 'before', threads: pytorchThreadCounts(o.targets, machine.cores) }, log);
 
   // Node jobs first (no browser running meanwhile), then one Chromium session for all browser jobs.
   for (const job of jobs.filter((j) => envOf(j.target) === 'node')) {
+    await bracket(job, 'before');
     log(`${job.target} WRN-${job.depth}-${job.width}: starting`);
     try {
       results.push(await runNodeJob(job, o.jobTimeoutS, log));
@@ -217,6 +226,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
       log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
     }
+    await bracket(job, 'after');
   }
   const browserJobs = jobs.filter((j) => envOf(j.target) === 'chromium');
   if (browserJobs.length) {
@@ -226,9 +236,11 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       out.chromium = { version: session.version, ...session.environment };
       out.yieldCost = await session.yieldCost(50);
       for (const job of browserJobs) {
+        await bracket(job, 'before');
         log(`${job.target} WRN-${job.depth}-${job.width}: starting`);
         try {
           results.push(await withTimeout(session.run(job), o.jobTimeoutS, `${job.target} WRN-${job.depth}-${job.width}`));
+          await bracket(job, 'after');
         } catch (err) {
           failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
           log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
@@ -246,12 +258,9 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     }
   }
 
-  // After every tfjs job (the browser closed), so that PyTorch has the cores to itself as each job did; and once
-  // before them too (see pytorchBefore): the load on a shared machine drifts, and the faster of the two counts.
   if (pytorchSkip) out.pytorch = { status: 'skipped', reason: pytorchSkip };
-  else {
-    const after = await measurePytorch({ ...pytorchPlan, when: 'after', threads: pytorchThreadCounts(o.targets, machine.cores, results) }, log);
-    out.pytorch = mergePytorch(pytorchBefore, after);
+  else if (pytorchRuns.length) {
+    out.pytorch = mergePytorch(pytorchRuns);
     if (out.pytorch.status === 'measured') out.vsPytorch = compareWithPytorch(results, out.pytorch.rows);
     else log(`pytorch: ${out.pytorch.status}: ${out.pytorch.reason}`);
   }

@@ -178,8 +178,9 @@ export interface PytorchRow {
   stepMs: number;
   imagesPerSec: number;
   windows: number;
-  /** measured before the tfjs jobs or after them (the run measures both: a shared machine's load drifts) */
+  /** measured right before or right after a WASM job (`next`) on the same net and threads */
   when?: 'before' | 'after';
+  next?: Target;
 }
 
 /** Native PyTorch on the same CPU in the same run, or why it was not measured (a missing torch is not a failure). */
