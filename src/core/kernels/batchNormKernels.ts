@@ -17,6 +17,7 @@
  * pass sees exactly the mean the forward pass subtracted.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HostBackend, WasmBackend } from './backendShapes';
 
 /** inputs x, gamma, beta; attrs epsilon; outputs [y, mean, variance] (mean and variance of shape [C]). */
 export const BN_TRAIN_KERNEL = 'WrnBatchNormTrain';
@@ -192,17 +193,6 @@ const channelsOf = (x: tf.TensorInfo, kernel: string): number => {
  */
 type Memory = (inputs: tf.TensorInfo[], outShapes: number[][], compute: (ins: Float32Array[], outs: Float32Array[]) => void) => tf.TensorInfo[];
 
-/** What every tfjs backend offers (KernelBackend): read a tensor's values, make a tensor from values. */
-interface HostBackend {
-  readSync(dataId: object): ArrayLike<number> | Uint8Array[];
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
-
-/** The WASM backend's zero-copy access to its heap (as in ./wasmTile.ts). */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
 

@@ -12,6 +12,7 @@
  * effect, which must stay the caller's choice.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HostBackend, WasmBackend } from './backendShapes';
 import { dropoutInto, GLSL_HASH, WGSL_HASH, type DropoutKeys } from '../dropoutHash';
 
 export const DROPOUT_KERNEL = 'WrnDropout';
@@ -158,17 +159,6 @@ const webglKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 
 // ------------------------------------------------------------------------------------------------------- cpu, wasm
 
-/** What every tfjs backend offers (KernelBackend): read a tensor's values, make a tensor from values. */
-interface HostBackend {
-  readSync(dataId: object): ArrayLike<number> | Uint8Array[];
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
-
-/** The WASM backend's zero-copy access to its heap (as in ./wasmTile.ts). */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /** Any backend: read x to the host, mask it there, hand the result back (a copy each way off the CPU backends). */
 const hostKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {

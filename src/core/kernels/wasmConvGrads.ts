@@ -32,18 +32,10 @@
  * but its result.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './backendShapes';
 
 const BACKEND = 'wasm';
 
-/** The part of tfjs-backend-wasm's `BackendWasm` these kernels use (structural, so core needs no wasm types). */
-interface WasmBackendLike {
-  /** Drops one reference to the buffer behind `dataId`; frees it when none is left. */
-  disposeData(dataId: object): boolean;
-  /** Allocates a tensor on the WASM heap (contents undefined). */
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  /** A view of a tensor's bytes on the heap; valid until the heap next grows (any later allocation). */
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -63,7 +55,7 @@ interface ConvGradAttrs {
 class KernelScope {
   private readonly owned: tf.TensorInfo[] = [];
 
-  constructor(private readonly backend: WasmBackendLike) {}
+  constructor(private readonly backend: WasmBackend) {}
 
   run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
     const config = tf.getKernel(kernelName, BACKEND);
@@ -285,7 +277,7 @@ function conv2DBackpropFilter(args: {
   const afterH = kh + (ho - 1) * sh - padInfo.top - h;
   const afterW = kw + (wo - 1) * sw - padInfo.left - w;
 
-  const scope = new KernelScope(args.backend as WasmBackendLike);
+  const scope = new KernelScope(args.backend as WasmBackend);
   try {
     const unpadded = padInfo.top === 0 && padInfo.left === 0 && padInfo.bottom === 0 && padInfo.right === 0;
     if (kh === 1 && kw === 1 && unpadded) {
@@ -374,7 +366,7 @@ function conv2DBackpropInput(args: {
   const afterH = h + kh - 1 - beforeH - lenH;
   const afterW = w + kw - 1 - beforeW - lenW;
 
-  const scope = new KernelScope(args.backend as WasmBackendLike);
+  const scope = new KernelScope(args.backend as WasmBackend);
   try {
     if (kh === 1 && kw === 1 && padInfo.top === 0 && padInfo.left === 0) {
       // A 1x1 filter: dx is dy times w^T placed on the strided grid, zero elsewhere. Multiplying first and spreading

@@ -10,16 +10,12 @@
  * `dataId` rather than overwriting the buffer. Strings live off the heap: those stay with the shipped kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './backendShapes';
 // Its import registers the shipped kernels, so this module's registration below replaces the shipped Identity.
 import '@tensorflow/tfjs-backend-wasm';
 
 const BACKEND = 'wasm';
 
-/** The part of tfjs-backend-wasm's `BackendWasm` this kernel uses (structural, so core needs no wasm types). */
-interface RefCountingBackend {
-  /** One more reference to the buffer behind `dataId` (freed when `disposeData` has dropped every reference). */
-  incRef(dataId: object): void;
-}
 
 let shippedIdentity: tf.KernelFunc | undefined;
 
@@ -31,7 +27,7 @@ function identity(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf
     return shippedIdentity(args);
   }
   // args.backend is typed `{}` by tfjs's KernelFunc; on 'wasm' it is a BackendWasm.
-  (args.backend as RefCountingBackend).incRef(x.dataId);
+  (args.backend as Pick<WasmBackend, 'incRef'>).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 

@@ -8,17 +8,10 @@
  * `copyWithin` (a memmove), and repeating a block r times takes log2(r) copies by doubling.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Heap, WasmBackend } from './backendShapes';
 
 const BACKEND = 'wasm';
 
-/** The part of tfjs-backend-wasm's `BackendWasm` this kernel uses (structural, so core needs no wasm types). */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  /** A typed-array view of a tensor's bytes on the WASM heap (valid until the heap next grows). */
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-type Heap = Float32Array | Int32Array | Uint8Array;
 
 /** Repeats out[start, start + len) `times` times in place, right after itself (doubling: log2(times) memmoves). */
 function repeatBlock(out: Heap, start: number, len: number, times: number): void {
@@ -81,7 +74,7 @@ function tile(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.Nam
     return shippedTile(args);
   }
   // args.backend is typed `{}` by tfjs's KernelFunc; on 'wasm' it is a BackendWasm.
-  const backend = args.backend as HeapBackend;
+  const backend = args.backend as WasmBackend;
   const out = backend.makeOutput(outShape, x.dtype);
   if (outShape.some((s) => s === 0)) return out;
   // Views are taken after makeOutput, which may grow (and so detach) the heap.
