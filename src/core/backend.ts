@@ -35,7 +35,7 @@ export interface WebGpuProbe {
   adapter: string;
 }
 
-/** The backend in use and why. Structurally a `BackendInfo` of the worker protocol (src/worker/protocol.ts). */
+/** The backend in use and why; the worker protocol sends it to the page as it is (`BackendInfo`). */
 export interface BackendChoice {
   backend: BackendName;
   /** one sentence for people: why this backend */

@@ -5,27 +5,12 @@
  * not the current one, so a late message from a stopped run never lands in a new run's charts. A run trains
  * the config's models one after another (`compare`), on the same data and seed; `model` indexes them.
  */
+import type { BackendChoice } from '../core/backend';
 import type { Config } from '../core/config';
 import type { MetricPoint, RunSummary } from '../core/metrics';
 
-/** The backend the worker trains on, and why. */
-export interface BackendInfo {
-  backend: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-  /** a sentence: why this backend (e.g. "the WebGPU adapter is SwiftShader, a CPU emulation; WASM is faster") */
-  reason: string;
-  /** the WebGPU adapter seen, e.g. "swiftshader" or "nvidia / ampere"; absent when none */
-  adapter?: string;
-  /** true when the adapter is a software emulation (SwiftShader, fallback adapter) */
-  softwareAdapter?: boolean;
-  /** WebGL's renderer, e.g. "NVIDIA GeForce RTX 3080" or "swiftshader"; absent when not probed (hardware WebGPU) or no WebGL */
-  webglRenderer?: string;
-  /** true when that renderer is a software emulation */
-  softwareWebgl?: boolean;
-  /** WASM threads in use (1 without cross-origin isolation) */
-  threads?: number;
-  /** backends tried before this one and why they failed */
-  tried: { backend: string; error: string }[];
-}
+/** The backend the worker trains on, and why (the core's choice as it is: backend, reason, adapter, threads...). */
+export type BackendInfo = BackendChoice;
 
 /** Where the data is in its journey: download, parse, ready. */
 export interface DataProgress {
