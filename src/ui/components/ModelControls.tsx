@@ -2,7 +2,8 @@
  * The main net: depth, width and dropout (accessible names "Depth", "Width (k)", "Dropout"; tests and
  * documentation rely on them). Depth is a select of the valid 6N+4 values, so an invalid depth cannot be picked.
  */
-import { LIMITS, type ModelConfig } from '../../core/config';
+import { blocksPerGroup, LIMITS, type ModelConfig } from '../../core/config';
+import { groupWidths } from '../../core/shape';
 import { NumberField, SelectField } from './fields';
 
 /** 10, 16, 22, ... 100: every depth the architecture has (d = 6N + 4) within the limits. */
@@ -12,6 +13,12 @@ export const VALID_DEPTHS: readonly number[] = Array.from(
 ).filter((d) => d >= LIMITS.depth.min);
 
 export const DEPTH_OPTIONS = VALID_DEPTHS.map((d) => ({ value: d, label: String(d) }));
+
+/** "6N+4: 2 blocks/group" (the select offers only valid depths). */
+function blocksHint(depth: number): string {
+  const n = blocksPerGroup(depth);
+  return `6N+4: ${n ?? '?'} block${n === 1 ? '' : 's'}/group`;
+}
 
 interface Props {
   model: ModelConfig;
@@ -27,7 +34,7 @@ export function ModelControls({ model, onChange, disabled }: Props) {
         value={model.depth}
         options={DEPTH_OPTIONS}
         onChange={(depth) => onChange({ ...model, depth })}
-        hint={`6N+4: ${(model.depth - 4) / 6} block${model.depth === 10 ? '' : 's'}/group`}
+        hint={blocksHint(model.depth)}
         disabled={disabled}
       />
       <NumberField
@@ -38,7 +45,7 @@ export function ModelControls({ model, onChange, disabled }: Props) {
         step={1}
         min={LIMITS.width.min}
         max={LIMITS.width.max}
-        hint={`${16 * model.width}/${32 * model.width}/${64 * model.width} ch.`}
+        hint={`${groupWidths(model.width).join('/')} ch.`}
         disabled={disabled}
       />
       <NumberField
