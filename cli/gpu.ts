@@ -52,7 +52,6 @@ async function install(): Promise<NodeGpuStatus> {
     Object.assign(globalThis, globals);
     // DAWN_FLAGS: Dawn's own switches, space-separated (e.g. 'enable-dawn-features=dump_shaders'), for diagnosis.
     const gpu = create((process.env.DAWN_FLAGS ?? '').split(' ').filter(Boolean));
-    dropDeviceFeatures(globals, (process.env.WRN_WEBGPU_DROP_FEATURES ?? '').split(',').filter(Boolean));
     // Node 21+ has a `navigator` (a getter on globalThis, so plain assignment fails): add gpu to it. Node 20 has
     // none: define one holding just gpu.
     const existing = (globalThis as { navigator?: object }).navigator;
@@ -67,21 +66,3 @@ async function install(): Promise<NodeGpuStatus> {
   await import('@tensorflow/tfjs-backend-wasm');
   return status;
 }
-
-/**
- * WRN_WEBGPU_DROP_FEATURES=a,b: removes those features from every requestDevice call (tfjs asks for timestamp-query
- * and bgra8unorm-storage whenever the adapter lists them), for a driver that lists a feature but fails to create a
- * device with it. Only for diagnosis on such machines; unset, nothing changes.
- */
-function dropDeviceFeatures(globals: object, drop: string[]): void {
-  if (!drop.length) return;
-  type Request = (this: unknown, desc?: { requiredFeatures?: Iterable<unknown> }) => Promise<unknown>;
-  const adapterClass = (globals as { GPUAdapter?: { prototype: { requestDevice: Request } } }).GPUAdapter;
-  if (!adapterClass) return;
-  const original = adapterClass.prototype.requestDevice;
-  adapterClass.prototype.requestDevice = function (desc) {
-    const requiredFeatures = [...(desc?.requiredFeatures ?? [])].filter((f) => !drop.includes(String(f)));
-    return original.call(this, { ...desc, requiredFeatures });
-  };
-}
-

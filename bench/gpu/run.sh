@@ -25,14 +25,6 @@ node=/tmp/wrn-node
 nets=${NETS:-16-4,28-10}; batch=${BATCH:-128}
 echo "== Dawn: which device request works (diag.mjs)"
 timeout 60 $node diag.mjs 2>&1 | tee "$res/diag.txt"
-# A driver can list a feature tfjs asks for and still fail to create a device with it: drop just that one.
-if ! grep -q '^WORKS' "$res/diag.txt"; then
-  drop=()
-  grep -q '"variant":"timestamp","ok":false' "$res/diag.txt" && drop+=(timestamp-query)
-  grep -q '"variant":"bgra","ok":false' "$res/diag.txt" && drop+=(bgra8unorm-storage)
-  export WRN_WEBGPU_DROP_FEATURES=$(IFS=,; echo "${drop[*]}")
-  echo "WRN_WEBGPU_DROP_FEATURES=$WRN_WEBGPU_DROP_FEATURES" | tee -a "$res/machine.txt"
-fi
 [ -n "${SKIP_TORCH:-}" ] || { echo "== PyTorch"
 PYTHONUNBUFFERED=1 timeout "${T_TORCH:-150}" python3 pytorch_wrn.py --nets "$nets" --batch "$batch" --steps 30 --out "$res/results-pytorch.json" 2>&1 | tee "$res/pytorch.log"; }
 echo "== tfjs WebGPU (node-webgpu)"
