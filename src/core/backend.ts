@@ -24,6 +24,7 @@ import type { BackendPreference } from './config';
 import { registerWasmConvGradients } from './kernels/wasmConvGrads';
 import './kernels/wasmIdentity'; // replaces the WASM Identity as it loads: clones share the buffer, as on cpu
 import { registerWasmTile } from './kernels/wasmTile';
+import { installWebGpuKernels } from './kernels/webgpu/install';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -223,6 +224,7 @@ async function prepare(name: BackendName): Promise<void> {
     if (!navigatorGpu()) throw new Error('this context has no navigator.gpu (no WebGPU)');
     // Registers 'webgpu' on load, but only if navigator.gpu exists by then (checked just above).
     await import('@tensorflow/tfjs-backend-webgpu');
+    installWebGpuKernels(); // ours unless WRN_KERNELS=tfjs (kernels/webgpu/install.ts)
   } else if (name === 'wasm') {
     // After the package's import (above), which registers the shipped kernels these replace.
     registerWasmConvGradients();

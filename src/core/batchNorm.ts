@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, registerBatchNormKernels, type BatchNormAttrs } from './kernels/batchNormKernels';
+import { MOVING_AVERAGE_KERNEL } from './kernels/webgpu/batchNorm';
 
 registerBatchNormKernels();
 
@@ -164,11 +165,13 @@ export class WrnBatchNorm extends tf.layers.Layer {
     });
   }
 
-  /** tfjs's update, op for op: moving - (moving - value) * (1 - momentum). */
+  /** tfjs's update, op for op: moving - (moving - value) * (1 - momentum); one kernel where registered (WebGPU). */
   private updateMovingAverage(variable: tf.LayerVariable, value: tf.Tensor): void {
     tf.tidy(() => {
       const orig = variable.read();
-      variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - this.momentum)));
+      const rate = 1 - this.momentum;
+      const fused = tf.getKernel(MOVING_AVERAGE_KERNEL, tf.getBackend()) !== undefined;
+      variable.write(fused ? (tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { moving: orig, value }, { rate }) as tf.Tensor) : tf.sub(orig, tf.mul(tf.sub(orig, value), rate)));
     });
   }
 

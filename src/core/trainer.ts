@@ -13,6 +13,8 @@ import { augmentBatch, drawAugmentation, toNormalisedImages } from './augment';
 import { RECORD_PIXELS, type ImageSource } from './data/dataset';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { buildWrn, NUM_CLASSES } from './model';
+import { FusedMomentum } from './kernels/webgpu/momentum';
+import { webGpuKernelsActive } from './kernels/webgpu/install';
 import { mixSeed, mulberry32, permutation } from './rng';
 import { learningRateAt, planRun, type RunPlan } from './schedule';
 
@@ -56,6 +58,8 @@ export class Trainer {
   private readonly train: ImageSource;
   private readonly test: ImageSource;
   private readonly optimizer: tf.MomentumOptimizer;
+  /** on WebGPU with our kernels: momentum, Nesterov and weight decay in two dispatches per weight (kernels/webgpu) */
+  private readonly fused: FusedMomentum | null;
   private readonly flopsPerImage: number;
   private readonly now: () => number;
   private readonly readEvery: number;
@@ -90,6 +94,7 @@ export class Trainer {
     this.flopsPerImage = trainFlopsPerImage(m);
     this.model = buildWrn(m, { seed: opts.config.seed });
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
+    this.fused = webGpuKernelsActive() ? new FusedMomentum(opts.config.lr, opts.config.momentum, opts.config.nesterov, opts.config.wd) : null;
     this.appliedLr = opts.config.lr;
   }
 
@@ -204,6 +209,7 @@ export class Trainer {
 
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
+    this.fused?.dispose();
     this.optimizer.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose forgets the learning-rate scalar its SGD base class keeps as `c`.
     (this.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
@@ -218,6 +224,7 @@ export class Trainer {
   private trainStep(batch: { pixels: Uint8Array; labels: Int32Array; seed: number }, lr: number) {
     if (this.appliedLr !== lr) {
       this.optimizer.setLearningRate(lr);
+      this.fused?.setLearningRate(lr);
       this.appliedLr = lr;
     }
     const n = this.plan.batch;
@@ -232,6 +239,10 @@ export class Trainer {
         correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
         return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
       }, this.trainableVariables());
+      if (this.fused) {
+        this.fused.applyGradients(this.trainableVariables(), grads);
+        return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar) };
+      }
       const wd = this.config.wd;
       const decayed = this.trainableVariables().map((v) => {
         const g = grads[v.name]!;

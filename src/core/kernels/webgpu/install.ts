@@ -1,0 +1,67 @@
+/**
+ * Our WebGPU kernels, installed and removed as a set: batch norm in training, the running statistics, and the fused
+ * momentum update (./batchNorm.ts, ./momentum.ts). Every other backend is untouched: kernels are registered for
+ * backendName 'webgpu' only.
+ *
+ * The switch: `kernelChoice()` says whether to use ours ('ours', the default) or tfjs's own ('tfjs'), from the
+ * environment variable WRN_KERNELS in Node, or from `setKernelChoice` (the worker sets it from the page's URL).
+ * Code that depends on the set being there (batchNorm.ts, the trainer's optimizer) asks the kernel registry
+ * (`tf.getKernel(name, backend)`), so installing or removing the set between runs switches them all together.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_WEBGPU_KERNELS } from './batchNorm';
+import { MOMENTUM_STEP_KERNEL, MOMENTUM_WEBGPU_KERNELS } from './momentum';
+
+export const KERNEL_CHOICES = ['ours', 'tfjs'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+
+const WEBGPU_KERNELS: Record<string, tf.KernelFunc> = { ...BATCH_NORM_WEBGPU_KERNELS, ...MOMENTUM_WEBGPU_KERNELS };
+
+let chosen: KernelChoice | null = null;
+
+/** Reads a choice from text ('tfjs' or 'ours'); anything else is null. */
+export function parseKernelChoice(text: string | undefined | null): KernelChoice | null {
+  const t = text?.trim().toLowerCase();
+  return t === 'tfjs' || t === 'ours' ? t : null;
+}
+
+/** Our kernels or tfjs's: what `setKernelChoice` set, else WRN_KERNELS in Node, else 'ours'. */
+export function kernelChoice(): KernelChoice {
+  if (chosen) return chosen;
+  const env = typeof process !== 'undefined' ? process.env?.['WRN_KERNELS'] : undefined;
+  return parseKernelChoice(env) ?? 'ours';
+}
+
+/** Overrides the environment (the page's worker; tests). */
+export function setKernelChoice(choice: KernelChoice | null): void {
+  chosen = choice;
+}
+
+/** Registers our WebGPU kernels (idempotent). */
+export function registerWebGpuKernels(): void {
+  for (const [kernelName, kernelFunc] of Object.entries(WEBGPU_KERNELS)) {
+    if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
+  }
+}
+
+/** Removes them again: batch norm and the optimizer fall back to tfjs's ops on WebGPU (idempotent). */
+export function uninstallWebGpuKernels(): void {
+  for (const kernelName of Object.keys(WEBGPU_KERNELS)) {
+    if (tf.getKernel(kernelName, 'webgpu')) tf.unregisterKernel(kernelName, 'webgpu');
+  }
+}
+
+/**
+ * The one entry point for backend set-up: registers our WebGPU kernels, or removes them when the switch says
+ * 'tfjs' (so a process can compare both). Returns the choice applied. Idempotent.
+ */
+export function installWebGpuKernels(choice: KernelChoice = kernelChoice()): KernelChoice {
+  if (choice === 'ours') registerWebGpuKernels();
+  else uninstallWebGpuKernels();
+  return choice;
+}
+
+/** true when the current backend is WebGPU with our kernels installed. */
+export function webGpuKernelsActive(): boolean {
+  return tf.getBackend() === 'webgpu' && tf.getKernel(MOMENTUM_STEP_KERNEL, 'webgpu') !== undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * SGD with (Nesterov) momentum and the paper's weight decay, fused: two dispatches per parameter tensor, where
+ * tfjs's MomentumOptimizer plus the trainer's decay (g + wd * w) take eight elementwise dispatches, two of them
+ * with a scalar tensor made on the host (the decay factor) and the rest broadcasting scalars.
+ *
+ * Same update as tfjs's MomentumOptimizer fed g' = g + wd * w (src/core/trainer.ts):
+ *   accumulation' = accumulation * momentum + g'
+ *   w' = w - lr * (g' + accumulation' * momentum)    (Nesterov)
+ *   w' = w - lr * accumulation'                       (plain momentum)
+ * lr, momentum and wd travel as uniforms, so a learning-rate change recompiles nothing.
+ *
+ * Why two dispatches and not one: a tfjs WebGPU program writes one output buffer, and a storage buffer cannot be
+ * bound read-only and writable in one dispatch; the accumulation and the weight are both new buffers each step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { asWebGpu, flatDispatch, need, numberAttr, scalars, sizeOf, type Uniform, type WebGpuProgram } from './program';
+
+/** inputs accumulation, gradient, weight; attrs momentum, wd; output the new accumulation. */
+export const MOMENTUM_ACCUMULATE_KERNEL = 'WrnMomentumAccumulate';
+/** inputs weight, gradient, accumulation (the new one); attrs lr, momentum, wd, nesterov (0/1); output the new weight. */
+export const MOMENTUM_STEP_KERNEL = 'WrnMomentumStep';
+
+const UNIFORMS = 'lr : f32, momentum : f32, wd : f32, nesterov : f32,';
+
+class WrnMomentumAccumulate implements WebGpuProgram {
+  variableNames = ['accumulation', 'gradient', 'weight'];
+  outputShape: number[];
+  shaderKey = 'wrnMomentumAccumulate';
+  dispatchLayout;
+  dispatch;
+  workgroupSize;
+  size = true;
+  uniforms = UNIFORMS;
+  constructor(shape: number[]) {
+    this.outputShape = shape;
+    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
+  }
+  getUserCode(): string {
+    return /* wgsl */ `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let g = gradient[index] + weight[index] * uniforms.wd;
+        setOutputAtIndex(index, accumulation[index] * uniforms.momentum + g);
+      }`;
+  }
+}
+
+class WrnMomentumStep implements WebGpuProgram {
+  variableNames = ['weight', 'gradient', 'accumulation'];
+  outputShape: number[];
+  shaderKey = 'wrnMomentumStep';
+  dispatchLayout;
+  dispatch;
+  workgroupSize;
+  size = true;
+  uniforms = UNIFORMS;
+  constructor(shape: number[]) {
+    this.outputShape = shape;
+    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
+  }
+  getUserCode(): string {
+    return /* wgsl */ `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let w = weight[index];
+        let a = accumulation[index];
+        let g = gradient[index] + w * uniforms.wd;
+        let update = select(a, g + a * uniforms.momentum, uniforms.nesterov > 0.5);
+        setOutputAtIndex(index, w + -uniforms.lr * update);
+      }`;
+  }
+}
+
+function hyper(attrs: tf.NamedAttrMap | undefined, kernel: string): Uniform[] {
+  const lr = kernel === MOMENTUM_STEP_KERNEL ? numberAttr(attrs, 'lr', kernel) : 0;
+  const nesterov = kernel === MOMENTUM_STEP_KERNEL ? numberAttr(attrs, 'nesterov', kernel) : 0;
+  return scalars('float32', [lr, numberAttr(attrs, 'momentum', kernel), numberAttr(attrs, 'wd', kernel), nesterov]);
+}
+
+const accumulate: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const ts = need(inputs, ['accumulation', 'gradient', 'weight'], MOMENTUM_ACCUMULATE_KERNEL);
+  return asWebGpu(backend).runWebGPUProgram(new WrnMomentumAccumulate(ts[0]!.shape), ts, 'float32', hyper(attrs, MOMENTUM_ACCUMULATE_KERNEL));
+};
+
+const step: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const ts = need(inputs, ['weight', 'gradient', 'accumulation'], MOMENTUM_STEP_KERNEL);
+  return asWebGpu(backend).runWebGPUProgram(new WrnMomentumStep(ts[0]!.shape), ts, 'float32', hyper(attrs, MOMENTUM_STEP_KERNEL));
+};
+
+export const MOMENTUM_WEBGPU_KERNELS: Record<string, tf.KernelFunc> = {
+  [MOMENTUM_ACCUMULATE_KERNEL]: accumulate,
+  [MOMENTUM_STEP_KERNEL]: step,
+};
+
+/**
+ * The fused update as an optimizer for the trainer: per variable, its accumulation (zeros at first) and the two
+ * kernels above. Call `applyGradients` inside a tf.tidy (as the trainer does): the new weights are assigned to the
+ * variables and the new accumulations kept, everything else is the tidy's.
+ */
+export class FusedMomentum {
+  private readonly accumulations = new Map<string, tf.Tensor>();
+
+  constructor(
+    private lr: number,
+    private readonly momentum: number,
+    private readonly nesterov: boolean,
+    private readonly wd: number,
+  ) {}
+
+  setLearningRate(lr: number): void {
+    this.lr = lr;
+  }
+
+  /** One step for every variable, with its raw gradient (the decay is added inside the kernels). */
+  applyGradients(variables: tf.Variable[], grads: tf.NamedTensorMap): void {
+    const attrs = { lr: this.lr, momentum: this.momentum, wd: this.wd, nesterov: this.nesterov ? 1 : 0 };
+    for (const v of variables) {
+      const g = grads[v.name];
+      if (!g) throw new Error(`no gradient for ${v.name}`);
+      const previous = this.accumulations.get(v.name) ?? tf.zerosLike(v);
+      const accumulation = tf.engine().runKernel(MOMENTUM_ACCUMULATE_KERNEL, { accumulation: previous, gradient: g, weight: v }, attrs) as tf.Tensor;
+      const weight = tf.engine().runKernel(MOMENTUM_STEP_KERNEL, { weight: v, gradient: g, accumulation }, attrs) as tf.Tensor;
+      v.assign(weight);
+      previous.dispose();
+      this.accumulations.set(v.name, tf.keep(accumulation));
+    }
+  }
+
+  dispose(): void {
+    tf.dispose([...this.accumulations.values()]);
+    this.accumulations.clear();
+  }
+}
