@@ -1,0 +1,289 @@
+/**
+ * Our WebGPU kernels (kernels/webgpu) against tfjs's own on real WebGPU in Node (Dawn; SwiftShader on a machine
+ * without a GPU): batch norm in training on every batch-norm shape of WRN-10-1, 16-4, 22-3 and 28-10 (from the
+ * builder) at batch 1, 3 and 8; the running statistics; the fused momentum update; the dispatches each makes; the
+ * gradients of a whole WRN-10-1; and 20 training steps on real images against tfjs's kernels and against WASM.
+ * Relative error is max |ours - theirs| / max |theirs| per output tensor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setUpBackend } from '../../../../cli/backend';
+import { defaultDataDir, loadCifarFromPath } from '../../../../cli/localData';
+import { batchNormTrain, WrnBatchNorm } from '../../batchNorm';
+import { DEFAULT_CONFIG, type Config } from '../../config';
+import type { StepPoint } from '../../metrics';
+import { buildWrn, NUM_CLASSES } from '../../model';
+import { Trainer } from '../../trainer';
+import { MOVING_AVERAGE_KERNEL, splitRows } from './batchNorm';
+import { countDispatches, type DispatchCounts } from './dispatchCount';
+import { installWebGpuKernels, kernelChoice, parseKernelChoice, setKernelChoice, webGpuKernelsActive } from './install';
+import { FusedMomentum } from './momentum';
+
+const EPS = 1e-5;
+
+async function relError(ours: tf.Tensor, theirs: tf.Tensor): Promise<number> {
+  expect(ours.shape).toEqual(theirs.shape);
+  const [a, b] = await Promise.all([ours.data(), theirs.data()]);
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+/** The distinct [H, W, C] inputs of every batch norm layer of these nets, read from the built models (on cpu). */
+function batchNormShapes(nets: [number, number][]): number[][] {
+  const seen = new Map<string, number[]>();
+  for (const [depth, width] of nets) {
+    const model = buildWrn({ depth, width, dropout: 0 });
+    for (const layer of model.layers) {
+      if (!(layer instanceof WrnBatchNorm)) continue;
+      const shape = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
+      seen.set(shape.join('x'), shape);
+    }
+    model.dispose();
+  }
+  return [...seen.values()];
+}
+
+let gpu = false;
+
+beforeAll(async () => {
+  // the shapes come from models built on the CPU backend (WRN-28-10 has 36M weights: no need to put them on a GPU)
+  await setUpBackend('cpu');
+  shapes = batchNormShapes([
+    [10, 1],
+    [16, 4],
+    [22, 3],
+    [28, 10],
+  ]);
+  const choice = await setUpBackend('webgpu');
+  gpu = choice.backend === 'webgpu';
+}, 300_000);
+
+afterAll(() => {
+  setKernelChoice(null);
+});
+
+let shapes: number[][] = [];
+
+/** Runs f with our kernels installed (or tfjs's), restoring ours after. */
+function withKernels<T>(choice: 'ours' | 'tfjs', f: () => T): T {
+  installWebGpuKernels(choice);
+  try {
+    return f();
+  } finally {
+    installWebGpuKernels('ours');
+  }
+}
+
+describe('the kernel switch', () => {
+  it('reads ours or tfjs from text and defaults to ours', () => {
+    expect(parseKernelChoice('tfjs')).toBe('tfjs');
+    expect(parseKernelChoice(' OURS ')).toBe('ours');
+    expect(parseKernelChoice('fast')).toBeNull();
+    setKernelChoice('tfjs');
+    expect(kernelChoice()).toBe('tfjs');
+    setKernelChoice(null);
+    expect(kernelChoice()).toBe(parseKernelChoice(process.env['WRN_KERNELS']) ?? 'ours');
+  });
+
+  it('splits rows into chunks that cover every row once', () => {
+    for (const [rows, channels] of [[1, 16], [1024, 16], [131072, 16], [8192, 640], [33, 3]] as const) {
+      const s = splitRows(rows, channels);
+      expect(s.chunks * s.chunk).toBeGreaterThanOrEqual(rows);
+      expect((s.chunks - 1) * s.chunk).toBeLessThan(rows);
+    }
+  });
+});
+
+describe('our WebGPU kernels against tfjs-webgpu', () => {
+  it('the builder gives 12 distinct batch norm shapes over WRN-10-1, 16-4, 22-3 and 28-10', () => {
+    // per width k: [32,32,16], [32,32,16k], [16,16,32k], [8,8,64k]; k = 1 adds none beyond 16 at 32x32
+    expect(shapes).toHaveLength(12);
+    expect(shapes).toContainEqual([8, 8, 640]);
+    expect(shapes).toContainEqual([32, 32, 16]);
+  });
+
+  it('batch norm forward and backward: every shape at batch 1, 3 and 8 within 1e-4, no leaked tensors or buffers', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const tensorsBefore = tf.memory().numTensors;
+    const buffersBefore = backend.numDataIds();
+    let worst = 0;
+    for (const hwc of shapes) {
+      for (const batch of [1, 3, 8]) {
+        const shape = [batch, ...hwc];
+        const C = hwc[2]!;
+        const seed = batch * 1000 + C;
+        const x = tf.randomNormal(shape, 0.5, 2, 'float32', seed);
+        const gamma = tf.randomNormal([C], 1, 0.3, 'float32', seed + 1) as tf.Tensor1D;
+        const beta = tf.randomNormal([C], 0, 0.3, 'float32', seed + 2) as tf.Tensor1D;
+        const dy = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
+        const run = (path: 'kernels' | 'ops') =>
+          tf.tidy(() => {
+            const { y, mean, variance } = batchNormTrain(x, gamma, beta, EPS, path);
+            const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, EPS, path).y)(
+              [x, gamma, beta],
+              dy,
+            );
+            return [y, mean, variance, ...grads];
+          });
+        const ours = run('kernels');
+        const theirs = withKernels('tfjs', () => run('ops'));
+        const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
+        for (let i = 0; i < ours.length; i++) {
+          const e = await relError(ours[i]!, theirs[i]!);
+          worst = Math.max(worst, e);
+          expect(e, `${names[i]} of [${shape.join(', ')}]`).toBeLessThan(1e-4);
+        }
+        tf.dispose([x, gamma, beta, dy, ...ours, ...theirs]);
+      }
+    }
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(backend.numDataIds()).toBe(buffersBefore);
+    console.log(`batch norm: worst relative error ${worst.toExponential(2)} over ${shapes.length * 3} shapes`);
+  }, 900_000);
+
+  it('batch norm costs 4 dispatches forward, 4 backward and 1 per running statistic; tfjs takes far more', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const x = tf.randomNormal([2, 16, 16, 32], 0, 1, 'float32', 7);
+    const layer = new WrnBatchNorm({ momentum: 0.9, epsilon: EPS });
+    layer.apply(tf.zeros([1, 16, 16, 32])); // builds the weights
+    const count = async (f: () => tf.Tensor): Promise<DispatchCounts> => {
+      f().dispose(); // compile first
+      const counter = countDispatches();
+      try {
+        const out = f();
+        await out.data();
+        out.dispose();
+        return counter.snapshot();
+      } finally {
+        counter.stop();
+      }
+    };
+    const dy = tf.onesLike(x);
+    // forward in training: statistics, normalise, both running statistics
+    const forward = () => layer.apply(x, { training: true }) as tf.Tensor;
+    const both = () => tf.tidy(() => tf.grad((a: tf.Tensor) => layer.apply(a, { training: true }) as tf.Tensor)(x, dy));
+    const oursForward = await count(forward);
+    const oursBoth = await count(both);
+    const theirsForward = await withKernels('tfjs', () => count(forward));
+    // the data() read-back of the result is no dispatch; the 1-element count is a sanity floor
+    expect(oursForward.dispatches).toBe(4 + 2);
+    expect(oursBoth.dispatches).toBe(4 + 2 + 4);
+    expect(theirsForward.dispatches).toBeGreaterThan(oursForward.dispatches);
+    tf.dispose([x, dy]);
+    layer.dispose();
+  }, 300_000);
+
+  it('the running statistics kernel equals tfjs ops', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const moving = tf.randomNormal([160], 0, 1, 'float32', 11);
+    const value = tf.randomNormal([160], 0, 1, 'float32', 12);
+    const ours = tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { moving, value }, { rate: 0.1 }) as tf.Tensor;
+    const theirs = tf.sub(moving, tf.mul(tf.sub(moving, value), 0.1));
+    expect(await relError(ours, theirs)).toBeLessThan(1e-6);
+    tf.dispose([moving, value, ours, theirs]);
+  });
+
+  it('fused momentum: 5 steps of Nesterov + weight decay equal tfjs MomentumOptimizer fed g + wd w, in 2 dispatches per weight', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const shapes4 = [[3, 3, 16, 64], [64], [64, 10], [1, 1, 32, 64]];
+    const make = () => shapes4.map((s, i) => tf.variable(tf.randomNormal(s, 0, 0.1, 'float32', 20 + i), true, `w${i}_${Math.random()}`));
+    const oursVars = make();
+    const theirsVars = make();
+    const grads = (step: number) => shapes4.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', 100 * step + i));
+    const [lr, momentum, wd] = [0.1, 0.9, 5e-4];
+    const fused = new FusedMomentum(lr, momentum, true, wd);
+    const tfOpt = tf.train.momentum(lr, momentum, true);
+    let perStep = 0;
+    for (let step = 0; step < 5; step++) {
+      const g = grads(step);
+      const counter = countDispatches();
+      tf.tidy(() => fused.applyGradients(oursVars, Object.fromEntries(oursVars.map((v, i) => [v.name, g[i]!]))));
+      await oursVars[0]!.data();
+      const n = counter.snapshot().dispatches;
+      counter.stop();
+      if (step > 0) perStep = n; // step 0 also fills the accumulations with zeros
+      tf.tidy(() => tfOpt.applyGradients(theirsVars.map((v, i) => ({ name: v.name, tensor: tf.add(g[i]!, tf.mul(v, wd)) }))));
+      tf.dispose(g);
+      if (step === 2) fused.setLearningRate(0.02), tfOpt.setLearningRate(0.02);
+    }
+    expect(perStep).toBe(2 * shapes4.length);
+    for (let i = 0; i < shapes4.length; i++) expect(await relError(oursVars[i]!, theirsVars[i]!)).toBeLessThan(1e-5);
+    fused.dispose();
+    tfOpt.dispose();
+    tf.dispose([...oursVars, ...theirsVars]);
+  });
+
+  it('WRN-10-1: every weight gradient with our kernels equals tfjs-kernels within 1e-4', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const model = buildWrn({ depth: 10, width: 1, dropout: 0 }, { seed: 3 });
+    const x = tf.randomNormal([3, 32, 32, 3], 0, 1, 'float32', 5);
+    const labels = tf.oneHot(tf.tensor1d([1, 4, 9], 'int32'), NUM_CLASSES);
+    const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const gradsNow = () =>
+      tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, weights);
+    // the running statistics move in each training-mode call: save and restore them so both passes see the same
+    const stats = model.weights.filter((w) => !w.trainable);
+    const saved = stats.map((w) => w.read().clone());
+    const ours = gradsNow();
+    stats.forEach((w, i) => w.write(saved[i]!.clone()));
+    const theirs = withKernels('tfjs', gradsNow);
+    expect(Object.keys(ours.grads)).toHaveLength(weights.length);
+    expect(Math.abs(ours.value.dataSync()[0]! - theirs.value.dataSync()[0]!)).toBeLessThan(1e-5);
+    for (const w of weights) expect(await relError(ours.grads[w.name]!, theirs.grads[w.name]!), w.name).toBeLessThan(1e-4);
+    tf.dispose([x, labels, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads), ...saved]);
+    model.dispose();
+  }, 600_000);
+});
+
+describe('training on real images', () => {
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    depth: 10,
+    width: 1,
+    dropout: 0,
+    batch: 8,
+    epochs: 20,
+    lr: 0.05,
+    schedule: 'constant',
+    augment: false,
+    train: 8,
+    test: 8,
+    seed: 4,
+  };
+
+  async function losses(backend: 'webgpu' | 'wasm', kernels: 'ours' | 'tfjs'): Promise<number[]> {
+    setKernelChoice(kernels);
+    expect((await setUpBackend(backend)).backend).toBe(backend);
+    expect(webGpuKernelsActive()).toBe(backend === 'webgpu' && kernels === 'ours');
+    const load = loadCifarFromPath(process.env['CIFAR10_DIR'] ?? defaultDataDir(), { train: 8, test: 8, subset: 'first' });
+    await load.done;
+    const steps: StepPoint[] = [];
+    const trainer = new Trainer({ config, train: load.train, test: load.test, trainImages: 8, readEvery: 5, onMetrics: (p) => steps.push(...p.filter((q): q is StepPoint => q.kind === 'step')) });
+    await trainer.run();
+    trainer.dispose();
+    setKernelChoice(null);
+    return steps.map((s) => s.loss);
+  }
+
+  it('20 seeded steps: our kernels give the losses of tfjs-kernels within 1e-3, and learn as WASM does', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const ours = await losses('webgpu', 'ours');
+    const theirs = await losses('webgpu', 'tfjs');
+    const wasm = await losses('wasm', 'ours');
+    console.log(`losses, ours: ${ours.map((l) => l.toFixed(4)).join(' ')}\n tfjs: ${theirs.map((l) => l.toFixed(4)).join(' ')}\n wasm: ${wasm.map((l) => l.toFixed(4)).join(' ')}`);
+    expect(ours).toHaveLength(20);
+    for (let i = 0; i < 20; i++) expect(Math.abs(ours[i]! - theirs[i]!) / theirs[i]!, `step ${i + 1}`).toBeLessThan(1e-3);
+    // learning: the same batch 20 times; both fall well below the untrained loss (about ln 10)
+    for (const run of [ours, wasm]) {
+      expect(run[0]!).toBeGreaterThan(1.8);
+      expect(run[19]!).toBeLessThan(0.6 * run[0]!);
+    }
+    expect(Math.abs(ours[19]! - wasm[19]!) / wasm[19]!).toBeLessThan(0.1);
+  }, 1_200_000);
+});
