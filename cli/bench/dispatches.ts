@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   for (const net of nets) {
     for (const kernels of KERNEL_CHOICES) {
       installWebGpuKernels(kernels);
-      const r = await countStepDispatches(net, batch);
+      const r = await countStepDispatches(net, batch, kernels);
       rows.push({ net: `WRN-${net.depth}-${net.width}`, kernels, batch, ...r });
       console.log(`WRN-${net.depth}-${net.width} batch ${batch}, ${kernels} kernels: ${r.dispatches} dispatches, ${r.submits} submits${r.steady ? '' : ' (steps 2 and 3 differ!)'}`);
       for (const [k, v] of Object.entries(r.byProgram).sort((a, b) => b[1] - a[1])) console.log(`  ${String(v).padStart(5)} ${k}`);

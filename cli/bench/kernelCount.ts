@@ -8,9 +8,10 @@
  * creates the optimizer's state; the count is of step 3 (step 2 is the first steady one, kept as a check that
  * steps agree).
  */
-import { DEFAULT_CONFIG, type Config } from '../../src/core/config';
+import { DEFAULT_CONFIG, type Config, type KernelChoice } from '../../src/core/config';
 import { Trainer } from '../../src/core/trainer';
 import { countDispatches, diffCounts, type DispatchCounts } from '../../src/core/kernels/webgpu/dispatchCount';
+import { kernelChoiceOverride, setKernelChoice } from '../../src/core/kernels/webgpu/install';
 import { syntheticSource } from './data';
 
 export interface StepDispatches extends DispatchCounts {
@@ -18,7 +19,7 @@ export interface StepDispatches extends DispatchCounts {
   steady: boolean;
 }
 
-export async function countStepDispatches(net: { depth: number; width: number }, batch: number, seed = 0): Promise<StepDispatches> {
+export async function countStepDispatches(net: { depth: number; width: number }, batch: number, kernels: KernelChoice, seed = 0): Promise<StepDispatches> {
   const config: Config = {
     ...DEFAULT_CONFIG,
     depth: net.depth,
@@ -30,8 +31,13 @@ export async function countStepDispatches(net: { depth: number; width: number },
     test: batch,
     evalEvery: 0,
     seed,
+    kernels,
   };
   const data = syntheticSource(config.train, seed);
+  // The trainer installs the kernels its config names, unless the environment forces tfjs's (WRN_KERNELS=tfjs): a
+  // count of ours must not be one of theirs.
+  const override = kernelChoiceOverride();
+  setKernelChoice(kernels);
   const counter = countDispatches();
   const marks: DispatchCounts[] = [];
   const trainer = new Trainer({
@@ -49,6 +55,7 @@ export async function countStepDispatches(net: { depth: number; width: number },
   } finally {
     counter.stop();
     trainer.dispose();
+    setKernelChoice(override);
   }
   if (marks.length < 3) throw new Error(`expected 3 step read-backs, saw ${marks.length}`);
   const step2 = diffCounts(marks[0]!, marks[1]!);

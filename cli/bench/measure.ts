@@ -344,10 +344,8 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 async function countKernels(job: NetJob, restore: KernelChoice): Promise<KernelsPerStep> {
   const net = { depth: job.depth, width: job.width };
   try {
-    installWebGpuKernels('ours');
-    const ours = await countStepDispatches(net, job.batch, job.seed);
-    installWebGpuKernels('tfjs');
-    const tfjs = await countStepDispatches(net, job.batch, job.seed);
+    const ours = await countStepDispatches(net, job.batch, 'ours', job.seed);
+    const tfjs = await countStepDispatches(net, job.batch, 'tfjs', job.seed);
     const strip = ({ dispatches, submits, byProgram }: typeof ours) => ({ dispatches, submits, byProgram });
     return { batch: job.batch, ours: strip(ours), tfjs: strip(tfjs) };
   } finally {
@@ -402,7 +400,7 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
         settle(bareLoop(job, baton, kernels), 'bare loop'),
         job.dropout > 0 ? settle(trainerLoop(job, job.dropout, baton, k), `dropout ${job.dropout}`) : undefined,
         job.dropout > 0 && job.legacyDropout ? settle(trainerLoop(job, job.dropout, baton, { legacy: true, ...k }), 'old dropout mask') : undefined,
-        kernels === 'ours' ? settle(trainerLoop(job, 0, baton, { kernels: 'tfjs' }), 'trainer with tfjs kernels') : undefined,
+        kernels === 'ours' ? settle(trainerLoop(job, 0, baton, { kernels: 'tfjs', recipe: { kernels: 'tfjs' } }), 'trainer with tfjs kernels') : undefined,
       ]);
       if (tfjsKernels) result.trainerTfjsKernels = timing(tfjsKernels.rec, job.batch);
       if (plain) result.trainer = timing(plain.rec, job.batch);

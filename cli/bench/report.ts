@@ -15,20 +15,20 @@ export const beginMarker = (label: string) => `<!-- bench:begin ${label} (genera
 export const endMarker = (label: string) => `<!-- bench:end ${label} -->`;
 
 /**
- * Native reference figures for a run that could not measure PyTorch itself (no torch). Measured on this project's
- * 2-core machine with Debian's python3-torch; the team notes' earlier 977-1125 (WRN-10-1) and 67 (WRN-16-4) images/s
- * were not reproduced with that package there.
+ * Native reference figures for a run that could not measure PyTorch itself (no torch): issue 16's idle-machine
+ * measurement on this project's kind of 2-core machine. The 290-305 images/s for WRN-10-1 that the 2026-11-27
+ * runs measured came from a loaded machine and understated PyTorch about 5x.
  */
 export const REFERENCES = [
   {
-    what: 'PyTorch 1.13 (Debian python3-torch), one thread, batch 32, WRN-10-1',
-    imagesPerSec: '290-305 (channels_last; 255-270 NCHW)',
-    source: 'measured by `npm run bench` next to the WASM jobs on the 2-core development machine, 2026-11-27 (bench/results-wasm-b32.json)',
+    what: 'PyTorch 1.13 (Debian python3-torch), one thread, WRN-10-1',
+    imagesPerSec: 'about 1,500',
+    source: 'measured on an idle machine of this kind, in one run with the WASM trainer (16% of it); issue 16',
   },
   {
-    what: 'PyTorch 1.13 (Debian python3-torch), one thread, batch 32, WRN-16-4',
-    imagesPerSec: '13',
-    source: 'bench/gpu/pytorch_wrn.py --device cpu --threads 1 on the same machine, 2026-11-27',
+    what: 'PyTorch 1.13 (Debian python3-torch), one thread, WRN-16-4',
+    imagesPerSec: '84',
+    source: 'the same idle-machine run (WASM trainer: 15% of it); issue 16',
   },
 ] as const;
 

@@ -11,6 +11,10 @@
 export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendPreference = (typeof BACKENDS)[number];
 
+/** WebGPU kernels: ours (src/core/kernels/webgpu: fused batch norm, optimizer, ReLU gradient) or tfjs's own. */
+export const KERNEL_CHOICES = ['ours', 'tfjs'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+
 export const SCHEDULES = ['step', 'cosine', 'constant'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
 
@@ -56,6 +60,8 @@ export interface Config extends ModelConfig {
   seed: number;
   /** which tfjs backend to train on; 'auto' picks the fastest that works here */
   backend: BackendPreference;
+  /** on WebGPU: our kernels or tfjs's own (a fallback, and for comparing); no effect on other backends */
+  kernels: KernelChoice;
   /** evaluate on the test subset every this many steps; 0 = once per epoch */
   evalEvery: number;
   /** where CIFAR-10 comes from: '' = the app's own server (or the CLI's --data); else an http(s) URL */
@@ -82,6 +88,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   augment: true,
   seed: 0,
   backend: 'auto',
+  kernels: 'ours',
   evalEvery: 0,
   data: '',
   compare: [],

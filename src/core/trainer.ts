@@ -14,7 +14,7 @@ import { RECORD_PIXELS, type ImageSource } from './data/dataset';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { buildWrn, NUM_CLASSES } from './model';
 import { FusedMomentum } from './kernels/webgpu/momentum';
-import { webGpuKernelsActive } from './kernels/webgpu/install';
+import { installWebGpuKernels, kernelChoice, webGpuKernelsActive } from './kernels/webgpu/install';
 import { mixSeed, mulberry32, permutation } from './rng';
 import { learningRateAt, planRun, type RunPlan } from './schedule';
 
@@ -93,6 +93,8 @@ export class Trainer {
     this.evalChunk = Math.max(1, opts.evalChunk ?? Math.max(this.plan.batch, 100));
     this.flopsPerImage = trainFlopsPerImage(m);
     this.model = buildWrn(m, { seed: opts.config.seed });
+    // WebGPU: tfjs's kernels when the config (URL key `kernels`) or the environment (WRN_KERNELS) asks, else ours.
+    if (tf.getBackend() === 'webgpu') installWebGpuKernels(opts.config.kernels === 'tfjs' ? 'tfjs' : kernelChoice());
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
     this.fused = webGpuKernelsActive() ? new FusedMomentum(opts.config.lr, opts.config.momentum, opts.config.nesterov, opts.config.wd) : null;
     this.appliedLr = opts.config.lr;

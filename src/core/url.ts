@@ -10,6 +10,7 @@
 import {
   BACKENDS,
   DEFAULT_CONFIG,
+  KERNEL_CHOICES,
   LIMITS,
   SCHEDULES,
   SUBSETS,
@@ -44,14 +45,14 @@ type Bounds = { readonly min: number; readonly max: number };
 type Field =
   | { key: string; prop: NumericProp; kind: 'int' | 'number'; bounds: Bounds }
   | { key: string; prop: BooleanProp; kind: 'bool' }
-  | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[] }
+  | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[]; omitDefault?: true }
   | { key: string; prop: 'data'; kind: 'url' }
   | { key: string; prop: 'compare'; kind: 'models' };
 
 type PropsOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
 type NumericProp = PropsOfType<number>;
 type BooleanProp = PropsOfType<boolean>;
-type EnumProp = 'schedule' | 'subset' | 'backend';
+type EnumProp = 'schedule' | 'subset' | 'backend' | 'kernels';
 
 /** The public keys, in the order they are written. */
 export const FIELDS: readonly Field[] = [
@@ -73,6 +74,8 @@ export const FIELDS: readonly Field[] = [
   { key: 'seed', prop: 'seed', kind: 'int', bounds: LIMITS.seed },
   { key: 'backend', prop: 'backend', kind: 'enum', values: BACKENDS },
   { key: 'eval', prop: 'evalEvery', kind: 'int', bounds: LIMITS.evalEvery },
+  // written only when not the default, so links made before the key existed read the same
+  { key: 'kernels', prop: 'kernels', kind: 'enum', values: KERNEL_CHOICES, omitDefault: true },
   { key: 'data', prop: 'data', kind: 'url' },
   { key: 'compare', prop: 'compare', kind: 'models' },
 ];
@@ -95,6 +98,7 @@ export function encodeConfig(c: Config): string {
         parts.push(`${f.key}=${c[f.prop] ? 1 : 0}`);
         break;
       case 'enum':
+        if (f.omitDefault && c[f.prop] === DEFAULT_CONFIG[f.prop]) break;
         parts.push(`${f.key}=${c[f.prop]}`);
         break;
       case 'url':

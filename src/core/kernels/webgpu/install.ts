@@ -1,21 +1,24 @@
 /**
- * Our WebGPU kernels, installed and removed as a set: batch norm in training, the running statistics, and the fused
- * momentum update (./batchNorm.ts, ./momentum.ts). Every other backend is untouched: kernels are registered for
+ * Our WebGPU kernels, installed and removed as a set: batch norm in training, the running statistics, the fused
+ * momentum update and ReLU's gradient (./batchNorm.ts, ./momentum.ts, ./relu.ts). Every other backend is untouched: kernels are registered for
  * backendName 'webgpu' only.
  *
  * The switch: `kernelChoice()` says whether to use ours ('ours', the default) or tfjs's own ('tfjs'), from the
- * environment variable WRN_KERNELS in Node, or from `setKernelChoice` (the worker sets it from the page's URL).
+ * environment variable WRN_KERNELS in Node, or from `setKernelChoice` (the worker sets it from the run's config, the
+ * URL key `kernels`).
  * Code that depends on the set being there (batchNorm.ts, the trainer's optimizer) asks the kernel registry
  * (`tf.getKernel(name, backend)`), so installing or removing the set between runs switches them all together.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_WEBGPU_KERNELS } from './batchNorm';
 import { MOMENTUM_STEP_KERNEL, MOMENTUM_WEBGPU_KERNELS } from './momentum';
+import { registerReluGradient, RELU_WEBGPU_KERNELS } from './relu';
 
-export const KERNEL_CHOICES = ['ours', 'tfjs'] as const;
-export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+import { KERNEL_CHOICES, type KernelChoice } from '../../config';
 
-const WEBGPU_KERNELS: Record<string, tf.KernelFunc> = { ...BATCH_NORM_WEBGPU_KERNELS, ...MOMENTUM_WEBGPU_KERNELS };
+export { KERNEL_CHOICES, type KernelChoice };
+
+const WEBGPU_KERNELS: Record<string, tf.KernelFunc> = { ...BATCH_NORM_WEBGPU_KERNELS, ...MOMENTUM_WEBGPU_KERNELS, ...RELU_WEBGPU_KERNELS };
 
 let chosen: KernelChoice | null = null;
 
@@ -32,13 +35,19 @@ export function kernelChoice(): KernelChoice {
   return parseKernelChoice(env) ?? 'ours';
 }
 
-/** Overrides the environment (the page's worker; tests). */
+/** The override `setKernelChoice` set, if any (to put it back after a temporary one). */
+export function kernelChoiceOverride(): KernelChoice | null {
+  return chosen;
+}
+
+/** Overrides the environment (tests; the benchmark's counts). */
 export function setKernelChoice(choice: KernelChoice | null): void {
   chosen = choice;
 }
 
 /** Registers our WebGPU kernels (idempotent). */
 export function registerWebGpuKernels(): void {
+  registerReluGradient(); // tfjs's formula wherever our kernel is not registered (relu.ts)
   for (const [kernelName, kernelFunc] of Object.entries(WEBGPU_KERNELS)) {
     if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
   }

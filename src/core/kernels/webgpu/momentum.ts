@@ -1,7 +1,9 @@
 /**
- * SGD with (Nesterov) momentum and the paper's weight decay, fused: two dispatches per parameter tensor, where
- * tfjs's MomentumOptimizer plus the trainer's decay (g + wd * w) take eight elementwise dispatches, two of them
- * with a scalar tensor made on the host (the decay factor) and the rest broadcasting scalars.
+ * SGD with (Nesterov) momentum and the paper's weight decay, fused: one dispatch per two parameter tensors, in place
+ * (./momentumInPlace.ts), where tfjs's MomentumOptimizer plus the trainer's decay (g + wd * w) take eight
+ * elementwise dispatches per tensor, one with a scalar tensor made on the host (the decay factor) and the rest
+ * broadcasting scalars. Where a weight's buffer is shared (in-place would change another tensor) the update falls
+ * back to two tfjs programs below: new accumulation, then new weight.
  *
  * Same update as tfjs's MomentumOptimizer fed g' = g + wd * w (src/core/trainer.ts):
  *   accumulation' = accumulation * momentum + g'
@@ -9,10 +11,11 @@
  *   w' = w - lr * accumulation'                       (plain momentum)
  * lr, momentum and wd travel as uniforms, so a learning-rate change recompiles nothing.
  *
- * Why two dispatches and not one: a tfjs WebGPU program writes one output buffer, and a storage buffer cannot be
- * bound read-only and writable in one dispatch; the accumulation and the weight are both new buffers each step.
+ * Why the fallback takes two dispatches: a tfjs WebGPU program writes one output buffer, and a storage buffer
+ * cannot be bound read-only and writable in one dispatch; the accumulation and the weight are both new buffers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inPlaceBackend, PER_DISPATCH, recordMomentumInPlace } from './momentumInPlace';
 import { asWebGpu, flatDispatch, need, numberAttr, scalars, sizeOf, type Uniform, type WebGpuProgram } from './program';
 
 /** inputs accumulation, gradient, weight; attrs momentum, wd; output the new accumulation. */
@@ -113,10 +116,29 @@ export class FusedMomentum {
 
   /** One step for every variable, with its raw gradient (the decay is added inside the kernels). */
   applyGradients(variables: tf.Variable[], grads: tf.NamedTensorMap): void {
-    const attrs = { lr: this.lr, momentum: this.momentum, wd: this.wd, nesterov: this.nesterov ? 1 : 0 };
-    for (const v of variables) {
+    const gradientOf = (v: tf.Variable) => {
       const g = grads[v.name];
       if (!g) throw new Error(`no gradient for ${v.name}`);
+      return g;
+    };
+    const b = inPlaceBackend();
+    let rest = variables;
+    if (b) {
+      // In place wherever the weight's and the accumulation's buffers are theirs alone.
+      const own: { weight: tf.Tensor; accumulation: tf.Tensor; gradient: tf.Tensor }[] = [];
+      rest = [];
+      for (const v of variables) {
+        let accumulation = this.accumulations.get(v.name);
+        if (!accumulation) this.accumulations.set(v.name, (accumulation = tf.keep(tf.zerosLike(v))));
+        if (b.refCount(v.dataId) === 1 && b.refCount(accumulation.dataId) === 1) own.push({ weight: v, accumulation, gradient: gradientOf(v) });
+        else rest.push(v);
+      }
+      const h = { lr: this.lr, momentum: this.momentum, wd: this.wd, nesterov: this.nesterov };
+      for (let i = 0; i < own.length; i += PER_DISPATCH) recordMomentumInPlace(b, own.slice(i, i + PER_DISPATCH), h);
+    }
+    const attrs = { lr: this.lr, momentum: this.momentum, wd: this.wd, nesterov: this.nesterov ? 1 : 0 };
+    for (const v of rest) {
+      const g = gradientOf(v);
       const previous = this.accumulations.get(v.name) ?? tf.zerosLike(v);
       const accumulation = tf.engine().runKernel(MOMENTUM_ACCUMULATE_KERNEL, { accumulation: previous, gradient: g, weight: v }, attrs) as tf.Tensor;
       const weight = tf.engine().runKernel(MOMENTUM_STEP_KERNEL, { weight: v, gradient: g, accumulation }, attrs) as tf.Tensor;

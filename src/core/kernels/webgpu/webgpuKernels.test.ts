@@ -189,34 +189,63 @@ describe('our WebGPU kernels against tfjs-webgpu', () => {
     tf.dispose([moving, value, ours, theirs]);
   });
 
-  it('fused momentum: 5 steps of Nesterov + weight decay equal tfjs MomentumOptimizer fed g + wd w, in 2 dispatches per weight', async (ctx) => {
+  it('fused momentum: 5 steps of Nesterov + weight decay equal tfjs MomentumOptimizer fed g + wd w, two weights per dispatch', async (ctx) => {
     if (!gpu) ctx.skip();
-    const shapes4 = [[3, 3, 16, 64], [64], [64, 10], [1, 1, 32, 64]];
-    const make = () => shapes4.map((s, i) => tf.variable(tf.randomNormal(s, 0, 0.1, 'float32', 20 + i), true, `w${i}_${Math.random()}`));
-    const oursVars = make();
-    const theirsVars = make();
-    const grads = (step: number) => shapes4.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', 100 * step + i));
+    const shapes5 = [[3, 3, 16, 64], [64], [64, 10], [1, 1, 32, 64], [10]];
+    const make = (tag: string) => shapes5.map((s, i) => tf.variable(tf.randomNormal(s, 0, 0.1, 'float32', 20 + i), true, `w${i}_${tag}`));
+    const oursVars = make('ours');
+    const theirsVars = make('theirs');
+    // the last weight's buffer is shared with another tensor: it must not change in place (the fallback's path)
+    const alias = tf.reshape(oursVars[4]!, [10]);
+    const aliasBefore = Array.from(await alias.data());
+    const grads = (step: number) => shapes5.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', 100 * step + i));
     const [lr, momentum, wd] = [0.1, 0.9, 5e-4];
     const fused = new FusedMomentum(lr, momentum, true, wd);
     const tfOpt = tf.train.momentum(lr, momentum, true);
     let perStep = 0;
+    const tensorsBefore = tf.memory().numTensors;
     for (let step = 0; step < 5; step++) {
       const g = grads(step);
       const counter = countDispatches();
       tf.tidy(() => fused.applyGradients(oursVars, Object.fromEntries(oursVars.map((v, i) => [v.name, g[i]!]))));
       await oursVars[0]!.data();
-      const n = counter.snapshot().dispatches;
+      const n = counter.snapshot();
       counter.stop();
-      if (step > 0) perStep = n; // step 0 also fills the accumulations with zeros
+      if (step > 0) perStep = n.dispatches; // step 0 also fills the accumulations with zeros
+      if (step > 0) expect(n.byProgram['WrnMomentumInPlace']).toBe(2); // 4 own weights, 2 per dispatch
       tf.tidy(() => tfOpt.applyGradients(theirsVars.map((v, i) => ({ name: v.name, tensor: tf.add(g[i]!, tf.mul(v, wd)) }))));
       tf.dispose(g);
-      if (step === 2) fused.setLearningRate(0.02), tfOpt.setLearningRate(0.02);
+      if (step === 2) {
+        fused.setLearningRate(0.02);
+        tfOpt.setLearningRate(0.02);
+      }
     }
-    expect(perStep).toBe(2 * shapes4.length);
-    for (let i = 0; i < shapes4.length; i++) expect(await relError(oursVars[i]!, theirsVars[i]!)).toBeLessThan(1e-5);
+    // in place: 2 dispatches for 4 weights; the shared one: 2 programs (accumulation, weight)
+    expect(perStep).toBe(2 + 2);
+    // each optimizer keeps one accumulation per weight (tfjs's as variables), and nothing else is left over
+    expect(tf.memory().numTensors - tensorsBefore).toBe(2 * shapes5.length);
+    for (let i = 0; i < shapes5.length; i++) expect(await relError(oursVars[i]!, theirsVars[i]!), `weight ${i}`).toBeLessThan(1e-5);
+    expect(Array.from(await alias.data())).toEqual(aliasBefore);
     fused.dispose();
     tfOpt.dispose();
-    tf.dispose([...oursVars, ...theirsVars]);
+    tf.dispose([alias, ...oursVars, ...theirsVars]);
+  });
+
+  it("ReLU's gradient is one dispatch and equals tfjs's step-and-multiply", async (ctx) => {
+    if (!gpu) ctx.skip();
+    const x = tf.randomNormal([2, 8, 8, 32], 0, 1, 'float32', 31);
+    const dy = tf.randomNormal([2, 8, 8, 32], 0, 1, 'float32', 32);
+    const grad = () => tf.grad((a: tf.Tensor) => tf.relu(a))(x, dy);
+    grad().dispose(); // compile
+    const counter = countDispatches();
+    const ours = grad();
+    await ours.data();
+    const n = counter.snapshot().byProgram;
+    counter.stop();
+    expect(n['WrnReluGrad']).toBe(1);
+    const theirs = withKernels('tfjs', grad);
+    expect(await relError(ours, theirs)).toBe(0);
+    tf.dispose([x, dy, ours, theirs]);
   });
 
   it('WRN-10-1: every weight gradient with our kernels equals tfjs-kernels within 1e-4', async (ctx) => {
