@@ -1,10 +1,13 @@
 /**
  * Prints the compute dispatches (and queue submits) of one training step on WebGPU, program by program, with our
  * kernels and with tfjs's own, in one process:
- *   npx tsx cli/bench/dispatches.ts [--batch 2] [--json out.json] 16-4 10-1
+ *   npx tsx cli/bench/dispatches.ts [--batch 2] [--json out.json] [--kernels ours|tfjs] [--flag NAME=value] 16-4 10-1
+ * --flag sets a tfjs environment flag first (e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=30,
+ * WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false), to see what it does to dispatches and submits.
  * A count, not a time: valid on a loaded machine and on SwiftShader (batch does not change it).
  */
 import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { installWebGpuKernels, KERNEL_CHOICES, type KernelChoice } from '../../src/core/kernels/webgpu/install';
 import { installNodeWebGpu } from '../gpu';
@@ -21,10 +24,21 @@ async function main(): Promise<void> {
   let batch = 2;
   let json: string | null = null;
   const nets: { depth: number; width: number }[] = [];
+  let choices: readonly KernelChoice[] = KERNEL_CHOICES;
+  const flags: [string, string][] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--batch') batch = Number(args[++i]);
     else if (a === '--json') json = args[++i] ?? null;
+    else if (a === '--kernels') {
+      const k = args[++i];
+      if (k !== 'ours' && k !== 'tfjs') throw new Error('--kernels takes ours or tfjs');
+      choices = [k];
+    } else if (a === '--flag') {
+      const [name, value] = (args[++i] ?? '').split('=');
+      if (!name || value === undefined) throw new Error('--flag takes NAME=value');
+      flags.push([name, value]);
+    }
     else {
       const m = /^(\d+)-(\d+)$/.exec(a);
       if (!m) throw new Error(`not a net (depth-width): ${a}`);
@@ -37,9 +51,13 @@ async function main(): Promise<void> {
   if (!gpu.webgpu) throw new Error(gpu.error ?? 'no WebGPU in this Node');
   const choice = await initBackend('webgpu');
   if (choice.backend !== 'webgpu') throw new Error(`webgpu did not start: ${choice.tried.map((t) => t.error).join('; ')}`);
+  for (const [name, value] of flags) {
+    tf.env().set(name, value === 'true' ? true : value === 'false' ? false : Number.isNaN(Number(value)) ? value : Number(value));
+    console.log(`flag ${name} = ${String(tf.env().get(name))}`);
+  }
   const rows: Row[] = [];
   for (const net of nets) {
-    for (const kernels of KERNEL_CHOICES) {
+    for (const kernels of choices) {
       installWebGpuKernels(kernels);
       const r = await countStepDispatches(net, batch, kernels);
       rows.push({ net: `WRN-${net.depth}-${net.width}`, kernels, batch, ...r });
