@@ -5,9 +5,10 @@
  * a chain of some 25 kernels per layer (tiles, broadcasting products, reductions). Here the gradient is the closed
  * form, with xhat = (x - mean) * rstd over every axis but the last (M values per channel):
  *   dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M).
- * On cpu and wasm the forward and the backward pass are one kernel each (kernels/batchNormKernels.ts); on the GPU
- * backends they are a handful of tfjs ops (forward: mean, subtract, square, mean, FusedBatchNorm; backward: two sums
- * and four elementwise kernels over the activation).
+ * On cpu and wasm the forward and the backward pass are one kernel each (kernels/batchNormKernels.ts); on WebGPU they
+ * are WGSL kernels of our own, 4 dispatches each way (kernels/webgpu/batchNorm.ts, unless WRN_KERNELS=tfjs or the
+ * URL's kernels=tfjs); on WebGL (and WebGPU with tfjs's kernels) a handful of tfjs ops (forward: mean, subtract,
+ * square, mean, FusedBatchNorm; backward: two sums and four elementwise kernels over the activation).
  *
  * `WrnBatchNorm` keeps everything else of tfjs's layer as it is: the weights (gamma, beta, moving_mean,
  * moving_variance, in that order), the running statistics' update (moving = moving - (moving - batch) * (1 -
@@ -21,7 +22,7 @@ import { MOVING_AVERAGE_KERNEL } from './kernels/webgpu/batchNorm';
 
 registerBatchNormKernels();
 
-/** 'kernels': the fused cpu/wasm kernels; 'ops': tfjs ops (any backend); 'auto': kernels where registered. */
+/** 'kernels': the fused kernels (cpu, wasm, webgpu); 'ops': tfjs ops (any backend); 'auto': kernels where registered. */
 export type BatchNormPath = 'auto' | 'kernels' | 'ops';
 
 export interface BatchNormTraining<T extends tf.Tensor> {
