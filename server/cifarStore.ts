@@ -241,7 +241,7 @@ export async function unpackBins(tarball: string, outDir: string): Promise<numbe
 export function hidePaths(text: string, known: readonly { path: string | null; label: string }[]): string {
   let out = text;
   for (const { path: dir, label } of [...known].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))) {
-    if (dir) out = out.split(dir).join(label);
+    if (dir) out = out.split(dir).join(label).split(`${label}: ${label}`).join(label); // "CIFAR10_DIR: <its path>: ..." says it once
   }
   // An absolute path starts a word (not after ':', so that http://host/path stays a URL).
   return out.replace(/(^|[\s"'(=,])(\/[^\s"'),]*)/g, (_m, lead: string, token: string) => {
