@@ -21,9 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 // Static: the WASM package works in browsers and Node alike and registers 'wasm' on import.
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference } from './config';
-import { registerWasmConvGradients } from './kernels/wasmConvGrads';
-import './kernels/wasmIdentity'; // replaces the WASM Identity as it loads: clones share the buffer, as on cpu
-import { registerWasmTile } from './kernels/wasmTile';
+import { installKernels } from './kernels';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -217,17 +215,18 @@ function webGlContext(failIfMajorPerformanceCaveat: boolean): WebGL2RenderingCon
   return new OffscreenCanvas(1, 1).getContext('webgl2', attrs) ?? new OffscreenCanvas(1, 1).getContext('webgl', attrs);
 }
 
-/** Makes a backend's package loaded and registered; throws when it cannot be used in this context. */
+/**
+ * Makes a backend's package loaded and registered, and installs our kernels for it; throws when it cannot be used
+ * in this context.
+ */
 async function prepare(name: BackendName): Promise<void> {
   if (name === 'webgpu') {
     if (!navigatorGpu()) throw new Error('this context has no navigator.gpu (no WebGPU)');
     // Registers 'webgpu' on load, but only if navigator.gpu exists by then (checked just above).
     await import('@tensorflow/tfjs-backend-webgpu');
-  } else if (name === 'wasm') {
-    // After the package's import (above), which registers the shipped kernels these replace.
-    registerWasmConvGradients();
-    registerWasmTile();
   }
+  // After the backend package's import (the WASM one is imported above), which registers the kernels ours replace.
+  installKernels(name);
 }
 
 function messageOf(err: unknown): string {

@@ -33,6 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from './backendShapes';
+import { replaceKernel } from './registry';
 
 const BACKEND = 'wasm';
 
@@ -432,24 +433,13 @@ function conv2DBackpropInput(args: {
   }
 }
 
-let registered = false;
-
 /**
  * Registers `Conv2DBackpropFilter` and `Conv2DBackpropInput` for the 'wasm' backend (replacing the shipped
- * `Conv2DBackpropInput`). Idempotent. Call it after `@tensorflow/tfjs-backend-wasm` has been imported: importing
- * that package registers its own kernels and would put the shipped `Conv2DBackpropInput` back. It may run before
- * or after `tf.setBackend('wasm')`: these kernels have no setup step, and they look up the WASM kernels they
- * build on at call time.
+ * `Conv2DBackpropInput`). Idempotent; called by ./index.ts's installKernels('wasm'), after
+ * `@tensorflow/tfjs-backend-wasm` has been imported. It may run before or after `tf.setBackend('wasm')`: these
+ * kernels have no setup step, and they look up the WASM kernels they build on at call time.
  */
 export function registerWasmConvGradients(): void {
-  if (registered && tf.getKernel(tf.Conv2DBackpropInput, BACKEND)?.kernelFunc === conv2DBackpropInput) return;
-  for (const [kernelName, kernelFunc] of [
-    [tf.Conv2DBackpropFilter, conv2DBackpropFilter],
-    [tf.Conv2DBackpropInput, conv2DBackpropInput],
-  ] as const) {
-    // registerKernel warns and overwrites when a kernel exists; unregister first so replacing is explicit.
-    if (tf.getKernel(kernelName, BACKEND)) tf.unregisterKernel(kernelName, BACKEND);
-    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
-  }
-  registered = true;
+  replaceKernel(tf.Conv2DBackpropFilter, BACKEND, conv2DBackpropFilter);
+  replaceKernel(tf.Conv2DBackpropInput, BACKEND, conv2DBackpropInput);
 }
