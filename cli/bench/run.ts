@@ -15,6 +15,7 @@ import { machineInfo, packageVersions, type MachineInfo } from './machine';
 import { compareWithPytorch, measurePytorch, mergePytorch, pytorchThreadsFor } from './pytorch';
 import { backendOf, envOf, type NetJob, type NetResult, type PytorchReference, type Target, type VsPytorch } from './types';
 import type { YieldCost } from './web/protocol';
+import { messageOf } from '../../src/core/errors';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
@@ -223,7 +224,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     try {
       results.push(await runNodeJob(job, o.jobTimeoutS, log));
     } catch (err) {
-      failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
+      failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: messageOf(err) });
       log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
     }
     await bracket(job, 'after');
@@ -242,7 +243,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
           results.push(await withTimeout(session.run(job), o.jobTimeoutS, `${job.target} WRN-${job.depth}-${job.width}`));
           await bracket(job, 'after');
         } catch (err) {
-          failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
+          failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: messageOf(err) });
           log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
           // A timed-out job may still be running in its worker: start a clean browser for the rest.
           await session.close();
@@ -251,7 +252,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       }
     } catch (err) {
       for (const job of browserJobs.filter((j) => !results.some((r) => r.job.target === j.target && r.job.depth === j.depth && r.job.width === j.width))) {
-        failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: `browser: ${err instanceof Error ? err.message : String(err)}` });
+        failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: `browser: ${messageOf(err)}` });
       }
     } finally {
       await session?.close();
@@ -272,7 +273,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     out.parse = { ...parsed, recordsPerSec, headroom: fastest > 0 ? recordsPerSec / fastest : NaN };
     log(`parser: ${parsed.mbPerSec.toFixed(0)} MB/s, ${Math.round(recordsPerSec)} records/s`);
   } catch (err) {
-    log(`parser measurement FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    log(`parser measurement FAILED: ${messageOf(err)}`);
   }
 
   for (const r of results) if (r.maskChecksum) out.masks.checksums[r.job.target] = r.maskChecksum;

@@ -8,7 +8,9 @@ import { REPO, runBench, type BenchOptions } from '../bench/run';
 import { writeReports } from '../bench/report';
 import { TARGETS, type Target } from '../bench/types';
 import type { Command } from './index';
-import { blocksPerGroup } from '../../src/core/config';
+import { checkNet } from '../../src/core/shape';
+import { parseModel } from '../../src/core/url';
+import { messageOf } from '../../src/core/errors';
 
 export const DEFAULT_BENCH: BenchOptions = {
   nets: [
@@ -72,11 +74,10 @@ export function parseBenchArgs(args: string[]): { options: BenchOptions; json: s
         o.nets = value()
           .split(',')
           .map((s) => {
-            const m = /^(\d+)-(\d+)$/.exec(s.trim());
-            if (!m) throw new RangeError(`--nets takes depth-width pairs like 10-1,16-4; got "${s}"`);
-            const depth = Number(m[1]);
-            if (blocksPerGroup(depth) === null) throw new RangeError(`WRN depth must be 6N+4 (10, 16, 22, 28...); got ${depth}`);
-            return { depth, width: Number(m[2]) };
+            const net = parseModel(s);
+            if (!net || net.dropout > 0) throw new RangeError(`--nets takes depth-width pairs like 10-1,16-4; got "${s}"`);
+            checkNet(net);
+            return { depth: net.depth, width: net.width };
           });
         break;
       case '--batch':
@@ -154,7 +155,7 @@ export const bench: Command = {
     try {
       parsed = parseBenchArgs(args);
     } catch (err) {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: ${messageOf(err)}\n`);
       return 2;
     }
     const log = (line: string) => process.stderr.write(`${line}\n`);

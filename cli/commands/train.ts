@@ -22,6 +22,7 @@ import { activeGpuDevice, DeviceWatch } from '../../src/worker/deviceWatch';
 import { setUpBackend } from '../backend';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
+import { messageOf } from '../../src/core/errors';
 
 export const train: Command = {
   summary: "train '<config>' [--data DIR] [--steps N] [--out DIR] [--backend B]   train headless, JSON Lines out",
@@ -40,7 +41,7 @@ export const train: Command = {
         },
       });
     } catch (err) {
-      return usageError(err instanceof Error ? err.message : String(err));
+      return usageError(messageOf(err));
     }
     const { values, positionals } = parsed;
     const { config, corrections } = decodeConfig(positionals.join('&'));
@@ -76,7 +77,7 @@ export const train: Command = {
       data = loadCifarFromPath(dataPath, { train: config.train, test: config.test, subset: config.subset });
       await data.done; // headless runs load everything first, so a seed reproduces the run exactly
     } catch (err) {
-      process.stderr.write(`error: bad data in ${dataPath}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: bad data in ${dataPath}: ${messageOf(err)}\n`);
       return 1;
     }
     process.stderr.write(`data: ${data.train.available()} train and ${data.test.available()} test images from ${dataPath}\n`);
@@ -138,7 +139,7 @@ export const train: Command = {
         current = null;
       }
     } catch (err) {
-      process.stderr.write(`error: training failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: training failed: ${messageOf(err)}\n`);
       return 1;
     } finally {
       process.off('SIGINT', onSigint);

@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference } from './config';
 import { installKernels } from './kernels';
+import { messageOf } from './errors';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -227,10 +228,6 @@ async function prepare(name: BackendName): Promise<void> {
   }
   // After the backend package's import (the WASM one is imported above), which registers the kernels ours replace.
   installKernels(name);
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Threads the WASM backend runs XNNPACK on (known once it is initialised). */

@@ -7,6 +7,7 @@
  * and an allocation failure as a RangeError, so device loss is tested before memory, and memory before config.
  */
 import type { ErrorCode } from './protocol';
+import { messageOf } from '../core/errors';
 
 /** A failure the worker already understands: thrown with its protocol code so classification is exact. */
 export class RunFailure extends Error {
@@ -61,12 +62,8 @@ export function classifyError(err: unknown): ClassifiedError {
   return make('internal', message);
 }
 
-/** A readable message from any thrown value (strings, DOMExceptions, GPUError objects...). */
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
-  return String(err);
-}
+// The core's, re-exported for the worker's modules (host.ts): one definition in the project.
+export { messageOf } from '../core/errors';
 
 function make(code: ErrorCode, message: string, suggestion = SUGGESTIONS[code]): ClassifiedError {
   return { code, message, suggestion };

@@ -14,12 +14,13 @@ import { wrnCost } from '../core/cost';
 import { loadCifar, type CifarLoad, type LoadProgress } from '../core/data/load';
 import { RECORD_PIXELS } from '../core/data/dataset';
 import type { MetricPoint } from '../core/metrics';
-import { checkDepth } from '../core/shape';
+import { checkNet } from '../core/shape';
 import { Trainer } from '../core/trainer';
 import { classifyError, RunFailure } from './errors';
 import { MetricsBatcher } from './metricsBatcher';
 import type { DataProgress, DataSourceSpec, FromWorker } from './protocol';
 import { saveWeights, type SavedWeights } from './weights';
+import { messageOf } from '../core/errors';
 
 /** Test images sent for the evaluation grid. */
 export const SAMPLE_IMAGES = 100;
@@ -262,10 +263,9 @@ function failureWithin(failure: Promise<never>, ms: number): Promise<unknown> {
 /** Fails fast, before any download, on a model the builder would refuse. */
 function checkModel(m: ModelConfig): void {
   try {
-    checkDepth(m.depth);
-    if (!Number.isInteger(m.width) || m.width < 1) throw new RangeError(`WRN width k must be a whole number >= 1; got ${m.width}`);
+    checkNet(m);
   } catch (err) {
-    throw new RunFailure('bad-config', err instanceof Error ? err.message : String(err));
+    throw new RunFailure('bad-config', messageOf(err));
   }
 }
 

@@ -22,6 +22,7 @@ import { countBytes, peek } from './streams';
 import { SubsetSelector } from './subset';
 import { readArchive, splitOfName, type Split } from './tarball';
 import type { SubsetMode } from '../config';
+import { messageOf } from '../errors';
 
 /** One byte stream to read: a `.bin` file or a `.tar(.gz)` of them. */
 export interface CifarInput {
@@ -436,7 +437,7 @@ function parseStatus(json: unknown, url: string): CifarManifest {
   try {
     return parseManifest(json);
   } catch (err) {
-    throw new CifarSourceError(`GET ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CifarSourceError(`GET ${url}: ${messageOf(err)}`);
   }
 }
 
