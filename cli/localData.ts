@@ -7,7 +7,8 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CifarSourceError } from '../src/core/data/errors';
-import { loadCifar, type CifarInput, type CifarLoad, type LoadOptions } from '../src/core/data/load';
+import type { CifarInput } from '../src/core/data/inputs';
+import { loadCifar, type CifarLoad, type LoadOptions } from '../src/core/data/load';
 import { messageOf } from '../src/core/errors';
 
 /** The repository root (this file is cli/localData.ts). */

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureParseThroughput, type ParseThroughput } from '../../src/core/data/bench';
+import { measureParseThroughput, type ParseThroughput } from './parseThroughput';
 import { RECORD_BYTES } from '../../src/core/data/dataset';
 import { openBrowserSession, type BrowserSession } from './browser';
 import { machineInfo, packageVersions, type MachineInfo } from './machine';

@@ -4,7 +4,7 @@
  * Bad data: exit 1 with one line `error: ...` on stderr. Missing argument: exit 2 with the usage.
  */
 import { parseCifarStream } from '../../src/core/data/cifarStream';
-import { readMembers } from '../../src/core/data/load';
+import { readMembers } from '../../src/core/data/inputs';
 import type { Split } from '../../src/core/data/tarball';
 import { cifarInputsFromPath } from '../localData';
 import type { Command } from './index';

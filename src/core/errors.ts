@@ -15,3 +15,8 @@ export function messageOf(err: unknown, opts: { cause?: boolean } = {}): string 
   if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
   return String(err);
 }
+
+/** Any thrown value as an Error (itself when it is one), for APIs that reject or fail with Errors. */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
