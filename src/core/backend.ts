@@ -1,7 +1,7 @@
 /**
  * Which tfjs backend a run trains on, and why: shared by the training worker and the Node CLI.
  *
- * The rule (measured on a 2-core machine without a GPU; see /work/shared/notes/webgpu-on-this-machine.md):
+ * The rule (measured on a 2-core machine without a GPU; see ../shared/notes/webgpu-on-this-machine.md):
  * - a hardware WebGPU adapter: WebGPU, by far the fastest;
  * - else, when WebGL renders on a hardware GPU (its unmasked renderer is not a CPU emulation): WebGL, which still
  *   runs the shaders on that GPU (a browser without WebGPU, or with WebGPU blocked on this GPU);

@@ -4,7 +4,7 @@
  *
  * Why: the WASM backend as shipped (tfjs 4.22) has no `Conv2DBackpropFilter` at all (tensorflow/tfjs issue 8474), so
  * a conv net cannot train on it; and its own `Conv2DBackpropInput` is a plain loop nest, slower than the forms
- * below. See `/work/shared/notes/webgpu-on-this-machine.md` for the experiment this follows.
+ * below. See `../shared/notes/webgpu-on-this-machine.md` for the experiment this follows.
  *
  * Notation (NHWC, the only layout the WASM `Conv2D` accepts): the forward convolution takes
  *   x [N, H, W, Ci] and w [kh, kw, Ci, Co] with strides (sh, sw) and padding (top, left, bottom, right)
