@@ -115,11 +115,11 @@ export class RunDir {
    * Writes a whole folder `name` (e.g. a model: model.json + weights.bin + summary.json): `fill` writes into a
    * temporary folder, which then replaces `name`. A failure in `fill` leaves the old folder (if any) untouched.
    */
-  async writeFolder(name: string, fill: (dir: string) => Promise<void> | void): Promise<void> {
+  writeFolder(name: string, fill: (dir: string) => void): void {
     const staging = this.path(temporaryName(name));
     mkdirSync(staging, { recursive: true });
     try {
-      await fill(staging);
+      fill(staging);
       const target = this.path(name);
       // A rename cannot replace a non-empty folder; the old one is moved aside first, then dropped.
       const old = existsSync(target) ? this.path(temporaryName(`${name}.old`)) : null;

@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
 import { CifarStore, storeOptionsFromEnv, type CifarStoreOptions } from './cifarStore';
+import { messageOf } from '../src/core/errors';
 
 /** The URL path the endpoints live under. */
 export const CIFAR_BASE = '/cifar10';
@@ -64,7 +65,7 @@ export function cifarMiddleware(store: CifarStore, base = CIFAR_BASE): CifarMidd
       return sendJson(res, 404, { error: 'no such endpoint (manifest.json, status, files/<name>)' });
     } catch (err) {
       // A bug or a disk error: answer it rather than take the dev server down, and say no more than that.
-      process.stderr.write(`CIFAR-10 server: ${req.method ?? '?'} ${JSON.stringify(req.url)}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`CIFAR-10 server: ${req.method ?? '?'} ${JSON.stringify(req.url)}: ${messageOf(err)}\n`);
       if (res.headersSent) return void res.destroy();
       return sendJson(res, 500, { error: 'internal error (see the server log)' });
     }

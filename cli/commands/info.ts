@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { wrnCost } from '../../src/core/cost';
-import { modelsOf } from '../../src/core/config';
+import { modelsOf, netName } from '../../src/core/config';
 import { decodeConfig, describeCorrection } from '../../src/core/url';
 import type { Command } from './index';
 
@@ -29,7 +29,7 @@ export const info: Command = {
     }
     const rows = modelsOf(config).map((m) => {
       const cost = wrnCost(m);
-      return { name: `WRN-${m.depth}-${m.width}`, depth: m.depth, width: m.width, dropout: m.dropout, params: cost.params, macs: cost.macs };
+      return { name: netName(m), depth: m.depth, width: m.width, dropout: m.dropout, params: cost.params, macs: cost.macs };
     });
     const [main, ...rest] = rows;
     process.stdout.write(JSON.stringify(rest.length ? { ...main, compare: rest } : main) + '\n');
