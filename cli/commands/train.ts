@@ -183,8 +183,9 @@ export const train: Command = {
       },
     });
 
-    // Copies of one Ctrl-C (the terminal's to the group, npm's forwarded one) count once: see cli/interrupt.ts.
-    const stopInterrupts = onInterrupt(
+    // Copies of one Ctrl-C (the terminal's to the group, npm's forwarded one) count once: see cli/interrupt.ts. The
+    // handler stays for the life of the process: a late copy arriving while the files are written must not kill it.
+    onInterrupt(
       () => {
         process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)\n');
         runner.stop();
@@ -196,7 +197,6 @@ export const train: Command = {
       await runner.run({ data: { train: data.train, test: data.test, trainImages: data.train.available() }, deviceFailure: failure?.failed ?? null });
     } finally {
       failure?.cancel();
-      stopInterrupts();
       watch?.dispose();
     }
     if (failed !== null) {
