@@ -110,6 +110,27 @@ describe('WorkerHost', () => {
     expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 1, status: 'finished' });
   });
 
+  it('posts checkpoints at evaluations; a start with resumeFrom goes on from one to the same losses', async () => {
+    const { host, messages, until } = makeHost();
+    const config: Config = { ...tiny, train: 16, test: 2, evalEvery: 4, dropout: 0.3, augment: true };
+    host.handle({ type: 'start', runId: 1, config, source: files(16, 2) });
+    await until(ended(1));
+    const checkpoints = messages.flatMap((m) => (m.type === 'checkpoint' && m.runId === 1 ? [m.checkpoint] : []));
+    // The checkpoint follows its step's evaluation, after the metrics up to it.
+    const types = messages.filter((m) => 'runId' in m && m.runId === 1).map((m) => m.type);
+    expect(types.indexOf('checkpoint')).toBeGreaterThan(types.indexOf('metrics'));
+    expect(checkpoints.map((c) => c.step)).toEqual([4]); // step 8 is the end: its weights come as the model's, not a checkpoint
+    const losses = (runId: number) =>
+      messages.flatMap((m) => (m.type === 'metrics' && m.runId === runId ? m.points : [])).flatMap((p) => (p.kind === 'step' ? [[p.step, p.loss]] : []));
+
+    const baseline = host.memory().numTensors;
+    host.handle({ type: 'start', runId: 2, config, source: files(16, 2), resumeFrom: checkpoints[0]! });
+    await until(ended(2));
+    expect(host.memory().numTensors).toBe(baseline); // the restored weights and momentum buffers were freed with the model
+    expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 2, status: 'finished' });
+    expect(losses(2)).toEqual(losses(1).slice(4));
+  });
+
   it('reports bad data as bad-data and stays usable; stops a run before it trains', async () => {
     const { host, messages, until } = makeHost();
     const broken: DataSourceSpec = { kind: 'files', files: [new File([new Uint8Array(100)], 'data_batch_1.bin'), new File([new Uint8Array(100)], 'test_batch.bin')] };
