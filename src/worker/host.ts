@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../core/config';
 import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/deviceWatch';
-import { classifyError, messageOf, RunFailure } from '../core/runErrors';
+import { messageOf } from '../core/errors';
+import { classifyError, RunFailure } from '../core/runErrors';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
 import { Run } from './run';
 
