@@ -13,6 +13,7 @@ Only PyTorch, NumPy and the standard library are needed. Usage:
     python train.py --info                                   # params and MACs (equal to `wrn info`)
     python train.py --data cifar10 --out run                  # train; downloads CIFAR-10 into ./cifar10 if absent
     torchrun --nproc_per_node=8 train.py --out run --bf16     # DDP on 8 GPUs, bf16 autocast + channels_last
+(PyTorch 1.13 on Python 3.11, e.g. Debian bookworm, misreads torchrun's defaults: add `--redirects 1 --tee 1`.)
     python train.py --init-from run/model --eval-only         # test accuracy of saved weights
 
 stdout carries JSON Lines in `wrn train`'s schema; `--out` writes config.json, metrics.jsonl (the page's "Import
@@ -97,16 +98,33 @@ class BatchNorm(nn.BatchNorm2d):
         return F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
 
 
+class Conv(nn.Conv2d):
+    """A bias-free convolution with TensorFlow's 'same' padding, as the page's tfjs layers: a 3x3 stride-2 conv of an
+    even-sized input pads 0 before and 1 after (PyTorch's padding=1 pads 1 on both sides: another sampling grid)."""
+
+    def __init__(self, cin, cout, k, stride):
+        super().__init__(cin, cout, k, stride, padding=k // 2 if stride == 1 else 0, bias=False)
+
+    def forward(self, x):
+        if self.stride[0] == 1:
+            return super().forward(x)
+        k, s, pads = self.kernel_size[0], self.stride[0], []
+        for size in (x.shape[3], x.shape[2]):  # F.pad takes the last dimension first
+            total = max((-(-size // s) - 1) * s + k - size, 0)
+            pads += [total // 2, total - total // 2]
+        return super().forward(F.pad(x, pads))
+
+
 class Block(nn.Module):
     """Pre-activation B(3,3): BN-ReLU-conv3x3(stride)-BN-ReLU-[dropout]-conv3x3, plus the shortcut."""
 
     def __init__(self, cin, cout, stride, dropout):
         super().__init__()
-        self.bn1, self.conv1 = BatchNorm(cin), nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn2, self.conv2 = BatchNorm(cout), nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn1, self.conv1 = BatchNorm(cin), Conv(cin, cout, 3, stride)
+        self.bn2, self.conv2 = BatchNorm(cout), Conv(cout, cout, 3, 1)
         self.dropout = dropout
         projection = cin != cout or stride != 1
-        self.shortcut = nn.Conv2d(cin, cout, 1, stride, 0, bias=False) if projection else None
+        self.shortcut = Conv(cin, cout, 1, stride) if projection else None
 
     def forward(self, x):
         pre = F.relu(self.bn1(x))  # shared by the branch and the projection shortcut
@@ -124,7 +142,7 @@ class WRN(nn.Module):
             raise ValueError(f"WRN depth must be 6N + 4 >= 10; got {depth}")
         n = (depth - 4) // 6
         self.depth, self.width, self.dropout = depth, width, dropout
-        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.conv1 = Conv(3, 16, 3, 1)
         blocks, self.block_ids, cin = [], [], 16
         for g, cout in enumerate((16 * width, 32 * width, 64 * width)):
             for b in range(n):
