@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { Config, ModelConfig } from '../core/config';
-import type { DataSourceSpec } from '../worker/protocol';
+import type { DataSourceSpec, ForeignWeights } from '../worker/protocol';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
 import { useUrlState } from './hooks/useUrlState';
 import type { UrlStore } from './urlState';
@@ -66,16 +66,19 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         ? 'Enter a data URL (below) first.'
         : null;
 
+  const source = (): DataSourceSpec =>
+    sourceKind === 'files'
+      ? { kind: 'files', files }
+      : sourceKind === 'url'
+        ? { kind: 'url', url: config.data }
+        : { kind: 'server', base: `${window.location.origin}/cifar10` };
   const train = () => {
     if (needsConsent) return; // the dialog is open and asks first
-    const source: DataSourceSpec =
-      sourceKind === 'files'
-        ? { kind: 'files', files }
-        : sourceKind === 'url'
-          ? { kind: 'url', url: config.data }
-          : { kind: 'server', base: `${window.location.origin}/cifar10` };
-    client.start(config, source);
+    client.start(config, source());
   };
+  // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
+  const canEvaluate = !active && !needsConsent && blockedReason === null;
+  const openWeights = (w: ForeignWeights) => client.evaluate(config, source(), w);
 
   const chooseSource = (kind: SourceKind) => {
     setSourceKind(kind);
@@ -137,7 +140,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
             <RunProgress />
           </ErrorBoundary>
           <ErrorBoundary area="results">
-            <Results config={config} configText={text} />
+            <Results config={config} configText={text} onOpenWeights={canEvaluate ? openWeights : null} />
           </ErrorBoundary>
         </div>
       </main>

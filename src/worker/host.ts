@@ -15,6 +15,7 @@ import type { BackendPreference } from '../core/config';
 import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from './deviceWatch';
 import { classifyError, messageOf, RunFailure } from './errors';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
+import { WeightsEvaluation } from './evaluateWeights';
 import { Run } from './run';
 
 export interface HostOptions {
@@ -32,7 +33,7 @@ interface ActiveBackend {
 }
 
 export class WorkerHost {
-  private current: Run | null = null;
+  private current: Run | WeightsEvaluation | null = null;
   private backend: ActiveBackend | null = null;
   private queue: Promise<void> = Promise.resolve();
 
@@ -43,9 +44,10 @@ export class WorkerHost {
       case 'init':
         this.enqueue(() => this.ensureBackend(msg.backend, true).then(() => undefined));
         return;
-      case 'start': {
+      case 'start':
+      case 'evaluate': {
         const previous = this.current;
-        const run = new Run(msg.runId, msg.config, msg.source);
+        const run = msg.type === 'start' ? new Run(msg.runId, msg.config, msg.source) : new WeightsEvaluation(msg.runId, msg.config, msg.source, msg.weights);
         this.current = run;
         previous?.stop(() => undefined); // its messages are no longer wanted, 'stopping' included
         this.enqueue(() => this.execute(run));
@@ -83,7 +85,7 @@ export class WorkerHost {
     return run ? { runId: run.id, active: run.active, step: run.step } : null;
   }
 
-  private async execute(run: Run): Promise<void> {
+  private async execute(run: Run | WeightsEvaluation): Promise<void> {
     if (this.current !== run) return; // superseded before it began; the page no longer waits for it
     const post = this.postFor(run);
     try {
@@ -142,7 +144,7 @@ export class WorkerHost {
   }
 
   /** Posts for `run` only while it is the current run. */
-  private postFor(run: Run): (msg: FromWorker, transfer?: Transferable[]) => void {
+  private postFor(run: Run | WeightsEvaluation): (msg: FromWorker, transfer?: Transferable[]) => void {
     return (msg, transfer) => {
       if (this.current === run) this.options.post(msg, transfer);
     };

@@ -54,11 +54,23 @@ export interface ModelInfo {
   batch: number;
 }
 
+/** Weights trained elsewhere (train.py, `wrn train --out`, a download from this page): tfjs's two files. */
+export interface ForeignWeights {
+  /** shown as the model's name, e.g. "WRN-16-4" */
+  name: string;
+  /** the text of model.json */
+  modelJson: string;
+  /** weights.bin: every weight in the manifest's order */
+  weights: ArrayBuffer;
+}
+
 export type ErrorCode = 'device-lost' | 'out-of-memory' | 'bad-data' | 'bad-config' | 'backend' | 'internal';
 
 export type ToWorker =
   | { type: 'init'; backend: Config['backend'] }
   | { type: 'start'; runId: number; config: Config; source: DataSourceSpec }
+  // a run that trains nothing: evaluates the weights on the config's test subset and reports it as a model's run
+  | { type: 'evaluate'; runId: number; config: Config; source: DataSourceSpec; weights: ForeignWeights }
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }
