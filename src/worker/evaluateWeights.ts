@@ -13,8 +13,8 @@ import '../core/dropout'; // registers WrnBlockDropout, the class name the page'
 import { evaluateModel } from '../core/evaluate';
 import { IMAGE_SIZE, NUM_CLASSES } from '../core/shape';
 import { yieldToEventLoop } from '../core/trainer';
-import { classifyError, messageOf, RunFailure } from './errors';
-import type { DataSourceSpec, ForeignWeights, FromWorker } from './protocol';
+import { classifyError, messageOf, RunFailure } from '../core/runErrors';
+import type { DataSourceSpec, ForeignWeights } from './protocol';
 import { SAMPLE_IMAGES, toDataProgress, type RunEnv } from './run';
 
 /** Test images per forward pass. */
@@ -24,11 +24,13 @@ export class WeightsEvaluation {
   private ended = false;
   private readonly abort = new AbortController();
 
+  /** @param post posts a message of this run (the host drops it once the run is no longer current) */
   constructor(
     readonly id: number,
     readonly config: Config,
     private readonly source: DataSourceSpec,
     private readonly weights: ForeignWeights,
+    private readonly post: RunEnv['post'],
   ) {}
 
   get active(): boolean {
@@ -40,8 +42,10 @@ export class WeightsEvaluation {
     return null;
   }
 
-  async execute(env: RunEnv): Promise<void> {
-    const post = env.post;
+  /** @param deviceFailure rejects when the device fails under the evaluation (WebGPU loss, out of memory) */
+  async execute(deviceFailure: Promise<never> | null): Promise<void> {
+    const post = this.post;
+    const guard = <T>(p: Promise<T>): Promise<T> => (deviceFailure ? Promise.race([p, deviceFailure]) : p);
     let status: 'finished' | 'stopped' | 'failed' = 'finished';
     let model: tf.LayersModel | null = null;
     try {
@@ -67,7 +71,7 @@ export class WeightsEvaluation {
       post({ type: 'modelStarted', runId: this.id, model: 0, name: this.weights.name, params: countTrainable(model), macs: cost, stepsPerEpoch: 1, totalSteps: 0, batch: 0 });
       post({ type: 'state', runId: this.id, state: 'running' });
       const started = performance.now();
-      const { predictions, ...result } = await evaluateModel(model, load.test, this.config.test, EVAL_CHUNK, yieldToEventLoop);
+      const { predictions, ...result } = await guard(evaluateModel(model, load.test, this.config.test, EVAL_CHUNK, yieldToEventLoop));
       const seconds = (performance.now() - started) / 1000;
       const point = { kind: 'eval' as const, step: 0, epoch: 0, ...result, seconds, flops: 0 };
       post({ type: 'metrics', runId: this.id, model: 0, points: [point] });
@@ -86,9 +90,9 @@ export class WeightsEvaluation {
     post({ type: 'runEnded', runId: this.id, status });
   }
 
-  stop(post: (msg: FromWorker) => void): void {
+  stop(): void {
     if (this.ended || this.abort.signal.aborted) return;
-    post({ type: 'state', runId: this.id, state: 'stopping' });
+    this.post({ type: 'state', runId: this.id, state: 'stopping' });
     this.abort.abort();
   }
 
@@ -96,8 +100,8 @@ export class WeightsEvaluation {
   pause(): void {}
   resume(): void {}
   setLearningRate(): void {}
-  exportWeights(_model: number, post: RunEnv['post']): void {
-    post({ type: 'error', runId: this.id, code: 'internal', message: 'these weights were opened, not trained here', suggestion: 'Use the files you opened.' });
+  exportWeights(): void {
+    this.post({ type: 'error', runId: this.id, code: 'internal', message: 'these weights were opened, not trained here', suggestion: 'Use the files you opened.' });
   }
 }
 

@@ -12,8 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../core/config';
-import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from './deviceWatch';
-import { classifyError, messageOf, RunFailure } from './errors';
+import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/deviceWatch';
+import { classifyError, messageOf, RunFailure } from '../core/runErrors';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
 import { WeightsEvaluation } from './evaluateWeights';
 import { Run } from './run';
@@ -47,27 +47,30 @@ export class WorkerHost {
       case 'start':
       case 'evaluate': {
         const previous = this.current;
-        const run = msg.type === 'start' ? new Run(msg.runId, msg.config, msg.source) : new WeightsEvaluation(msg.runId, msg.config, msg.source, msg.weights);
+        const post = (m: FromWorker, transfer?: Transferable[]) => this.postFor(run)(m, transfer);
+        const run: Run | WeightsEvaluation =
+          msg.type === 'start'
+            ? new Run(msg.runId, msg.config, msg.source, post, msg.resumeFrom ?? null)
+            : new WeightsEvaluation(msg.runId, msg.config, msg.source, msg.weights, post);
         this.current = run;
-        previous?.stop(() => undefined); // its messages are no longer wanted, 'stopping' included
+        previous?.stop(); // its messages are no longer wanted ('stopping' included): it is no longer current
         this.enqueue(() => this.execute(run));
         return;
       }
       default: {
         const run = this.current;
         if (!run || run.id !== msg.runId) return; // a late control for a run that is no longer current
-        const post = this.postFor(run);
         switch (msg.type) {
           case 'pause':
-            return run.pause(post);
+            return run.pause();
           case 'resume':
-            return run.resume(post);
+            return run.resume();
           case 'stop':
-            return run.stop(post);
+            return run.stop();
           case 'setLearningRate':
             return run.setLearningRate(msg.lr);
           case 'exportWeights':
-            return run.exportWeights(msg.model, post);
+            return run.exportWeights(msg.model);
         }
       }
     }
@@ -98,7 +101,7 @@ export class WorkerHost {
     const watch = this.backend?.watch ?? null;
     const failure = watch?.nextFailure() ?? null;
     try {
-      await run.execute({ post, deviceFailure: failure?.failed ?? null });
+      await run.execute(failure?.failed ?? null);
     } finally {
       failure?.cancel();
     }

@@ -15,7 +15,7 @@ import { setUpBackend } from '../../../cli/backend';
 import { loadCifarFromPath } from '../../../cli/localData';
 import { findTorchPython } from '../../../cli/torchPython';
 import { decodeMetricsFile } from '../../ui/lib/metricsFile';
-import { saveWeights } from '../../worker/weights';
+import { saveWeights } from '../weights';
 import { DEFAULT_CONFIG, type Config } from '../config';
 import { RECORD_PIXELS } from '../data/dataset';
 import { DATA_DIR, REPO_ROOT } from '../data/testFixtures';
