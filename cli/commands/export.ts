@@ -15,11 +15,15 @@ export const exportCommand: Command = {
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, lenient: { type: 'boolean', default: false } } });
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, lenient: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
     } catch (err) {
       return usageError(err instanceof Error ? err.message : String(err));
     }
     const { values, positionals } = parsed;
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
     if (!values.out) return usageError('--out DIR is required (the folder for train.py and config.json)');
     const { config, corrections } = decodeConfig(positionals.join('&'));
     for (const c of corrections) process.stderr.write(`${values.lenient ? 'warning' : 'error'}: ${describeCorrection(c)}\n`);
@@ -39,6 +43,14 @@ export const exportCommand: Command = {
     return 0;
   },
 };
+
+const HELP = `usage: npm run -s wrn -- export '<config>' --out DIR [--lenient]
+
+Writes DIR/train.py (one PyTorch file: the same WRN, recipe, augmentation and subsets as the page) and
+DIR/config.json. Then: python DIR/train.py --help; on GPUs: torchrun --nproc_per_node=N DIR/train.py --out run.
+  --out DIR    the folder to write (made if missing)
+  --lenient    accept a config that needed corrections (they are listed on stderr)
+`;
 
 function usageError(message: string): number {
   process.stderr.write(`error: ${message}\n`);

@@ -592,6 +592,15 @@ def train_model(index, m, cfg, data, env, args, emit, log):
     return model, summary
 
 
+def json_safe(v):
+    """As JavaScript's JSON.stringify writes a diverged loss: null, not Python's NaN (which is not JSON)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: json_safe(x) for k, x in v.items()}
+    return [json_safe(x) for x in v] if isinstance(v, list) else v
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", help="a config.json to use instead of the one built into this file")
@@ -648,7 +657,7 @@ def main():
     def emit(line):
         if not env.main:
             return
-        text = json.dumps(line)
+        text = json.dumps(json_safe(line))
         print(text, flush=True)
         if out:
             with open(os.path.join(out, "metrics.jsonl"), "a") as f:
