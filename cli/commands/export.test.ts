@@ -45,6 +45,9 @@ describe('wrn export', () => {
     expect(doc.config).toMatchObject({ depth: 28, width: 10, epochs: 200, train: 50000 });
     expect(readFileSync(path.join(out, 'train.py'), 'utf8')).toContain('"url": "v=1&depth=28&width=10');
 
+    const help = await wrn('export', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("usage: npm run -s wrn -- export '<config>' --out DIR");
     expect((await wrn('export', 'depth=10')).code).toBe(2); // no --out
     const bad = await wrn('export', 'depth=11', '--out', path.join(scratch, 'bad'));
     expect(bad.code).toBe(2);
