@@ -65,6 +65,29 @@ function exportTo(name: string, configText: string): { dir: string; script: stri
   return { dir, script: path.join(dir, 'train.py'), config };
 }
 
+/** A model.json + weights.bin folder, loaded by tfjs as the page loads it (topology and all). */
+async function loadSaved(dir: string): Promise<tf.LayersModel> {
+  const modelJson = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  const bytes = readFileSync(path.join(dir, 'weights.bin'));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest[0]!.weights,
+      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    }),
+  );
+}
+
+/** The first n test images of the shared subset, as records and labels. */
+async function testImages(n: number): Promise<{ pixels: Uint8Array; labels: Int32Array }> {
+  const load = loadCifarFromPath(DATA_DIR, { train: 1, test: n, subset: 'first' });
+  await load.done;
+  const pixels = new Uint8Array(n * RECORD_PIXELS);
+  const labels = new Int32Array(n);
+  load.test.gather(Int32Array.from({ length: n }, (_, i) => i), pixels, labels);
+  return { pixels, labels };
+}
+
 describe('the train.py template', () => {
   it('the generated module holds train_template.py as it is (npm run gen:train-template after editing it)', () => {
     expect(TRAIN_TEMPLATE).toBe(readFileSync(path.join(REPO_ROOT, 'src/core/export/train_template.py'), 'utf8'));
@@ -159,6 +182,26 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     }, 300_000);
   });
 
+  it('weights of a wider net with dropout (projection in every group) load in tfjs to the same test loss', async () => {
+    const text = 'depth=10&width=2&dropout=0.3&batch=16&train=32&test=100&epochs=1&lr=0.05&seed=4';
+    const { script, dir } = exportTo('wide', text);
+    const out = path.join(dir, 'run');
+    const r = await run([python, script, '--data', DATA_DIR, '--out', out, '--threads', '1', '--device', 'cpu'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const final = jsonLines(r.stdout).find((l) => l['kind'] === 'eval')!;
+    await setUpBackend('wasm');
+    const model = await loadSaved(path.join(out, 'model'));
+    expect(model.layers.filter((l) => l.getClassName() === 'WrnBlockDropout')).toHaveLength(3);
+    const { pixels, labels } = await testImages(100);
+    const loss = tf.tidy(() => {
+      const logits = model.predict(toNormalisedImages(pixels, 100)) as tf.Tensor2D;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), logits).dataSync()[0]!;
+    });
+    model.dispose();
+    console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final['testLoss']}, tfjs on its weights ${loss}`);
+    expect(Math.abs(loss - (final['testLoss'] as number))).toBeLessThan(1e-4);
+  }, 300_000);
+
   it('torchrun --nproc_per_node=2 trains with DDP on gloo; its metrics import into the page and tfjs loads its weights', async () => {
     const text = 'depth=10&width=1&batch=32&train=512&test=500&epochs=1&lr=0.05&seed=1';
     const { script, dir } = exportTo('ddp', text);
@@ -184,20 +227,8 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
 
     // The weights load in tfjs (topology and all) and give the same test accuracy on the same images.
     await setUpBackend('wasm');
-    const modelJson = JSON.parse(readFileSync(path.join(out, 'model', 'model.json'), 'utf8')) as tf.io.ModelJSON;
-    const bytes = readFileSync(path.join(out, 'model', 'weights.bin'));
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: modelJson.modelTopology,
-        weightSpecs: modelJson.weightsManifest[0]!.weights,
-        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-      }),
-    );
-    const load = loadCifarFromPath(DATA_DIR, { train: 1, test: 500, subset: 'first' });
-    await load.done;
-    const pixels = new Uint8Array(500 * RECORD_PIXELS);
-    const labels = new Int32Array(500);
-    load.test.gather(Int32Array.from({ length: 500 }, (_, i) => i), pixels, labels);
+    const model = await loadSaved(path.join(out, 'model'));
+    const { pixels, labels } = await testImages(500);
     const predicted = tf.tidy(() => (model.predict(toNormalisedImages(pixels, 500)) as tf.Tensor).argMax(1).dataSync());
     model.dispose();
     const right = labels.reduce((n, l, i) => n + (predicted[i] === l ? 1 : 0), 0);
