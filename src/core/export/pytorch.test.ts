@@ -200,6 +200,13 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     model.dispose();
     console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final['testLoss']}, tfjs on its weights ${loss}`);
     expect(Math.abs(loss - (final['testLoss'] as number))).toBeLessThan(1e-4);
+
+    // Weights of another net: a clear error, no traceback.
+    const other = exportTo('other', 'depth=10&width=1');
+    const wrong = await run([python, other.script, '--data', DATA_DIR, '--init-from', out, '--eval-only', '--device', 'cpu']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error: .* does not hold this config's WRN-10-1: g1b1_conv1\/kernel has shape \[3, 3, 16, 32\], expected \[3, 3, 16, 16\]/m);
+    expect(wrong.stderr).not.toContain('Traceback');
   }, 300_000);
 
   it('torchrun --nproc_per_node=2 trains with DDP on gloo; its metrics import into the page and tfjs loads its weights', async () => {

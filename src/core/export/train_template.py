@@ -675,4 +675,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (ValueError, OSError) as err:  # bad weights, data or paths: say what, without a traceback
+        sys.exit(f"error: {err}")
