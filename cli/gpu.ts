@@ -16,6 +16,7 @@
  * flag or setThreadsCount call is needed (setThreadsCount only sizes the threaded build's pool).
  */
 import { existsSync } from 'node:fs';
+import { messageOf } from '../src/core/errors';
 
 /** Chromium's SwiftShader Vulkan driver as Debian packages it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -59,7 +60,7 @@ async function install(): Promise<NodeGpuStatus> {
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     status = { webgpu: true, ...(icd ? { icd } : {}) };
   } catch (err) {
-    status = { webgpu: false, ...(icd ? { icd } : {}), error: `the webgpu package did not load: ${err instanceof Error ? err.message : String(err)}` };
+    status = { webgpu: false, ...(icd ? { icd } : {}), error: `the webgpu package did not load: ${messageOf(err)}` };
   }
   // Registration by import: 'webgpu' (only if navigator.gpu now exists) and 'wasm'.
   await import('@tensorflow/tfjs-backend-webgpu');

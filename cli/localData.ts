@@ -7,7 +7,9 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CifarSourceError } from '../src/core/data/errors';
-import { loadCifar, type CifarInput, type CifarLoad, type LoadOptions } from '../src/core/data/load';
+import type { CifarInput } from '../src/core/data/inputs';
+import { loadCifar, type CifarLoad, type LoadOptions } from '../src/core/data/load';
+import { messageOf } from '../src/core/errors';
 
 /** The repository root (this file is cli/localData.ts). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,5 +117,5 @@ function describeFsError(err: unknown): string {
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a folder';
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }

@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
 import { CifarStore, storeOptionsFromEnv, type CifarStoreOptions } from './cifarStore';
+import { messageOf } from '../src/core/errors';
 
 /** The URL path the endpoints live under. */
 export const CIFAR_BASE = '/cifar10';
@@ -58,7 +59,7 @@ export function cifarMiddleware(store: CifarStore, base = CIFAR_BASE): CifarMidd
       return sendJson(res, 404, { error: `no such endpoint: ${url.pathname}` });
     } catch (err) {
       // A bug or a disk error: answer it rather than take the dev server down.
-      return sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      return sendJson(res, 500, { error: messageOf(err) });
     }
   };
 }

@@ -16,6 +16,7 @@ import { readArchive, splitOfName, type Split } from '../src/core/data/tarball';
 import { fileInput, listCifarFiles } from '../cli/localData';
 import { downloadVerified } from './download';
 import { DownloadBar, type LogSink } from './progressBar';
+import { messageOf } from '../src/core/errors';
 
 /** The dataset's home: https://www.cs.toronto.edu/~kriz/cifar.html */
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
@@ -221,6 +222,3 @@ export async function unpackBins(tarball: string, outDir: string): Promise<numbe
   }
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, drawAugmentation, toNormalisedImages } from '../../src/core/augment';
-import { DEFAULT_CONFIG, type Config } from '../../src/core/config';
+import { DEFAULT_CONFIG, netName, type Config } from '../../src/core/config';
 import { RECORD_PIXELS } from '../../src/core/data/dataset';
 import { applyDropout, BlockDropout, dropoutMask } from '../../src/core/dropout';
 import { buildWrn, countTrainable, NUM_CLASSES } from '../../src/core/model';
@@ -24,6 +24,7 @@ import { syntheticSource } from './data';
 import { profileStep } from './profile';
 import { mean, median } from './stats';
 import type { LoopTiming, MaskCost, NetJob, NetResult, PipelineTiming, StepAudit } from './types';
+import { messageOf } from '../../src/core/errors';
 
 /** What one compared loop collects. */
 interface LoopRecord {
@@ -322,12 +323,11 @@ function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Runs every part of a job on the current backend. `log` gets one line per finished part. */
 export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log: (line: string) => void): Promise<NetResult> {
   const started = performance.now();
-  const net = `WRN-${job.depth}-${job.width}`;
+  const net = netName(job);
   const probe = buildWrn({ depth: job.depth, width: job.width, dropout: 0 }, { seed: job.seed });
   const params = countTrainable(probe);
   probe.dispose();

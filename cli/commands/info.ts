@@ -1,5 +1,5 @@
 import { wrnCost } from '../../src/core/cost';
-import { modelsOf } from '../../src/core/config';
+import { modelsOf, netName } from '../../src/core/config';
 import { decodeConfig, describeCorrection } from '../../src/core/url';
 import type { Command } from './index';
 
@@ -11,7 +11,7 @@ export const info: Command = {
     for (const c of corrections) process.stderr.write(`warning: ${describeCorrection(c)}\n`);
     const rows = modelsOf(config).map((m) => {
       const cost = wrnCost(m);
-      return { name: `WRN-${m.depth}-${m.width}`, depth: m.depth, width: m.width, dropout: m.dropout, params: cost.params, macs: cost.macs };
+      return { name: netName(m), depth: m.depth, width: m.width, dropout: m.dropout, params: cost.params, macs: cost.macs };
     });
     const [main, ...rest] = rows;
     process.stdout.write(JSON.stringify(rest.length ? { ...main, compare: rest } : main) + '\n');

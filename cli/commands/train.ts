@@ -30,6 +30,7 @@ import { defaultDataDir, loadCifarFromPath } from '../localData';
 import { setUpBackend } from '../backend';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
+import { messageOf } from '../../src/core/errors';
 
 /** The checkpoint's file in a run folder. */
 export const CHECKPOINT_FILE = 'checkpoint.bin';
@@ -52,7 +53,7 @@ export const train: Command = {
         },
       });
     } catch (err) {
-      return usageError(err instanceof Error ? err.message : String(err));
+      return usageError(messageOf(err));
     }
     const { values, positionals } = parsed;
     let resume: { dir: string; checkpoint: Checkpoint } | null = null;
@@ -66,7 +67,7 @@ export const train: Command = {
         text = saved.url;
         resume = { dir, checkpoint: decodeCheckpoint(new Uint8Array(readFileSync(path.join(dir, CHECKPOINT_FILE)))) };
       } catch (err) {
-        return usageError(`cannot resume from ${dir}: ${err instanceof Error ? err.message : String(err)} (a folder written by train --out has config.json and ${CHECKPOINT_FILE})`);
+        return usageError(`cannot resume from ${dir}: ${messageOf(err)} (a folder written by train --out has config.json and ${CHECKPOINT_FILE})`);
       }
     }
     const { config, corrections } = decodeConfig(text);
@@ -105,7 +106,7 @@ export const train: Command = {
       data = loadCifarFromPath(dataPath, { train: config.train, test: config.test, subset: config.subset });
       await data.done; // headless runs load everything first, so a seed reproduces the run exactly
     } catch (err) {
-      process.stderr.write(`error: bad data in ${dataPath}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: bad data in ${dataPath}: ${messageOf(err)}\n`);
       watch?.dispose();
       return 1;
     }

@@ -29,7 +29,8 @@ import { DeviceRace } from './deviceWatch';
 import { ModelSession, startOfModel, type SessionContext } from './modelSession';
 import type { RunEvent, RunStatus } from './runEvents';
 import { classifyError, RunFailure, type ClassifiedError } from './runErrors';
-import { checkDepth } from './shape';
+import { checkNet } from './shape';
+import { messageOf } from './errors';
 import { decodeConfig, encodeConfig } from './url';
 
 /** The data a run trains on; the sources may still be filling (the trainer waits for the records it needs). */
@@ -249,9 +250,8 @@ class Stopped extends Error {
 /** Fails fast, before any download, on a model the builder would refuse. */
 function checkModel(m: ModelConfig): void {
   try {
-    checkDepth(m.depth);
-    if (!Number.isInteger(m.width) || m.width < 1) throw new RangeError(`WRN width k must be a whole number >= 1; got ${m.width}`);
+    checkNet(m);
   } catch (err) {
-    throw new RunFailure('bad-config', err instanceof Error ? err.message : String(err));
+    throw new RunFailure('bad-config', messageOf(err));
   }
 }

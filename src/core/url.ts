@@ -14,6 +14,7 @@ import {
   SCHEDULES,
   SUBSETS,
   blocksPerGroup,
+  DEPTH_RULE,
   nearestValidDepth,
   type Config,
   type ModelConfig,
@@ -113,6 +114,16 @@ export function encodeModel(m: ModelConfig): string {
   return m.dropout > 0 ? `${m.depth}-${m.width}-${m.dropout}` : `${m.depth}-${m.width}`;
 }
 
+/**
+ * Reads encodeModel's form back: "16-8", "28-10-0.3", and "WRN-16-8" too; null when the text is not that form. The
+ * numbers are as written (not checked against the limits: decodeConfig corrects them, the bench refuses them).
+ */
+export function parseModel(text: string): ModelConfig | null {
+  const m = /^(?:wrn-)?(\d+)-(\d+)(?:-(\d*\.?\d+))?$/i.exec(text.trim());
+  if (!m) return null;
+  return { depth: Number(m[1]), width: Number(m[2]), dropout: m[3] === undefined ? 0 : Number(m[3]) };
+}
+
 /** Reads a URL hash, query or CLI argument ("#depth=16&width=4", "?depth=16", "depth=16 width=4"). Never throws. */
 export function decodeConfig(text: string): Decoded {
   const corrections: Correction[] = [];
@@ -191,7 +202,7 @@ function decodeField(f: Field, given: string, config: Config, corrections: Corre
       }
       if (f.prop === 'depth' && blocksPerGroup(value) === null) {
         const d = nearestValidDepth(value);
-        fix(String(d), 'depth must be 6N+4 (10, 16, 22, 28, 34, 40, ...); the nearest valid depth is used');
+        fix(String(d), `${DEPTH_RULE}; the nearest valid depth is used`);
         value = d;
       }
       config[f.prop] = value;
@@ -232,12 +243,11 @@ function setEnum(config: Config, prop: EnumProp, value: string): void {
 function decodeModels(given: string, fix: (used: string, reason: string) => void): ModelConfig[] {
   const models: ModelConfig[] = [];
   for (const item of given.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(?:wrn-)?(\d+)-(\d+)(?:-(\d*\.?\d+))?$/i.exec(item);
-    if (!m) {
+    const raw = parseModel(item);
+    if (!raw) {
       fix('', `"${item}" is not depth-width[-dropout] (e.g. 16-8 or 28-10-0.3); dropped`);
       continue;
     }
-    const raw = { depth: Number(m[1]), width: Number(m[2]), dropout: m[3] === undefined ? 0 : Number(m[3]) };
     const model = {
       depth: nearestValidDepth(Math.min(Math.max(raw.depth, LIMITS.depth.min), LIMITS.depth.max)),
       width: Math.min(Math.max(raw.width, LIMITS.width.min), LIMITS.width.max),
