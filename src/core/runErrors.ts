@@ -65,7 +65,7 @@ export function classifyError(err: unknown): ClassifiedError {
 }
 
 // The core's, re-exported for the worker's modules (host.ts): one definition in the project.
-export { messageOf } from '../core/errors';
+export { messageOf } from './errors';
 
 function make(code: ErrorCode, message: string, suggestion = SUGGESTIONS[code]): ClassifiedError {
   return { code, message, suggestion };
