@@ -211,7 +211,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       threads: [pytorchThreadsFor(job, machine.cores)],
       steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
       readEvery: o.readEvery,
-      python: o.python,
+      ...(o.python !== undefined ? { python: o.python } : {}),
       repo: REPO,
       timeoutS: o.jobTimeoutS,
       when,

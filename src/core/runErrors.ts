@@ -64,9 +64,6 @@ export function classifyError(err: unknown): ClassifiedError {
   return make('internal', message);
 }
 
-// The core's, re-exported for the worker's modules (host.ts): one definition in the project.
-export { messageOf } from './errors';
-
 function make(code: ErrorCode, message: string, suggestion = SUGGESTIONS[code]): ClassifiedError {
   return { code, message, suggestion };
 }

@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect } from 'react';
 import type { Config, ModelConfig } from '../core/config';
+import type { ForeignWeights } from '../worker/protocol';
 import { useDataSource } from './hooks/useDataSource';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
 import { useUrlState } from './hooks/useUrlState';
@@ -43,6 +44,9 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
     if (data.needsConsent) return; // the dialog is open and asks first
     client.start(config, data.spec());
   };
+  // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
+  const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
+  const openWeights = (w: ForeignWeights) => client.evaluate(config, data.spec(), w);
 
   return (
     <>
@@ -95,7 +99,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
             <RunProgress />
           </ErrorBoundary>
           <ErrorBoundary area="results">
-            <Results config={config} configText={text} />
+            <Results config={config} configText={text} onOpenWeights={canEvaluate ? openWeights : null} />
           </ErrorBoundary>
         </div>
       </main>

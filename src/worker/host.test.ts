@@ -155,4 +155,33 @@ describe('WorkerHost', () => {
     expect(messages.filter((m) => 'runId' in m && m.runId === 1)).toEqual([]);
     expect(messages.find((m) => m.type === 'error')).toMatchObject({ runId: 2, code: 'bad-config', message: expect.stringMatching(/depth/) });
   });
+
+  it("evaluates a trained model's weights as a run that trains nothing, and refuses files that are not a model", async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'start', runId: 1, config: { ...tiny, train: 8, batch: 4, epochs: 2, test: 20 }, source: files(8, 20) });
+    await until(ended(1));
+    host.handle({ type: 'exportWeights', runId: 1, model: 0 });
+    const w = messages.at(-1);
+    if (w?.type !== 'weights') throw new Error('no weights');
+    const trained = messages.find((m) => m.type === 'modelEnded');
+    if (trained?.type !== 'modelEnded') throw new Error('no summary');
+    const baseline = host.memory().numTensors;
+
+    host.handle({ type: 'evaluate', runId: 2, config: { ...tiny, test: 20 }, source: files(1, 20), weights: { name: 'WRN-10-1', modelJson: w.modelJson, weights: w.weights } });
+    await until(ended(2));
+    const mine = messages.filter((m) => 'runId' in m && m.runId === 2 && m.type !== 'data');
+    expect(mine.map((m) => m.type)).toEqual(['state', 'samples', 'modelStarted', 'state', 'metrics', 'modelEnded', 'runEnded']);
+    expect(mine.find((m) => m.type === 'modelStarted')).toMatchObject({ name: 'WRN-10-1', params: 77850, totalSteps: 0 });
+    const ev = mine.find((m) => m.type === 'modelEnded');
+    if (ev?.type !== 'modelEnded') throw new Error('no evaluation');
+    // the same weights on the same 20 test images: the trained run's own final evaluation, prediction for prediction
+    expect(ev.summary.finalEval).toMatchObject({ testImages: 20, testAccuracy: trained.summary.finalEval!.testAccuracy, confusion: trained.summary.finalEval!.confusion });
+    expect([...ev.summary.predictions!]).toEqual([...trained.summary.predictions!]);
+    expect(host.memory().numTensors).toBe(baseline);
+
+    host.handle({ type: 'evaluate', runId: 3, config: tiny, source: files(1, 4), weights: { name: 'x', modelJson: w.modelJson, weights: new ArrayBuffer(8) } });
+    await until(ended(3));
+    expect(messages.find((m) => m.type === 'error' && m.runId === 3)).toMatchObject({ code: 'bad-data', message: expect.stringMatching(/weights.bin has 8 bytes/) });
+    expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 3, status: 'failed' });
+  }, 120_000);
 });

@@ -16,7 +16,7 @@
  * rounded to float32 once; the mean is rounded to float32 once and used as such everywhere, so that the backward
  * pass sees exactly the mean the forward pass subtracted.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { HostBackend, WasmBackend } from './backendShapes';
 import { addKernel } from './registry';
 

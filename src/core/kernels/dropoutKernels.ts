@@ -147,7 +147,7 @@ const webglKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const k = keysOf(attrs);
   if (x.shape.length < 1 || x.shape.length > 4 || tf.env().getNumber('WEBGL_VERSION') < 2) {
     // WebGL 1 has no unsigned integers; other ranks have no coordinate type here. Both are rare: do it on the host.
-    return hostKernel({ inputs, backend, attrs });
+    return hostKernel({ inputs, backend, ...(attrs ? { attrs } : {}) });
   }
   const toInt = (u: number) => u | 0;
   // Narrow cast: for backendName 'webgl' the registry hands a MathBackendWebGL.
