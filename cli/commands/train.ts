@@ -27,7 +27,6 @@ import type { RunEvent } from '../../src/core/runEvents';
 import { Runner } from '../../src/core/runner';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
 import { WEIGHTS_FILE, type SavedWeights } from '../../src/core/weights';
-import { writeFileAtomic } from '../atomicFile';
 import { loadCifar, type CifarLoad } from '../../src/core/data/load';
 import { defaultDataDir, loadCifarFromPath } from '../localData';
 import { onInterrupt } from '../interrupt';
@@ -129,7 +128,7 @@ export const train: Command = {
     process.stderr.write(`data: ${data.train.available()} train and ${data.test.available()} test images from ${dataName}\n`);
     let files: RunFiles | null = null;
     try {
-      if (resume) keepMetricsUpTo(path.join(resume.dir, 'metrics.jsonl'), resume.checkpoint);
+      if (resume && runDir) keepMetricsUpTo(runDir, resume.checkpoint);
       runDir?.begin({ url: encodeConfig(config), config });
       files = runDir ? new RunFiles(runDir, config) : null;
     } catch (err) {
@@ -255,7 +254,8 @@ class RunFiles {
  * Trims metrics.jsonl to what the checkpoint covers: the lines of the models before it, and its model's lines up
  * to its step (the steps after it are trained again, and their lines written again).
  */
-function keepMetricsUpTo(file: string, c: Checkpoint): void {
+function keepMetricsUpTo(dir: RunDir, c: Checkpoint): void {
+  const file = dir.path('metrics.jsonl');
   if (!existsSync(file)) return;
   const kept: string[] = [];
   let model = 0; // lines come model by model, each model's ending with its summary line
@@ -271,5 +271,5 @@ function keepMetricsUpTo(file: string, c: Checkpoint): void {
     if (keep) kept.push(line + '\n');
     if (p.kind === 'summary') model++;
   }
-  writeFileAtomic(file, kept.join(''));
+  dir.writeFile('metrics.jsonl', kept.join(''));
 }
