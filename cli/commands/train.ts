@@ -182,8 +182,9 @@ export const train: Command = {
       },
     });
 
-    // Copies of one Ctrl-C (the terminal's to the group, npm's forwarded one) count once: see cli/interrupt.ts.
-    const stopInterrupts = onInterrupt(
+    // Copies of one Ctrl-C (the terminal's to the group, npm's forwarded one) count once: see cli/interrupt.ts. The
+    // handler stays for the life of the process: a late copy arriving while the files are written must not kill it.
+    onInterrupt(
       () => {
         process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)\n');
         runner.stop();
@@ -195,7 +196,6 @@ export const train: Command = {
       await runner.run({ data: { train: data.train, test: data.test, trainImages: data.train.available() }, deviceFailure: failure?.failed ?? null });
     } finally {
       failure?.cancel();
-      stopInterrupts();
       watch?.dispose();
     }
     if (failed !== null) {
@@ -254,8 +254,8 @@ class RunFiles {
  * Trims metrics.jsonl to what the checkpoint covers: the lines of the models before it, and its model's lines up
  * to its step (the steps after it are trained again, and their lines written again).
  */
-function keepMetricsUpTo(dir: RunDir, c: Checkpoint): void {
-  const file = dir.path('metrics.jsonl');
+function keepMetricsUpTo(runDir: RunDir, c: Checkpoint): void {
+  const file = runDir.path('metrics.jsonl');
   if (!existsSync(file)) return;
   const kept: string[] = [];
   let model = 0; // lines come model by model, each model's ending with its summary line
@@ -271,5 +271,5 @@ function keepMetricsUpTo(dir: RunDir, c: Checkpoint): void {
     if (keep) kept.push(line + '\n');
     if (p.kind === 'summary') model++;
   }
-  dir.writeFile('metrics.jsonl', kept.join(''));
+  runDir.writeFile('metrics.jsonl', kept.join(''));
 }
