@@ -17,10 +17,10 @@
  * `tf.loadLayersModel` loads it anywhere as tfjs's own layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, registerBatchNormKernels, type BatchNormAttrs } from './kernels/batchNormKernels';
+import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, type BatchNormAttrs } from './kernels/batchNormKernels';
 import { MOVING_AVERAGE_KERNEL } from './kernels/webgpu/batchNorm';
 
-registerBatchNormKernels();
+// The fused kernels are installed with the backend (kernels/index.ts's installKernels, from backend.ts).
 
 /** 'kernels': the fused kernels (cpu, wasm, webgpu); 'ops': tfjs ops (any backend); 'auto': kernels where registered. */
 export type BatchNormPath = 'auto' | 'kernels' | 'ops';

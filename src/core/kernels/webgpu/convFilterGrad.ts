@@ -184,14 +184,14 @@ const filterGrad: tf.KernelFunc = (args) => {
   return dw;
 };
 
-/** Puts ours in place of tfjs-webgpu's Conv2DBackpropFilter (idempotent). */
+/** Puts ours in place of tfjs-webgpu's Conv2DBackpropFilter, once that package has registered it (idempotent). */
 export function registerConvFilterGrad(): void {
   const current = tf.getKernel(CONV_FILTER_KERNEL, 'webgpu');
-  if (current?.kernelFunc === filterGrad) return;
-  if (current) {
-    tfjsKernel = current;
-    tf.unregisterKernel(CONV_FILTER_KERNEL, 'webgpu');
-  }
+  // Not before tfjs-webgpu has registered its own (it would then skip its registration, and ours would have
+  // nothing to fall back to or to put back).
+  if (!current || current.kernelFunc === filterGrad) return;
+  tfjsKernel = current;
+  tf.unregisterKernel(CONV_FILTER_KERNEL, 'webgpu');
   tf.registerKernel({ kernelName: CONV_FILTER_KERNEL, backendName: 'webgpu', kernelFunc: filterGrad });
 }
 

@@ -148,6 +148,20 @@ export class FusedMomentum {
     }
   }
 
+  /** The accumulations of `variables`, in their order, for a checkpoint: none before the first step (as tfjs's). */
+  accumulationsOf(variables: tf.Variable[]): tf.Tensor[] {
+    return variables.flatMap((v) => this.accumulations.get(v.name) ?? []);
+  }
+
+  /** Sets the accumulations from a checkpoint (copies: the caller keeps and disposes its tensors). */
+  setAccumulations(variables: tf.Variable[], tensors: tf.Tensor[]): void {
+    if (tensors.length !== variables.length) throw new RangeError(`${tensors.length} momentum buffers for ${variables.length} weights`);
+    tf.dispose([...this.accumulations.values()]);
+    this.accumulations.clear();
+    // a real copy (not a clone, which shares the buffer): the in-place update needs the buffer to itself
+    variables.forEach((v, i) => this.accumulations.set(v.name, tf.keep(tf.add(tensors[i]!, 0))));
+  }
+
   dispose(): void {
     tf.dispose([...this.accumulations.values()]);
     this.accumulations.clear();
