@@ -114,4 +114,25 @@ describe('training on real images', () => {
     }
     expect(Math.abs(ours[19]! - wasm[19]!) / wasm[19]!).toBeLessThan(0.1);
   }, 1_200_000);
+
+  it('a checkpoint carries the fused optimizer\'s momentum buffers, and a restored trainer has them', async (ctx) => {
+    if (!gpu) ctx.skip();
+    expect((await setUpBackend('webgpu')).backend).toBe('webgpu');
+    const load = loadCifarFromPath(process.env['CIFAR10_DIR'] ?? defaultDataDir(), { train: 4, test: 4, subset: 'first' });
+    await load.done;
+    const make = () => new Trainer({ config: { ...config, epochs: 3 }, train: load.train, test: load.test, trainImages: 4 });
+    const a = make();
+    expect(webGpuKernelsActive()).toBe(true);
+    a.begin();
+    await a.advance(2);
+    const saved = await a.snapshot();
+    expect(saved.optimizer).toHaveLength(a.model.trainableWeights.length);
+    expect(saved.optimizer.some((b) => b.data.some((v) => v !== 0))).toBe(true); // two steps of momentum
+    const b = make();
+    await b.restore(saved);
+    const again = await b.snapshot();
+    expect(again.optimizer.map((o) => Array.from(o.data))).toEqual(saved.optimizer.map((o) => Array.from(o.data)));
+    a.dispose();
+    b.dispose();
+  }, 600_000);
 });
