@@ -47,6 +47,10 @@ const HELP = `usage: npm run bench [-- options]
   --python PATH         the Python with torch (default: the first of python3, /usr/bin/python3 that has it)
   --json bench/results.json  --md BENCHMARKS.md   where to write
   --label default       which generated block of the Markdown file this run rewrites (one per label)
+
+examples:
+  npm run bench
+  npm run bench -- --nets 16-4,28-10 --steps 50 --batch 128 --targets node-webgpu --label gpu
 `;
 
 /** Parses `--key value` flags over the defaults; throws a RangeError with a usage hint on anything wrong. */
@@ -145,6 +149,7 @@ export function parseBenchArgs(args: string[]): { options: BenchOptions; json: s
 
 export const bench: Command = {
   summary: '[flags]          training speed on every backend -> BENCHMARKS.md, bench/results.json (--help)',
+  help: HELP,
   async run(args) {
     if (args.includes('--help') || args.includes('-h')) {
       process.stderr.write(HELP);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, TRAIN_PER_CLASS, sharedBytes, sharedTarGz } from '../../src/core/data/testFixtures';
+import { DATA_DIR, TEST_PER_CLASS, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from '../../src/core/data/testFixtures';
 import { REPO_ROOT, listCifarFiles, loadCifarFromPath } from '../localData';
 import { summarizeCifar } from './data';
 
@@ -17,18 +17,18 @@ function cli(...args: string[]) {
 }
 
 describe('wrn data', () => {
-  it('counts the real train subset: 4,000 records with the README per-class table', async () => {
+  it('counts the real train subset: every record, by class', async () => {
     const s = await summarizeCifar(path.join(DATA_DIR, 'train_subset.bin'));
-    expect(s.records).toBe(4000);
+    expect(s.records).toBe(TRAIN_RECORDS);
     expect(s.perClass).toEqual(TRAIN_PER_CLASS);
-    expect(s.files).toEqual([{ name: 'train_subset.bin', split: 'train', records: 4000, perClass: TRAIN_PER_CLASS }]);
+    expect(s.files).toEqual([{ name: 'train_subset.bin', split: 'train', records: TRAIN_RECORDS, perClass: TRAIN_PER_CLASS }]);
   });
 
   it('counts a folder by split, and the same data as a tar.gz', async () => {
     const folder = await summarizeCifar(DATA_DIR);
-    expect(folder.train).toEqual({ records: 4000, perClass: TRAIN_PER_CLASS });
-    expect(folder.test).toEqual({ records: 5000, perClass: new Array(10).fill(500) });
-    expect(folder.records).toBe(9000);
+    expect(folder.train).toEqual({ records: TRAIN_RECORDS, perClass: TRAIN_PER_CLASS });
+    expect(folder.test).toEqual({ records: TEST_RECORDS, perClass: TEST_PER_CLASS });
+    expect(folder.records).toBe(TRAIN_RECORDS + TEST_RECORDS);
     const tgz = path.join(scratch, 'cifar-10-binary.tar.gz');
     writeFileSync(tgz, await sharedTarGz());
     const archive = await summarizeCifar(tgz);
@@ -44,7 +44,7 @@ describe('wrn data', () => {
     const r = cli(path.join(DATA_DIR, 'train_subset.bin'));
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { records: number; perClass: number[] };
-    expect(out.records).toBe(4000);
+    expect(out.records).toBe(TRAIN_RECORDS);
     expect(out.perClass).toEqual(TRAIN_PER_CLASS);
   });
 

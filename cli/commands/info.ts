@@ -6,6 +6,15 @@ import type { Command } from './index';
 /** `info '<config string>'`: what the configured net costs, as one JSON object (an array of them with compare=). */
 export const info: Command = {
   summary: "info '<config>'   parameters and forward MACs per image of the configured WRN (JSON)",
+  help: `usage: npm run -s wrn -- info '<config>'
+
+Prints the configured net's parameters and forward multiply-accumulates per image as one JSON object (an array
+under "compare" when the config has compare=). The config is the page's URL hash; corrections go to stderr.
+
+example:
+  npm run -s wrn -- info '#depth=28&width=10'
+  npm run -s wrn -- info 'depth=40&width=4&compare=16-8'
+`,
   async run(args) {
     const { config, corrections } = decodeConfig(args.join('&'));
     for (const c of corrections) process.stderr.write(`warning: ${describeCorrection(c)}\n`);

@@ -17,14 +17,16 @@ import { wrnCost } from '../../src/core/cost';
 import type { MetricPoint, RunSummary } from '../../src/core/metrics';
 import { Trainer } from '../../src/core/trainer';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
-import { defaultDataDir, loadCifarFromPath } from '../localData';
+import { loadLocal, localDataSource } from '../localData';
 import { activeGpuDevice, DeviceWatch } from '../../src/worker/deviceWatch';
 import { setUpBackend } from '../backend';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
+import { TRAIN_HELP } from './trainHelp';
 
 export const train: Command = {
   summary: "train '<config>' [--data DIR] [--steps N] [--out DIR] [--backend B]   train headless, JSON Lines out",
+  help: TRAIN_HELP,
   async run(argv) {
     let parsed;
     try {
@@ -70,10 +72,12 @@ export const train: Command = {
     const device = activeGpuDevice();
     const watch = device ? new DeviceWatch(device) : null;
 
-    const dataPath = values.data ?? defaultDataDir();
+    const source = localDataSource(values.data, config.source);
+    const dataPath = source.label;
+    if (source.note) process.stderr.write(`data: ${source.note}\n`);
     let data;
     try {
-      data = loadCifarFromPath(dataPath, { train: config.train, test: config.test, subset: config.subset });
+      data = loadLocal(source, { train: config.train, test: config.test, subset: config.subset });
       await data.done; // headless runs load everything first, so a seed reproduces the run exactly
     } catch (err) {
       process.stderr.write(`error: bad data in ${dataPath}: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -27,7 +27,7 @@ describe('URL codec', () => {
     const c: Config = {
       depth: 28, width: 10, dropout: 0.3, batch: 64, epochs: 200, lr: 0.05, schedule: 'cosine', warmup: 0.5,
       momentum: 0.85, nesterov: false, wd: 0.0001, train: 50000, test: 10000, subset: 'balanced', augment: false,
-      seed: 123456789, backend: 'wasm', evalEvery: 25, data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
+      seed: 123456789, backend: 'wasm', evalEvery: 25, source: 'full', data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
       compare: [{ depth: 40, width: 4, dropout: 0 }, { depth: 16, width: 8, dropout: 0.3 }],
     };
     const text = encodeConfig(c);

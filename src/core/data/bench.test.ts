@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { measureParseThroughput } from './bench';
 import { CifarFormatError } from './errors';
-import { sharedBytes } from './testFixtures';
+import { TRAIN_RECORDS, sharedBytes } from './testFixtures';
 
 describe('measureParseThroughput', () => {
   it('parses the real train subset and reports MB/s', async () => {
     const r = await measureParseThroughput(sharedBytes('train_subset.bin'));
-    expect(r.records).toBe(4000);
+    expect(r.records).toBe(TRAIN_RECORDS);
     expect(r.bytes).toBe(12_292_000);
     expect(r.mbPerSec).toBeGreaterThan(0);
     expect(r.mbPerSec).toBeCloseTo(12.292 / r.seconds, 6);

@@ -9,4 +9,9 @@ export {
   type CifarInput, type CifarMember, type CifarLoad, type CifarSource, type LoadOptions, type LoadPhase, type LoadProgress, type SplitProgress,
 } from './load';
 export { parseManifest, type CifarManifest, type CifarManifestFile, type CifarServerState, type CifarServerStatus } from './manifest';
+export {
+  sampleInputs, urlSampleReader, readSampleManifest, readSampleSplit, decodeSampleSplit, parseSampleManifest,
+  type SampleManifest, type SampleReader, type SampleSplit,
+} from './sample';
+export { SAMPLE } from './sampleInfo';
 export { measureParseThroughput, type ParseThroughput } from './bench';

@@ -19,6 +19,7 @@ import { CifarFormatError, CifarSourceError } from './errors';
 import { absoluteUrl, fetchJson, openUrl } from './http';
 import { parseManifest, type CifarManifest, type CifarServerStatus } from './manifest';
 import { countBytes, peek } from './streams';
+import { sampleInputs, urlSampleReader } from './sample';
 import { SubsetSelector } from './subset';
 import { readArchive, splitOfName, type Split } from './tarball';
 import type { SubsetMode } from '../config';
@@ -43,6 +44,8 @@ export type CifarSource =
   | { kind: 'url'; url: string }
   /** files the person picked or dropped (`File`s; `.bin` or `.tar.gz`), parsed here and never uploaded */
   | { kind: 'files'; files: readonly Blob[] }
+  /** the built-in sample (`sample.ts`): `base` is the URL of its folder, e.g. "./cifar10-sample/" */
+  | { kind: 'sample'; base: string }
   /** anything else as a list of inputs, possibly found lazily (the Node CLI's folders) */
   | { kind: 'inputs'; inputs: readonly CifarInput[] | (() => Promise<readonly CifarInput[]>) };
 
@@ -214,6 +217,8 @@ class Loader {
       }
       case 'files':
         return source.files.map(blobInput);
+      case 'sample':
+        return sampleInputs(urlSampleReader(source.base), this.abort.signal);
       case 'inputs':
         return typeof source.inputs === 'function' ? source.inputs() : source.inputs;
     }
