@@ -4,9 +4,12 @@
  * the parts that follow metrics subscribe to their own slices.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { Config, ModelConfig } from '../core/config';
+import { LIMITS, type Config, type ModelConfig } from '../core/config';
+import { SAMPLE } from '../core/data/sampleInfo';
+import { fitToSample } from '../core/url';
 import type { DataSourceSpec } from '../worker/protocol';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
+import { serverBase, useServerData } from './hooks/useServerData';
 import { useUrlState } from './hooks/useUrlState';
 import type { UrlStore } from './urlState';
 import { CompareControls } from './components/CompareControls';
@@ -16,10 +19,11 @@ import { DataSourceControls, type SourceKind } from './components/DataSourceCont
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { LiveLearningRate } from './components/LiveLearningRate';
 import { ModelControls } from './components/ModelControls';
-import { CorrectionNotice, ErrorNotices } from './components/Notices';
+import { CorrectionNotice, ErrorNotices, SampleNotice } from './components/Notices';
 import { RecipeControls } from './components/RecipeControls';
 import { Results } from './components/Results';
 import { RunActions } from './components/RunActions';
+import { RunEstimate } from './components/RunEstimate';
 import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
 
@@ -32,13 +36,30 @@ function isThirdParty(url: string): boolean {
   }
 }
 
+/** The built-in sample's folder, relative to the page, so a site under a sub-path (…/wrn-playground/) finds it. */
+function sampleBase(): string {
+  return new URL(`${import.meta.env.BASE_URL}${SAMPLE.folder}`, document.baseURI).href;
+}
+
 export function App({ urlStore }: { urlStore: UrlStore }) {
   const { config, corrections, text } = useUrlState(urlStore);
   const client = useTrainingClient();
   const phase = useTrainingSelector((v) => v.phase);
   const active = isActive(phase);
 
-  const [sourceKind, setSourceKind] = useState<SourceKind>(config.data ? 'url' : 'server');
+  const server = useServerData();
+  // The person's choice in this page; null follows the link's `source`: 'auto' is the full data set where this
+  // app's server has it ready, else the built-in sample (a static host, offline, nothing downloaded yet).
+  const [chosenKind, setSourceKind] = useState<SourceKind | null>(config.data ? 'url' : null);
+  const linkKind: SourceKind | null =
+    config.source === 'sample' ? 'sample'
+      : config.source === 'full' ? 'server'
+        : server.state === 'checking' ? null
+          : server.state === 'ready' ? 'server' : 'sample';
+  const sourceKind = chosenKind ?? linkKind;
+  // On the sample, subset sizes past what it holds are capped for the run (the link keeps what it says).
+  const sampleFit = sourceKind === 'sample' ? fitToSample(config) : null;
+  const runConfig = sampleFit?.config ?? config;
   const [files, setFiles] = useState<File[]>([]);
   /** the third-party data URL the person agreed to fetch, if any */
   const [trustedUrl, setTrustedUrl] = useState<string | null>(null);
@@ -47,7 +68,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
   if (seenData !== config.data) {
     setSeenData(config.data);
     if (config.data) setSourceKind('url');
-    else if (sourceKind === 'url') setSourceKind('server');
+    else if (chosenKind === 'url') setSourceKind(null);
   }
 
   const setConfig = useCallback((next: Config) => urlStore.setConfig(next), [urlStore]);
@@ -60,7 +81,11 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
 
   const needsConsent = sourceKind === 'url' && config.data !== '' && isThirdParty(config.data) && trustedUrl !== config.data;
   const blockedReason =
-    sourceKind === 'files' && files.length === 0
+    sourceKind === null
+      ? 'Looking for CIFAR-10 on this site…'
+      : sourceKind === 'server' && server.state === 'none'
+        ? 'This site has no CIFAR-10 server: choose the built-in sample, files or a URL (below).'
+        : sourceKind === 'files' && files.length === 0
       ? 'Choose CIFAR-10 files (below) first.'
       : sourceKind === 'url' && config.data === ''
         ? 'Enter a data URL (below) first.'
@@ -73,14 +98,19 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         ? { kind: 'files', files }
         : sourceKind === 'url'
           ? { kind: 'url', url: config.data }
-          : { kind: 'server', base: `${window.location.origin}/cifar10` };
-    client.start(config, source);
+          : sourceKind === 'sample'
+            ? { kind: 'sample', base: sampleBase() }
+            : { kind: 'server', base: serverBase() };
+    client.start(runConfig, source);
   };
 
   const chooseSource = (kind: SourceKind) => {
     setSourceKind(kind);
-    // The link must not claim a data URL the run does not use.
-    if (kind !== 'url' && config.data) patch({ data: '' });
+    // The link says which data set (sample or full) and must not claim a data URL the run does not use. Files are
+    // not in a link, so it goes back to 'auto'.
+    const source = kind === 'sample' ? 'sample' : kind === 'server' ? 'full' : 'auto';
+    const next = { ...config, source, data: kind === 'url' ? config.data : '' } as const;
+    if (next.source !== config.source || next.data !== config.data) setConfig(kind === 'sample' ? fitToSample(next).config : next);
   };
 
   return (
@@ -99,6 +129,10 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
       </header>
       <div className="notices">
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
+        {sampleFit && !active && (
+          <SampleNotice corrections={sampleFit.corrections} chosen={chosenKind === 'sample' || config.source === 'sample'} server={server}
+            onFull={server.state === 'none' ? () => chooseSource('files') : () => chooseSource('server')} />
+        )}
         <ErrorNotices />
       </div>
       <main className="layout">
@@ -115,12 +149,17 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
               onResume={() => client.resume()}
               onStop={() => client.stop()}
             />
+            {!active && sourceKind !== null && (
+              <RunEstimate config={runConfig} onApply={setConfig} disabled={active}
+                limit={sourceKind === 'sample' ? { train: SAMPLE.train, test: SAMPLE.test } : { train: LIMITS.train.max, test: LIMITS.test.max }} />
+            )}
             {active && phase !== 'stopping' && <LiveLearningRate />}
           </section>
           <CompareControls config={config} onChange={setConfig} disabled={active} />
           <RecipeControls config={config} onChange={patch} disabled={active} />
           <DataSourceControls
             kind={sourceKind}
+            server={server}
             onKind={chooseSource}
             files={files}
             onFiles={setFiles}
@@ -145,9 +184,9 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         open={needsConsent}
         title="Fetch data from another site?"
         confirmLabel="Fetch from this site"
-        cancelLabel="Use the app’s server"
+        cancelLabel={server.state === 'none' ? 'Use the built-in sample' : 'Use the app’s server'}
         onConfirm={() => setTrustedUrl(config.data)}
-        onCancel={() => chooseSource('server')}
+        onCancel={() => chooseSource(server.state === 'none' ? 'sample' : 'server')}
       >
         <p>This link asks the playground to download CIFAR-10 from:</p>
         <p className="url-box">

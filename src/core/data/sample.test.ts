@@ -31,6 +31,7 @@ describe('the built-in sample', () => {
     expect(perClassOf(decoded.train)).toEqual(new Array(10).fill(SAMPLE.train / 10));
     expect(perClassOf(decoded.test)).toEqual(new Array(10).fill(SAMPLE.test / 10));
     const bytes = ['train.png', 'test.png', SAMPLE.manifest].reduce((n, f) => n + readFileSync(path.join(SAMPLE_DIR, f)).length, 0);
+    expect(bytes).toBe(SAMPLE.bytes);
     expect(bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
   });
 

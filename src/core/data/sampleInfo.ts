@@ -11,6 +11,8 @@ export const SAMPLE = {
   train: 2000,
   /** test images in the sample (100 per class) */
   test: 1000,
+  /** bytes to download: the two sprites and the manifest (sample.test.ts checks it) */
+  bytes: 6_628_830,
   /** the folder under the site's root (Vite's `public/`) that holds it */
   folder: 'cifar10-sample/',
   /** its manifest, in that folder */
