@@ -44,7 +44,7 @@ export function localDataSource(data: string | undefined, source: SourcePreferen
   const label = `the built-in sample (${path.relative(process.cwd(), SAMPLE_DIR) || '.'}: ${SAMPLE.train} train, ${SAMPLE.test} test images)`;
   if (source === 'full') {
     const error = new CifarSourceError('source=full needs the full data set: pass --data DIR (or set CIFAR10_DIR)');
-    return { label: 'no data', sample: false, note: null, inputs: () => Promise.reject(error) };
+    return { label: '--data (none given)', sample: false, note: null, inputs: () => Promise.reject(error) };
   }
   const reader = fileSampleReader();
   return {

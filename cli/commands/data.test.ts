@@ -10,11 +10,19 @@ import { summarizeCifar } from './data';
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-data-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Runs `npm run -s wrn -- data <target>` (without npm's start-up cost). */
+/** Runs `npm run -s wrn -- data <target>` (without npm's start-up cost); `env` replaces the environment. */
 function cli(...args: string[]) {
-  const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'cli/main.ts'), 'data', ...args], { encoding: 'utf8' });
+  return cliIn(process.env, 'data', ...args);
+}
+function cliIn(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const r = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'cli/main.ts'), ...args], { encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const withoutData = () => {
+  const env = { ...process.env };
+  delete env['CIFAR10_DIR'];
+  return env;
+};
 
 describe('wrn data', () => {
   it('counts the real train subset: every record, by class', async () => {
@@ -46,6 +54,30 @@ describe('wrn data', () => {
     const out = JSON.parse(r.stdout) as { records: number; perClass: number[] };
     expect(out.records).toBe(TRAIN_RECORDS);
     expect(out.perClass).toEqual(TRAIN_PER_CLASS);
+  });
+
+  it('without a path or CIFAR10_DIR, counts the built-in sample and says so on stderr', () => {
+    const r = cliIn(withoutData(), 'data');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^data: no --data and no CIFAR10_DIR: using the built-in sample/);
+    const out = JSON.parse(r.stdout) as { records: number; train: { perClass: number[] }; test: { perClass: number[] } };
+    expect(out.records).toBe(3000);
+    expect(out.train.perClass).toEqual(new Array(10).fill(200));
+    expect(out.test.perClass).toEqual(new Array(10).fill(100));
+  });
+
+  it('every command answers --help (and `help <command>`) with its flags and an example, exit 0', () => {
+    for (const [command, flag] of [['data', 'file-or-folder'], ['train', '--data'], ['info', 'config'], ['bench', '--nets']] as const) {
+      const r = cliIn(process.env, command, '--help');
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toMatch(new RegExp(`^usage: npm run .*${command === 'bench' ? 'bench' : `wrn -- ${command}`}`));
+      expect(r.stdout, command).toContain(flag);
+      expect(r.stdout, command).toMatch(/example/);
+    }
+    expect(cliIn(process.env, 'help', 'train').stdout).toBe(cliIn(process.env, 'train', '-h').stdout);
+    const top = cliIn(process.env);
+    expect(top.code).toBe(0);
+    expect(top.stderr).toMatch(/--help/);
   });
 
   it('exits 1 with a one-line error for bad data', () => {

@@ -85,7 +85,16 @@ describe('wrn train', () => {
     expect(existsSync(path.join(scratch, 'run-bad'))).toBe(false);
   });
 
-  it('answers --help with its flags and an example, and trains nothing', async () => {
+  it('source=full without --data or CIFAR10_DIR fails clearly instead of falling back to the sample', async () => {
+    const env = { ...process.env };
+    delete env['CIFAR10_DIR'];
+    const r = await cli(['depth=10&width=1&batch=8&train=8&test=8&backend=wasm&source=full'], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/error: bad data in --data \(none given\): source=full needs the full data set: pass --data DIR \(or set CIFAR10_DIR\)/);
+  });
+
+    it('answers --help with its flags and an example, and trains nothing', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     for (const flag of ['--data', '--steps', '--out', '--backend', '--lenient']) expect(r.stdout).toContain(flag);

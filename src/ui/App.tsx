@@ -148,11 +148,12 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
               onPause={() => client.pause()}
               onResume={() => client.resume()}
               onStop={() => client.stop()}
-            />
-            {!active && sourceKind !== null && (
-              <RunEstimate config={runConfig} onApply={setConfig} disabled={active}
-                limit={sourceKind === 'sample' ? { train: SAMPLE.train, test: SAMPLE.test } : { train: LIMITS.train.max, test: LIMITS.test.max }} />
-            )}
+            >
+              {!active && sourceKind !== null && (
+                <RunEstimate config={runConfig} onApply={setConfig}
+                  limit={sourceKind === 'sample' ? { train: SAMPLE.train, test: SAMPLE.test } : { train: LIMITS.train.max, test: LIMITS.test.max }} />
+              )}
+            </RunActions>
             {active && phase !== 'stopping' && <LiveLearningRate />}
           </section>
           <CompareControls config={config} onChange={setConfig} disabled={active} />
