@@ -94,15 +94,7 @@ describe('wrn train', () => {
     expect(r.stderr).toMatch(/error: bad data in --data \(none given\): source=full needs the full data set: pass --data DIR \(or set CIFAR10_DIR\)/);
   });
 
-    it('answers --help with its flags and an example, and trains nothing', async () => {
-    const r = await cli(['--help']);
-    expect(r.code).toBe(0);
-    for (const flag of ['--data', '--steps', '--out', '--backend', '--lenient']) expect(r.stdout).toContain(flag);
-    expect(r.stdout).toMatch(/example/);
-    expect(r.stderr).toBe('');
-  });
-
-  /**
+    /**
    * Measured (seed 0, WASM, 2026-11-29): 32.1% after epoch 1, 35.9% after 2, 36.0% after 3; chance is 10%. A seed
    * reproduces a run exactly on one machine; 30% leaves room for another CPU's float rounding while still needing
    * three times chance.
