@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { CHROMIUM_PATH } from '../e2e/chromium';
+import { CHROMIUM_PATH } from '../tools/chromium';
 import { REPO_ROOT } from '../cli/localData';
 
 const sprite = readFileSync(path.join(REPO_ROOT, 'public/cifar10-sample/train.png')).toString('base64');

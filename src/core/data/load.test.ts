@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadCifar, planLanes, type CifarInput, type LoadProgress } from './load';
+import { planLanes, type CifarInput } from './inputs';
+import { loadCifar, type LoadProgress } from './load';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
 import { TEST_PER_CLASS, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';

@@ -11,7 +11,7 @@ import { decode } from 'fast-png';
 import { RECORD_BYTES } from './dataset';
 import { CifarFormatError, CifarSourceError } from './errors';
 import { absoluteUrl, openUrl } from './http';
-import type { CifarInput } from './load';
+import type { CifarInput } from './inputs';
 import type { Split } from './tarball';
 import { SAMPLE } from './sampleInfo';
 
