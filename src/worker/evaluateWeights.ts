@@ -13,9 +13,10 @@ import '../core/dropout'; // registers WrnBlockDropout, the class name the page'
 import { evaluateModel } from '../core/evaluate';
 import { IMAGE_SIZE, NUM_CLASSES } from '../core/shape';
 import { yieldToEventLoop } from '../core/trainer';
-import { classifyError, messageOf, RunFailure } from '../core/runErrors';
+import { messageOf } from '../core/errors';
+import { classifyError, RunFailure } from '../core/runErrors';
 import type { DataSourceSpec, ForeignWeights } from './protocol';
-import { SAMPLE_IMAGES, toDataProgress, type RunEnv } from './run';
+import { SAMPLE_IMAGES, toDataProgress, type PostMessage } from './run';
 
 /** Test images per forward pass. */
 const EVAL_CHUNK = 100;
@@ -30,7 +31,7 @@ export class WeightsEvaluation {
     readonly config: Config,
     private readonly source: DataSourceSpec,
     private readonly weights: ForeignWeights,
-    private readonly post: RunEnv['post'],
+    private readonly post: PostMessage,
   ) {}
 
   get active(): boolean {
