@@ -68,7 +68,7 @@ export function RunEstimate({ config, limit, onApply, disabled }: Props) {
         <span className="sub">(rough; {speed.basis})</span>
       </p>
       {total > LONG_RUN_SECONDS && (
-        <div className="quick-presets" role="group" aria-label="Quicker runs">
+        <fieldset className="quick-presets" aria-label="Quicker runs">
           <p className="hint">That is long for a first try. A quicker run:</p>
           {QUICK.map((p) => {
             const next = applyPreset(config, p);
@@ -83,7 +83,7 @@ export function RunEstimate({ config, limit, onApply, disabled }: Props) {
             {modelName({ depth: 10, width: 1, dropout: 0 })}, 1 epoch{' '}
             <span className="sub">(about {formatDuration(seconds({ ...config, depth: 10, width: 1, dropout: 0, epochs: 1, compare: [] }))})</span>
           </button>
-        </div>
+        </fieldset>
       )}
     </div>
   );
