@@ -7,8 +7,7 @@ import { useEffect, useState } from 'react';
 import type { Config } from '../../core/config';
 import { modelName } from '../../core/config';
 import { useTrainingSelector } from '../hooks/useTraining';
-import { estimateSeconds, LONG_RUN_SECONDS, measuredSpeed, referenceSpeed, speedKey, type Speed } from '../lib/estimate';
-import { formatDuration } from '../lib/format';
+import { estimateSeconds, LONG_RUN_SECONDS, measuredSpeed, referenceSpeed, roughDuration, speedKey, type Speed } from '../lib/estimate';
 import { applyPreset, PRESETS } from '../lib/presets';
 import type { RunRecord } from '../lib/runRecord';
 
@@ -64,7 +63,7 @@ export function RunEstimate({ config, limit, onApply, disabled }: Props) {
   return (
     <div className="run-estimate" data-testid="run-estimate">
       <p className="hint">
-        Estimated time: <strong data-testid="run-estimate-time">about {formatDuration(total)}</strong> on {backend.backend.toUpperCase()}{' '}
+        Estimated time: <strong data-testid="run-estimate-time">{roughDuration(total)}</strong> on {backend.backend.toUpperCase()}{' '}
         <span className="sub">(rough; {speed.basis})</span>
       </p>
       {total > LONG_RUN_SECONDS && (
@@ -74,14 +73,14 @@ export function RunEstimate({ config, limit, onApply, disabled }: Props) {
             const next = applyPreset(config, p);
             return (
               <button key={p.id} type="button" className="secondary small" disabled={disabled} onClick={() => onApply(next)}>
-                {p.label} <span className="sub">(about {formatDuration(seconds(next))})</span>
+                {p.label} <span className="sub">({roughDuration(seconds(next))})</span>
               </button>
             );
           })}
           <button type="button" className="secondary small" disabled={disabled}
             onClick={() => onApply({ ...config, depth: 10, width: 1, dropout: 0, epochs: 1, compare: [] })}>
             {modelName({ depth: 10, width: 1, dropout: 0 })}, 1 epoch{' '}
-            <span className="sub">(about {formatDuration(seconds({ ...config, depth: 10, width: 1, dropout: 0, epochs: 1, compare: [] }))})</span>
+            <span className="sub">({roughDuration(seconds({ ...config, depth: 10, width: 1, dropout: 0, epochs: 1, compare: [] }))})</span>
           </button>
         </fieldset>
       )}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import type { BackendInfo } from '../../worker/protocol';
-import { estimateSeconds, LONG_RUN_SECONDS, measuredSpeed, referenceSpeed, speedKey } from './estimate';
+import { estimateSeconds, LONG_RUN_SECONDS, measuredSpeed, referenceSpeed, roughDuration, speedKey } from './estimate';
 import { applyPreset, PRESETS } from './presets';
 
 const wasm: BackendInfo = { backend: 'wasm', reason: '', threads: 1, tried: [] };
@@ -44,5 +44,11 @@ describe('run estimate', () => {
     expect(speedKey({ ...wasm, backend: 'webgpu', adapter: 'nvidia' })).toBe('wrn-playground:speed:webgpu:nvidia');
     const m = measuredSpeed('WRN-10-1', 12_501_632, 95.4);
     expect(m).toEqual({ macsPerSec: 95.4 * 12_501_632, basis: 'measured here: WRN-10-1 at 95 images/s', measured: true });
+  });
+
+  it('says durations without false precision', () => {
+    expect([roughDuration(21), roughDuration(426), roughDuration(3271), roughDuration(15_120), roughDuration(Number.NaN)]).toEqual([
+      'under a minute', 'about 7 min', 'about 55 min', 'about 4.2 h', 'unknown',
+    ]);
   });
 });

@@ -79,3 +79,11 @@ export function estimateSeconds(config: Config, trainImages: number, testImages:
 
 /** Runs longer than this are "long" for a first try: the page offers the quick presets next to the estimate. */
 export const LONG_RUN_SECONDS = 15 * 60;
+
+/** An estimate's duration without false precision: "under a minute", "about 7 min", "about 4.2 h". */
+export function roughDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'unknown';
+  if (seconds < 60) return 'under a minute';
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${(seconds / 3600).toFixed(1)} h`;
+}
