@@ -70,7 +70,7 @@ test('the built site under a sub-path of a plain static server trains on the bui
   await expect(page.getByTestId('backend-status')).toContainText('Backend:', { timeout: 90_000 });
   await expect(page.getByTestId('wasm-threads')).toHaveText(' · 1 thread');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
-  await expect(page.getByTestId('run-estimate')).toContainText('Estimated time: about');
+  await expect(page.getByTestId('run-estimate')).toContainText('Estimated time: under a minute on WASM'); // 64 images of WRN-10-1
 
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
