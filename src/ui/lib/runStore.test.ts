@@ -15,7 +15,7 @@ const evalAt = (n: number): EvalPoint => ({
 
 function savedRun(key: string, createdAt: number, status: SavedRun['status'] = 'running'): SavedRun {
   return {
-    key, createdAt, updatedAt: createdAt, configText: 'depth=10&width=1', config: DEFAULT_CONFIG, status, samples: null,
+    key, createdAt, updatedAt: createdAt, configText: 'depth=10&width=1', config: DEFAULT_CONFIG, status,
     models: [{ index: 0, name: 'WRN-10-1', params: 77850, macs: 1, stepsPerEpoch: 4, totalSteps: 8, batch: 8, summary: null, checkpointStep: null }],
   };
 }
@@ -38,12 +38,15 @@ afterEach(() => store.close());
 describe('run store (IndexedDB)', () => {
   it('keeps a run and its points written in batches, and reads them back in order', async () => {
     const run = savedRun('a', 1);
-    await store.save(run, [{ run: 'a', model: 0, steps: [step(1), step(2)], evals: [] }]);
+    const samples = { pixels: new Uint8Array(3072).fill(7), labels: Uint8Array.of(3) };
+    await store.save(run, [{ run: 'a', model: 0, steps: [step(1), step(2)], evals: [] }], samples);
     await store.save({ ...run, status: 'finished' }, [{ run: 'a', model: 0, steps: [step(3)], evals: [evalAt(3)] }]);
     const loaded = await store.loadRun('a');
     expect(loaded?.run.status).toBe('finished');
     expect(loaded?.points[0]?.steps.map((p) => p.step)).toEqual([1, 2, 3]);
     expect(loaded?.points[0]?.evals.map((p) => p.step)).toEqual([3]);
+    expect(loaded?.samples?.pixels[3071]).toBe(7);
+    expect(loaded?.samples?.labels).toEqual(Uint8Array.of(3));
     expect(await store.loadRun('missing')).toBeUndefined();
   });
 

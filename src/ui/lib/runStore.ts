@@ -3,8 +3,9 @@
  * points and latest checkpoint per model, so that a reload, a new tab or a crash shows them again and an
  * interrupted run can go on.
  *
- * Three object stores:
- * - `runs`: one SavedRun per run (small: config, status, the models' sizes and summaries, the test samples);
+ * Four object stores:
+ * - `runs`: one SavedRun per run (small: config, status, the models' sizes and summaries), rewritten each flush;
+ * - `samples`: the run's first test images for the evaluation grid (about 300 KB), written once;
  * - `points`: the metric points in chunks, one record per model per flush (a flush holds about a second of points,
  *   so a long run is thousands of small records, not one per point nor one record rewritten ever larger);
  * - `checkpoints`: the latest checkpoint of each model, stored as the worker sent it (typed arrays included).
@@ -48,8 +49,6 @@ export interface SavedRun {
   status: SavedStatus;
   /** by model index; a compare run fills them one after another (holes are null) */
   models: (SavedModel | null)[];
-  /** the run's first test images, for the evaluation grid */
-  samples: TestSamples | null;
 }
 
 export interface PointChunk {
@@ -72,11 +71,14 @@ export interface SavedCheckpoint {
 /** A run with its points read back, one entry per model index. */
 export interface LoadedRun {
   run: SavedRun;
+  /** the run's first test images, for the evaluation grid, when they were stored */
+  samples: TestSamples | null;
   points: { steps: StepPoint[]; evals: EvalPoint[] }[];
 }
 
 interface HistorySchema extends DBSchema {
   runs: { key: string; value: SavedRun; indexes: { byCreated: number } };
+  samples: { key: string; value: TestSamples };
   points: { key: number; value: PointChunk; indexes: { byRun: string } };
   checkpoints: { key: [string, number]; value: SavedCheckpoint; indexes: { byRun: string } };
 }
@@ -85,8 +87,8 @@ export const HISTORY_DB = 'wrn-playground-history';
 const VERSION = 1;
 
 export interface RunStore {
-  /** writes the run's record and any new point chunks in one transaction */
-  save(run: SavedRun, chunks?: readonly PointChunk[]): Promise<void>;
+  /** writes the run's record and any new point chunks (and its samples, once) in one transaction */
+  save(run: SavedRun, chunks?: readonly PointChunk[], samples?: TestSamples): Promise<void>;
   /** replaces the model's stored checkpoint and records its step on the run */
   putCheckpoint(runKey: string, model: number, checkpoint: Checkpoint): Promise<void>;
   getCheckpoint(runKey: string, model: number): Promise<SavedCheckpoint | undefined>;
@@ -102,6 +104,7 @@ export async function openRunStore(name = HISTORY_DB): Promise<RunStore> {
   const db: IDBPDatabase<HistorySchema> = await openDB<HistorySchema>(name, VERSION, {
     upgrade(db) {
       db.createObjectStore('runs', { keyPath: 'key' }).createIndex('byCreated', 'createdAt');
+      db.createObjectStore('samples');
       db.createObjectStore('points', { autoIncrement: true }).createIndex('byRun', 'run');
       db.createObjectStore('checkpoints', { keyPath: ['run', 'model'] }).createIndex('byRun', 'run');
     },
@@ -112,11 +115,12 @@ export async function openRunStore(name = HISTORY_DB): Promise<RunStore> {
   });
 
   return {
-    async save(run, chunks = []) {
-      const tx = db.transaction(['runs', 'points'], 'readwrite');
+    async save(run, chunks = [], samples) {
+      const tx = db.transaction(['runs', 'points', 'samples'], 'readwrite');
       const points = tx.objectStore('points');
       // All requests are issued before awaiting, so the transaction stays open; tx.done reports any failure.
       const writes: Promise<unknown>[] = [tx.objectStore('runs').put(run)];
+      if (samples) writes.push(tx.objectStore('samples').put(samples, run.key));
       for (const c of chunks) writes.push(points.add(c));
       await Promise.all([...writes, tx.done]);
     },
@@ -144,20 +148,21 @@ export async function openRunStore(name = HISTORY_DB): Promise<RunStore> {
     },
 
     async loadRun(key) {
-      const tx = db.transaction(['runs', 'points'], 'readonly');
-      const [run, chunks] = await Promise.all([
+      const tx = db.transaction(['runs', 'points', 'samples'], 'readonly');
+      const [run, chunks, samples] = await Promise.all([
         tx.objectStore('runs').get(key),
         tx.objectStore('points').index('byRun').getAll(key),
+        tx.objectStore('samples').get(key),
         tx.done,
       ]);
       if (!run) return undefined;
-      return { run, points: mergeChunks(chunks, run.models.length) };
+      return { run, samples: samples ?? null, points: mergeChunks(chunks, run.models.length) };
     },
 
     async deleteRun(key) {
-      const tx = db.transaction(['runs', 'points', 'checkpoints'], 'readwrite');
+      const tx = db.transaction(['runs', 'samples', 'points', 'checkpoints'], 'readwrite');
       const range = IDBKeyRange.only(key);
-      const deletes: Promise<unknown>[] = [tx.objectStore('runs').delete(key)];
+      const deletes: Promise<unknown>[] = [tx.objectStore('runs').delete(key), tx.objectStore('samples').delete(key)];
       for (const store of ['points', 'checkpoints'] as const) {
         let cursor = await tx.objectStore(store).index('byRun').openKeyCursor(range);
         while (cursor) {
