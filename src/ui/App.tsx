@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Config, ModelConfig } from '../core/config';
 import type { DataSourceSpec } from '../worker/protocol';
+import { useHistory, useLeaveWarning } from './hooks/useHistory';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
 import { useUrlState } from './hooks/useUrlState';
 import type { UrlStore } from './urlState';
@@ -20,6 +21,7 @@ import { CorrectionNotice, ErrorNotices } from './components/Notices';
 import { RecipeControls } from './components/RecipeControls';
 import { Results } from './components/Results';
 import { RunActions } from './components/RunActions';
+import { RunHistory } from './components/RunHistory';
 import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
 
@@ -37,6 +39,8 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
   const client = useTrainingClient();
   const phase = useTrainingSelector((v) => v.phase);
   const active = isActive(phase);
+  const history = useHistory();
+  useLeaveWarning(active);
 
   const [sourceKind, setSourceKind] = useState<SourceKind>(config.data ? 'url' : 'server');
   const [files, setFiles] = useState<File[]>([]);
@@ -75,6 +79,21 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
           ? { kind: 'url', url: config.data }
           : { kind: 'server', base: `${window.location.origin}/cifar10` };
     client.start(config, source);
+  };
+
+  /** Resume a stored run: its own config (the link then describes it), data from where it came, or the files picked. */
+  const resumeRun = (key: string) => {
+    void history?.resume(key, (run) => {
+      const data = run.config.data;
+      if (!data && sourceKind === 'files' && files.length === 0) return 'Choose the CIFAR-10 files again (below) to resume this run.';
+      setConfig(run.config);
+      if (data) setTrustedUrl(data); // it trained from there before: no need to ask again
+      return data
+        ? { kind: 'url', url: data }
+        : sourceKind === 'files'
+          ? { kind: 'files', files }
+          : { kind: 'server', base: `${window.location.origin}/cifar10` };
+    });
   };
 
   const chooseSource = (kind: SourceKind) => {
@@ -138,6 +157,9 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
           </ErrorBoundary>
           <ErrorBoundary area="results">
             <Results config={config} configText={text} />
+          </ErrorBoundary>
+          <ErrorBoundary area="run history">
+            <RunHistory onResume={resumeRun} busy={active} />
           </ErrorBoundary>
         </div>
       </main>

@@ -292,7 +292,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
 function savedModelOf(m: ModelView): SavedModel {
   return {
     index: m.index, name: m.name, params: m.params, macs: m.macs, stepsPerEpoch: m.stepsPerEpoch, totalSteps: m.totalSteps,
-    batch: m.batch, summary: m.summary, checkpointStep: m.checkpointStep,
+    batch: m.batch, summary: m.summary, checkpointStep: m.checkpointStep, lastStep: m.steps.at(-1)?.step ?? 0,
   };
 }
 

@@ -16,7 +16,7 @@ const evalAt = (n: number): EvalPoint => ({
 function savedRun(key: string, createdAt: number, status: SavedRun['status'] = 'running'): SavedRun {
   return {
     key, createdAt, updatedAt: createdAt, configText: 'depth=10&width=1', config: DEFAULT_CONFIG, status,
-    models: [{ index: 0, name: 'WRN-10-1', params: 77850, macs: 1, stepsPerEpoch: 4, totalSteps: 8, batch: 8, summary: null, checkpointStep: null }],
+    models: [{ index: 0, name: 'WRN-10-1', params: 77850, macs: 1, stepsPerEpoch: 4, totalSteps: 8, batch: 8, summary: null, checkpointStep: null, lastStep: 0 }],
   };
 }
 

@@ -35,6 +35,8 @@ export interface SavedModel {
   summary: RunSummary | null;
   /** the step of the model's latest stored checkpoint, null when none */
   checkpointStep: number | null;
+  /** the last step recorded (the points hold the details) */
+  lastStep: number;
 }
 
 export interface SavedRun {
