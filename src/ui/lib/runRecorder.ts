@@ -22,7 +22,7 @@ export interface RecorderState {
   currentKey: string | null;
   /** why the last write failed, for people; null while writes succeed */
   storageError: string | null;
-  /** grows whenever a run's record was written, so lists can refresh */
+  /** grows whenever something was written, so lists (steps, storage used) can refresh */
   savedCount: number;
 }
 
@@ -107,11 +107,11 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
     if (state.storageError !== message) setState({ storageError: message });
     schedule(retryMs);
   };
-  /** After a write: clears a refusal's message; a changed record tells lists to refresh. */
-  const succeeded = (recordChanged: boolean) => {
+  /** After a write: clears a refusal's message and tells lists to refresh when anything was written. */
+  const succeeded = (wrote: boolean) => {
     const wasBlocked = blockedUntil !== 0 || state.storageError !== null;
     blockedUntil = 0;
-    if (recordChanged || wasBlocked) setState({ storageError: null, savedCount: state.savedCount + 1 });
+    if (wrote || wasBlocked) setState({ storageError: null, savedCount: state.savedCount + 1 });
   };
 
   function track(run: RunView): Tracked {
@@ -152,8 +152,8 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
   }
 
   /**
-   * Writes the tracked run's record and new points; on failure nothing counts as written. Resolves true when the
-   * run's record (status, models) changed.
+   * Writes the tracked run's record and new points; on failure nothing counts as written. Resolves true when it
+   * wrote anything.
    */
   async function write(): Promise<boolean> {
     const t = tracked;
@@ -180,7 +180,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
     t.truncateAfter.clear();
     if (samples) t.samplesWritten = true;
     t.lastWritten = run;
-    return recordChanged;
+    return true;
   }
 
   function flushNow(): Promise<void> {

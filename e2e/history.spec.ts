@@ -1,0 +1,117 @@
+/**
+ * Nothing a person did is lost: the run history in IndexedDB, in real Chromium with the real worker.
+ * - a reload mid-run (after the leave warning) shows the run again, curves and table, marked "interrupted";
+ * - the storage quota refusing writes is a clear message while the run goes on;
+ * - a crashed worker ends the run as "interrupted" and a new worker takes over;
+ * - Resume goes on from the last checkpoint in the same stored run, and its losses match an uninterrupted run's.
+ *
+ * Each test gets a fresh browser context, so a fresh IndexedDB. Training uses 'auto' (WASM on this machine's CPUs).
+ */
+import { test, expect, type Page } from '@playwright/test';
+import { collectConsoleErrors } from './helpers';
+
+const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
+/** WRN-10-1, batch 8, 50 steps: long enough to reload in the middle. */
+const RUN = 'depth=10&width=1&batch=8&epochs=1&train=400&test=50&lr=0.05&schedule=constant&backend=auto&seed=3';
+
+const chartPoints = async (page: Page) => Number((await page.getByTestId('chart-loss').getAttribute('data-points')) ?? 0);
+const stepNow = async (page: Page) => parseInt((await page.getByTestId('progress-step').textContent()) ?? '0', 10) || 0;
+const storedRuns = (page: Page) => page.getByRole('list', { name: 'Stored runs' }).getByRole('listitem');
+
+test.describe('run history in the browser', () => {
+  test.slow();
+
+  test('a reload mid-run asks first, then shows the run again with its curves, marked interrupted', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto(`/#${RUN}`);
+    await expect(page.getByTestId('run-history')).toContainText('No runs yet');
+    await button(page, 'Train').click();
+    await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(3);
+    const run = storedRuns(page).first();
+    await expect(run.getByTestId('history-status')).toHaveText('training in this tab');
+    // What was drawn a couple of flushes ago has been stored by now.
+    const drawn = await chartPoints(page);
+    await page.waitForTimeout(2500);
+    await expect(page.getByTestId('run-phase')).toHaveText('Training'); // still under way: the reload interrupts it
+
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.type());
+      void d.accept();
+    });
+    await page.reload();
+    expect(dialogs).toEqual(['beforeunload']);
+
+    // The new page shows the stored run: curves, table row, history entry.
+    const legend = page.getByTestId('chart-legend');
+    await expect(legend.getByRole('listitem').filter({ hasText: /^WRN-10-1 \(saved / })).toBeVisible({ timeout: 60_000 });
+    expect(await chartPoints(page)).toBeGreaterThanOrEqual(drawn);
+    await expect(page.getByTestId('chart-loss').locator('.recharts-line-curve').first()).toBeVisible();
+    const row = page.getByTestId('run-table').locator('tbody tr');
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText('interrupted');
+    await expect(storedRuns(page)).toHaveCount(1);
+    await expect(storedRuns(page).first().getByTestId('history-status')).toHaveText('interrupted');
+    await expect(page.getByTestId('storage-usage')).toContainText(/Stored in this browser: .+ of .+ allowed/);
+
+    // Hide and Open by keyboard: the buttons name the run they act on.
+    await storedRuns(page).first().getByRole('button', { name: /^Hide WRN-10-1 of / }).press('Enter');
+    await expect(page.getByTestId('chart-legend')).toHaveCount(0);
+    await storedRuns(page).first().getByRole('button', { name: /^Open WRN-10-1 of / }).press('Enter');
+    await expect(legend.getByRole('listitem').filter({ hasText: /^WRN-10-1 \(saved / })).toBeVisible();
+
+    // Delete asks inline first, then removes it for this and later pages.
+    await storedRuns(page).first().getByRole('button', { name: /^Delete WRN-10-1 of / }).click();
+    await expect(button(page, 'Delete for good')).toBeFocused();
+    await button(page, 'Keep it').click();
+    await expect(storedRuns(page)).toHaveCount(1);
+    await storedRuns(page).first().getByRole('button', { name: /^Delete WRN-10-1 of / }).click();
+    await button(page, 'Delete for good').click();
+    await expect(page.getByTestId('run-history')).toContainText('No runs yet');
+    await expect(page.getByTestId('chart-legend')).toHaveCount(0);
+    await page.reload();
+    await expect(page.getByTestId('run-history')).toContainText('No runs yet');
+    expect(errors).toEqual([]);
+  });
+
+  test('a full storage quota is a clear message; the run goes on in memory and finishes', async ({ page }) => {
+    await page.goto(`/#${RUN}`);
+    await expect(page.getByTestId('run-history')).toContainText('No runs yet');
+    // Chromium's own quota, shrunk to almost nothing for this origin: IndexedDB writes are refused as they would be
+    // on a full disk.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin, quotaSize: 1 });
+    await button(page, 'Train').click();
+    const alert = page.getByTestId('storage-error');
+    await expect(alert).toBeVisible({ timeout: 180_000 });
+    await expect(alert).toHaveAttribute('role', 'alert');
+    await expect(alert).toContainText('storage quota for this site is used up');
+    await expect(alert).toContainText('goes on');
+    const at = await stepNow(page);
+    await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(at);
+    await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
+    expect(await chartPoints(page)).toBeGreaterThan(50);
+  });
+
+  test('a crashed worker ends the run as interrupted; a new worker takes over', async ({ page }) => {
+    const errors = collectConsoleErrors(page, [/simulated worker crash/]);
+    const workers: import('@playwright/test').Worker[] = [];
+    page.on('worker', (w) => workers.push(w));
+    await page.goto(`/#${RUN}`);
+    await button(page, 'Train').click();
+    await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(2);
+    // An exception that escapes the worker's own handling.
+    await workers[0]!.evaluate(() => {
+      setTimeout(() => {
+        throw new Error('simulated worker crash');
+      }, 0);
+    });
+    await expect(page.getByTestId('run-phase')).toHaveText(/^Interrupted/, { timeout: 60_000 });
+    await expect(page.getByTestId('error-notice')).toContainText('simulated worker crash');
+    await expect(storedRuns(page).first().getByTestId('history-status')).toHaveText('interrupted');
+    await expect.poll(() => workers.length, { timeout: 60_000 }).toBe(2);
+    await expect(page.getByTestId('backend-status')).toContainText('Backend:', { timeout: 90_000 });
+    await expect(button(page, 'Train')).toBeEnabled();
+    expect(errors).toEqual([]);
+  });
+});
