@@ -127,7 +127,8 @@ export function createHistory(opts: HistoryOptions): History {
           const entries = runs.map((run): HistoryEntry => {
             const isLive = run.key === live && liveRun !== null && isActiveStatus(liveRun.status);
             const status = isLive ? run.status : displayStatus(run, held);
-            return { run, status, live: isLive, resumeFrom: status === 'interrupted' ? resumePoint(run, recorder) : null };
+            const resumable = status === 'interrupted' || status === 'stopped';
+            return { run, status, live: isLive, resumeFrom: resumable ? resumePoint(run, recorder) : null };
           });
           // An opened run's status may have changed (it ended, or its page went away).
           opened = opened.filter((o) => runs.some((r) => r.key === o.key));
@@ -259,15 +260,16 @@ export function createHistory(opts: HistoryOptions): History {
   };
 }
 
-/** The model a Resume goes on with: the last one that has a checkpoint and did not end. */
+/**
+ * The model a Resume goes on with: the last one started, when it has a checkpoint and did not finish (it was
+ * interrupted, or stopped by the person: the worker checkpoints on stop too).
+ */
 function resumePoint(run: SavedRun, recorder: RunRecorder): { model: number; step: number } | null {
-  for (let i = run.models.length - 1; i >= 0; i--) {
-    const m = run.models[i];
-    if (!m || m.summary) continue;
-    const step = recorder.checkpointInMemory(run.key, i)?.step ?? m.checkpointStep;
-    if (step !== null) return { model: i, step };
-  }
-  return null;
+  const i = run.models.length - 1;
+  const m = run.models[i];
+  if (!m || m.summary?.status === 'finished') return null;
+  const step = recorder.checkpointInMemory(run.key, i)?.step ?? m.checkpointStep;
+  return step === null ? null : { model: i, step };
 }
 
 /** The stored models as the client's views: the ones before `model` whole, `model` up to `step`. */

@@ -46,8 +46,8 @@ describe('worker client: checkpoints and resume', () => {
     client.onCheckpoint((runId, model, c) => got.push([runId, model, c.step]));
     client.start(DEFAULT_CONFIG, source);
     receive(started(1));
-    receive({ type: 'checkpoint', runId: 1, model: 0, checkpoint: checkpoint(5) });
-    receive({ type: 'checkpoint', runId: 7, model: 0, checkpoint: checkpoint(6) }); // not the current run
+    receive({ type: 'checkpoint', runId: 1, checkpoint: checkpoint(5) });
+    receive({ type: 'checkpoint', runId: 7, checkpoint: checkpoint(6) }); // not the current run
     expect(got).toEqual([[1, 0, 5]]);
     expect(client.getSnapshot().run?.models[0]?.checkpointStep).toBe(5);
   });

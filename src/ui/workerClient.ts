@@ -213,7 +213,9 @@ export function createWorkerClient(
     if (from !== worker) return; // a replaced worker's last words
     const msg = event.data;
     const current = msg.type !== 'backend' && msg.runId !== null && msg.runId === currentRunId();
-    if (msg.type === 'checkpoint' && current) for (const l of [...checkpointListeners]) l(msg.runId, msg.model, msg.checkpoint);
+    if (msg.type === 'checkpoint' && current) {
+      for (const l of [...checkpointListeners]) l(msg.runId, msg.checkpoint.modelIndex, msg.checkpoint);
+    }
     if (msg.type === 'weights' && current) {
       const waiting = pendingExports.get(msg.model);
       pendingExports.delete(msg.model);
@@ -344,7 +346,7 @@ export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerS
       return withRun({ models, currentModel: model });
     }
     case 'checkpoint':
-      return withRun({ models: updateModel(run.models, msg.model, (m) => ({ ...m, checkpointStep: msg.checkpoint.step })) });
+      return withRun({ models: updateModel(run.models, msg.checkpoint.modelIndex, (m) => ({ ...m, checkpointStep: msg.checkpoint.step })) });
     case 'metrics':
       return withRun({ models: updateModel(run.models, msg.model, (m) => appendPoints(m, msg.points)) });
     case 'modelEnded':

@@ -26,11 +26,10 @@ export interface Checkpoint {
   optimizer: NamedArray[];
 }
 
-/** worker -> page, every N steps and on pause */
+/** worker -> page: at each evaluation, on pause, on stop; the model is `checkpoint.modelIndex` */
 export interface CheckpointMessage {
   type: 'checkpoint';
   runId: number;
-  model: number;
   checkpoint: Checkpoint;
 }
 

@@ -136,7 +136,7 @@ describe('run recorder', () => {
     client.start(DEFAULT_CONFIG, source);
     receive(started(1));
     receive({ type: 'metrics', runId: 1, model: 0, points: [1, 2, 3, 4].map(step) });
-    receive({ type: 'checkpoint', runId: 1, model: 0, checkpoint: checkpoint(4) });
+    receive({ type: 'checkpoint', runId: 1, checkpoint: checkpoint(4) });
     receive({ type: 'metrics', runId: 1, model: 0, points: [5, 6].map(step) });
     await recorder.flush();
     const key = recorder.getSnapshot().currentKey!;
