@@ -7,7 +7,9 @@
  *
  * Each test gets a fresh browser context, so a fresh IndexedDB. Training uses 'auto' (WASM on this machine's CPUs).
  */
-import { test, expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import { test, expect, type Page, type TestInfo } from '@playwright/test';
+import { decodeMetricsFile } from '../src/ui/lib/metricsFile';
 import { collectConsoleErrors } from './helpers';
 
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
@@ -17,6 +19,15 @@ const RUN = 'depth=10&width=1&batch=8&epochs=1&train=400&test=50&lr=0.05&schedul
 const chartPoints = async (page: Page) => Number((await page.getByTestId('chart-loss').getAttribute('data-points')) ?? 0);
 const stepNow = async (page: Page) => parseInt((await page.getByTestId('progress-step').textContent()) ?? '0', 10) || 0;
 const storedRuns = (page: Page) => page.getByRole('list', { name: 'Stored runs' }).getByRole('listitem');
+
+/** The live run's step losses, from the page's own CSV export (step -> loss). */
+async function exportedLosses(page: Page, testInfo: TestInfo, name: string): Promise<Map<number, number>> {
+  const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Download CSV').click()]);
+  const file = testInfo.outputPath(name);
+  await download.saveAs(file);
+  const [run] = decodeMetricsFile(fs.readFileSync(file, 'utf8'), 'x');
+  return new Map(run!.steps.map((p) => [p.step, p.loss]));
+}
 
 test.describe('run history in the browser', () => {
   test.slow();
@@ -112,6 +123,45 @@ test.describe('run history in the browser', () => {
     await expect.poll(() => workers.length, { timeout: 60_000 }).toBe(2);
     await expect(page.getByTestId('backend-status')).toContainText('Backend:', { timeout: 90_000 });
     await expect(button(page, 'Train')).toBeEnabled();
+    expect(errors).toEqual([]);
+  });
+
+  test('Resume after a reload goes on from the last checkpoint in the same run, with the losses of an uninterrupted run', async ({ page }, testInfo) => {
+    const errors = collectConsoleErrors(page);
+    // A checkpoint at each evaluation, every 5 steps; 50 steps in all.
+    await page.goto(`/#${RUN}&eval=5`);
+    await button(page, 'Train').click();
+    await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(12);
+    await expect(storedRuns(page).first()).toContainText(/checkpoint at step (5|10|15)/);
+    page.on('dialog', (d) => void d.accept());
+    await page.reload();
+
+    const resume = storedRuns(page).first().getByRole('button', { name: /^Resume WRN-10-1 of .* from step \d+$/ });
+    await expect(resume).toBeVisible({ timeout: 60_000 });
+    const from = Number((await resume.getAttribute('aria-label'))!.match(/from step (\d+)$/)![1]);
+    expect(from % 5).toBe(0);
+    expect(from).toBeGreaterThanOrEqual(10);
+    await page.screenshot({ path: testInfo.outputPath('interrupted.png'), fullPage: true });
+    await resume.click();
+    await expect(page.getByTestId('history-note')).toContainText(`from step ${from}`);
+    await expect(page.getByTestId('run-phase')).toHaveText(/Training|Finished/, { timeout: 120_000 });
+    // The step count goes on from the checkpoint, in the same stored run (one entry, no saved copy beside it).
+    await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(from);
+    await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
+    expect(await stepNow(page)).toBe(50);
+    await expect(storedRuns(page)).toHaveCount(1);
+    await expect(storedRuns(page).first().getByTestId('history-status')).toHaveText('finished');
+    const legend = page.getByTestId('chart-legend');
+    await expect(legend.getByRole('listitem')).toHaveCount(1);
+    const resumed = await exportedLosses(page, testInfo, 'resumed.csv');
+    expect([...resumed.keys()]).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+
+    // The same config and seed without an interruption: the steps after the checkpoint lose the same.
+    await button(page, 'Train').click();
+    await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
+    const whole = await exportedLosses(page, testInfo, 'uninterrupted.csv');
+    for (let s = from + 1; s <= 50; s++) expect(resumed.get(s), `loss at step ${s}`).toBeCloseTo(whole.get(s)!, 5);
+    await expect(storedRuns(page)).toHaveCount(2);
     expect(errors).toEqual([]);
   });
 });
