@@ -120,6 +120,7 @@ test.describe('run history in the browser', () => {
     await expect(page.getByTestId('run-phase')).toHaveText(/^Interrupted/, { timeout: 60_000 });
     await expect(page.getByTestId('error-notice')).toContainText('simulated worker crash');
     await expect(storedRuns(page).first().getByTestId('history-status')).toHaveText('interrupted');
+    await expect(page.getByTestId('run-table').locator('tbody tr').first()).toContainText('interrupted');
     await expect.poll(() => workers.length, { timeout: 60_000 }).toBe(2);
     await expect(page.getByTestId('backend-status')).toContainText('Backend:', { timeout: 90_000 });
     await expect(button(page, 'Train')).toBeEnabled();

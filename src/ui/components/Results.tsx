@@ -22,7 +22,13 @@ export function Results({ config, configText }: { config: Config; configText: st
   // Runs opened from the browser's run history (RunHistory.tsx) are drawn next to the live ones.
   const saved = useHistoryView((v) => v.shown);
   const savedSamples = useHistoryView((v) => v.shownSamples);
-  const runs = useMemo(() => [...live, ...saved, ...imported], [live, saved, imported]);
+  // A crashed worker or a lost device interrupts the run: its unfinished models say so in the table.
+  const phase = useTrainingSelector((v) => v.phase);
+  const liveShown = useMemo(
+    () => (phase === 'interrupted' ? live.map((r) => (r.summary ? r : { ...r, savedStatus: 'interrupted' })) : live),
+    [live, phase],
+  );
+  const runs = useMemo(() => [...liveShown, ...saved, ...imported], [liveShown, saved, imported]);
   // Before the first run the table lists the configured nets, so their sizes can be compared before training.
   const planned = useMemo(() => plannedRuns(config), [config]);
   const onImport = useCallback((more: RunRecord[]) => setImported((old) => [...old, ...more]), []);

@@ -101,7 +101,7 @@ describe('run recorder', () => {
     store.close();
   });
 
-  it('a quota refusal is a clear message, the run goes on in memory, and a retry stores everything', async () => {
+  it('a quota refusal is a clear message, the run (and its checkpoint) goes on in memory, and a retry stores everything', async () => {
     const { worker, receive } = fakeWorker();
     const client = createWorkerClient(worker);
     const real = await freshStore();
@@ -109,6 +109,8 @@ describe('run recorder', () => {
     const store: RunStore = {
       ...real,
       save: (run, chunks, samples) => (full ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : real.save(run, chunks, samples)),
+      putCheckpoint: (key, model, c) =>
+        full ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : real.putCheckpoint(key, model, c),
     };
     const recorder = createRunRecorder({ client, store: Promise.resolve(store), flushMs: 60_000, retryMs: 60_000, locks: null });
     client.start(DEFAULT_CONFIG, source);
@@ -118,12 +120,18 @@ describe('run recorder', () => {
     await recorder.flush();
     expect(recorder.getSnapshot().storageError).toMatch(/storage quota .* used up.*goes on/);
     receive({ type: 'metrics', runId: 1, model: 0, points: [step(3)] });
+    receive({ type: 'checkpoint', runId: 1, checkpoint: checkpoint(3) });
+    await recorder.flush();
+    const key = recorder.getSnapshot().currentKey!;
     expect(client.getSnapshot().run?.models[0]?.steps).toHaveLength(3); // training and its curves go on
+    expect(recorder.checkpointInMemory(key, 0)?.step).toBe(3); // Resume still works in this tab
     full = false;
     await recorder.retry();
     expect(recorder.getSnapshot().storageError).toBeNull();
-    const loaded = await real.loadRun(recorder.getSnapshot().currentKey!);
+    const loaded = await real.loadRun(key);
     expect(loaded?.points[0]?.steps.map((p) => p.step)).toEqual([1, 2, 3]);
+    expect((await real.getCheckpoint(key, 0))?.step).toBe(3);
+    expect(recorder.checkpointInMemory(key, 0)).toBeNull();
     recorder.dispose();
     real.close();
   });
@@ -140,7 +148,7 @@ describe('run recorder', () => {
     receive({ type: 'metrics', runId: 1, model: 0, points: [5, 6].map(step) });
     await recorder.flush();
     const key = recorder.getSnapshot().currentKey!;
-    expect(recorder.checkpointInMemory(key, 0)?.step).toBe(4);
+    expect(recorder.checkpointInMemory(key, 0)).toBeNull(); // stored, so not held twice
     const saved = await store.getCheckpoint(key, 0);
     expect(Array.from(saved!.checkpoint.weights[0]!.data)).toEqual([4, 4]);
     const before = (await store.loadRun(key))!;

@@ -31,7 +31,7 @@ export interface RunRecorder {
   subscribe(listener: () => void): () => void;
   /** before `client.start(..., resume)`: the stored run the next run continues (keeps its key and creation time) */
   expectResume(run: SavedRun): void;
-  /** the latest checkpoint of a model of the run being recorded, also when it could not be stored */
+  /** the latest checkpoint of a model of the run being recorded that could not be stored (yet), else null */
   checkpointInMemory(key: string, model: number): Checkpoint | null;
   /** writes what is pending now (also called on page hide) */
   flush(): Promise<void>;
@@ -73,6 +73,7 @@ interface Tracked {
   samplesWritten: boolean;
   /** the run view last written, to skip writes that would change nothing */
   lastWritten: RunView | null;
+  /** checkpoints not stored yet (a refused write): kept so that Resume still works in this tab */
   checkpoints: Map<number, Checkpoint>;
   releaseLock: (() => void) | null;
 }
@@ -240,6 +241,8 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
         await write();
         const store = await opts.store;
         await store.putCheckpoint(t.key, model, checkpoint);
+        // Stored: no need to hold it (a big net's checkpoint is hundreds of MB).
+        if (t.checkpoints.get(model) === checkpoint) t.checkpoints.delete(model);
         succeeded(true);
       } catch (err) {
         fail(err);
@@ -272,7 +275,10 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
         await enqueue(async () => {
           try {
             const store = await opts.store;
-            for (const [model, c] of t.checkpoints) await store.putCheckpoint(t.key, model, c);
+            for (const [model, c] of [...t.checkpoints]) {
+              await store.putCheckpoint(t.key, model, c);
+              if (t.checkpoints.get(model) === c) t.checkpoints.delete(model);
+            }
           } catch (err) {
             fail(err);
           }
