@@ -2,15 +2,16 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { StepPoint } from '../core/metrics';
-import type { ToWorker } from '../worker/protocol';
+import type { FromWorker as FromWorkerAll, ToWorker } from '../worker/protocol';
+type StartMessage = Extract<ToWorker, { type: 'start' }>;
 import { createHistory } from './history';
-import type { Checkpoint, FromWorkerAll, StartMessage } from './lib/checkpointShape';
+import { checkpointAt as checkpoint } from './lib/checkpointFixture';
 import { createRunRecorder } from './lib/runRecorder';
 import { openRunStore } from './lib/runStore';
 import { createWorkerClient, type WorkerLike } from './workerClient';
 
 function fakeWorker() {
-  const sent: (ToWorker | StartMessage)[] = [];
+  const sent: ToWorker[] = [];
   let onMessage: ((e: MessageEvent<FromWorkerAll>) => void) | null = null;
   const worker: WorkerLike = {
     postMessage: (m) => void sent.push(m),
@@ -27,7 +28,6 @@ const step = (n: number): StepPoint => ({
 const started = (runId: number): FromWorkerAll => ({
   type: 'modelStarted', runId, model: 0, name: 'WRN-10-1', params: 77_850, macs: 1, stepsPerEpoch: 10, totalSteps: 20, batch: 8,
 });
-const checkpoint = (s: number): Checkpoint => ({ version: 1, config: '', modelIndex: 0, step: s, weights: [], optimizer: [] });
 const source = { kind: 'server', base: '/cifar10' } as const;
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));

@@ -9,7 +9,7 @@
  */
 import type { EvalPoint, StepPoint } from '../core/metrics';
 import type { DataSourceSpec, TestSamples } from '../worker/protocol';
-import type { Checkpoint } from './lib/checkpointShape';
+import type { Checkpoint } from '../core/checkpoint';
 import type { RunRecord } from './lib/runRecord';
 import type { RunRecorder } from './lib/runRecorder';
 import { heldRunKeys } from './lib/runRecorder';

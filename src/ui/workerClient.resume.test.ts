@@ -2,13 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { StepPoint } from '../core/metrics';
-import type { Checkpoint, FromWorkerAll, StartMessage } from './lib/checkpointShape';
+import type { FromWorker as FromWorkerAll, ToWorker } from '../worker/protocol';
+import { checkpointAt as checkpoint } from './lib/checkpointFixture';
 import { createWorkerClient, type ModelView, type WorkerLike } from './workerClient';
-import type { ToWorker } from '../worker/protocol';
+
+type StartMessage = Extract<ToWorker, { type: 'start' }>;
 
 /** A fake worker: records what it is sent, lets the test answer and crash it. */
 function fakeWorker() {
-  const sent: (ToWorker | StartMessage)[] = [];
+  const sent: ToWorker[] = [];
   const listeners: Record<string, ((e: Event | MessageEvent<FromWorkerAll>) => void)[]> = {};
   let terminated = false;
   const worker: WorkerLike = {
@@ -35,7 +37,6 @@ const step = (n: number): StepPoint => ({
 const started = (runId: number): FromWorkerAll => ({
   type: 'modelStarted', runId, model: 0, name: 'WRN-10-1', params: 77_850, macs: 1, stepsPerEpoch: 10, totalSteps: 20, batch: 8,
 });
-const checkpoint = (s: number): Checkpoint => ({ version: 1, config: '', modelIndex: 0, step: s, weights: [], optimizer: [] });
 const source = { kind: 'server', base: '/cifar10' } as const;
 
 describe('worker client: checkpoints and resume', () => {

@@ -16,8 +16,8 @@
  */
 import type { Config } from '../core/config';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
-import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
-import type { Checkpoint, FromWorkerAll as FromWorker, StartMessage } from './lib/checkpointShape';
+import type { Checkpoint } from '../core/checkpoint';
+import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
 
 /**
  * Where a run is. 'starting': sent, not yet acknowledged; the last four are final. 'interrupted': the worker
@@ -140,7 +140,7 @@ export interface WorkerClient {
 
 /** The part of `Worker` the client uses (tests pass a fake). */
 export interface WorkerLike {
-  postMessage(message: ToWorker | StartMessage, transfer?: Transferable[]): void;
+  postMessage(message: ToWorker, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<FromWorker>) => void): void;
   addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
   terminate(): void;

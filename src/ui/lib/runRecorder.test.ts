@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import type { StepPoint } from '../../core/metrics';
 import { createWorkerClient, type WorkerLike } from '../workerClient';
-import type { Checkpoint, FromWorkerAll } from './checkpointShape';
+import type { FromWorker as FromWorkerAll } from '../../worker/protocol';
+import { checkpointAt as checkpoint } from './checkpointFixture';
 import { createRunRecorder, heldRunKeys } from './runRecorder';
 import { displayStatus, openRunStore, type RunStore } from './runStore';
 
@@ -24,9 +25,6 @@ const step = (n: number): StepPoint => ({
 });
 const started = (runId: number): FromWorkerAll => ({
   type: 'modelStarted', runId, model: 0, name: 'WRN-10-1', params: 77_850, macs: 1, stepsPerEpoch: 10, totalSteps: 20, batch: 8,
-});
-const checkpoint = (s: number): Checkpoint => ({
-  version: 1, config: '', modelIndex: 0, step: s, weights: [{ name: 'w', shape: [2], dtype: 'float32', data: Float32Array.of(s, s) }], optimizer: [],
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 
@@ -150,7 +148,7 @@ describe('run recorder', () => {
     const key = recorder.getSnapshot().currentKey!;
     expect(recorder.checkpointInMemory(key, 0)).toBeNull(); // stored, so not held twice
     const saved = await store.getCheckpoint(key, 0);
-    expect(Array.from(saved!.checkpoint.weights[0]!.data)).toEqual([4, 4]);
+    expect(Array.from(saved!.checkpoint.weights[0]!.data)).toEqual([1, 2, 4]);
     const before = (await store.loadRun(key))!;
     expect(before.run.models[0]?.checkpointStep).toBe(4);
 

@@ -14,7 +14,7 @@
 import { encodeConfig } from '../../core/url';
 import type { WorkerClient, WorkerState, RunView, ModelView } from '../workerClient';
 import { isFinal } from '../workerClient';
-import type { Checkpoint } from './checkpointShape';
+import type { Checkpoint } from '../../core/checkpoint';
 import { isQuotaError, type PointChunk, type RunStore, type SavedModel, type SavedRun } from './runStore';
 
 export interface RecorderState {

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import type { EvalPoint, StepPoint } from '../../core/metrics';
-import type { Checkpoint } from './checkpointShape';
+import { checkpointAt as checkpoint } from './checkpointFixture';
 import { displayStatus, isQuotaError, mergeChunks, openRunStore, type RunStore, type SavedRun } from './runStore';
 
 const step = (n: number, loss = 2 / n): StepPoint => ({
@@ -17,14 +17,6 @@ function savedRun(key: string, createdAt: number, status: SavedRun['status'] = '
   return {
     key, createdAt, updatedAt: createdAt, configText: 'depth=10&width=1', config: DEFAULT_CONFIG, status,
     models: [{ index: 0, name: 'WRN-10-1', params: 77850, macs: 1, stepsPerEpoch: 4, totalSteps: 8, batch: 8, summary: null, checkpointStep: null, lastStep: 0 }],
-  };
-}
-
-function checkpoint(step: number): Checkpoint {
-  return {
-    version: 1, config: 'depth=10&width=1', modelIndex: 0, step,
-    weights: [{ name: 'conv0/kernel', shape: [3], dtype: 'float32', data: Float32Array.of(1, 2, step) }],
-    optimizer: [{ name: 'iterations', shape: [1], dtype: 'int32', data: Int32Array.of(step) }],
   };
 }
 
@@ -70,7 +62,7 @@ describe('run store (IndexedDB)', () => {
     expect(saved?.step).toBe(8);
     expect(saved?.checkpoint.weights[0]?.data).toBeInstanceOf(Float32Array);
     expect(Array.from(saved!.checkpoint.weights[0]!.data)).toEqual([1, 2, 8]);
-    expect(saved?.checkpoint.optimizer[0]?.data).toBeInstanceOf(Int32Array);
+    expect(saved?.checkpoint.dataOrder.perm).toBeInstanceOf(Int32Array);
     expect((await store.loadRun('a'))?.run.models[0]?.checkpointStep).toBe(8);
   });
 

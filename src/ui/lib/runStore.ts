@@ -17,7 +17,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Config } from '../../core/config';
 import type { EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
 import type { TestSamples } from '../../worker/protocol';
-import type { Checkpoint } from './checkpointShape';
+import type { Checkpoint } from '../../core/checkpoint';
 
 /** How a stored run stands. The active ones are "interrupted" when no page holds the run (see `displayStatus`). */
 export type SavedStatus =
