@@ -8,6 +8,8 @@
  * Each test gets a fresh browser context, so a fresh IndexedDB. Training uses 'auto' (WASM on this machine's CPUs).
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test, expect, type Page, type TestInfo } from '@playwright/test';
 import { decodeMetricsFile } from '../src/ui/lib/metricsFile';
 import { collectConsoleErrors } from './helpers';
@@ -19,6 +21,37 @@ const RUN = 'depth=10&width=1&batch=8&epochs=1&train=400&test=50&lr=0.05&schedul
 const chartPoints = async (page: Page) => Number((await page.getByTestId('chart-loss').getAttribute('data-points')) ?? 0);
 const stepNow = async (page: Page) => parseInt((await page.getByTestId('progress-step').textContent()) ?? '0', 10) || 0;
 const storedRuns = (page: Page) => page.getByRole('list', { name: 'Stored runs' }).getByRole('listitem');
+
+const CIFAR_DIR = process.env['CIFAR10_DIR'] ?? fileURLToPath(new URL('../../shared/data/cifar10', import.meta.url));
+
+/**
+ * Serves the CIFAR-10 subsets with the test file held back until the train file has been sent for `holdMs`. The
+ * loader streams both splits side by side and a run starts training once the test images for its samples are in;
+ * holding the test file back makes the whole training subset present at step 1, so the first epoch's order (a
+ * seeded permutation of the records that have arrived) is the same in every run, as two runs must be to compare.
+ */
+async function serveTrainBeforeTest(page: Page, holdMs = 4000): Promise<void> {
+  const files = [
+    { name: 'train_subset.bin', split: 'train' },
+    { name: 'test_subset.bin', split: 'test' },
+  ].map((f) => ({ ...f, bytes: fs.statSync(path.join(CIFAR_DIR, f.name)).size, url: `files/${f.name}` }));
+  let trainSent: Promise<void> = new Promise(() => undefined);
+  await page.route('**/cifar10/**', async (route) => {
+    const { pathname } = new URL(route.request().url());
+    if (pathname.endsWith('/manifest.json')) {
+      return route.fulfill({ json: { status: 'ready', source: 'e2e', bytesLoaded: 0, bytesTotal: null, error: null, files } });
+    }
+    if (pathname.endsWith('/files/train_subset.bin')) {
+      trainSent = new Promise((resolve) => setTimeout(resolve, holdMs));
+      return route.fulfill({ path: path.join(CIFAR_DIR, 'train_subset.bin') });
+    }
+    if (pathname.endsWith('/files/test_subset.bin')) {
+      await trainSent;
+      return route.fulfill({ path: path.join(CIFAR_DIR, 'test_subset.bin') });
+    }
+    return route.fulfill({ status: 404 });
+  });
+}
 
 /** The live run's step losses, from the page's own CSV export (step -> loss). */
 async function exportedLosses(page: Page, testInfo: TestInfo, name: string): Promise<Map<number, number>> {
@@ -129,8 +162,9 @@ test.describe('run history in the browser', () => {
 
   test('Resume after a reload goes on from the last checkpoint in the same run, with the losses of an uninterrupted run', async ({ page }, testInfo) => {
     const errors = collectConsoleErrors(page);
-    // A checkpoint at each evaluation, every 5 steps; 50 steps in all.
-    await page.goto(`/#${RUN}&eval=5`);
+    await serveTrainBeforeTest(page);
+    // A checkpoint at each evaluation, every 5 steps; 150 steps in all (3 epochs), so the reload finds it training.
+    await page.goto(`/#${RUN.replace('epochs=1', 'epochs=3')}&eval=5`);
     await button(page, 'Train').click();
     await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(12);
     await expect(storedRuns(page).first()).toContainText(/checkpoint at step (5|10|15)/);
@@ -149,19 +183,20 @@ test.describe('run history in the browser', () => {
     // The step count goes on from the checkpoint, in the same stored run (one entry, no saved copy beside it).
     await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(from);
     await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
-    expect(await stepNow(page)).toBe(50);
+    expect(await stepNow(page)).toBe(150);
     await expect(storedRuns(page)).toHaveCount(1);
     await expect(storedRuns(page).first().getByTestId('history-status')).toHaveText('finished');
     const legend = page.getByTestId('chart-legend');
-    await expect(legend.getByRole('listitem')).toHaveCount(1);
+    await expect(legend.getByRole('listitem').filter({ hasText: /^WRN-10-1/ })).toHaveCount(1);
+    await expect(legend.getByRole('listitem').filter({ hasText: /^WRN-10-1$/ })).toHaveAttribute('data-points', /^1[5-9]\d$/);
     const resumed = await exportedLosses(page, testInfo, 'resumed.csv');
-    expect([...resumed.keys()]).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect([...resumed.keys()]).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
 
     // The same config and seed without an interruption: the steps after the checkpoint lose the same.
     await button(page, 'Train').click();
     await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
     const whole = await exportedLosses(page, testInfo, 'uninterrupted.csv');
-    for (let s = from + 1; s <= 50; s++) expect(resumed.get(s), `loss at step ${s}`).toBeCloseTo(whole.get(s)!, 5);
+    for (let s = from + 1; s <= 150; s++) expect(resumed.get(s), `loss at step ${s}`).toBeCloseTo(whole.get(s)!, 5);
     await expect(storedRuns(page)).toHaveCount(2);
     expect(errors).toEqual([]);
   });

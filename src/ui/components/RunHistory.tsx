@@ -103,6 +103,8 @@ function HistoryItem({ entry, shown, confirming, busy, onOpen, onCompare, onHide
   const { run, status, resumeFrom, live } = entry;
   const what = describeRun(run);
   const models = run.models.filter((m) => m !== null);
+  const last = models.at(-1);
+  const checkpointStep = resumeFrom?.step ?? (last && last.summary?.status !== 'finished' ? last.checkpointStep : null);
   const confirmRef = useRef<HTMLButtonElement>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
   const wasConfirming = useRef(false);
@@ -123,7 +125,7 @@ function HistoryItem({ entry, shown, confirming, busy, onOpen, onCompare, onHide
         </span>
         <div className="sub">
           {models.map((m) => `${m.name}: step ${formatCount(m.lastStep)} of ${formatCount(m.totalSteps)}`).join(' · ')}
-          {resumeFrom && ` · checkpoint at step ${formatCount(resumeFrom.step)}`}
+          {checkpointStep !== null && ` · checkpoint at step ${formatCount(checkpointStep)}`}
         </div>
       </div>
       {confirming ? (
