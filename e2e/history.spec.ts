@@ -196,7 +196,8 @@ test.describe('run history in the browser', () => {
     await button(page, 'Train').click();
     await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
     const whole = await exportedLosses(page, testInfo, 'uninterrupted.csv');
-    for (let s = from + 1; s <= 150; s++) expect(resumed.get(s), `loss at step ${s}`).toBeCloseTo(whole.get(s)!, 5);
+    // Bit for bit: the checkpoint holds weights, momentum, data order and random streams.
+    for (let s = from + 1; s <= 150; s++) expect(resumed.get(s), `loss at step ${s}`).toBe(whole.get(s));
     await expect(storedRuns(page)).toHaveCount(2);
     expect(errors).toEqual([]);
   });
