@@ -97,6 +97,11 @@ test.describe('run history in the browser', () => {
     await expect(storedRuns(page)).toHaveCount(1);
     await expect(storedRuns(page).first().getByTestId('history-status')).toHaveText('interrupted');
     await expect(page.getByTestId('storage-usage')).toContainText(/Stored in this browser: .+ of .+ allowed/);
+    // The top of the page says so too, and leads to the list.
+    const notice = page.getByTestId('resume-notice');
+    await expect(notice).toContainText(/WRN-10-1 of .* was interrupted/);
+    await notice.getByRole('button', { name: 'Show Run history' }).click();
+    await expect(page.getByTestId('run-history')).toBeFocused();
 
     // Hide and Open by keyboard: the buttons name the run they act on.
     await storedRuns(page).first().getByRole('button', { name: /^Hide WRN-10-1 of / }).press('Enter');

@@ -21,6 +21,7 @@ import { CorrectionNotice, ErrorNotices } from './components/Notices';
 import { RecipeControls } from './components/RecipeControls';
 import { Results } from './components/Results';
 import { RunActions } from './components/RunActions';
+import { ResumeNotice } from './components/ResumeNotice';
 import { RunHistory } from './components/RunHistory';
 import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
@@ -119,6 +120,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
       <div className="notices">
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
         <ErrorNotices />
+        <ResumeNotice onResume={resumeRun} busy={active} />
       </div>
       <main className="layout">
         <aside className="controls" aria-label="Settings">

@@ -35,7 +35,7 @@ export function RunHistory({ onResume, busy }: Props) {
   if (!history) return null;
 
   return (
-    <section className="card run-history" aria-labelledby={`${id}-title`} data-testid="run-history">
+    <section className="card run-history" id="run-history" tabIndex={-1} aria-labelledby={`${id}-title`} data-testid="run-history">
       <div className="card-head">
         <h2 id={`${id}-title`}>Run history</h2>
         <p className="sub" data-testid="storage-usage">
