@@ -17,7 +17,7 @@
 import type { Config } from '../core/config';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
 import type { Checkpoint } from '../core/checkpoint';
-import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
+import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, ForeignWeights, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
 
 /**
  * Where a run is. 'starting': sent, not yet acknowledged; the last four are final. 'interrupted': the worker
@@ -122,6 +122,8 @@ export interface WorkerClient {
   init(backend: Config['backend']): void;
   /** starts a run (stopping the current one) and returns its runId; `resume` goes on from a stored checkpoint */
   start(config: Config, source: DataSourceSpec, resume?: ResumeSpec): number;
+  /** evaluates weights trained elsewhere on the config's test subset, as a run that trains nothing; returns its runId */
+  evaluate(config: Config, source: DataSourceSpec, weights: ForeignWeights): number;
   pause(): void;
   resume(): void;
   stop(): void;
@@ -192,11 +194,11 @@ export function createWorkerClient(
 
   const send = (msg: ToWorker, resume?: ResumeSpec) => {
     if (msg.type === 'init') backendPref = msg.backend;
-    if (msg.type === 'start') {
+    if (msg.type === 'start' || msg.type === 'evaluate') {
       lastRunId = Math.max(lastRunId, msg.runId);
       rejectExports('a new run started');
       setState({ ...state, run: newRun(msg.runId, msg.config, resume) });
-      if (resume) {
+      if (resume && msg.type === 'start') {
         worker.postMessage({ ...msg, resumeFrom: resume.checkpoint });
         return;
       }
@@ -266,6 +268,11 @@ export function createWorkerClient(
     start(config, source, resume) {
       const runId = lastRunId + 1;
       send({ type: 'start', runId, config, source }, resume);
+      return runId;
+    },
+    evaluate(config, source, weights) {
+      const runId = lastRunId + 1;
+      send({ type: 'evaluate', runId, config, source, weights });
       return runId;
     },
     pause: () => control((runId) => ({ type: 'pause', runId })),

@@ -8,13 +8,14 @@ import { wrnCost } from '../../core/cost';
 import { useHistoryView } from '../hooks/useHistory';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
+import type { ForeignWeights } from '../../worker/protocol';
 import { Charts } from './Charts';
 import { ErrorBoundary } from './ErrorBoundary';
 import { EvaluationViews } from './EvaluationViews';
 import { ExportImport } from './ExportImport';
 import { RunTable } from './RunTable';
 
-export function Results({ config, configText }: { config: Config; configText: string }) {
+export function Results({ config, configText, onOpenWeights }: { config: Config; configText: string; onOpenWeights?: ((w: ForeignWeights) => void) | null }) {
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);
   const samples = useTrainingSelector((v) => v.samples);
@@ -43,7 +44,8 @@ export function Results({ config, configText }: { config: Config; configText: st
       <ErrorBoundary area="evaluation">
         <EvaluationViews runs={runs} samples={samples ?? savedSamples} />
       </ErrorBoundary>
-      <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported} />
+      <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported}
+        config={config} onOpenWeights={onOpenWeights ?? null} />
     </>
   );
 }
