@@ -142,13 +142,13 @@ test.describe('run history in the browser', () => {
     expect(await chartPoints(page)).toBeGreaterThan(50);
   });
 
-  test('a crashed worker ends the run as interrupted; a new worker takes over', async ({ page }) => {
+  test('a crashed worker ends the run as interrupted with its checkpoint; a new worker takes over and resumes it', async ({ page }) => {
     const errors = collectConsoleErrors(page, [/simulated worker crash/]);
     const workers: import('@playwright/test').Worker[] = [];
     page.on('worker', (w) => workers.push(w));
-    await page.goto(`/#${RUN}`);
+    await page.goto(`/#${RUN}&eval=5`); // a checkpoint at each evaluation
     await button(page, 'Train').click();
-    await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(2);
+    await expect(storedRuns(page).first()).toContainText(/checkpoint at step [1-9]/, { timeout: 180_000 });
     // An exception that escapes the worker's own handling.
     await workers[0]!.evaluate(() => {
       setTimeout(() => {
@@ -162,6 +162,15 @@ test.describe('run history in the browser', () => {
     await expect.poll(() => workers.length, { timeout: 60_000 }).toBe(2);
     await expect(page.getByTestId('backend-status')).toContainText('Backend:', { timeout: 90_000 });
     await expect(button(page, 'Train')).toBeEnabled();
+
+    // The notice at the top resumes it on the new worker; the step count goes on.
+    const resume = page.getByTestId('resume-notice').getByRole('button', { name: /^Resume WRN-10-1 of .* from step \d+$/ });
+    const from = Number((await resume.getAttribute('aria-label'))!.match(/from step (\d+)$/)![1]);
+    await resume.click();
+    await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(from);
+    await expect(page.getByTestId('run-phase')).toHaveText(/Training|Finished/);
+    await expect(page.getByTestId('resume-notice')).toHaveCount(0);
+    await expect(storedRuns(page)).toHaveCount(1);
     expect(errors).toEqual([]);
   });
 
