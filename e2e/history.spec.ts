@@ -104,17 +104,29 @@ test.describe('run history in the browser', () => {
     await expect(page.getByTestId('run-history')).toBeFocused();
 
     // Hide and Open by keyboard: the buttons name the run they act on.
-    await storedRuns(page).first().getByRole('button', { name: /^Hide WRN-10-1 of / }).press('Enter');
+    await storedRuns(page)
+      .first()
+      .getByRole('button', { name: /^Hide WRN-10-1 of / })
+      .press('Enter');
     await expect(page.getByTestId('chart-legend')).toHaveCount(0);
-    await storedRuns(page).first().getByRole('button', { name: /^Open WRN-10-1 of / }).press('Enter');
+    await storedRuns(page)
+      .first()
+      .getByRole('button', { name: /^Open WRN-10-1 of / })
+      .press('Enter');
     await expect(legend.getByRole('listitem').filter({ hasText: /^WRN-10-1 \(saved / })).toBeVisible();
 
     // Delete asks inline first, then removes it for this and later pages.
-    await storedRuns(page).first().getByRole('button', { name: /^Delete WRN-10-1 of / }).click();
+    await storedRuns(page)
+      .first()
+      .getByRole('button', { name: /^Delete WRN-10-1 of / })
+      .click();
     await expect(button(page, 'Delete for good')).toBeFocused();
     await button(page, 'Keep it').click();
     await expect(storedRuns(page)).toHaveCount(1);
-    await storedRuns(page).first().getByRole('button', { name: /^Delete WRN-10-1 of / }).click();
+    await storedRuns(page)
+      .first()
+      .getByRole('button', { name: /^Delete WRN-10-1 of / })
+      .click();
     await button(page, 'Delete for good').click();
     await expect(page.getByTestId('run-history')).toContainText('No runs yet');
     await expect(page.getByTestId('chart-legend')).toHaveCount(0);
@@ -185,7 +197,9 @@ test.describe('run history in the browser', () => {
     page.on('dialog', (d) => void d.accept());
     await page.reload();
 
-    const resume = storedRuns(page).first().getByRole('button', { name: /^Resume WRN-10-1 of .* from step \d+$/ });
+    const resume = storedRuns(page)
+      .first()
+      .getByRole('button', { name: /^Resume WRN-10-1 of .* from step \d+$/ });
     await expect(resume).toBeVisible({ timeout: 60_000 });
     const from = Number((await resume.getAttribute('aria-label'))!.match(/from step (\d+)$/)![1]);
     expect(from % 5).toBe(0);

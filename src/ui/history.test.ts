@@ -23,10 +23,29 @@ function fakeWorker() {
   return { worker, sent, receive: (msg: FromWorkerAll) => onMessage!({ data: msg } as MessageEvent<FromWorkerAll>) };
 }
 const step = (n: number): StepPoint => ({
-  kind: 'step', step: n, epoch: n / 10, loss: 2 / n, trainAccuracy: 0.1, lr: 0.1, imagesPerSec: 1, stepMs: 1, numTensors: 1, deviceBytes: 1, seconds: n, flops: n,
+  kind: 'step',
+  step: n,
+  epoch: n / 10,
+  loss: 2 / n,
+  trainAccuracy: 0.1,
+  lr: 0.1,
+  imagesPerSec: 1,
+  stepMs: 1,
+  numTensors: 1,
+  deviceBytes: 1,
+  seconds: n,
+  flops: n,
 });
 const started = (runId: number): FromWorkerAll => ({
-  type: 'modelStarted', runId, model: 0, name: 'WRN-10-1', params: 77_850, macs: 1, stepsPerEpoch: 10, totalSteps: 20, batch: 8,
+  type: 'modelStarted',
+  runId,
+  model: 0,
+  name: 'WRN-10-1',
+  params: 77_850,
+  macs: 1,
+  stepsPerEpoch: 10,
+  totalSteps: 20,
+  batch: 8,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 const until = async (check: () => boolean) => {

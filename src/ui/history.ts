@@ -86,8 +86,14 @@ export function createHistory(opts: HistoryOptions): History {
   const estimate = opts.estimate ?? estimateStorage;
   let opened: Opened[] = [];
   let view: HistoryView = {
-    entries: null, shown: [], shownKeys: [], shownSamples: null, usage: null,
-    storageError: recorder.getSnapshot().storageError, note: null, unavailable: null,
+    entries: null,
+    shown: [],
+    shownKeys: [],
+    shownSamples: null,
+    usage: null,
+    storageError: recorder.getSnapshot().storageError,
+    note: null,
+    unavailable: null,
   };
   const listeners = new Set<() => void>();
   const set = (patch: Partial<HistoryView>) => {
@@ -240,8 +246,7 @@ export function createHistory(opts: HistoryOptions): History {
       const db = await store;
       const loaded = await db.loadRun(key);
       if (!loaded) return fail('That run is no longer stored.');
-      const checkpoint: Checkpoint | null =
-        recorder.checkpointInMemory(key, from.model) ?? (await db.getCheckpoint(key, from.model))?.checkpoint ?? null;
+      const checkpoint: Checkpoint | null = recorder.checkpointInMemory(key, from.model) ?? (await db.getCheckpoint(key, from.model))?.checkpoint ?? null;
       if (!checkpoint) return fail('The checkpoint of this run could not be read back; it cannot be resumed.');
       const source = sourceFor(loaded.run);
       if (typeof source === 'string') return fail(source);
@@ -281,7 +286,13 @@ function resumedModels(loaded: LoadedRun, model: number, step: number): ModelVie
     if (!m) continue;
     const cut = i === model;
     views[i] = {
-      index: i, name: m.name, params: m.params, macs: m.macs, stepsPerEpoch: m.stepsPerEpoch, totalSteps: m.totalSteps, batch: m.batch,
+      index: i,
+      name: m.name,
+      params: m.params,
+      macs: m.macs,
+      stepsPerEpoch: m.stepsPerEpoch,
+      totalSteps: m.totalSteps,
+      batch: m.batch,
       steps: cut ? p.steps.filter((s) => s.step <= step) : p.steps,
       evals: cut ? p.evals.filter((s) => s.step <= step) : p.evals,
       summary: cut ? null : m.summary,
@@ -296,11 +307,20 @@ function recordsOf(loaded: LoadedRun, status: SavedStatus): RunRecord[] {
   return loaded.run.models.flatMap((m, i): RunRecord[] => {
     if (!m) return [];
     const p: { steps: StepPoint[]; evals: EvalPoint[] } = loaded.points[i] ?? { steps: [], evals: [] };
-    return [{
-      id: `saved-${loaded.run.key}-${i}`, name: `${m.name} (saved ${when})`, params: m.params, macs: m.macs,
-      steps: p.steps, evals: p.evals, imported: false, totalSteps: m.totalSteps, summary: m.summary,
-      savedStatus: m.summary ? m.summary.status : status,
-    }];
+    return [
+      {
+        id: `saved-${loaded.run.key}-${i}`,
+        name: `${m.name} (saved ${when})`,
+        params: m.params,
+        macs: m.macs,
+        steps: p.steps,
+        evals: p.evals,
+        imported: false,
+        totalSteps: m.totalSteps,
+        summary: m.summary,
+        savedStatus: m.summary ? m.summary.status : status,
+      },
+    ];
   });
 }
 

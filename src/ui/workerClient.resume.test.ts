@@ -32,10 +32,29 @@ function fakeWorker() {
 }
 
 const step = (n: number): StepPoint => ({
-  kind: 'step', step: n, epoch: n / 10, loss: 2, trainAccuracy: 0.1, lr: 0.1, imagesPerSec: 1, stepMs: 1, numTensors: 1, deviceBytes: 1, seconds: n, flops: n,
+  kind: 'step',
+  step: n,
+  epoch: n / 10,
+  loss: 2,
+  trainAccuracy: 0.1,
+  lr: 0.1,
+  imagesPerSec: 1,
+  stepMs: 1,
+  numTensors: 1,
+  deviceBytes: 1,
+  seconds: n,
+  flops: n,
 });
 const started = (runId: number): FromWorkerAll => ({
-  type: 'modelStarted', runId, model: 0, name: 'WRN-10-1', params: 77_850, macs: 1, stepsPerEpoch: 10, totalSteps: 20, batch: 8,
+  type: 'modelStarted',
+  runId,
+  model: 0,
+  name: 'WRN-10-1',
+  params: 77_850,
+  macs: 1,
+  stepsPerEpoch: 10,
+  totalSteps: 20,
+  batch: 8,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 
@@ -57,8 +76,17 @@ describe('worker client: checkpoints and resume', () => {
     const { worker, sent, receive } = fakeWorker();
     const client = createWorkerClient(worker);
     const stored: ModelView = {
-      index: 0, name: 'WRN-10-1', params: 77_850, macs: 1, stepsPerEpoch: 10, totalSteps: 20, batch: 8,
-      steps: [step(1), step(2), step(3)], evals: [], summary: null, checkpointStep: 3,
+      index: 0,
+      name: 'WRN-10-1',
+      params: 77_850,
+      macs: 1,
+      stepsPerEpoch: 10,
+      totalSteps: 20,
+      batch: 8,
+      steps: [step(1), step(2), step(3)],
+      evals: [],
+      summary: null,
+      checkpointStep: 3,
     };
     const runId = client.start(DEFAULT_CONFIG, source, { historyKey: 'k1', checkpoint: checkpoint(3), models: [stored] });
     const start = sent.at(-1) as StartMessage;

@@ -16,7 +16,7 @@ export function ResumeNotice({ onResume, busy }: { onResume: (key: string) => vo
   const latest = useHistoryView((v) => v.entries?.[0] ?? null);
   const phase = useTrainingSelector((v) => v.phase);
   // Shown while nothing trains in this tab, or right after its run was interrupted.
-  if (!latest || latest.status !== 'interrupted' || (phase !== 'idle' && phase !== 'interrupted')) return null;
+  if (latest?.status !== 'interrupted' || (phase !== 'idle' && phase !== 'interrupted')) return null;
   const what = describeRun(latest.run);
   const from = latest.resumeFrom;
   return (
@@ -30,8 +30,13 @@ export function ResumeNotice({ onResume, busy }: { onResume: (key: string) => vo
         Show Run history
       </button>
       {from && (
-        <button type="button" className="primary small" disabled={busy} onClick={() => onResume(latest.run.key)}
-          aria-label={`Resume ${what} from step ${from.step}`}>
+        <button
+          type="button"
+          className="primary small"
+          disabled={busy}
+          onClick={() => onResume(latest.run.key)}
+          aria-label={`Resume ${what} from step ${from.step}`}
+        >
           Resume
         </button>
       )}

@@ -18,8 +18,15 @@ interface Props {
 }
 
 const STATUS_TEXT: Record<HistoryEntry['status'], string> = {
-  starting: 'starting', loading: 'loading data', running: 'training', paused: 'paused', stopping: 'stopping',
-  finished: 'finished', stopped: 'stopped', failed: 'failed', interrupted: 'interrupted',
+  starting: 'starting',
+  loading: 'loading data',
+  running: 'training',
+  paused: 'paused',
+  stopping: 'stopping',
+  finished: 'finished',
+  stopped: 'stopped',
+  failed: 'failed',
+  interrupted: 'interrupted',
 };
 
 export function RunHistory({ onResume, busy }: Props) {
@@ -39,9 +46,7 @@ export function RunHistory({ onResume, busy }: Props) {
       <div className="card-head">
         <h2 id={`${id}-title`}>Run history</h2>
         <p className="sub" data-testid="storage-usage">
-          {usage
-            ? `Stored in this browser: ${formatBytes(usage.usage)} of ${formatBytes(usage.quota)} allowed`
-            : 'Runs are kept in this browser.'}
+          {usage ? `Stored in this browser: ${formatBytes(usage.usage)} of ${formatBytes(usage.quota)} allowed` : 'Runs are kept in this browser.'}
         </p>
       </div>
       {storageError && (
@@ -118,8 +123,7 @@ function HistoryItem({ entry, shown, confirming, busy, onOpen, onCompare, onHide
   return (
     <li className="history-item" aria-label={what} data-status={status}>
       <div className="history-what">
-        <strong>{models.map((m) => m.name).join(' vs ') || 'Run'}</strong>{' '}
-        <span className="sub">{dateTimeOf(run.createdAt)}</span>
+        <strong>{models.map((m) => m.name).join(' vs ') || 'Run'}</strong> <span className="sub">{dateTimeOf(run.createdAt)}</span>
         <span className={`history-status status-${status}`} data-testid="history-status">
           {live ? 'training in this tab' : STATUS_TEXT[status]}
         </span>
@@ -129,15 +133,15 @@ function HistoryItem({ entry, shown, confirming, busy, onOpen, onCompare, onHide
         </div>
       </div>
       {confirming ? (
-        <div className="button-row" role="group" aria-label={`Delete ${what}?`}>
-          <span>Delete this run and its checkpoint?</span>
+        <fieldset className="button-row confirm-delete" aria-label={`Delete ${what}?`}>
+          <legend>Delete this run and its checkpoint?</legend>
           <button type="button" className="danger small" ref={confirmRef} onClick={onDelete}>
             Delete for good
           </button>
           <button type="button" className="secondary small" onClick={onCancelDelete}>
             Keep it
           </button>
-        </div>
+        </fieldset>
       ) : (
         <div className="button-row">
           <button type="button" className="secondary small" onClick={onOpen} aria-label={`Open ${what}`} disabled={live}>
@@ -153,13 +157,11 @@ function HistoryItem({ entry, shown, confirming, busy, onOpen, onCompare, onHide
             </button>
           )}
           {resumeFrom && (
-            <button type="button" className="primary small" onClick={onResume} disabled={busy}
-              aria-label={`Resume ${what} from step ${resumeFrom.step}`}>
+            <button type="button" className="primary small" onClick={onResume} disabled={busy} aria-label={`Resume ${what} from step ${resumeFrom.step}`}>
               Resume
             </button>
           )}
-          <button type="button" className="danger small" ref={deleteRef} onClick={onAskDelete} disabled={live}
-            aria-label={`Delete ${what}`}>
+          <button type="button" className="danger small" ref={deleteRef} onClick={onAskDelete} disabled={live} aria-label={`Delete ${what}`}>
             Delete
           </button>
         </div>

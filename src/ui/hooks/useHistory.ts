@@ -12,7 +12,14 @@ export function HistoryProvider({ history, children }: { history: History; child
 }
 
 const EMPTY: HistoryView = Object.freeze({
-  entries: null, shown: [], shownKeys: [], shownSamples: null, usage: null, storageError: null, note: null, unavailable: null,
+  entries: null,
+  shown: [],
+  shownKeys: [],
+  shownSamples: null,
+  usage: null,
+  storageError: null,
+  note: null,
+  unavailable: null,
 });
 const noop = () => () => undefined;
 

@@ -21,10 +21,29 @@ function fakeWorker() {
 }
 
 const step = (n: number): StepPoint => ({
-  kind: 'step', step: n, epoch: n / 10, loss: 2 / n, trainAccuracy: 0.1, lr: 0.1, imagesPerSec: 1, stepMs: 1, numTensors: 1, deviceBytes: 1, seconds: n, flops: n,
+  kind: 'step',
+  step: n,
+  epoch: n / 10,
+  loss: 2 / n,
+  trainAccuracy: 0.1,
+  lr: 0.1,
+  imagesPerSec: 1,
+  stepMs: 1,
+  numTensors: 1,
+  deviceBytes: 1,
+  seconds: n,
+  flops: n,
 });
 const started = (runId: number): FromWorkerAll => ({
-  type: 'modelStarted', runId, model: 0, name: 'WRN-10-1', params: 77_850, macs: 1, stepsPerEpoch: 10, totalSteps: 20, batch: 8,
+  type: 'modelStarted',
+  runId,
+  model: 0,
+  name: 'WRN-10-1',
+  params: 77_850,
+  macs: 1,
+  stepsPerEpoch: 10,
+  totalSteps: 20,
+  batch: 8,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 
@@ -107,8 +126,7 @@ describe('run recorder', () => {
     const store: RunStore = {
       ...real,
       save: (run, chunks, samples) => (full ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : real.save(run, chunks, samples)),
-      putCheckpoint: (key, model, c) =>
-        full ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : real.putCheckpoint(key, model, c),
+      putCheckpoint: (key, model, c) => (full ? Promise.reject(new DOMException('quota', 'QuotaExceededError')) : real.putCheckpoint(key, model, c)),
     };
     const recorder = createRunRecorder({ client, store: Promise.resolve(store), flushMs: 60_000, retryMs: 60_000, locks: null });
     client.start(DEFAULT_CONFIG, source);
@@ -157,7 +175,9 @@ describe('run recorder', () => {
     const kept = before.points[0]!.steps.filter((p) => p.step <= 4);
     recorder.expectResume(before.run);
     const runId = client.start(DEFAULT_CONFIG, source, {
-      historyKey: key, checkpoint: saved!.checkpoint, models: [{ ...model, steps: kept, evals: [] }],
+      historyKey: key,
+      checkpoint: saved!.checkpoint,
+      models: [{ ...model, steps: kept, evals: [] }],
     });
     receive(started(runId));
     receive({ type: 'metrics', runId, model: 0, points: [{ ...step(5), loss: 7 }] });
@@ -167,7 +187,13 @@ describe('run recorder', () => {
     expect(runs.map((r) => r.key)).toEqual([key]);
     expect(runs[0]?.createdAt).toBe(before.run.createdAt);
     const after = (await store.loadRun(key))!;
-    expect(after.points[0]?.steps.map((p) => [p.step, p.loss])).toEqual([[1, 2], [2, 1], [3, 2 / 3], [4, 0.5], [5, 7]]);
+    expect(after.points[0]?.steps.map((p) => [p.step, p.loss])).toEqual([
+      [1, 2],
+      [2, 1],
+      [3, 2 / 3],
+      [4, 0.5],
+      [5, 7],
+    ]);
     recorder.dispose();
     store.close();
   });

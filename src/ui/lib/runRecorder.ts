@@ -133,9 +133,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
     };
     for (const m of run.models) if (m && m.checkpointStep !== null && !m.summary) t.truncateAfter.set(m.index, m.checkpointStep);
     if (locks && !isFinal(run.status)) {
-      void locks
-        .request(runLockName(key), () => new Promise<void>((release) => (t.releaseLock = release)))
-        .catch(() => undefined);
+      void locks.request(runLockName(key), () => new Promise<void>((release) => (t.releaseLock = release))).catch(() => undefined);
     }
     return t;
   }
@@ -271,7 +269,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
       await flushNow();
       // a checkpoint that could not be stored is tried again too
       const t = tracked;
-      if (t && t.checkpoints.size) {
+      if (t?.checkpoints.size) {
         await enqueue(async () => {
           try {
             const store = await opts.store;
@@ -297,8 +295,16 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
 
 function savedModelOf(m: ModelView): SavedModel {
   return {
-    index: m.index, name: m.name, params: m.params, macs: m.macs, stepsPerEpoch: m.stepsPerEpoch, totalSteps: m.totalSteps,
-    batch: m.batch, summary: m.summary, checkpointStep: m.checkpointStep, lastStep: m.steps.at(-1)?.step ?? 0,
+    index: m.index,
+    name: m.name,
+    params: m.params,
+    macs: m.macs,
+    stepsPerEpoch: m.stepsPerEpoch,
+    totalSteps: m.totalSteps,
+    batch: m.batch,
+    summary: m.summary,
+    checkpointStep: m.checkpointStep,
+    lastStep: m.steps.at(-1)?.step ?? 0,
   };
 }
 

@@ -6,17 +6,42 @@ import { checkpointAt as checkpoint } from './checkpointFixture';
 import { displayStatus, isQuotaError, mergeChunks, openRunStore, type RunStore, type SavedRun } from './runStore';
 
 const step = (n: number, loss = 2 / n): StepPoint => ({
-  kind: 'step', step: n, epoch: n / 10, loss, trainAccuracy: 0.1, lr: 0.1, imagesPerSec: 1, stepMs: 1,
-  numTensors: 1, deviceBytes: 1, seconds: n, flops: n,
+  kind: 'step',
+  step: n,
+  epoch: n / 10,
+  loss,
+  trainAccuracy: 0.1,
+  lr: 0.1,
+  imagesPerSec: 1,
+  stepMs: 1,
+  numTensors: 1,
+  deviceBytes: 1,
+  seconds: n,
+  flops: n,
 });
 const evalAt = (n: number): EvalPoint => ({
-  kind: 'eval', step: n, epoch: n / 10, testLoss: 1, testAccuracy: 0.3, testImages: 10, seconds: n, flops: n, confusion: [],
+  kind: 'eval',
+  step: n,
+  epoch: n / 10,
+  testLoss: 1,
+  testAccuracy: 0.3,
+  testImages: 10,
+  seconds: n,
+  flops: n,
+  confusion: [],
 });
 
 function savedRun(key: string, createdAt: number, status: SavedRun['status'] = 'running'): SavedRun {
   return {
-    key, createdAt, updatedAt: createdAt, configText: 'depth=10&width=1', config: DEFAULT_CONFIG, status,
-    models: [{ index: 0, name: 'WRN-10-1', params: 77850, macs: 1, stepsPerEpoch: 4, totalSteps: 8, batch: 8, summary: null, checkpointStep: null, lastStep: 0 }],
+    key,
+    createdAt,
+    updatedAt: createdAt,
+    configText: 'depth=10&width=1',
+    config: DEFAULT_CONFIG,
+    status,
+    models: [
+      { index: 0, name: 'WRN-10-1', params: 77850, macs: 1, stepsPerEpoch: 4, totalSteps: 8, batch: 8, summary: null, checkpointStep: null, lastStep: 0 },
+    ],
   };
 }
 
@@ -71,7 +96,13 @@ describe('run store (IndexedDB)', () => {
     // resumed from the checkpoint at step 3: steps 4 and 5 are redone
     await store.save(savedRun('a', 1), [{ run: 'a', model: 0, steps: [step(4, 9), step(5, 9)], evals: [], truncateAfter: 3 }]);
     const points = (await store.loadRun('a'))!.points[0]!;
-    expect(points.steps.map((p) => [p.step, p.loss])).toEqual([[1, 2], [2, 1], [3, 2 / 3], [4, 9], [5, 9]]);
+    expect(points.steps.map((p) => [p.step, p.loss])).toEqual([
+      [1, 2],
+      [2, 1],
+      [3, 2 / 3],
+      [4, 9],
+      [5, 9],
+    ]);
     expect(points.evals.map((p) => p.step)).toEqual([3]);
   });
 });

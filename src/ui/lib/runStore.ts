@@ -20,9 +20,7 @@ import type { TestSamples } from '../../worker/protocol';
 import type { Checkpoint } from '../../core/checkpoint';
 
 /** How a stored run stands. The active ones are "interrupted" when no page holds the run (see `displayStatus`). */
-export type SavedStatus =
-  | 'starting' | 'loading' | 'running' | 'paused' | 'stopping'
-  | 'finished' | 'stopped' | 'failed' | 'interrupted';
+export type SavedStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 export interface SavedModel {
   index: number;
@@ -186,7 +184,8 @@ export async function openRunStore(name = HISTORY_DB): Promise<RunStore> {
 export function mergeChunks(chunks: readonly PointChunk[], models: number): LoadedRun['points'] {
   const out = Array.from({ length: models }, () => ({ steps: [] as StepPoint[], evals: [] as EvalPoint[] }));
   for (const c of chunks) {
-    const m = (out[c.model] ??= { steps: [], evals: [] });
+    out[c.model] ??= { steps: [], evals: [] };
+    const m = out[c.model]!;
     if (c.truncateAfter !== undefined) {
       const after = c.truncateAfter;
       m.steps = m.steps.filter((p) => p.step <= after);
