@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, LIMITS, blocksPerGroup, nearestValidDepth, type Config } from './config';
-import { decodeConfig, encodeConfig } from './url';
+import { decodeConfig, encodeConfig, fitToSample } from './url';
 import { mulberry32 } from './rng';
 
 function isValid(c: Config): boolean {
@@ -27,7 +27,7 @@ describe('URL codec', () => {
     const c: Config = {
       depth: 28, width: 10, dropout: 0.3, batch: 64, epochs: 200, lr: 0.05, schedule: 'cosine', warmup: 0.5,
       momentum: 0.85, nesterov: false, wd: 0.0001, train: 50000, test: 10000, subset: 'balanced', augment: false,
-      seed: 123456789, backend: 'wasm', kernels: 'tfjs', evalEvery: 25, data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
+      seed: 123456789, backend: 'wasm', kernels: 'tfjs', evalEvery: 25, source: 'full', data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
       compare: [{ depth: 40, width: 4, dropout: 0 }, { depth: 16, width: 8, dropout: 0.3 }],
     };
     const text = encodeConfig(c);
@@ -79,9 +79,9 @@ describe('URL codec', () => {
 
   it('never throws and always yields a valid config on 2,000 random and malformed strings', () => {
     const rand = mulberry32(42);
-    const keys = ['depth', 'width', 'dropout', 'batch', 'epochs', 'lr', 'schedule', 'seed', 'compare', 'data', 'v', 'x', ''];
+    const keys = ['depth', 'width', 'dropout', 'batch', 'epochs', 'lr', 'schedule', 'seed', 'compare', 'data', 'source', 'train', 'v', 'x', ''];
     const junk = ['', '%', '%E0%A4%A', '=', '&&', 'NaN', 'Infinity', '-1', '1e999', '0x10', '17', '3.7', 'abc', '1,2', 'ok',
-      '40-4,16-8', 'https://a.b/c', 'javascript:alert(1)', '\u0000', '🙂', '1e-9', '-0', '  5 '];
+      '40-4,16-8', 'sample', 'full', '4000', 'https://a.b/c', 'javascript:alert(1)', '\u0000', '🙂', '1e-9', '-0', '  5 '];
     const pick = <T,>(a: T[]) => a[Math.floor(rand() * a.length)]!;
     for (let i = 0; i < 2000; i++) {
       let s = rand() < 0.5 ? '#' : '';
@@ -95,6 +95,24 @@ describe('URL codec', () => {
       // and what it decoded re-encodes to a clean link
       expect(decodeConfig(encodeConfig(config))).toEqual({ config, corrections: [] });
     }
+  });
+
+  it('source=sample caps the subset sizes at the sample and says so; sizes left to the default just fit', () => {
+    const given = decodeConfig('source=sample&train=4000&test=500');
+    expect(given.config).toMatchObject({ source: 'sample', train: 2000, test: 500 });
+    expect(given.corrections).toEqual([
+      { key: 'train', given: '4000', used: '2000', reason: 'the built-in sample holds 2,000 training images; capped' },
+    ]);
+    const defaults = decodeConfig('#source=sample');
+    expect(defaults).toEqual({ config: { ...DEFAULT_CONFIG, source: 'sample', train: 2000, test: 1000 }, corrections: [] });
+    expect(encodeConfig(defaults.config)).toMatch(/&train=2000&test=1000&.*&source=sample/);
+    expect(decodeConfig(encodeConfig(defaults.config))).toEqual(defaults);
+    // 'auto' (the default) is not written, so links made before the key existed read the same
+    expect(encodeConfig(DEFAULT_CONFIG)).not.toMatch(/source=/);
+    expect(decodeConfig('source=full&train=50000').config).toMatchObject({ source: 'full', train: 50000 });
+    expect(decodeConfig('source=disk').corrections[0]).toMatchObject({ key: 'source', used: 'auto' });
+    // the page's runtime fallback (auto on a host without CIFAR-10) reports every cap
+    expect(fitToSample(DEFAULT_CONFIG).corrections.map((c) => `${c.key}:${c.given}->${c.used}`)).toEqual(['train:10000->2000', 'test:2000->1000']);
   });
 
   it('nearestValidDepth maps onto 6N+4', () => {

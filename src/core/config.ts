@@ -21,6 +21,14 @@ export type Schedule = (typeof SCHEDULES)[number];
 export const SUBSETS = ['first', 'balanced'] as const;
 export type SubsetMode = (typeof SUBSETS)[number];
 
+/**
+ * Which CIFAR-10 a run trains on: 'auto' the full data set where the app's server (or the CLI's --data /
+ * CIFAR10_DIR) has it, else the built-in sample; 'sample' the built-in sample (2,000 + 1,000 images, anywhere);
+ * 'full' the full data set (the app's server downloads it if needed). A `data` URL overrides all three.
+ */
+export const SOURCES = ['auto', 'sample', 'full'] as const;
+export type SourcePreference = (typeof SOURCES)[number];
+
 /** The architecture slice: what `buildWrn` needs and nothing else (nanoGPT's GPTConfig). */
 export interface ModelConfig {
   /** total depth d = 6N + 4 (N residual blocks per group) */
@@ -64,6 +72,8 @@ export interface Config extends ModelConfig {
   kernels: KernelChoice;
   /** evaluate on the test subset every this many steps; 0 = once per epoch */
   evalEvery: number;
+  /** which data set: see SOURCES */
+  source: SourcePreference;
   /** where CIFAR-10 comes from: '' = the app's own server (or the CLI's --data); else an http(s) URL */
   data: string;
   /** further models to train with the same recipe, seed and data, for side-by-side comparison */
@@ -90,6 +100,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   backend: 'auto',
   kernels: 'ours',
   evalEvery: 0,
+  source: 'auto',
   data: '',
   compare: [],
 });

@@ -5,8 +5,9 @@
  */
 import { useCallback, useEffect } from 'react';
 import type { Config, ModelConfig } from '../core/config';
-import type { ForeignWeights } from '../worker/protocol';
+import type { DataSourceSpec, ForeignWeights } from '../worker/protocol';
 import { useDataSource } from './hooks/useDataSource';
+import { useHistory, useLeaveWarning } from './hooks/useHistory';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
 import { useUrlState } from './hooks/useUrlState';
 import type { UrlStore } from './urlState';
@@ -17,10 +18,13 @@ import { DataSourceControls } from './components/DataSourceControls';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { LiveLearningRate } from './components/LiveLearningRate';
 import { ModelControls } from './components/ModelControls';
-import { CorrectionNotice, ErrorNotices } from './components/Notices';
+import { CorrectionNotice, ErrorNotices, SampleNotice } from './components/Notices';
 import { RecipeControls } from './components/RecipeControls';
 import { Results } from './components/Results';
 import { RunActions } from './components/RunActions';
+import { RunEstimate } from './components/RunEstimate';
+import { ResumeNotice } from './components/ResumeNotice';
+import { RunHistory } from './components/RunHistory';
 import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
 
@@ -29,6 +33,8 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
   const client = useTrainingClient();
   const phase = useTrainingSelector((v) => v.phase);
   const active = isActive(phase);
+  const history = useHistory();
+  useLeaveWarning(active);
 
   const setConfig = useCallback((next: Config) => urlStore.setConfig(next), [urlStore]);
   const patch = useCallback((p: Partial<Config>) => urlStore.setConfig({ ...urlStore.getSnapshot().config, ...p }), [urlStore]);
@@ -42,11 +48,25 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
 
   const train = () => {
     if (data.needsConsent) return; // the dialog is open and asks first
-    client.start(config, data.spec());
+    client.start(data.runConfig, data.spec());
+  };
+
+  /** Resume a stored run: its own config (the link then describes it), data from where it came, or the files picked. */
+  const resumeRun = (key: string) => {
+    void history?.resume(key, (run): DataSourceSpec | string => {
+      const url = run.config.data;
+      if (!url && data.kind === 'files' && data.files.length === 0) return 'Choose the CIFAR-10 files again (below) to resume this run.';
+      setConfig(run.config);
+      if (url) {
+        data.enterUrl(url); // it trained from there before: no need to ask again
+        return { kind: 'url', url };
+      }
+      return data.kind === 'files' ? { kind: 'files', files: data.files } : data.spec(); // the sample or the app's server, as now chosen
+    });
   };
   // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
   const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
-  const openWeights = (w: ForeignWeights) => client.evaluate(config, data.spec(), w);
+  const openWeights = (w: ForeignWeights) => client.evaluate(data.runConfig, data.spec(), w);
 
   return (
     <>
@@ -64,7 +84,12 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
       </header>
       <div className="notices">
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
+        {data.sampleCaps && !active && (
+          <SampleNotice corrections={data.sampleCaps} chosen={data.sampleChosen} server={data.server}
+            onFull={() => data.choose(data.server.state === 'none' ? 'files' : 'server')} />
+        )}
         <ErrorNotices />
+        <ResumeNotice onResume={resumeRun} busy={active} />
       </div>
       <main className="layout">
         <aside className="controls" aria-label="Settings">
@@ -79,13 +104,16 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
               onPause={() => client.pause()}
               onResume={() => client.resume()}
               onStop={() => client.stop()}
-            />
+            >
+              {!active && data.kind !== null && <RunEstimate config={data.runConfig} limit={data.limit} onApply={setConfig} />}
+            </RunActions>
             {active && phase !== 'stopping' && <LiveLearningRate />}
           </section>
           <CompareControls config={config} onChange={setConfig} disabled={active} />
           <RecipeControls config={config} onChange={patch} disabled={active} />
           <DataSourceControls
             kind={data.kind}
+            server={data.server}
             onKind={data.choose}
             files={data.files}
             onFiles={data.setFiles}
@@ -101,15 +129,18 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
           <ErrorBoundary area="results">
             <Results config={config} configText={text} onOpenWeights={canEvaluate ? openWeights : null} />
           </ErrorBoundary>
+          <ErrorBoundary area="run history">
+            <RunHistory onResume={resumeRun} busy={active} />
+          </ErrorBoundary>
         </div>
       </main>
       <ConfirmDialog
         open={data.needsConsent}
         title="Fetch data from another site?"
         confirmLabel="Fetch from this site"
-        cancelLabel="Use the app’s server"
+        cancelLabel={data.server.state === 'none' ? 'Use the built-in sample' : 'Use the app’s server'}
         onConfirm={data.trustUrl}
-        onCancel={() => data.choose('server')}
+        onCancel={() => data.choose(data.server.state === 'none' ? 'sample' : 'server')}
       >
         <p>This link asks the playground to download CIFAR-10 from:</p>
         <p className="url-box">

@@ -63,7 +63,7 @@ function RunRow({ run, color, target, current }: { run: RunRecord; color: string
   const best = bestTestAccuracy(run.evals);
   const reached = timeToAccuracy(run.evals, target);
   const last = run.steps.at(-1);
-  const status = run.imported
+  const status = run.savedStatus ?? (run.imported
     ? 'imported'
     : run.id.startsWith('planned-')
       ? 'not started'
@@ -71,7 +71,7 @@ function RunRow({ run, color, target, current }: { run: RunRecord; color: string
         ? run.summary.status
         : current
           ? 'training'
-          : 'waiting';
+          : 'waiting');
   return (
     <tr>
       <th scope="row">

@@ -21,4 +21,6 @@ export interface RunRecord {
   totalSteps: number | null;
   /** how the run ended, once it has */
   summary: RunSummary | null;
+  /** for a run reopened from the browser's run history: what became of it ("interrupted", "finished", ...) */
+  savedStatus?: string;
 }

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../../../cli/backend';
-import { defaultDataDir, loadCifarFromPath } from '../../../../cli/localData';
+import { loadCifarFromPath } from '../../../../cli/localData';
+import { DATA_DIR } from '../../data/testFixtures';
 import { DEFAULT_CONFIG, type Config } from '../../config';
 import type { StepPoint } from '../../metrics';
 import { buildWrn, NUM_CLASSES } from '../../model';
@@ -89,7 +90,7 @@ describe('training on real images', () => {
     setKernelChoice(kernels);
     expect((await setUpBackend(backend)).backend).toBe(backend);
     expect(webGpuKernelsActive()).toBe(backend === 'webgpu' && kernels === 'ours');
-    const load = loadCifarFromPath(process.env['CIFAR10_DIR'] ?? defaultDataDir(), { train: 4, test: 4, subset: 'first' });
+    const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
     await load.done;
     const steps: StepPoint[] = [];
     const trainer = new Trainer({ config, train: load.train, test: load.test, trainImages: 4, readEvery: 5, onMetrics: (p) => steps.push(...p.filter((q): q is StepPoint => q.kind === 'step')) });
@@ -118,7 +119,7 @@ describe('training on real images', () => {
   it('a checkpoint carries the fused optimizer\'s momentum buffers, and a restored trainer has them', async (ctx) => {
     if (!gpu) ctx.skip();
     expect((await setUpBackend('webgpu')).backend).toBe('webgpu');
-    const load = loadCifarFromPath(process.env['CIFAR10_DIR'] ?? defaultDataDir(), { train: 4, test: 4, subset: 'first' });
+    const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
     await load.done;
     const make = () => new Trainer({ config: { ...config, epochs: 3 }, train: load.train, test: load.test, trainImages: 4 });
     const a = make();
