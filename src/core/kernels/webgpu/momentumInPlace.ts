@@ -21,7 +21,7 @@ export const PER_DISPATCH = 2;
 /** The parts of tfjs-backend-webgpu's `WebGPUBackend` that recording our own dispatch needs. */
 interface WebGpuInternals {
   device: GPUDevice;
-  tensorMap: { get(dataId: object): { resource?: unknown } | undefined };
+  tensorMap: { get(dataId: object): { resource?: unknown; values?: unknown } | undefined };
   commandEncoder: GPUCommandEncoder | null;
   computePassEncoder: GPUComputePassEncoder | null;
   dispatchCountInPass: number;
@@ -124,6 +124,14 @@ export function recordMomentumInPlace(
     if (!(resource instanceof GPUBuffer)) throw new Error('recordMomentumInPlace: a tensor is not in a GPU buffer');
     return { binding: i, resource: { buffer: resource } };
   });
+  // A read-back leaves a copy of the values on the host that later reads return as they are (tfjs's
+  // convertAndCacheOnCPU): drop it for the two buffers written here, or a read after this update sees the old values.
+  for (const p of group) {
+    for (const t of [p.weight, p.accumulation]) {
+      const data = b.tensorMap.get(t.dataId);
+      if (data) data.values = null;
+    }
+  }
   const sizes = group.map((p) => p.weight.size);
   entries.push({
     binding: 3 * k,

@@ -121,7 +121,7 @@ describe('training on real images', () => {
     expect((await setUpBackend('webgpu')).backend).toBe('webgpu');
     const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
     await load.done;
-    const make = () => new Trainer({ config: { ...config, epochs: 3 }, train: load.train, test: load.test, trainImages: 4 });
+    const make = () => new Trainer({ config: { ...config, epochs: 4 }, train: load.train, test: load.test, trainImages: 4 });
     const a = make();
     expect(webGpuKernelsActive()).toBe(true);
     a.begin();
@@ -129,6 +129,12 @@ describe('training on real images', () => {
     const saved = await a.snapshot();
     expect(saved.optimizer).toHaveLength(a.model.trainableWeights.length);
     expect(saved.optimizer.some((b) => b.data.some((v) => v !== 0))).toBe(true); // two steps of momentum
+    // a step after a checkpoint shows in the next one (the in-place update must not leave a stale host copy behind)
+    await a.advance(1);
+    const later = await a.snapshot();
+    const differs = (x: { data: ArrayLike<number> }[], y: { data: ArrayLike<number> }[]) => x.some((t, i) => Array.from(t.data).some((v, j) => v !== y[i]!.data[j]));
+    expect(differs(later.weights, saved.weights)).toBe(true);
+    expect(differs(later.optimizer, saved.optimizer)).toBe(true);
     const b = make();
     await b.restore(saved);
     const again = await b.snapshot();
