@@ -38,8 +38,7 @@ async function main(): Promise<void> {
       const [name, value] = (args[++i] ?? '').split('=');
       if (!name || value === undefined) throw new Error('--flag takes NAME=value');
       flags.push([name, value]);
-    }
-    else {
+    } else {
       const m = /^(\d+)-(\d+)$/.exec(a);
       if (!m) throw new Error(`not a net (depth-width): ${a}`);
       nets.push({ depth: Number(m[1]), width: Number(m[2]) });
@@ -61,7 +60,9 @@ async function main(): Promise<void> {
       installWebGpuKernels(kernels);
       const r = await countStepDispatches(net, batch, kernels);
       rows.push({ net: `WRN-${net.depth}-${net.width}`, kernels, batch, ...r });
-      console.log(`WRN-${net.depth}-${net.width} batch ${batch}, ${kernels} kernels: ${r.dispatches} dispatches, ${r.submits} submits${r.steady ? '' : ' (steps 2 and 3 differ!)'}`);
+      console.log(
+        `WRN-${net.depth}-${net.width} batch ${batch}, ${kernels} kernels: ${r.dispatches} dispatches, ${r.submits} submits${r.steady ? '' : ' (steps 2 and 3 differ!)'}`,
+      );
       for (const [k, v] of Object.entries(r.byProgram).sort((a, b) => b[1] - a[1])) console.log(`  ${String(v).padStart(5)} ${k}`);
     }
   }

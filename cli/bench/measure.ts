@@ -123,10 +123,10 @@ async function trainerLoop(
 ): Promise<{ rec: LoopRecord; audit?: StepAudit }> {
   // WebGPU: the kernel set is process-wide, so each loop puts its own back whenever it gets the turn (and before
   // the trainer is made: it picks its optimizer from what is installed).
-  const useKernels = () => {
+  const applyKernels = () => {
     if (opts.kernels) installWebGpuKernels(opts.kernels);
   };
-  useKernels();
+  applyKernels();
   const config = { ...benchConfig(job, dropout), ...opts.recipe };
   const data = syntheticSource(config.train, job.seed);
   const rec: LoopRecord = { firstStepMs: NaN, windowStepMs: [], steps: 0 };
@@ -160,7 +160,7 @@ async function trainerLoop(
       clock.stop();
       baton.release();
       void baton.acquire().then(() => {
-        useKernels();
+        applyKernels();
         clock.start();
         windowStart = opts.audit?.snapshot() ?? null;
         trainer.resume();
@@ -169,7 +169,7 @@ async function trainerLoop(
   });
   if (opts.legacy) swapInLegacyDropout(trainer.model);
   await baton.acquire();
-  useKernels();
+  applyKernels();
   clock.start();
   try {
     const summary = await trainer.run();
@@ -187,11 +187,11 @@ async function trainerLoop(
  * cross-entropy from logits, on one batch already on the device. trainOnBatch reads its loss back every step.
  */
 async function bareLoop(job: NetJob, baton: Baton, kernels?: KernelChoice): Promise<LoopRecord> {
-  const useKernels = () => {
+  const applyKernels = () => {
     if (kernels) installWebGpuKernels(kernels);
   };
   await baton.acquire();
-  useKernels();
+  applyKernels();
   const model = buildWrn({ depth: job.depth, width: job.width, dropout: 0 }, { seed: job.seed });
   const optimizer = tf.train.sgd(0.05);
   model.compile({ optimizer, loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
@@ -206,7 +206,7 @@ async function bareLoop(job: NetJob, baton: Baton, kernels?: KernelChoice): Prom
     for (let done = 0; done < job.steps; ) {
       baton.release();
       await baton.acquire();
-      useKernels();
+      applyKernels();
       const k = Math.min(job.readEvery, job.steps - done);
       t = performance.now();
       for (let s = 0; s < k; s++) await model.trainOnBatch(x, y);

@@ -22,7 +22,7 @@
  * The ReLU that follows every batch norm in a pre-activation block stays its own layer (and dispatch): folding it
  * in would change the model's layer graph and so its saved form, which tfjs must be able to load as is.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL } from '../batchNormKernels';
 import { asWebGpu, flatDispatch, need, numberAttr, scalars, sizeOf, type Uniform, type WebGpuProgram } from './program';
 
@@ -112,10 +112,7 @@ class WrnBnStatsFinish implements WebGpuProgram {
     ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(channels));
   }
   getUserCode(): string {
-    const value =
-      this.what === 'mean'
-        ? 'combinedMean(c)'
-        : /* wgsl */ `variance(c)`;
+    const value = this.what === 'mean' ? 'combinedMean(c)' : /* wgsl */ `variance(c)`;
     return /* wgsl */ `
       ${COMBINED_MEAN}
       fn variance(c : i32) -> f32 {
@@ -329,9 +326,7 @@ const movingAverage: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const [moving, value] = need(inputs, ['moving', 'value'], MOVING_AVERAGE_KERNEL) as [tf.TensorInfo, tf.TensorInfo];
   if (sizeOf(moving.shape) !== sizeOf(value.shape)) throw new Error(`${MOVING_AVERAGE_KERNEL}: moving and value differ in size`);
   const rate = numberAttr(attrs, 'rate', MOVING_AVERAGE_KERNEL);
-  return asWebGpu(backend).runWebGPUProgram(new WrnMovingAverage(moving.shape), [moving, value], 'float32', [
-    { type: 'float32', data: [rate] },
-  ]);
+  return asWebGpu(backend).runWebGPUProgram(new WrnMovingAverage(moving.shape), [moving, value], 'float32', [{ type: 'float32', data: [rate] }]);
 };
 
 export const BATCH_NORM_WEBGPU_KERNELS: Record<string, tf.KernelFunc> = {

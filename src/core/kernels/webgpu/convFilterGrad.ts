@@ -167,14 +167,36 @@ const filterGrad: tf.KernelFunc = (args) => {
     if (!tfjsKernel) throw new Error(`${CONV_FILTER_KERNEL}: no tfjs kernel to fall back to`);
     return tfjsKernel.kernelFunc(args);
   }
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterShape,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const [KH, KW, CI, CO] = a.filterShape;
   const M = KH * KW * CI;
   const K = info.batchSize * info.outHeight * info.outWidth;
   const plan = planFilterGemm(M, CO, K);
   const u = scalars('int32', [
-    M, CO, K, plan.kPerSlice, plan.kPerSlice / TILE_K, CI, KW, info.outHeight, info.outWidth, info.inHeight, info.inWidth,
-    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    M,
+    CO,
+    K,
+    plan.kPerSlice,
+    plan.kPerSlice / TILE_K,
+    CI,
+    KW,
+    info.outHeight,
+    info.outWidth,
+    info.inHeight,
+    info.inWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
   const gpu = asWebGpu(backend);
   if (plan.slices === 1) return gpu.runWebGPUProgram(new WrnConvFilterGemm(plan, a.filterShape), [x, dy], 'float32', u);

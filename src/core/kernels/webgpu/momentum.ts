@@ -129,7 +129,10 @@ export class FusedMomentum {
       rest = [];
       for (const v of variables) {
         let accumulation = this.accumulations.get(v.name);
-        if (!accumulation) this.accumulations.set(v.name, (accumulation = tf.keep(tf.zerosLike(v))));
+        if (!accumulation) {
+          accumulation = tf.keep(tf.zerosLike(v));
+          this.accumulations.set(v.name, accumulation);
+        }
         if (b.refCount(v.dataId) === 1 && b.refCount(accumulation.dataId) === 1) own.push({ weight: v, accumulation, gradient: gradientOf(v) });
         else rest.push(v);
       }

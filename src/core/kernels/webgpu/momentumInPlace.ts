@@ -99,7 +99,10 @@ const pipelines = new WeakMap<GPUDevice, Map<number, GPUComputePipeline>>();
 
 function pipelineFor(device: GPUDevice, k: number): GPUComputePipeline {
   let byK = pipelines.get(device);
-  if (!byK) pipelines.set(device, (byK = new Map()));
+  if (!byK) {
+    byK = new Map();
+    pipelines.set(device, byK);
+  }
   let p = byK.get(k);
   if (!p) {
     const module = device.createShaderModule({ code: shader(k), label: LABEL });

@@ -108,7 +108,13 @@ describe('the kernel switch', () => {
   });
 
   it('splits the filter GEMM along K into slices that cover K once, more of them for small filters', () => {
-    for (const [M, N, K] of [[27, 16, 131072], [576, 64, 2048], [5760, 640, 512], [16, 32, 1], [864, 192, 128]] as const) {
+    for (const [M, N, K] of [
+      [27, 16, 131072],
+      [576, 64, 2048],
+      [5760, 640, 512],
+      [16, 32, 1],
+      [864, 192, 128],
+    ] as const) {
       const p = planFilterGemm(M, N, K);
       expect(p.kPerSlice % 16).toBe(0);
       expect(p.slices * p.kPerSlice).toBeGreaterThanOrEqual(K);
@@ -119,7 +125,13 @@ describe('the kernel switch', () => {
   });
 
   it('splits rows into chunks that cover every row once', () => {
-    for (const [rows, channels] of [[1, 16], [1024, 16], [131072, 16], [8192, 640], [33, 3]] as const) {
+    for (const [rows, channels] of [
+      [1, 16],
+      [1024, 16],
+      [131072, 16],
+      [8192, 640],
+      [33, 3],
+    ] as const) {
       const s = splitRows(rows, channels);
       expect(s.chunks * s.chunk).toBeGreaterThanOrEqual(rows);
       expect((s.chunks - 1) * s.chunk).toBeLessThan(rows);
@@ -175,7 +187,7 @@ describe('our WebGPU kernels against tfjs-webgpu', () => {
     console.log(`batch norm: worst relative error ${worst.toExponential(2)} over ${shapes.length * 3} shapes`);
   }, 900_000);
 
-  it('the filter gradient: every convolution shape at batch 1, 3 and 8 within 1e-4 of tfjs-webgpu\'s, no leaked tensors or buffers', async (ctx) => {
+  it("the filter gradient: every convolution shape at batch 1, 3 and 8 within 1e-4 of tfjs-webgpu's, no leaked tensors or buffers", async (ctx) => {
     if (!gpu) ctx.skip();
     // 3x3 stride 1 and 2, 1x1 shortcuts, the stem from 3 channels, widths 16k..64k
     expect(convs).toContainEqual([32, 32, 3, 3, 1, 16]);

@@ -93,7 +93,14 @@ describe('training on real images', () => {
     const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
     await load.done;
     const steps: StepPoint[] = [];
-    const trainer = new Trainer({ config, train: load.train, test: load.test, trainImages: 4, readEvery: 5, onMetrics: (p) => steps.push(...p.filter((q): q is StepPoint => q.kind === 'step')) });
+    const trainer = new Trainer({
+      config,
+      train: load.train,
+      test: load.test,
+      trainImages: 4,
+      readEvery: 5,
+      onMetrics: (p) => steps.push(...p.filter((q): q is StepPoint => q.kind === 'step')),
+    });
     await trainer.run();
     trainer.dispose();
     setKernelChoice(null);
@@ -105,7 +112,9 @@ describe('training on real images', () => {
     const ours = await losses('webgpu', 'ours');
     const theirs = await losses('webgpu', 'tfjs');
     const wasm = await losses('wasm', 'ours');
-    console.log(`losses, ours: ${ours.map((l) => l.toFixed(4)).join(' ')}\n tfjs: ${theirs.map((l) => l.toFixed(4)).join(' ')}\n wasm: ${wasm.map((l) => l.toFixed(4)).join(' ')}`);
+    console.log(
+      `losses, ours: ${ours.map((l) => l.toFixed(4)).join(' ')}\n tfjs: ${theirs.map((l) => l.toFixed(4)).join(' ')}\n wasm: ${wasm.map((l) => l.toFixed(4)).join(' ')}`,
+    );
     expect(ours).toHaveLength(20);
     for (let i = 0; i < 20; i++) expect(Math.abs(ours[i]! - theirs[i]!) / theirs[i]!, `step ${i + 1}`).toBeLessThan(1e-3);
     // learning: the same batch 20 times; both fall well below the untrained loss (about ln 10)
@@ -116,7 +125,7 @@ describe('training on real images', () => {
     expect(Math.abs(ours[19]! - wasm[19]!) / wasm[19]!).toBeLessThan(0.1);
   }, 1_200_000);
 
-  it('a checkpoint carries the fused optimizer\'s momentum buffers, and a restored trainer has them', async (ctx) => {
+  it("a checkpoint carries the fused optimizer's momentum buffers, and a restored trainer has them", async (ctx) => {
     if (!gpu) ctx.skip();
     expect((await setUpBackend('webgpu')).backend).toBe('webgpu');
     const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
@@ -132,7 +141,8 @@ describe('training on real images', () => {
     // a step after a checkpoint shows in the next one (the in-place update must not leave a stale host copy behind)
     await a.advance(1);
     const later = await a.snapshot();
-    const differs = (x: { data: ArrayLike<number> }[], y: { data: ArrayLike<number> }[]) => x.some((t, i) => Array.from(t.data).some((v, j) => v !== y[i]!.data[j]));
+    const differs = (x: { data: ArrayLike<number> }[], y: { data: ArrayLike<number> }[]) =>
+      x.some((t, i) => Array.from(t.data).some((v, j) => v !== y[i]!.data[j]));
     expect(differs(later.weights, saved.weights)).toBe(true);
     expect(differs(later.optimizer, saved.optimizer)).toBe(true);
     const b = make();
