@@ -152,6 +152,47 @@ describe('run recorder', () => {
     real.close();
   });
 
+  it('a reload while a checkpoint is being stored leaves a record that names the checkpoint the store holds', async () => {
+    const { worker, receive } = fakeWorker();
+    const client = createWorkerClient(worker);
+    const real = await freshStore();
+    // The second checkpoint's write never completes: the page is reloaded while it is under way.
+    let cutAt: number | null = null;
+    const store: RunStore = {
+      ...real,
+      putCheckpoint: (key, model, c) => {
+        if (c.step === 20) {
+          cutAt = c.step;
+          return new Promise<void>(() => undefined);
+        }
+        return real.putCheckpoint(key, model, c);
+      },
+    };
+    const recorder = createRunRecorder({ client, store: Promise.resolve(store), flushMs: 60_000, locks: null });
+    client.start(DEFAULT_CONFIG, source);
+    receive({ type: 'state', runId: 1, state: 'running' });
+    receive(started(1));
+    receive({ type: 'metrics', runId: 1, model: 0, points: Array.from({ length: 15 }, (_, i) => step(i + 1)) });
+    receive({ type: 'checkpoint', runId: 1, checkpoint: checkpoint(15) });
+    await recorder.flush();
+    const key = recorder.getSnapshot().currentKey!;
+    expect((await real.loadRun(key))?.run.models[0]?.checkpointStep).toBe(15);
+
+    receive({ type: 'metrics', runId: 1, model: 0, points: [16, 17, 18, 19, 20].map(step) });
+    receive({ type: 'checkpoint', runId: 1, checkpoint: checkpoint(20) });
+    void recorder.flush(); // queued behind the checkpoint: it never runs, as the page is gone
+    await until(() => cutAt !== null);
+    expect(cutAt).toBe(20);
+    recorder.dispose();
+
+    // What the next page reads: the record's step (Resume's label) is the stored checkpoint's (what Resume loads).
+    const stored = await real.getCheckpoint(key, 0);
+    expect(stored?.step).toBe(15);
+    const loaded = await real.loadRun(key);
+    expect(loaded?.run.models[0]?.checkpointStep).toBe(stored?.step);
+    real.close();
+  });
+
   it('stores each checkpoint, keeps the latest in memory, and a Resume continues the same stored run', async () => {
     const { worker, receive } = fakeWorker();
     const client = createWorkerClient(worker);

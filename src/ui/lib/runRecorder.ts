@@ -75,6 +75,12 @@ interface Tracked {
   lastWritten: RunView | null;
   /** checkpoints not stored yet (a refused write): kept so that Resume still works in this tab */
   checkpoints: Map<number, Checkpoint>;
+  /**
+   * per model: the step of the checkpoint the store holds, the only step the run's record may name. The client's
+   * view names a checkpoint as soon as the worker sends it, before it is stored (a big one takes a while): a record
+   * written from the view in between, then a reload, would offer a Resume "from step 20" that reads step 15.
+   */
+  storedCheckpoints: Map<number, number>;
   releaseLock: (() => void) | null;
 }
 
@@ -129,6 +135,8 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
       samplesWritten: false,
       lastWritten: null,
       checkpoints: new Map(),
+      // A resumed run's record names what the store holds (its checkpoint may have come from memory instead).
+      storedCheckpoints: new Map((resumed?.models ?? []).flatMap((m) => (m && m.checkpointStep !== null ? [[m.index, m.checkpointStep] as const] : []))),
       releaseLock: null,
     };
     for (const m of run.models) if (m && m.checkpointStep !== null && !m.summary) t.truncateAfter.set(m.index, m.checkpointStep);
@@ -146,7 +154,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
       configText: encodeConfig(run.config),
       config: run.config,
       status: run.status,
-      models: Array.from(run.models, (m) => (m ? savedModelOf(m) : null)),
+      models: Array.from(run.models, (m) => (m ? savedModelOf(m, t.storedCheckpoints.get(m.index) ?? null) : null)),
     };
   }
 
@@ -238,7 +246,9 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
       try {
         await write();
         const store = await opts.store;
+        // The checkpoint and the record's step in one transaction: a reload between them cannot part them.
         await store.putCheckpoint(t.key, model, checkpoint);
+        t.storedCheckpoints.set(model, checkpoint.step);
         // Stored: no need to hold it (a big net's checkpoint is hundreds of MB).
         if (t.checkpoints.get(model) === checkpoint) t.checkpoints.delete(model);
         succeeded(true);
@@ -275,6 +285,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
             const store = await opts.store;
             for (const [model, c] of [...t.checkpoints]) {
               await store.putCheckpoint(t.key, model, c);
+              t.storedCheckpoints.set(model, c.step);
               if (t.checkpoints.get(model) === c) t.checkpoints.delete(model);
             }
           } catch (err) {
@@ -293,7 +304,8 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
   };
 }
 
-function savedModelOf(m: ModelView): SavedModel {
+/** The model's record; `checkpointStep` is the stored checkpoint's step, not the view's (see `storedCheckpoints`). */
+function savedModelOf(m: ModelView, checkpointStep: number | null): SavedModel {
   return {
     index: m.index,
     name: m.name,
@@ -303,7 +315,7 @@ function savedModelOf(m: ModelView): SavedModel {
     totalSteps: m.totalSteps,
     batch: m.batch,
     summary: m.summary,
-    checkpointStep: m.checkpointStep,
+    checkpointStep,
     lastStep: m.steps.at(-1)?.step ?? 0,
   };
 }
