@@ -21,34 +21,55 @@ const RUN = 'depth=10&width=1&batch=8&epochs=1&train=400&test=50&lr=0.05&schedul
 const chartPoints = async (page: Page) => Number((await page.getByTestId('chart-loss').getAttribute('data-points')) ?? 0);
 const stepNow = async (page: Page) => parseInt((await page.getByTestId('progress-step').textContent()) ?? '0', 10) || 0;
 const storedRuns = (page: Page) => page.getByRole('list', { name: 'Stored runs' }).getByRole('listitem');
+/** The last step the newest stored run's record names ("WRN-10-1: step 12 of 50"), 0 before any. */
+const storedStep = async (page: Page) => {
+  const text =
+    (await storedRuns(page)
+      .first()
+      .textContent({ timeout: 1000 })
+      .catch(() => null)) ?? '';
+  return Number(/: step ([\d,]+) of /.exec(text)?.[1]?.replace(/,/g, '') ?? 0);
+};
 
 /** The shared CIFAR-10 subsets where they are, else the built-in sample decoded to .bin files (a fresh clone). */
 const CIFAR_DIR = DATA_DIR;
 
 /**
- * Serves the CIFAR-10 subsets with the test file held back until the train file has been sent for `holdMs`. The
- * loader streams both splits side by side and a run starts training once the test images for its samples are in;
- * holding the test file back makes the whole training subset present at step 1, so the first epoch's order (a
- * seeded permutation of the records that have arrived) is the same in every run, as two runs must be to compare.
+ * Serves the CIFAR-10 subsets with the test file held back until the page shows the whole training subset
+ * (`trainImages` records) loaded. The loader streams both splits side by side and a run starts training once the test
+ * images for its samples are in; holding the test file back makes the whole training subset present at step 1, so
+ * the first epoch's order (a seeded permutation of the records that have arrived) is the same in every run, as two
+ * runs must be to compare. The page's own count says so, whatever the machine's speed (a new run starts with no
+ * count, so one run's count never releases the next run's test file).
  */
-async function serveTrainBeforeTest(page: Page, holdMs = 4000): Promise<void> {
+async function serveTrainBeforeTest(page: Page, trainImages: number): Promise<void> {
   const files = [
     { name: 'train_subset.bin', split: 'train' },
     { name: 'test_subset.bin', split: 'test' },
   ].map((f) => ({ ...f, bytes: fs.statSync(path.join(CIFAR_DIR, f.name)).size, url: `files/${f.name}` }));
-  let trainSent: Promise<void> = new Promise(() => undefined);
+  const trainLoaded = async () => {
+    const text =
+      (await page
+        .getByTestId('data-progress-text')
+        .textContent({ timeout: 1000 })
+        .catch(() => null)) ?? '';
+    return Number(/([\d,]+) train/.exec(text)?.[1]?.replace(/,/g, '') ?? 0);
+  };
   await page.route('**/cifar10/**', async (route) => {
     const { pathname } = new URL(route.request().url());
     if (pathname.endsWith('/manifest.json')) {
       return route.fulfill({ json: { status: 'ready', source: 'e2e', bytesLoaded: 0, bytesTotal: null, error: null, files } });
     }
-    if (pathname.endsWith('/files/train_subset.bin')) {
-      trainSent = new Promise((resolve) => setTimeout(resolve, holdMs));
-      return route.fulfill({ path: path.join(CIFAR_DIR, 'train_subset.bin') });
-    }
+    if (pathname.endsWith('/files/train_subset.bin')) return route.fulfill({ path: path.join(CIFAR_DIR, 'train_subset.bin') });
     if (pathname.endsWith('/files/test_subset.bin')) {
-      await trainSent;
-      return route.fulfill({ path: path.join(CIFAR_DIR, 'test_subset.bin') });
+      try {
+        await expect.poll(trainLoaded, { timeout: 120_000 }).toBeGreaterThanOrEqual(trainImages);
+        return await route.fulfill({ path: path.join(CIFAR_DIR, 'test_subset.bin') });
+      } catch (err) {
+        // The page went away meanwhile (the reload): nothing to serve.
+        if (page.isClosed() || /closed|already handled|Target/i.test(String(err))) return;
+        throw err;
+      }
     }
     return route.fulfill({ status: 404 });
   });
@@ -68,15 +89,17 @@ test.describe('run history in the browser', () => {
 
   test('a reload mid-run asks first, then shows the run again with its curves, marked interrupted', async ({ page }) => {
     const errors = collectConsoleErrors(page);
-    await page.goto(`/#${RUN}`);
+    // 2,000 steps: on a quiet machine WRN-10-1 on WASM ends RUN's 50 before the reload; this one is still training.
+    await page.goto(`/#${RUN.replace('epochs=1', 'epochs=40')}`);
     await expect(page.getByTestId('run-history')).toContainText('No runs yet');
     await button(page, 'Train').click();
     await expect.poll(() => stepNow(page), { timeout: 180_000 }).toBeGreaterThan(3);
     const run = storedRuns(page).first();
     await expect(run.getByTestId('history-status')).toHaveText('training in this tab');
-    // What was drawn a couple of flushes ago has been stored by now.
+    // What is drawn now is stored once the record names a step at least as late (points and record go in one write).
     const drawn = await chartPoints(page);
-    await page.waitForTimeout(2500);
+    const shown = await stepNow(page);
+    await expect.poll(() => storedStep(page), { timeout: 30_000 }).toBeGreaterThanOrEqual(shown);
     await expect(page.getByTestId('run-phase')).toHaveText('Training'); // still under way: the reload interrupts it
 
     const dialogs: string[] = [];
@@ -189,7 +212,7 @@ test.describe('run history in the browser', () => {
 
   test('Resume after a reload goes on from the last checkpoint in the same run, with the losses of an uninterrupted run', async ({ page }, testInfo) => {
     const errors = collectConsoleErrors(page);
-    await serveTrainBeforeTest(page);
+    await serveTrainBeforeTest(page, 400);
     // A checkpoint at each evaluation, every 5 steps; 150 steps in all (3 epochs), so the reload finds it training.
     await page.goto(`/#${RUN.replace('epochs=1', 'epochs=3')}&eval=5`);
     await button(page, 'Train').click();
