@@ -57,9 +57,10 @@ async function serveTrainBeforeTest(page: Page, trainImages: number): Promise<vo
   };
   await page.route('**/cifar10/**', async (route) => {
     const { pathname } = new URL(route.request().url());
-    if (pathname.endsWith('/manifest.json')) {
-      return route.fulfill({ json: { status: 'ready', source: 'e2e', bytesLoaded: 0, bytesTotal: null, error: null, files } });
-    }
+    // The server's status (asked once by each page load) and manifest: ready, with the two files.
+    const ready = { status: 'ready', source: 'e2e', bytesLoaded: 0, bytesTotal: null, error: null };
+    if (pathname.endsWith('/status')) return route.fulfill({ json: ready });
+    if (pathname.endsWith('/manifest.json')) return route.fulfill({ json: { ...ready, files } });
     if (pathname.endsWith('/files/train_subset.bin')) return route.fulfill({ path: path.join(CIFAR_DIR, 'train_subset.bin') });
     if (pathname.endsWith('/files/test_subset.bin')) {
       try {
