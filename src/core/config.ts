@@ -17,6 +17,18 @@ export type Schedule = (typeof SCHEDULES)[number];
 export const SUBSETS = ['first', 'balanced'] as const;
 export type SubsetMode = (typeof SUBSETS)[number];
 
+/** How the nets of a compare share the device: one after another, or in turns of a few steps each. */
+export const ORDERS = ['sequential', 'interleaved'] as const;
+export type TrainOrder = (typeof ORDERS)[number];
+
+/**
+ * How long each net trains. 'epochs': `epochs` passes over the training subset (the default). 'time': until the
+ * net's own active training seconds reach `seconds`. 'flops': until its cumulative training FLOPs reach `flops`.
+ * With a time or FLOPs budget the schedule's milestones (30/60/80%) are fractions of the budget, not of epochs.
+ */
+export type Budget = { kind: 'epochs' } | { kind: 'time'; seconds: number } | { kind: 'flops'; flops: number };
+export const BUDGET_KINDS = ['epochs', 'time', 'flops'] as const;
+
 /** The architecture slice: what `buildWrn` needs and nothing else (nanoGPT's GPTConfig). */
 export interface ModelConfig {
   /** total depth d = 6N + 4 (N residual blocks per group) */
@@ -62,6 +74,12 @@ export interface Config extends ModelConfig {
   data: string;
   /** further models to train with the same recipe, seed and data, for side-by-side comparison */
   compare: ModelConfig[];
+  /** repeats: every net trains this many times, with seeds seed, seed+1, ..., seed+seeds-1 */
+  seeds: number;
+  /** whether the nets train one after another or take turns of a few steps each */
+  order: TrainOrder;
+  /** the budget every net gets: equal epochs, equal active seconds or equal training FLOPs */
+  budget: Budget;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -85,6 +103,9 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   evalEvery: 0,
   data: '',
   compare: [],
+  seeds: 1,
+  order: 'sequential',
+  budget: Object.freeze({ kind: 'epochs' }),
 });
 
 /**
@@ -106,6 +127,11 @@ export const LIMITS = {
   seed: { min: 0, max: 2 ** 31 - 1 },
   evalEvery: { min: 0, max: 1_000_000 },
   compare: { max: 6 },
+  seeds: { min: 1, max: 5 },
+  /** a time budget: a second to a day of active training per net */
+  budgetSeconds: { min: 1, max: 86_400 },
+  /** a FLOPs budget: from a few steps of WRN-10-1 to weeks of a big net on a real GPU */
+  budgetFlops: { min: 1e9, max: 1e21 },
 } as const;
 
 /** Blocks per group for a valid depth, or null. d = 6N + 4 with N >= 1. */
@@ -134,4 +160,21 @@ export function modelOf(c: ModelConfig): ModelConfig {
 /** Every model a config asks to train: the main one first, then the comparison list. */
 export function modelsOf(c: Config): ModelConfig[] {
   return [modelOf(c), ...c.compare.map(modelOf)];
+}
+
+/** The seeds a config trains each net with: seed, seed+1, ..., seed+seeds-1 (kept inside LIMITS.seed). */
+export function seedsOf(c: Pick<Config, 'seed' | 'seeds'>): number[] {
+  return Array.from({ length: c.seeds }, (_, i) => (c.seed + i) % (LIMITS.seed.max + 1));
+}
+
+/** The budget in words, for the table, the picture and the CLI: "equal epochs (5)", "equal time (600 s per net)". */
+export function describeBudget(c: Pick<Config, 'budget' | 'epochs'>): string {
+  switch (c.budget.kind) {
+    case 'epochs':
+      return `equal epochs (${c.epochs} per net)`;
+    case 'time':
+      return `equal time (${c.budget.seconds} s of active training per net)`;
+    case 'flops':
+      return `equal compute (${c.budget.flops.toExponential(2).replace(/\.?0+e/, 'e')} training FLOPs per net)`;
+  }
 }

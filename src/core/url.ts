@@ -11,10 +11,12 @@ import {
   BACKENDS,
   DEFAULT_CONFIG,
   LIMITS,
+  ORDERS,
   SCHEDULES,
   SUBSETS,
   blocksPerGroup,
   nearestValidDepth,
+  type Budget,
   type Config,
   type ModelConfig,
 } from './config';
@@ -46,12 +48,13 @@ type Field =
   | { key: string; prop: BooleanProp; kind: 'bool' }
   | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[] }
   | { key: string; prop: 'data'; kind: 'url' }
-  | { key: string; prop: 'compare'; kind: 'models' };
+  | { key: string; prop: 'compare'; kind: 'models' }
+  | { key: string; prop: 'budget'; kind: 'budget' };
 
 type PropsOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
 type NumericProp = PropsOfType<number>;
 type BooleanProp = PropsOfType<boolean>;
-type EnumProp = 'schedule' | 'subset' | 'backend';
+type EnumProp = 'schedule' | 'subset' | 'backend' | 'order';
 
 /** The public keys, in the order they are written. */
 export const FIELDS: readonly Field[] = [
@@ -75,6 +78,9 @@ export const FIELDS: readonly Field[] = [
   { key: 'eval', prop: 'evalEvery', kind: 'int', bounds: LIMITS.evalEvery },
   { key: 'data', prop: 'data', kind: 'url' },
   { key: 'compare', prop: 'compare', kind: 'models' },
+  { key: 'seeds', prop: 'seeds', kind: 'int', bounds: LIMITS.seeds },
+  { key: 'order', prop: 'order', kind: 'enum', values: ORDERS },
+  { key: 'budget', prop: 'budget', kind: 'budget' },
 ];
 
 const VERSION_KEY = 'v';
@@ -103,9 +109,24 @@ export function encodeConfig(c: Config): string {
       case 'models':
         if (c.compare.length) parts.push(`${f.key}=${c.compare.map(encodeModel).join(',')}`);
         break;
+      case 'budget':
+        parts.push(`${f.key}=${encodeBudget(c.budget)}`);
+        break;
     }
   }
   return parts.join('&');
+}
+
+/** "epochs", "time:600" (seconds of active training per net) or "flops:2e+15" (training FLOPs per net). */
+export function encodeBudget(b: Budget): string {
+  switch (b.kind) {
+    case 'epochs':
+      return 'epochs';
+    case 'time':
+      return `time:${b.seconds}`;
+    case 'flops':
+      return `flops:${b.flops.toExponential().replace('e+', 'e')}`; // 2e15, not 2000000000000000
+  }
 }
 
 /** "16-8" or "16-8-0.3": depth-width[-dropout], the paper's WRN-d-k naming. */
@@ -221,7 +242,37 @@ function decodeField(f: Field, given: string, config: Config, corrections: Corre
       config.compare = decodeModels(given, fix);
       return;
     }
+    case 'budget': {
+      config.budget = decodeBudget(given, fix);
+      return;
+    }
   }
+}
+
+/** Reads "epochs", "time:600" or "flops:2e15"; anything else falls back to equal epochs, with a correction. */
+function decodeBudget(given: string, fix: (used: string, reason: string) => void): Budget {
+  const fallback: Budget = { kind: 'epochs' };
+  const m = /^(epochs|time|flops)(?::(.*))?$/i.exec(given);
+  const kind = m?.[1]?.toLowerCase();
+  if (!m || !kind) {
+    fix('epochs', 'expected epochs, time:SECONDS or flops:FLOPS (e.g. time:600, flops:2e15); equal epochs are used');
+    return fallback;
+  }
+  if (kind === 'epochs') {
+    if (m[2] !== undefined) fix('epochs', 'an epochs budget takes no amount (the epochs key sets it); the amount is ignored');
+    return fallback;
+  }
+  const bounds = kind === 'time' ? LIMITS.budgetSeconds : LIMITS.budgetFlops;
+  const unit = kind === 'time' ? 'seconds' : 'training FLOPs';
+  const n = m[2] === undefined ? null : parseNumber(m[2].trim());
+  if (n === null) {
+    fix('epochs', `${kind} needs an amount in ${unit}, e.g. ${kind === 'time' ? 'time:600' : 'flops:2e15'}; equal epochs are used`);
+    return fallback;
+  }
+  const amount = Math.min(Math.max(n, bounds.min), bounds.max);
+  const budget: Budget = kind === 'time' ? { kind: 'time', seconds: amount } : { kind: 'flops', flops: amount };
+  if (amount !== n) fix(encodeBudget(budget), `${unit} outside ${bounds.min}..${bounds.max}; capped`);
+  return budget;
 }
 
 function setEnum(config: Config, prop: EnumProp, value: string): void {
