@@ -25,7 +25,7 @@ const evalPoint = (n: number): EvalPoint => ({
   kind: 'eval', step: n, epoch: n / 10, testLoss: 2, testAccuracy: 0.1, testImages: 10, seconds: n, flops: n, confusion: [],
 });
 const modelStarted = (runId: number, model = 0): FromWorker => ({
-  type: 'modelStarted', runId, model, name: 'WRN-10-1', params: 78_042, macs: 1, stepsPerEpoch: 10, totalSteps: 10, batch: 8,
+  type: 'modelStarted', runId, model, name: 'WRN-10-1', params: 78_042, macs: 1, stepsPerEpoch: 10, totalSteps: 10, batch: 8, net: model, seed: 0,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 

@@ -52,6 +52,10 @@ export interface ModelInfo {
   totalSteps: number;
   /** images per step */
   batch: number;
+  /** which net of the config (0 = the main one); with seeds=N a run trains each net N times */
+  net: number;
+  /** the seed this model trains with (config.seed + repeat) */
+  seed: number;
 }
 
 export type ErrorCode = 'device-lost' | 'out-of-memory' | 'bad-data' | 'bad-config' | 'backend' | 'internal';

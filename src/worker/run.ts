@@ -210,6 +210,8 @@ export class Run {
         stepsPerEpoch: trainer.plan.stepsPerEpoch,
         totalSteps: trainer.plan.totalSteps,
         batch: trainer.plan.batch,
+        net: index,
+        seed: this.config.seed,
       });
       if (this.lrOverride !== null) trainer.setLearningRate(this.lrOverride);
       const running = trainer.run(); // sets the trainer's state to 'running' before its first await

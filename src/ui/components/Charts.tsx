@@ -10,6 +10,7 @@ import {
 } from '../lib/series';
 import { formatShort } from '../lib/format';
 import type { RunRecord } from '../lib/runRecord';
+import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
 
 /** Points per train line actually drawn (see `downsample`); test lines have few points and are drawn whole. */
@@ -36,7 +37,10 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
   const ids = { x: useId(), smooth: useId(), log: useId() };
 
   const chartRuns = useMemo(
-    () => runs.map((run, i): ChartRun => ({ run, label: run.imported ? `${run.name} (imported)` : run.name, color: colorOf(i) })),
+    () => {
+      const slots = colorSlots(runs); // the seeds of one net share its colour
+      return runs.map((run, i): ChartRun => ({ run, label: runLabel(run, runs), color: colorOf(slots[i]!) }));
+    },
     [runs],
   );
   const maxFlops = useMemo(() => Math.max(0, ...runs.map((r) => r.steps.at(-1)?.flops ?? 0)), [runs]);

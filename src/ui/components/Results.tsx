@@ -3,11 +3,13 @@
  * imported runs (they live only in this page) next to the live ones.
  */
 import { useCallback, useMemo, useState } from 'react';
-import { modelName, modelsOf, type Config } from '../../core/config';
+import { describeBudget, modelName, modelsOf, type Config } from '../../core/config';
 import { wrnCost } from '../../core/cost';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
 import { Charts } from './Charts';
+import { ComparisonTable } from './ComparisonTable';
+import { CostScatter } from './CostScatter';
 import { ErrorBoundary } from './ErrorBoundary';
 import { EvaluationViews } from './EvaluationViews';
 import { ExportImport } from './ExportImport';
@@ -17,6 +19,8 @@ export function Results({ config, configText }: { config: Config; configText: st
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);
   const samples = useTrainingSelector((v) => v.samples);
+  const runConfig = useTrainingSelector((v) => v.runConfig);
+  const budget = runConfig && live.length ? describeBudget(runConfig) : null;
   const [imported, setImported] = useState<readonly RunRecord[]>([]);
   const runs = useMemo(() => [...live, ...imported], [live, imported]);
   // Before the first run the table lists the configured nets, so their sizes can be compared before training.
@@ -30,6 +34,10 @@ export function Results({ config, configText }: { config: Config; configText: st
         <Charts runs={runs} />
       </ErrorBoundary>
       <RunTable runs={runs.length ? runs : planned} currentId={current === null ? null : `live-${current}`} />
+      <ErrorBoundary area="comparison">
+        <CostScatter runs={runs} budget={budget} />
+        <ComparisonTable runs={runs} budget={budget} />
+      </ErrorBoundary>
       <ErrorBoundary area="evaluation">
         <EvaluationViews runs={runs} samples={samples} />
       </ErrorBoundary>
@@ -43,7 +51,7 @@ function plannedRuns(config: Config): RunRecord[] {
     const cost = wrnCost(m);
     return {
       id: `planned-${i}`, name: modelName(m), params: cost.params, macs: cost.macs, steps: [], evals: [],
-      imported: false, totalSteps: null, summary: null,
+      imported: false, totalSteps: null, summary: null, net: i,
     };
   });
 }

@@ -6,6 +6,7 @@ import { memo, useId, useState } from 'react';
 import { formatCount, formatDuration, formatFlops, formatPercent } from '../lib/format';
 import type { RunRecord } from '../lib/runRecord';
 import { bestTestAccuracy, timeToAccuracy } from '../lib/timeToAccuracy';
+import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
 
 interface Props {
@@ -19,6 +20,7 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
   const [targetPercent, setTargetPercent] = useState(40);
   const target = targetPercent / 100;
   if (runs.length === 0) return null;
+  const slots = colorSlots(runs); // the seeds of one net share its colour
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
       <div className="card-head">
@@ -49,7 +51,7 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
           </thead>
           <tbody>
             {runs.map((run, i) => (
-              <RunRow key={run.id} run={run} color={colorOf(i)} target={target} current={run.id === currentId} />
+              <RunRow key={run.id} run={run} label={runLabel(run, runs)} color={colorOf(slots[i]!)} target={target} current={run.id === currentId} />
             ))}
           </tbody>
         </table>
@@ -59,7 +61,7 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
   );
 });
 
-function RunRow({ run, color, target, current }: { run: RunRecord; color: string; target: number; current: boolean }) {
+function RunRow({ run, label, color, target, current }: { run: RunRecord; label: string; color: string; target: number; current: boolean }) {
   const best = bestTestAccuracy(run.evals);
   const reached = timeToAccuracy(run.evals, target);
   const last = run.steps.at(-1);
@@ -76,8 +78,7 @@ function RunRow({ run, color, target, current }: { run: RunRecord; color: string
     <tr>
       <th scope="row">
         <span className="swatch" style={{ background: color }} aria-hidden="true" />
-        {run.name}
-        {run.imported && <span className="sub"> (imported)</span>}
+        {label}
       </th>
       <td className="num">{formatCount(run.params)}</td>
       <td className="num">{formatFlops(6 * run.macs)}</td>

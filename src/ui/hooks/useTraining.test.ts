@@ -23,7 +23,7 @@ const step = (n: number): StepPoint => ({
   numTensors: 1, deviceBytes: 1, seconds: n, flops: n,
 });
 const started = (model: number, name: string): FromWorker => ({
-  type: 'modelStarted', runId: 1, model, name, params: 10, macs: 20, stepsPerEpoch: 4, totalSteps: 8, batch: 8,
+  type: 'modelStarted', runId: 1, model, name, params: 10, macs: 20, stepsPerEpoch: 4, totalSteps: 8, batch: 8, net: model, seed: 0,
 });
 
 describe('training store (the UI side of the worker client)', () => {

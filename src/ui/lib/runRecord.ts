@@ -21,4 +21,8 @@ export interface RunRecord {
   totalSteps: number | null;
   /** how the run ended, once it has */
   summary: RunSummary | null;
+  /** which net of the config it trains (0 = the main one), for live runs; seeds of one net share it */
+  net?: number;
+  /** the seed it was trained with, for live runs */
+  seed?: number;
 }
