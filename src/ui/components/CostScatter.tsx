@@ -212,7 +212,7 @@ function PointTooltip({ active, payload }: { active?: boolean; payload?: readonl
   const p = payload?.[0]?.payload as Point | undefined;
   if (!active || !p) return null;
   return (
-    <div className="tooltip">
+    <div className="scatter-tooltip">
       <strong>{p.name}</strong>
       <div>
         {p.y.toFixed(1)}% at {formatShort(p.x)}
