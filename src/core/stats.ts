@@ -269,11 +269,13 @@ export function compareNets(main: NetResult, other: NetResult): Verdict {
   }
   const significant = z.p < ALPHA;
   const words = significant ? 'larger than the test-set noise' : 'within the test-set noise';
+  const single = [main, other].filter((n) => n.accuracies.length < 2).map((n) => n.name);
+  const why = single.length === 2 ? 'one seed each' : `${single[0]} has one run`;
   return {
     significant,
     test: 'binomial',
     p: z.p,
-    text: `${ahead(z.difference)} by ${pts(Math.abs(z.difference))} ± ${pts(z.halfWidth95)} points, ${words} (two-proportion z-test on ${main.testImages.toLocaleString('en')} test images, p=${formatP(z.p)}; one seed each, so seed noise is not measured: use seeds=3 or more)`,
+    text: `${ahead(z.difference)} by ${pts(Math.abs(z.difference))} ± ${pts(z.halfWidth95)} points, ${words} (two-proportion z-test on ${main.testImages.toLocaleString('en')} test images, p=${formatP(z.p)}; ${why}, so seed noise is not measured: use seeds=3 or more)`,
   };
 }
 
