@@ -29,14 +29,13 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
       </div>
       {budget && <p className="hint" data-testid="comparison-budget">Budget: {budget}.</p>}
       <div className="table-scroll">
-        <table className="run-table" data-testid="comparison-table">
+        <table className="run-table comparison-table" data-testid="comparison-table">
           <thead>
             <tr>
               <th scope="col">Net</th>
               <th scope="col" className="num">Runs</th>
               <th scope="col" className="num">Final test acc.</th>
               <th scope="col" className="num">95% interval</th>
-              <th scope="col">Against {groups[0]?.name ?? 'the main net'}</th>
             </tr>
           </thead>
           <tbody>
@@ -56,12 +55,14 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
   );
 });
 
+/** A net's row, and under it (full width, so that it reads on a phone) its verdict against the main net. */
 function NetRow({ group: g, verdict, significant, p }: { group: NetGroup; verdict: string | null; significant: boolean; p: number | null }) {
   const s = g.summary;
   const one = g.finished.length === 1 ? g.finished[0]! : null;
   const pending = g.runs.length - g.finished.length;
   return (
-    <tr data-net={g.name}>
+    <>
+    <tr data-net={g.name} className={verdict ? 'has-verdict' : undefined}>
       <th scope="row">
         <span className="swatch" style={{ background: colorOf(g.slot) }} aria-hidden="true" />
         {g.name}
@@ -75,14 +76,19 @@ function NetRow({ group: g, verdict, significant, p }: { group: NetGroup; verdic
       </td>
       <td className="num" data-testid="interval">
         {s?.ci95
-          ? <>{pts(s.ci95[0])}–{pts(s.ci95[1])}% <span className="sub">(t, {s.n} seeds)</span></>
+          ? <>{pts(s.ci95[0])}–{pts(s.ci95[1])}% <span className="sub interval-note">t, {s.n} seeds</span></>
           : one
-            ? <>{pts(one.interval[0])}–{pts(one.interval[1])}% <span className="sub">(binomial, {one.testImages.toLocaleString('en-US')} images)</span></>
+            ? <>{pts(one.interval[0])}–{pts(one.interval[1])}% <span className="sub interval-note">binomial, {one.testImages.toLocaleString('en-US')} images</span></>
             : '–'}
       </td>
-      <td data-testid="verdict" data-significant={significant} data-p={p === null ? undefined : formatP(p)}>
-        {verdict ?? <span className="sub">main net</span>}
-      </td>
     </tr>
+    {verdict && (
+      <tr className="verdict-row" data-net={g.name}>
+        <td colSpan={4} data-testid="verdict" data-significant={significant} data-p={p === null ? undefined : formatP(p)}>
+          {verdict}
+        </td>
+      </tr>
+    )}
+    </>
   );
 }

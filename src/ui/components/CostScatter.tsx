@@ -24,6 +24,8 @@ const AXES: Record<CostAxis, { option: string; label: string }> = {
 const PAPER_COLOR = '#6b6b6b';
 
 interface Point {
+  /** reference marks only: the number printed by the mark (the note lists them), and where */
+  mark?: { label: string; dy: number };
   x: number;
   /** test accuracy in % */
   y: number;
@@ -67,8 +69,10 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
               </option>
             ))}
           </select>
-          <input id={ids.paper} type="checkbox" checked={showPaper} onChange={(e) => setShowPaper(e.target.checked)} />
-          <label htmlFor={ids.paper}>Paper’s results (reference layer)</label>
+          <span className="check-pair">
+            <input id={ids.paper} type="checkbox" checked={showPaper} onChange={(e) => setShowPaper(e.target.checked)} />
+            <label htmlFor={ids.paper}>Paper’s results (reference layer)</label>
+          </span>
         </div>
       </div>
       {budget && <p className="hint" data-testid="scatter-budget">Budget: {budget}.</p>}
@@ -92,29 +96,29 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
       </ul>
       <figure className="chart" aria-label={`Final test accuracy against ${AXES[axis].label}`}>
         <ResponsiveContainer width="100%" height={300}>
-          <ScatterChart margin={{ top: 8, right: 20, bottom: 24, left: 8 }}>
+          <ScatterChart margin={{ top: showPaper ? 30 : 12, right: 20, bottom: 24, left: 8 }}>
             <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-            <XAxis type="number" dataKey="x" scale="log" domain={xDomain} allowDataOverflow
-              tickFormatter={(v: number) => formatShort(v)}
+            <XAxis type="number" dataKey="x" scale="log" domain={xDomain} ticks={logTicks(xDomain)}
+              interval={0} tickFormatter={(v: number) => formatShort(v)}
               label={{ value: AXES[axis].label, position: 'insideBottom', offset: -14 }} />
-            <YAxis type="number" dataKey="y" domain={yDomain} width={56} allowDataOverflow
-              tickFormatter={(v: number) => `${v}`}
+            <YAxis type="number" dataKey="y" domain={yDomain} width={56} ticks={percentTicks(yDomain)}
+              interval={0} tickFormatter={(v: number) => `${v}`}
               label={{ value: 'final test accuracy (%)', angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }} />
             <Tooltip cursor={{ strokeDasharray: '3 3' }} content={<PointTooltip />} />
             {layers.map((l) => (
               <Scatter key={`${l.key}-runs`} name={`${l.name} runs`} data={l.runs} fill={l.color} className="scatter-runs"
-                shape="circle" isAnimationActive={false}>
+                shape={runDot(l.color)} isAnimationActive={false}>
                 {l.mean.length === 0 && <ErrorBar dataKey="err" direction="y" width={4} stroke={l.color} strokeWidth={1.5} />}
               </Scatter>
             ))}
             {layers.filter((l) => l.mean.length).map((l) => (
               <Scatter key={`${l.key}-mean`} name={`${l.name} mean`} data={l.mean} fill="#fff" stroke={l.color} strokeWidth={2}
-                className="scatter-means" shape="diamond" isAnimationActive={false}>
+                className="scatter-means" shape={meanDiamond(l.color)} isAnimationActive={false}>
                 <ErrorBar dataKey="err" direction="y" width={6} stroke={l.color} strokeWidth={2} />
               </Scatter>
             ))}
             {showPaper && paper.length > 0 && (
-              <Scatter name="Paper, full CIFAR-10" data={paper} fill={PAPER_COLOR} className="scatter-paper" shape="cross"
+              <Scatter name="Paper, full CIFAR-10" data={paper} fill={PAPER_COLOR} className="scatter-paper" shape={PaperMark}
                 isAnimationActive={false} />
             )}
           </ScatterChart>
@@ -127,9 +131,10 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
       </p>
       {showPaper && (
         <p className="hint paper-note" data-testid="paper-note">
-          Reference layer (grey ✕): the paper’s median of 5 runs, trained {PAPER_EPOCHS} epochs on all{' '}
+          Reference layer (grey +, numbered): the paper’s median of 5 runs, trained {PAPER_EPOCHS} epochs on all{' '}
           {PAPER_TRAIN_IMAGES.toLocaleString('en-US')} training images and tested on 10,000. Not comparable with a run
-          here on a subset for a few epochs; it shows where the same nets end up.
+          here on a subset for a few epochs; it shows where the same nets end up.{' '}
+          {PAPER_RESULTS.map((r, i) => `${i + 1} ${r.name} ${pct(r.testAccuracy).toFixed(2)}%`).join(' · ')}.
           {axis === 'seconds' && ' The paper gives no training times, so this axis has no reference marks.'}
           {axis === 'flops' && ' Its FLOPs are those 200 epochs; the pre-act ResNets are left out (no cost model here).'}
         </p>
@@ -179,15 +184,81 @@ function scatterLayers(groups: readonly NetGroup[], runs: readonly RunRecord[], 
     });
 }
 
+/** Label offsets (px) for the reference marks in x order: three levels, so that neighbours in a cluster do not collide. */
+const MARK_LEVELS = [-9, 17, -21] as const;
+
 function paperPoints(axis: CostAxis): Point[] {
   if (axis === 'seconds') return [];
-  return PAPER_RESULTS.filter((r) => axis === 'params' || r.trainFlops !== null).map((r) => ({
-    x: axis === 'params' ? r.params : r.trainFlops!,
-    y: pct(r.testAccuracy),
-    err: [0, 0],
-    name: `${r.name} (paper)`,
-    detail: `full CIFAR-10, ${PAPER_EPOCHS} epochs, median of 5 runs`,
-  }));
+  const points = PAPER_RESULTS.map((r, i) => ({ r, number: i + 1 }))
+    .filter(({ r }) => axis === 'params' || r.trainFlops !== null)
+    .map(({ r, number }): Point => ({
+      x: axis === 'params' ? r.params : r.trainFlops!,
+      y: pct(r.testAccuracy),
+      err: [0, 0],
+      name: `${number}. ${r.name} (paper)`,
+      detail: `full CIFAR-10, ${PAPER_EPOCHS} epochs, median of 5 runs`,
+      mark: { label: String(number), dy: 0 },
+    }));
+  [...points].sort((a, b) => a.x - b.x || a.y - b.y).forEach((p, i) => (p.mark!.dy = MARK_LEVELS[i % MARK_LEVELS.length]!));
+  return points;
+}
+
+/** A reference mark: a grey plus with its number (the note says which net each number is). */
+function PaperMark(props: { cx?: number; cy?: number; payload?: Point }) {
+  const { cx = 0, cy = 0, payload } = props;
+  return (
+    <g>
+      <path d={`M${cx - 5},${cy}h10M${cx},${cy - 5}v10`} stroke={PAPER_COLOR} strokeWidth={2.5} />
+      <text x={cx} y={cy + (payload?.mark?.dy ?? -9)} textAnchor="middle" fontSize={11} fontWeight={600} fill={PAPER_COLOR}>
+        {payload?.mark?.label}
+      </text>
+    </g>
+  );
+}
+
+/** A run: a filled dot, see-through so that the seeds of one net at the same cost show as a darker cluster. */
+function runDot(color: string) {
+  return function RunDot({ cx = 0, cy = 0 }: { cx?: number; cy?: number }) {
+    return <circle cx={cx} cy={cy} r={4.5} fill={color} fillOpacity={0.75} stroke="#fff" strokeWidth={1} />;
+  };
+}
+
+/** The mean of a net's seeds: a hollow diamond, larger than a run's dot. */
+function meanDiamond(color: string) {
+  return function MeanDiamond({ cx = 0, cy = 0 }: { cx?: number; cy?: number }) {
+    return <path d={`M${cx},${cy - 8}L${cx + 7},${cy}L${cx},${cy + 8}L${cx - 7},${cy}Z`} fill="#fff" fillOpacity={0.6} stroke={color} strokeWidth={2} />;
+  };
+}
+
+/**
+ * Ticks of a log axis: powers of ten, with 2 and 5 times them when the domain spans few decades; at least two.
+ * Recharts' own ticks on a log scale land at odd values ("1.06T"), hence these.
+ */
+export function logTicks([lo, hi]: [number, number]): number[] {
+  const from = Math.floor(Math.log10(lo));
+  const to = Math.ceil(Math.log10(hi));
+  const pick = (mults: readonly number[]) => {
+    const out: number[] = [];
+    for (let e = from; e <= to; e++) for (const m of mults) {
+      const v = m * 10 ** e;
+      if (v >= lo && v <= hi) out.push(Number(v.toPrecision(6)));
+    }
+    return out;
+  };
+  const decades = to - from;
+  for (const mults of decades > 4 ? [[1]] : decades > 2 ? [[1], [1, 3]] : [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const t = pick(mults);
+    if (t.length >= 3 || (mults.length > 3 && t.length >= 2)) return t;
+  }
+  return [Number(lo.toPrecision(2)), Number(hi.toPrecision(2))];
+}
+
+/** Whole-number percent ticks every 10 points (every 5 on a short axis). */
+function percentTicks([lo, hi]: [number, number]): number[] {
+  const step = hi - lo <= 30 ? 5 : 10;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(v);
+  return out;
 }
 
 /** A log axis needs positive bounds; pad by a factor so that points sit inside, and widen a single value. */
