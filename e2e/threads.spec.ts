@@ -3,7 +3,7 @@
  * and the thread count the page reports.
  *
  * tfjs's WASM build runs XNNPACK on half the logical cores (capped at 8), so on a 2-core machine such as CI it
- * runs 1 thread and the page loads the plain SIMD build (see src/worker/wasmAssets.ts). To check the threaded
+ * runs 1 thread and the page loads the plain SIMD build (see src/browser/wasmAssets.ts). To check the threaded
  * path here, the second test presents the worker with an 8-core machine: its script is served with
  * `navigator.hardwareConcurrency` overridden, nothing else changed. The threads then really start and train.
  */

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
-import { activeGpuDevice, DeviceWatch } from '../../src/worker/deviceWatch';
+import { activeGpuDevice, DeviceWatch } from '../../src/core/deviceWatch';
 import { installNodeWebGpu } from '../gpu';
 import { describeActiveBackend } from './adapter';
 import { measureNet } from './measure';

@@ -63,6 +63,33 @@ describe('wrn train', () => {
     expect(readFileSync(path.join(out, 'model', 'weights.bin')).byteLength).toBe(4 * (77850 + 2 * (16 + 16 + (16 + 32) + (32 + 64) + 64))); // + BN running mean and variance
   });
 
+  it('--resume DIR goes on from the checkpoint of a cut-short run and ends with the uninterrupted run\'s metrics.jsonl', async () => {
+    const recipe = 'depth=10&width=1&dropout=0.3&batch=8&epochs=2&train=32&test=16&eval=2&seed=5&backend=wasm';
+    const whole = path.join(scratch, 'whole');
+    const cut = path.join(scratch, 'cut');
+    expect((await cli([recipe, '--data', DATA_DIR, '--out', whole])).code).toBe(0);
+    // Cut short after 3 of 8 steps: its last checkpoint is step 2's evaluation.
+    expect((await cli([recipe, '--data', DATA_DIR, '--out', cut, '--steps', '3'])).code).toBe(0);
+    expect(existsSync(path.join(cut, 'checkpoint.bin'))).toBe(true);
+    const resumed = await cli(['--resume', cut, '--data', DATA_DIR]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming WRN-10-1 \(dropout 0\.3\) at step 2/);
+    expect(resumed.lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([3, 4, 5, 6, 7, 8]);
+    // Same lines, step for step, but for the clock's fields.
+    const read = (dir: string) =>
+      readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => {
+        const { seconds: _s, imagesPerSec: _i, stepMs: _m, firstStepMs: _f, numTensors: _n, deviceBytes: _d, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        const finalEval = rest['finalEval'] as { seconds?: number } | undefined;
+        if (finalEval) delete finalEval.seconds;
+        return rest;
+      });
+    expect(read(cut)).toEqual(read(whole));
+    expect(readFileSync(path.join(cut, 'model', 'weights.bin'))).toEqual(readFileSync(path.join(whole, 'model', 'weights.bin')));
+    // A resume needs the folder's config and checkpoint, and takes no other config.
+    expect((await cli(['--resume', path.join(scratch, 'nothing-here'), '--data', DATA_DIR])).code).toBe(2);
+    expect((await cli([recipe, '--resume', cut])).code).toBe(2);
+  });
+
   it('exits 2 with the corrections for a config that needed them, and for bad flags', async () => {
     const bad = await cli(['depth=17&width=1', '--data', DATA_DIR]);
     expect(bad.code).toBe(2);

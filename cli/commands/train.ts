@@ -1,30 +1,44 @@
 /**
  * `train '<config>' [--data <dir|file>] [--steps N] [--out <dir>] [--backend B]`: the page's trainer, headless.
+ * `train --resume <dir> [--data ...] [--steps N] [--backend B]`: goes on with a run written by `--out <dir>`.
  *
- * stdout: one JSON object per metrics point (JSON Lines), each with the model's name; a final `summary` line.
+ * An adapter around the core's run driver (src/core/runner.ts): its events become JSON Lines and files.
+ * stdout: one JSON object per metrics point (JSON Lines), each with the model's name and seed; a `summary` line per
+ * model; with seeds=N (N > 1) a last line `{"kind":"summary","models":[{name, seeds, testAccuracy: {mean, std, ci95}}]}`
+ * over each net's finished seeds (final test accuracy; 95% interval from Student's t).
  * stderr: the resolved config, the backend and why, and a progress bar when stderr is a terminal.
- * --out: writes config.json at the start, appends metrics.jsonl as points arrive (so Ctrl-C keeps them), and
- * writes each model's weights (tfjs format: model.json + weights.bin) and summary.json at the end or at a stop.
+ * --out: writes config.json at the start, appends metrics.jsonl as points arrive (so Ctrl-C keeps them), writes
+ * each model's weights (tfjs format: model.json + weights.bin) and summary.json at the end or at a stop, and
+ * checkpoint.bin (weights, momentum, data order: everything `--resume` needs) at each evaluation and at a stop,
+ * each time whole (temporary name, then rename).
+ * --resume: the config comes from <dir>/config.json; training goes on from <dir>/checkpoint.bin, and metrics.jsonl
+ * keeps the lines up to the checkpoint's step, then grows on; the results equal an uninterrupted run's.
  * Ctrl-C stops after the current step and still writes what was trained; a second Ctrl-C quits at once.
  * Exit codes: 0 done (or stopped by Ctrl-C), 1 bad data or a training failure, 2 bad usage or config.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, modelName, modelsOf, type BackendPreference } from '../../src/core/config';
-import { wrnCost } from '../../src/core/cost';
-import type { MetricPoint, RunSummary } from '../../src/core/metrics';
-import { Trainer } from '../../src/core/trainer';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/core/checkpoint';
+import { BACKENDS, describeBudget, runJobs, type BackendPreference, type Config } from '../../src/core/config';
+import { activeGpuDevice, DeviceWatch } from '../../src/core/deviceWatch';
+import type { RunSummary } from '../../src/core/metrics';
+import type { RunEvent } from '../../src/core/runEvents';
+import { Runner } from '../../src/core/runner';
+import { summarize } from '../../src/core/stats';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
+import { WEIGHTS_FILE, type SavedWeights } from '../../src/core/weights';
+import { writeFileAtomic } from '../atomicFile';
 import { defaultDataDir, loadCifarFromPath } from '../localData';
-import { activeGpuDevice, DeviceWatch } from '../../src/worker/deviceWatch';
 import { setUpBackend } from '../backend';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
 
+/** The checkpoint's file in a run folder. */
+export const CHECKPOINT_FILE = 'checkpoint.bin';
+
 export const train: Command = {
-  summary: "train '<config>' [--data DIR] [--steps N] [--out DIR] [--backend B]   train headless, JSON Lines out",
+  summary: "train '<config>' [--data DIR] [--steps N] [--out DIR] [--resume DIR] [--backend B]   train headless, JSON Lines out",
   async run(argv) {
     let parsed;
     try {
@@ -35,6 +49,7 @@ export const train: Command = {
           data: { type: 'string' },
           steps: { type: 'string' },
           out: { type: 'string' },
+          resume: { type: 'string' },
           backend: { type: 'string' },
           lenient: { type: 'boolean', default: false },
         },
@@ -43,7 +58,21 @@ export const train: Command = {
       return usageError(err instanceof Error ? err.message : String(err));
     }
     const { values, positionals } = parsed;
-    const { config, corrections } = decodeConfig(positionals.join('&'));
+    let resume: { dir: string; checkpoint: Checkpoint } | null = null;
+    let text = positionals.join('&');
+    if (values.resume !== undefined) {
+      if (values.out !== undefined || positionals.length) return usageError('--resume DIR takes the config and the output folder from DIR; give no config and no --out');
+      const dir = path.resolve(values.resume);
+      try {
+        const saved = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { url?: unknown };
+        if (typeof saved.url !== 'string') throw new Error('config.json has no "url"');
+        text = saved.url;
+        resume = { dir, checkpoint: decodeCheckpoint(new Uint8Array(readFileSync(path.join(dir, CHECKPOINT_FILE)))) };
+      } catch (err) {
+        return usageError(`cannot resume from ${dir}: ${err instanceof Error ? err.message : String(err)} (a folder written by train --out has config.json and ${CHECKPOINT_FILE})`);
+      }
+    }
+    const { config, corrections } = decodeConfig(text);
     for (const c of corrections) process.stderr.write(`${values.lenient ? 'warning' : 'error'}: ${describeCorrection(c)}\n`);
     if (corrections.length && !values.lenient) {
       return usageError('the config has errors (listed above); fix them, or pass --lenient to accept the corrections');
@@ -55,13 +84,19 @@ export const train: Command = {
     const maxSteps = values.steps === undefined ? undefined : Number(values.steps);
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) return usageError('--steps must be a whole number > 0');
 
-    const out = values.out ? path.resolve(values.out) : null;
-    if (out) {
+    const out = resume ? resume.dir : values.out ? path.resolve(values.out) : null;
+    if (resume) {
+      keepMetricsUpTo(path.join(resume.dir, 'metrics.jsonl'), resume.checkpoint);
+      process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
+    } else if (out) {
       mkdirSync(out, { recursive: true });
       writeFileSync(path.join(out, 'config.json'), JSON.stringify({ url: encodeConfig(config), config }, null, 2));
       writeFileSync(path.join(out, 'metrics.jsonl'), '');
     }
     process.stderr.write(`config: #${encodeConfig(config)}\n`);
+    if (runJobs(config).length > 1) {
+      process.stderr.write(`compare: ${describeBudget(config)}, ${config.order}, seeds ${config.seed}..${config.seed + config.seeds - 1}\n`);
+    }
 
     const choice = await setUpBackend(config.backend);
     process.stderr.write(`backend: ${choice.backend}${choice.adapter ? ` (adapter ${choice.adapter})` : ''}: ${choice.reason}\n`);
@@ -77,72 +112,90 @@ export const train: Command = {
       await data.done; // headless runs load everything first, so a seed reproduces the run exactly
     } catch (err) {
       process.stderr.write(`error: bad data in ${dataPath}: ${err instanceof Error ? err.message : String(err)}\n`);
+      watch?.dispose();
       return 1;
     }
     process.stderr.write(`data: ${data.train.available()} train and ${data.test.available()} test images from ${dataPath}\n`);
 
+    const files = out ? new RunFiles(out, config) : null;
     const emit = (line: object) => {
       const text = JSON.stringify(line) + '\n';
       process.stdout.write(text);
-      if (out) appendFileSync(path.join(out, 'metrics.jsonl'), text);
+      files?.appendMetrics(text);
     };
+    const names: string[] = [];
+    const seeds: number[] = [];
+    const nets: number[] = [];
+    /** each finished model's net and final test accuracy, for the last summary line */
+    const finals: { net: number; name: string; seed: number; accuracy: number }[] = [];
+    // Racing models advance in turns: one progress bar would jump between them, so there is none.
+    const bars = process.stderr.isTTY && config.order !== 'interleaved';
+    let bar: ProgressBar | null = null;
+    let failed: string | null = null;
+    const runner: Runner = new Runner({
+      config,
+      resumeFrom: resume?.checkpoint ?? null,
+      ...(maxSteps === undefined ? {} : { maxSteps }),
+      onEvent: (e: RunEvent) => {
+        switch (e.type) {
+          case 'modelStarted': {
+            names[e.model] = e.name;
+            seeds[e.model] = e.seed;
+            nets[e.model] = e.net;
+            const total = Math.min(maxSteps ?? Infinity, e.totalSteps);
+            bar = bars ? new ProgressBar(e.name, total) : null;
+            const steps = config.budget.kind === 'time' ? `until ${config.budget.seconds} s of training (about ${total} steps)` : `${total} steps`;
+            process.stderr.write(`${e.name} (seed ${e.seed}): ${e.params.toLocaleString('en')} params, ${steps} of ${e.batch}\n`);
+            return;
+          }
+          case 'metrics':
+            for (const p of e.points) {
+              emit({ model: names[e.model], seed: seeds[e.model], ...p });
+              bar?.update(p, runner.currentLearningRate() ?? 0);
+            }
+            return;
+          case 'checkpoint':
+            files?.writeCheckpoint(e.checkpoint);
+            return;
+          case 'modelEnded':
+            bar?.finish();
+            bar = null;
+            emit({ model: names[e.model], seed: seeds[e.model], kind: 'summary', ...summaryJson(e.summary) });
+            files?.writeModel(e.model, names[e.model]!, seeds[e.model]!, e.summary, e.weights);
+            if (e.summary.status === 'finished' && e.summary.finalEval) {
+              finals.push({ net: nets[e.model]!, name: names[e.model]!, seed: seeds[e.model]!, accuracy: e.summary.finalEval.testAccuracy });
+            }
+            return;
+          case 'runEnded':
+            bar?.finish();
+            if (e.error) failed = e.error.message;
+            else if (config.seeds > 1) emit(seedsSummary(finals));
+            return;
+          case 'state':
+            return;
+        }
+      },
+    });
 
-    let current: Trainer | null = null;
     let interrupted = false;
-    let failed = false;
     const onSigint = () => {
       if (interrupted) process.exit(130);
       interrupted = true;
       process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)\n');
-      current?.stop();
+      runner.stop();
     };
     process.on('SIGINT', onSigint);
+    const failure = watch?.nextFailure();
     try {
-      for (const [index, model] of modelsOf(config).entries()) {
-        if (interrupted) break;
-        const name = modelName(model);
-        const trainer = new Trainer({
-          config,
-          model,
-          train: data.train,
-          test: data.test,
-          trainImages: data.train.available(),
-          ...(maxSteps === undefined ? {} : { maxSteps }),
-          onMetrics: (points: MetricPoint[]) => {
-            if (failed) return; // points computed after a device error are not to be trusted
-            for (const p of points) {
-              emit({ model: name, ...p });
-              bar?.update(p, current?.currentLearningRate() ?? 0);
-            }
-          },
-        });
-        current = trainer;
-        const total = Math.min(maxSteps ?? Infinity, trainer.plan.totalSteps);
-        const bar = process.stderr.isTTY ? new ProgressBar(name, total) : null;
-        process.stderr.write(`${name}: ${wrnCost(model).params.toLocaleString('en')} params, ${total} steps of ${trainer.plan.batch}\n`);
-        let summary: RunSummary;
-        const failure = watch?.nextFailure();
-        try {
-          summary = await (failure ? Promise.race([trainer.run(), failure.failed]) : trainer.run());
-        } catch (err) {
-          failed = true;
-          trainer.stop();
-          throw err;
-        } finally {
-          failure?.cancel();
-          bar?.finish();
-        }
-        emit({ model: name, kind: 'summary', ...summaryJson(summary) });
-        if (out) await saveModel(trainer, path.join(out, modelsOf(config).length > 1 ? `${index}-${name.replace(/\W+/g, '-')}` : 'model'), summary);
-        trainer.dispose();
-        current = null;
-      }
-    } catch (err) {
-      process.stderr.write(`error: training failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      return 1;
+      await runner.run({ data: { train: data.train, test: data.test, trainImages: data.train.available() }, deviceFailure: failure?.failed ?? null });
     } finally {
+      failure?.cancel();
       process.off('SIGINT', onSigint);
       watch?.dispose();
+    }
+    if (failed !== null) {
+      process.stderr.write(`error: training failed: ${failed}\n`);
+      return 1;
     }
     return 0;
   },
@@ -153,25 +206,87 @@ function usageError(message: string): number {
   return 2;
 }
 
+/**
+ * The last line of a run with seeds: per net, the seeds that finished and the summary of their final test
+ * accuracies (mean, sample standard deviation, 95% interval of the mean from Student's t; null where a single
+ * seed leaves them undefined). Stopped models are left out: their accuracy is of a shorter run.
+ */
+export function seedsSummary(finals: readonly { net: number; name: string; seed: number; accuracy: number }[]) {
+  const byNet = new Map<number, { name: string; seeds: number[]; accuracies: number[] }>();
+  for (const f of finals) {
+    const g = byNet.get(f.net) ?? { name: f.name, seeds: [], accuracies: [] };
+    g.seeds.push(f.seed);
+    g.accuracies.push(f.accuracy);
+    byNet.set(f.net, g);
+  }
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    kind: 'summary',
+    models: [...byNet.entries()].sort(([a], [b]) => a - b).map(([, g]) => {
+      const s = summarize(g.accuracies);
+      return { name: g.name, seeds: g.seeds, testAccuracy: { mean: finite(s.mean), std: finite(s.std), ci95: s.ci95 } };
+    }),
+  };
+}
+
 function summaryJson(s: RunSummary) {
   const { predictions: _predictions, ...rest } = s;
   return { ...rest, testAccuracy: s.finalEval?.testAccuracy ?? null };
 }
 
-/** Weights in tfjs's own format (loadable with tf.loadLayersModel), plus the run's summary. */
-async function saveModel(trainer: Trainer, dir: string, summary: RunSummary): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  await trainer.model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const { weightData, ...rest } = artifacts;
-      const buffers = weightData === undefined ? [] : Array.isArray(weightData) ? weightData : [weightData];
-      writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat(buffers.map((b) => Buffer.from(b))));
-      const manifest = { ...rest, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }] };
-      delete (manifest as { weightSpecs?: unknown }).weightSpecs;
-      writeFileSync(path.join(dir, 'model.json'), JSON.stringify(manifest));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summaryJson(summary), null, 2));
+/** The files of a run folder (`--out`, `--resume`). */
+class RunFiles {
+  private readonly several: boolean;
+  private readonly seeded: boolean;
+
+  constructor(
+    private readonly dir: string,
+    config: Config,
+  ) {
+    this.several = runJobs(config).length > 1;
+    this.seeded = config.seeds > 1;
+  }
+
+  appendMetrics(text: string): void {
+    appendFileSync(path.join(this.dir, 'metrics.jsonl'), text);
+  }
+
+  writeCheckpoint(c: Checkpoint): void {
+    writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), encodeCheckpoint(c));
+  }
+
+  /** Weights in tfjs's own format (loadable with tf.loadLayersModel), plus the model's summary. */
+  writeModel(index: number, name: string, seed: number, summary: RunSummary, weights: SavedWeights | null): void {
+    const label = `${index}-${name.replace(/\W+/g, '-')}${this.seeded ? `-seed${seed}` : ''}`;
+    const dir = path.join(this.dir, this.several ? label : 'model');
+    mkdirSync(dir, { recursive: true });
+    if (weights) {
+      writeFileAtomic(path.join(dir, WEIGHTS_FILE), new Uint8Array(weights.weights));
+      writeFileAtomic(path.join(dir, 'model.json'), weights.modelJson);
+    }
+    writeFileAtomic(path.join(dir, 'summary.json'), JSON.stringify(summaryJson(summary), null, 2));
+  }
 }
 
+/**
+ * Trims metrics.jsonl to what the checkpoint covers: the lines of the models before it, and its model's lines up
+ * to its step (the steps after it are trained again, and their lines written again).
+ */
+function keepMetricsUpTo(file: string, c: Checkpoint): void {
+  if (!existsSync(file)) return;
+  const kept: string[] = [];
+  let model = 0; // lines come model by model, each model's ending with its summary line
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    let p: { kind?: unknown; step?: unknown };
+    try {
+      p = JSON.parse(line) as typeof p;
+    } catch {
+      break; // a line cut short by a crash: nothing after it counts
+    }
+    const keep = model < c.modelIndex || (model === c.modelIndex && p.kind !== 'summary' && typeof p.step === 'number' && p.step <= c.step);
+    if (keep) kept.push(line + '\n');
+    if (p.kind === 'summary' && !('models' in p)) model++; // a per-model summary, not the run's last line
+  }
+  writeFileAtomic(file, kept.join(''));
+}

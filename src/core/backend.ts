@@ -15,7 +15,7 @@
  * This module touches no DOM-only or Node-only API: `navigator` is looked up only behind `typeof`. The WebGPU
  * package is imported lazily, because it registers itself only if `navigator.gpu` exists when it loads (in Node,
  * `cli/gpu.ts` installs Dawn's first). In the browser, `configureWasmAssets()`
- * (src/worker/wasmAssets.ts) must run before `initBackend` so that the WASM binaries are found.
+ * (src/browser/wasmAssets.ts) must run before `initBackend` so that the WASM binaries are found.
  */
 import * as tf from '@tensorflow/tfjs';
 // Static: the WASM package works in browsers and Node alike and registers 'wasm' on import.
@@ -248,7 +248,7 @@ function threadsNote(threads: number): string {
   if (threads > 1) return `${threads} WASM threads`;
   if (tf.env().getBool('IS_NODE')) return '1 WASM thread (tfjs runs WASM single-threaded in Node)';
   if (typeof crossOriginIsolated === 'boolean' && !crossOriginIsolated) return '1 WASM thread (the page is not cross-origin isolated)';
-  // tfjs's threaded build uses half the logical cores (see src/worker/wasmAssets.ts).
+  // tfjs's threaded build uses half the logical cores (see src/browser/wasmAssets.ts).
   return '1 WASM thread (tfjs uses half the logical cores)';
 }
 

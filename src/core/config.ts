@@ -162,6 +162,25 @@ export function modelsOf(c: Config): ModelConfig[] {
   return [modelOf(c), ...c.compare.map(modelOf)];
 }
 
+/** One model a run trains: a net of the config with one of its seeds. */
+export interface RunJob {
+  /** position in the run (the `model` of its events and messages) */
+  index: number;
+  /** which of `modelsOf(config)` (0 = the main net) */
+  net: number;
+  seed: number;
+  model: ModelConfig;
+}
+
+/**
+ * Every model a run trains, in order: round by round (seed, seed+1, ...), each round the main net and then the
+ * compared ones. With one seed this is `modelsOf(config)`. Interleaved order races the nets of one round together.
+ */
+export function runJobs(c: Config): RunJob[] {
+  const nets = modelsOf(c);
+  return seedsOf(c).flatMap((seed, round) => nets.map((model, net) => ({ index: round * nets.length + net, net, seed, model })));
+}
+
 /** The seeds a config trains each net with: seed, seed+1, ..., seed+seeds-1 (kept inside LIMITS.seed). */
 export function seedsOf(c: Pick<Config, 'seed' | 'seeds'>): number[] {
   return Array.from({ length: c.seeds }, (_, i) => (c.seed + i) % (LIMITS.seed.max + 1));

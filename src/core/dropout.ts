@@ -67,6 +67,19 @@ export class BlockDropout extends tf.layers.Layer {
     this.seed = args.seed;
   }
 
+  /**
+   * Masks drawn so far: the layer's only state besides its seed. A checkpoint saves it and a resumed run sets it
+   * back, so that the steps after a resume draw the masks an uninterrupted run would have drawn.
+   */
+  get masksDrawn(): number {
+    return this.calls;
+  }
+
+  set masksDrawn(n: number) {
+    if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`masksDrawn must be a whole number >= 0; got ${n}`);
+    this.calls = n;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (!kwargs.training || this.rate === 0) return x;

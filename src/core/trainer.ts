@@ -5,13 +5,21 @@
  * Per step the host uploads one batch of bytes and a few augmentation numbers; everything else stays on the
  * device. Loss and accuracy tensors are kept and read back together every `readEvery` steps, so the GPU is not
  * drained after every step. Knows nothing of workers, DOM or files: callers pass data sources and callbacks.
+ *
+ * Two ways to drive it: `run()` trains to the end (the bench, tests), or `begin()`, then `advance(n)` for slices of
+ * at most n steps, then `finish()` (the run driver, runner.ts, which checkpoints between slices and may train
+ * several trainers in turns). Time between slices is no step's time. `snapshot()` / `restore()` save and set back
+ * the whole training state at a step boundary (checkpoint.ts says what that is).
  */
 import * as tf from '@tensorflow/tfjs';
 import { modelName, type Config, type ModelConfig } from './config';
 import { trainFlopsPerImage } from './cost';
 import { augmentBatch, drawAugmentation, toNormalisedImages } from './augment';
+import type { NamedArray } from './checkpoint';
 import { RECORD_PIXELS, type ImageSource } from './data/dataset';
+import { BlockDropout } from './dropout';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
+import { MetricsWindow, type WindowReading } from './metricsWindow';
 import { buildWrn, NUM_CLASSES } from './model';
 import { mixSeed, mulberry32, permutation } from './rng';
 import { learningRateAt, planRun, type RunPlan } from './schedule';
@@ -29,6 +37,12 @@ export interface TrainerOptions {
   trainImages?: number;
   /** stop after this many steps (CLI --steps); the schedule still spans the whole configured run */
   maxSteps?: number;
+  /**
+   * The run's length when a budget sets it instead of `epochs` (issue 15): `steps` is what the schedule spans and,
+   * unless `open`, where training ends (equal FLOPs). `open`: train until `conclude()` or `stop()` (equal time);
+   * `replan()` then revises `steps` as the pace becomes known.
+   */
+  length?: { steps: number; open?: boolean };
   /** read losses back every this many steps (default 5): fewer GPU drains, slightly staler metrics */
   readEvery?: number;
   /** called with each batch of new points, at most once per `readEvery` steps plus each evaluation */
@@ -37,6 +51,20 @@ export interface TrainerOptions {
   now?: () => number;
   /** test images per forward pass in an evaluation (default: the batch size, at least 100) */
   evalChunk?: number;
+}
+
+/** How a slice of training ended: its steps were done, the trainer reached its pause point, or the model is over. */
+export type AdvanceResult = { status: 'slice' } | { status: 'over' } | { status: 'paused'; resumed: Promise<void> };
+
+/** The training state at a step boundary (the model's part of a Checkpoint). Its arrays are fresh copies. */
+export interface TrainerSnapshot {
+  step: number;
+  seconds: number;
+  weights: NamedArray[];
+  optimizer: NamedArray[];
+  dataOrder: { perm: Int32Array; next: number };
+  dropoutMasks: number[];
+  lastEval: EvalPoint | null;
 }
 
 /**
@@ -51,7 +79,7 @@ const STREAM = { order: 1, augment: 2 } as const;
 export class Trainer {
   readonly model: tf.LayersModel;
   readonly name: string;
-  readonly plan: RunPlan;
+  private planValue: RunPlan;
   private readonly config: Config;
   private readonly train: ImageSource;
   private readonly test: ImageSource;
@@ -59,9 +87,15 @@ export class Trainer {
   private readonly flopsPerImage: number;
   private readonly now: () => number;
   private readonly readEvery: number;
-  private readonly maxSteps: number;
+  private maxSteps: number;
+  /** trains until concluded or stopped (a time budget), not to plan.totalSteps */
+  private readonly openEnded: boolean;
   private readonly evalChunk: number;
+  /** steps between evaluations (an epoch's when the config says 0) */
+  readonly evalEvery: number;
   private readonly onMetrics: (points: MetricPoint[]) => void;
+  /** steps taken and not yet read back */
+  private readonly pending: MetricsWindow;
 
   private stateValue: TrainerState = 'idle';
   private stepValue = 0;
@@ -74,6 +108,8 @@ export class Trainer {
   /** mean step time of the last read-back window (ms) */
   private lastStepMs = 0;
   private order: { perm: Int32Array; next: number } = { perm: new Int32Array(0), next: 0 };
+  private firstStepMs = -1;
+  private lastEval: { point: EvalPoint; predictions: Uint8Array | null } | null = null;
 
   constructor(opts: TrainerOptions) {
     this.config = opts.config;
@@ -81,12 +117,16 @@ export class Trainer {
     this.name = modelName(m);
     this.train = opts.train;
     this.test = opts.test;
-    this.plan = planRun(opts.config, opts.trainImages ?? opts.config.train);
+    const plan = planRun(opts.config, opts.trainImages ?? opts.config.train);
+    this.planValue = opts.length ? { ...plan, totalSteps: Math.max(1, Math.floor(opts.length.steps)) } : plan;
     this.now = opts.now ?? (() => performance.now());
     this.readEvery = Math.max(1, opts.readEvery ?? 5);
-    this.maxSteps = Math.min(opts.maxSteps ?? Infinity, this.plan.totalSteps);
+    this.openEnded = opts.length?.open ?? false;
+    this.maxSteps = Math.min(opts.maxSteps ?? Infinity, this.openEnded ? Infinity : this.plan.totalSteps);
     this.onMetrics = opts.onMetrics ?? (() => {});
     this.evalChunk = Math.max(1, opts.evalChunk ?? Math.max(this.plan.batch, 100));
+    this.evalEvery = opts.config.evalEvery > 0 ? opts.config.evalEvery : this.plan.stepsPerEpoch;
+    this.pending = new MetricsWindow(this.now);
     this.flopsPerImage = trainFlopsPerImage(m);
     this.model = buildWrn(m, { seed: opts.config.seed });
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
@@ -95,6 +135,27 @@ export class Trainer {
 
   get state(): TrainerState {
     return this.stateValue;
+  }
+
+  /** Batch, steps per epoch, the steps the schedule spans, warm-up. */
+  get plan(): RunPlan {
+    return this.planValue;
+  }
+
+  /**
+   * Sets the steps the schedule spans from the next step on (an open-ended run whose budget is time: the runner's
+   * estimate of the steps that fit). The schedule's milestones move with it; steps already taken keep their rate.
+   */
+  replan(totalSteps: number): void {
+    this.planValue = { ...this.planValue, totalSteps: Math.max(1, Math.round(totalSteps)) };
+  }
+
+  /**
+   * Ends the model at the step reached, as finished rather than stopped (its budget is spent): call it between
+   * slices; `finish()` then evaluates once more unless the last step was just evaluated.
+   */
+  conclude(): void {
+    this.maxSteps = Math.min(this.maxSteps, this.stepValue);
   }
 
   /** Finished steps. */
@@ -143,52 +204,85 @@ export class Trainer {
 
   /** Trains until the configured run (or maxSteps) is done or `stop()` is called. */
   async run(): Promise<RunSummary> {
+    this.begin();
+    try {
+      for (;;) {
+        const r = await this.advance();
+        if (r.status === 'over') break;
+        if (r.status === 'paused') await r.resumed;
+      }
+      return await this.finish();
+    } finally {
+      this.pending.dispose();
+      this.stateValue = 'done';
+    }
+  }
+
+  /** Marks the trainer running (pause and stop apply from now on); a Trainer trains once. */
+  begin(): void {
     if (this.stateValue !== 'idle') throw new Error('a Trainer runs once; make a new one for a new run');
     this.stateValue = 'running';
-    const window: { loss: tf.Scalar; correct: tf.Scalar; lr: number }[] = [];
-    let windowStart = this.now();
-    let firstStepMs = -1;
-    let lastEval: { point: EvalPoint; predictions: Uint8Array } | null = null;
-    const evalEvery = this.config.evalEvery > 0 ? this.config.evalEvery : this.plan.stepsPerEpoch;
-    try {
-      while (this.stepValue < this.maxSteps && !this.stopRequested) {
-        const gate = this.resumeGate;
-        if (gate) {
-          // Taken before the read-back: a resume (or stop) that arrives during it opens this gate, and the loop
-          // goes on instead of waiting for a resume that already came.
-          await this.flush(window, windowStart);
-          await gate.promise;
-          windowStart = this.now(); // the wait is no step's time
-          continue;
-        }
-        const batch = await this.nextBatch();
-        const lr = this.currentLearningRate();
-        window.push({ ...this.trainStep(batch, lr), lr });
-        this.stepValue++;
-        if (firstStepMs < 0) {
-          await window[0]!.loss.data(); // the first step includes kernel compilation: time it on its own
-          firstStepMs = this.now() - windowStart;
-          await this.flush(window, windowStart);
-          windowStart = this.now();
-        } else if (window.length >= (this.lastStepMs > SLOW_STEP_MS ? 1 : this.readEvery)) {
-          await this.flush(window, windowStart);
-          windowStart = this.now();
-        }
-        if (this.stepValue % evalEvery === 0 || this.stepValue === this.maxSteps) {
-          await this.flush(window, windowStart);
-          lastEval = await this.evaluate();
-          this.onMetrics([lastEval.point]);
-          windowStart = this.now();
-        }
-        await yieldToEventLoop(); // lets pause/stop messages in between steps
+  }
+
+  /**
+   * Trains at most `maxSteps` more steps (evaluating where the config says), then reads back what is pending.
+   * Returns early at the pause point (with the promise that resolves on resume or stop), or when the model is over
+   * (all its steps done, or stopped). The time before this call and after it returns is not counted as step time.
+   */
+  async advance(maxSteps = Infinity): Promise<AdvanceResult> {
+    if (this.stateValue === 'idle' || this.stateValue === 'done') throw new Error('advance() needs begin() first, and a model that is not over');
+    const until = Math.min(this.maxSteps, this.stepValue + maxSteps);
+    this.pending.restart(); // the time since the last slice was no step's
+    while (this.stepValue < until && !this.stopRequested) {
+      const gate = this.resumeGate;
+      if (gate) {
+        // Taken before the read-back: a resume (or stop) that arrives during it opens this gate, and the caller
+        // goes on instead of waiting for a resume that already came.
+        await this.report();
+        return { status: 'paused', resumed: gate.promise };
       }
-      await this.flush(window, windowStart);
-      if (this.stopRequested && this.stepValue > 0 && lastEval?.point.step !== this.stepValue) {
-        lastEval = await this.evaluate();
-        this.onMetrics([lastEval.point]);
+      const batch = await this.nextBatch();
+      const lr = this.currentLearningRate();
+      const { loss, correct } = this.trainStep(batch, lr);
+      this.pending.push(loss, correct, lr);
+      this.stepValue++;
+      if (this.firstStepMs < 0) {
+        await this.pending.settleFirst(); // the first step includes kernel compilation: time it on its own
+        const reading = await this.report();
+        this.firstStepMs = reading?.elapsedMs ?? 0;
+      } else if (this.pending.length >= (this.lastStepMs > SLOW_STEP_MS ? 1 : this.readEvery)) {
+        await this.report();
+      }
+      if (this.shouldEvaluate()) {
+        await this.report();
+        this.lastEval = await this.evaluate();
+        this.onMetrics([this.lastEval.point]);
+        this.pending.restart();
+      }
+      await yieldToEventLoop(); // lets pause/stop messages in between steps
+    }
+    await this.report();
+    return this.stepValue >= this.maxSteps || this.stopRequested ? { status: 'over' } : { status: 'slice' };
+  }
+
+  /** Whether the step just finished ends an evaluation window (or the run). */
+  private shouldEvaluate(): boolean {
+    return this.stepValue % this.evalEvery === 0 || this.stepValue === this.maxSteps;
+  }
+
+  /**
+   * Ends the model: reports what is pending, evaluates once more if it was stopped since the last evaluation,
+   * and says how it went. The trainer is 'done' afterwards (its weights stay until `dispose()`).
+   */
+  async finish(): Promise<RunSummary> {
+    try {
+      await this.report();
+      // A stopped or concluded model ends between evaluations: evaluate where it ended.
+      if (this.stepValue > 0 && this.lastEval?.point.step !== this.stepValue) {
+        this.lastEval = await this.evaluate();
+        this.onMetrics([this.lastEval.point]);
       }
     } finally {
-      for (const w of window) tf.dispose([w.loss, w.correct]);
       this.stateValue = 'done';
     }
     return {
@@ -196,14 +290,106 @@ export class Trainer {
       steps: this.stepValue,
       seconds: this.activeMs / 1000,
       flops: this.stepValue * this.plan.batch * this.flopsPerImage,
-      firstStepMs,
-      finalEval: lastEval?.point ?? null,
-      predictions: lastEval?.predictions ?? null,
+      firstStepMs: this.firstStepMs,
+      finalEval: this.lastEval?.point ?? null,
+      predictions: this.lastEval?.predictions ?? null,
     };
+  }
+
+  /** Active training time so far (s): step time and evaluations, pauses and time between slices excluded. */
+  get seconds(): number {
+    return this.activeMs / 1000;
+  }
+
+  /** Training FLOPs spent so far. */
+  get flops(): number {
+    return this.stepValue * this.plan.batch * this.flopsPerImage;
+  }
+
+  /**
+   * The whole training state at this step boundary, read back from the device. Call it between slices (not while
+   * `advance` runs): the steps taken are then all reported, and nothing changes under the read.
+   */
+  async snapshot(): Promise<TrainerSnapshot> {
+    const weights = await Promise.all(
+      this.model.weights.map(async (w) => {
+        const v = w.read();
+        return { name: w.originalName, shape: v.shape.slice(), dtype: 'float32' as const, data: Float32Array.from(await v.data()) };
+      }),
+    );
+    const trainable = this.model.trainableWeights;
+    const named = await this.optimizer.getWeights(); // [iterations, ...momentum buffers in trainable order]
+    const buffers = named.slice(1);
+    const optimizer = await Promise.all(
+      buffers.map(async (b, i) => ({
+        name: `${trainable[i]!.originalName}/momentum`,
+        shape: b.tensor.shape.slice(),
+        dtype: 'float32' as const,
+        data: Float32Array.from(await b.tensor.data()),
+      })),
+    );
+    named[0]?.tensor.dispose(); // the iteration count is a new scalar; the buffers are the optimizer's own
+    return {
+      step: this.stepValue,
+      seconds: this.activeMs / 1000,
+      weights,
+      optimizer,
+      dataOrder: { perm: this.order.perm.slice(), next: this.order.next },
+      dropoutMasks: this.dropoutLayers().map((l) => l.masksDrawn),
+      lastEval: this.lastEval?.point ?? null,
+    };
+  }
+
+  /** Sets the trainer back to a snapshot of the same net and recipe, before `begin()`. Throws on a mismatch. */
+  async restore(s: TrainerSnapshot): Promise<void> {
+    if (this.stateValue !== 'idle') throw new Error('restore() comes before the trainer begins');
+    if (!this.openEnded && s.step > this.plan.totalSteps) throw new RangeError(`the checkpoint is at step ${s.step}, past this run's ${this.plan.totalSteps} steps`);
+    const byName = new Map(s.weights.map((w) => [w.name, w]));
+    const weights = this.model.weights;
+    if (s.step > 0 || s.weights.length) {
+      if (byName.size !== weights.length) throw new RangeError(`the checkpoint holds ${byName.size} weights; ${this.name} has ${weights.length}`);
+      for (const w of weights) {
+        const a = byName.get(w.originalName);
+        if (!a || a.shape.join('x') !== w.shape.join('x')) throw new RangeError(`the checkpoint's weights do not fit ${this.name} (at ${w.originalName})`);
+      }
+    }
+    const trainable = this.model.trainableWeights;
+    if (s.optimizer.length && s.optimizer.length !== trainable.length) throw new RangeError(`the checkpoint holds ${s.optimizer.length} momentum buffers; ${this.name} trains ${trainable.length} weights`);
+    const dropout = this.dropoutLayers();
+    if (s.dropoutMasks.length && s.dropoutMasks.length !== dropout.length) throw new RangeError(`the checkpoint holds ${s.dropoutMasks.length} dropout counters; ${this.name} has ${dropout.length} dropout layers`);
+    if (s.dataOrder.perm.length) await this.train.waitFor(s.dataOrder.perm.length); // the order names these records
+
+    for (const w of weights) {
+      const a = byName.get(w.originalName);
+      if (!a) continue;
+      const t = tf.tensor(a.data, a.shape, 'float32');
+      w.write(t);
+      t.dispose();
+    }
+    if (s.optimizer.length) {
+      const tensors = s.optimizer.map((b, i) => {
+        if (b.shape.join('x') !== trainable[i]!.shape.join('x')) throw new RangeError(`momentum buffer ${b.name} does not fit ${trainable[i]!.originalName}`);
+        return tf.tensor(b.data, b.shape, 'float32');
+      });
+      const iterations = tf.scalar(s.step, 'int32');
+      // Buffer i goes with trainable weight i (the optimizer matches them by position); names are for people.
+      await this.optimizer.setWeights([{ name: 'iter', tensor: iterations }, ...tensors.map((tensor, i) => ({ name: `${(trainable[i]!.read() as tf.Variable).name}/momentum`, tensor }))]);
+      tf.dispose([iterations, ...tensors]); // setWeights made variables of their own from them
+    }
+    dropout.forEach((l, i) => (l.masksDrawn = s.dropoutMasks[i] ?? 0));
+    this.order = { perm: s.dataOrder.perm.slice(), next: s.dataOrder.next };
+    this.stepValue = s.step;
+    this.activeMs = s.seconds * 1000;
+    this.lastEval = s.lastEval ? { point: s.lastEval, predictions: null } : null;
+  }
+
+  private dropoutLayers(): BlockDropout[] {
+    return this.model.layers.filter((l): l is BlockDropout => l instanceof BlockDropout);
   }
 
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
+    this.pending.dispose();
     this.optimizer.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose forgets the learning-rate scalar its SGD base class keeps as `c`.
     (this.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
@@ -246,35 +432,33 @@ export class Trainer {
     return this.model.trainableWeights.map((w) => w.read() as tf.Variable);
   }
 
-  /** Reads the kept per-step scalars in one go and reports them. */
-  private async flush(window: { loss: tf.Scalar; correct: tf.Scalar; lr: number }[], since: number): Promise<void> {
-    if (!window.length) return;
-    const packed = tf.tidy(() => tf.stack([...window.map((w) => w.loss), ...window.map((w) => w.correct)]));
-    const values = await packed.data();
-    packed.dispose();
-    const elapsed = this.now() - since;
+  /** Reads the pending steps back in one go, reports them, and starts the next window's clock. */
+  private async report(): Promise<WindowReading | null> {
+    const reading = await this.pending.read();
+    this.pending.restart();
+    if (!reading) return null;
+    const { losses, correct, lrs, elapsedMs: elapsed } = reading;
     this.activeMs += elapsed;
-    const k = window.length;
+    const k = losses.length;
     this.lastStepMs = elapsed / k;
     const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
     const first = this.stepValue - k + 1;
-    const points: StepPoint[] = window.map((w, i) => ({
+    const points: StepPoint[] = lrs.map((lr, i) => ({
       kind: 'step',
       step: first + i,
       epoch: (first + i) / this.plan.stepsPerEpoch,
-      loss: values[i]!,
-      trainAccuracy: values[k + i]! / this.plan.batch,
-      lr: w.lr,
+      loss: losses[i]!,
+      trainAccuracy: correct[i]! / this.plan.batch,
+      lr,
       imagesPerSec: (k * this.plan.batch) / (elapsed / 1000),
       stepMs: elapsed / k,
-      numTensors: mem.numTensors - 2 * k, // the window's own kept scalars are about to go
+      numTensors: mem.numTensors, // the window's own scalars are already freed
       deviceBytes: mem.numBytesInGPU ?? mem.numBytes,
       seconds: (this.activeMs - elapsed + ((i + 1) * elapsed) / k) / 1000,
       flops: (first + i) * this.plan.batch * this.flopsPerImage,
     }));
-    for (const w of window) tf.dispose([w.loss, w.correct]);
-    window.length = 0;
     this.onMetrics(points);
+    return reading;
   }
 
   /**

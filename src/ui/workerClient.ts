@@ -278,6 +278,8 @@ export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerS
       return withRun({ models: updateModel(run.models, msg.model, (m) => ({ ...m, summary: msg.summary })), currentModel: null });
     case 'runEnded':
       return withRun({ status: msg.status, currentModel: null });
+    case 'checkpoint':
+      return state; // kept by the run history (IndexedDB), not by the live view
   }
 }
 

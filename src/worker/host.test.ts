@@ -92,6 +92,9 @@ describe('WorkerHost', () => {
     const lastReported = () => messages.flatMap((m) => (m.type === 'metrics' ? m.points : [])).filter((p) => p.kind === 'step').at(-1)?.step;
     while (lastReported() !== host.runStatus()?.step) await new Promise((r) => setTimeout(r, 20));
     const pausedAt = host.runStatus()?.step;
+    // Pausing saves a checkpoint of the step it paused at (after its metrics), then nothing more comes.
+    await until((m) => m.type === 'checkpoint');
+    expect(messages.filter((m) => m.type === 'checkpoint').map((m) => m.type === 'checkpoint' && m.checkpoint.step)).toEqual([pausedAt]);
     const reported = messages.length;
     await new Promise((r) => setTimeout(r, 500));
     expect(host.runStatus()?.step).toBe(pausedAt);

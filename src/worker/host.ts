@@ -12,8 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../core/config';
-import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from './deviceWatch';
-import { classifyError, messageOf, RunFailure } from './errors';
+import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/deviceWatch';
+import { classifyError, messageOf, RunFailure } from '../core/runErrors';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
 import { Run } from './run';
 
@@ -45,27 +45,26 @@ export class WorkerHost {
         return;
       case 'start': {
         const previous = this.current;
-        const run = new Run(msg.runId, msg.config, msg.source);
+        const run: Run = new Run(msg.runId, msg.config, msg.source, (m, transfer) => this.postFor(run)(m, transfer), msg.resumeFrom ?? null);
         this.current = run;
-        previous?.stop(() => undefined); // its messages are no longer wanted, 'stopping' included
+        previous?.stop(); // its messages are no longer wanted ('stopping' included): it is no longer current
         this.enqueue(() => this.execute(run));
         return;
       }
       default: {
         const run = this.current;
         if (!run || run.id !== msg.runId) return; // a late control for a run that is no longer current
-        const post = this.postFor(run);
         switch (msg.type) {
           case 'pause':
-            return run.pause(post);
+            return run.pause();
           case 'resume':
-            return run.resume(post);
+            return run.resume();
           case 'stop':
-            return run.stop(post);
+            return run.stop();
           case 'setLearningRate':
             return run.setLearningRate(msg.lr);
           case 'exportWeights':
-            return run.exportWeights(msg.model, post);
+            return run.exportWeights(msg.model);
         }
       }
     }
@@ -96,7 +95,7 @@ export class WorkerHost {
     const watch = this.backend?.watch ?? null;
     const failure = watch?.nextFailure() ?? null;
     try {
-      await run.execute({ post, deviceFailure: failure?.failed ?? null });
+      await run.execute(failure?.failed ?? null);
     } finally {
       failure?.cancel();
     }

@@ -8,6 +8,9 @@
 import type { BackendChoice } from '../core/backend';
 import type { Config } from '../core/config';
 import type { MetricPoint, RunSummary } from '../core/metrics';
+import type { Checkpoint } from '../core/checkpoint';
+import type { ModelInfo } from '../core/runEvents';
+import type { ErrorCode } from '../core/runErrors';
 
 /** The backend the worker trains on, and why (the core's choice as it is: backend, reason, adapter, threads...). */
 export type BackendInfo = BackendChoice;
@@ -40,29 +43,16 @@ export interface TestSamples {
   labels: Uint8Array;
 }
 
-/** What a model of a run is, announced when it starts training. */
-export interface ModelInfo {
-  /** e.g. "WRN-16-4" */
-  name: string;
-  /** trainable parameters */
-  params: number;
-  /** forward multiply-accumulates per image */
-  macs: number;
-  stepsPerEpoch: number;
-  totalSteps: number;
-  /** images per step */
-  batch: number;
-  /** which net of the config (0 = the main one); with seeds=N a run trains each net N times */
-  net: number;
-  /** the seed this model trains with (config.seed + repeat) */
-  seed: number;
-}
+/** What a model of a run is, announced when it starts training (the core's run driver defines it). */
+export type { ModelInfo };
 
-export type ErrorCode = 'device-lost' | 'out-of-memory' | 'bad-data' | 'bad-config' | 'backend' | 'internal';
+/** What kind of failure ended a run (the core defines the codes: it raises them). */
+export type { ErrorCode };
 
 export type ToWorker =
   | { type: 'init'; backend: Config['backend'] }
-  | { type: 'start'; runId: number; config: Config; source: DataSourceSpec }
+  /** resumeFrom: a checkpoint of this config (from a 'checkpoint' message) to go on from instead of step 0 */
+  | { type: 'start'; runId: number; config: Config; source: DataSourceSpec; resumeFrom?: Checkpoint }
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }
@@ -77,6 +67,8 @@ export type FromWorker =
   | { type: 'metrics'; runId: number; model: number; points: MetricPoint[] }
   | { type: 'state'; runId: number; state: 'loading' | 'running' | 'paused' | 'stopping' }
   | { type: 'modelEnded'; runId: number; model: number; summary: RunSummary }
+  /** the training state at a step, to resume from: at each evaluation, on pause, on stop, and before a further model */
+  | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
   | { type: 'runEnded'; runId: number; status: 'finished' | 'stopped' | 'failed' }
   | { type: 'weights'; runId: number; model: number; name: string; modelJson: string; weights: ArrayBuffer }
   | { type: 'error'; runId: number | null; code: ErrorCode; message: string; suggestion: string };

@@ -6,10 +6,10 @@
  * WebGPU: a dedicated worker has `navigator.gpu` in Chromium (a SharedWorker does not work: tfjs issue 7914).
  */
 import { initBackend } from '../core/backend';
-import { activeGpuDevice } from './deviceWatch';
+import { activeGpuDevice } from '../core/deviceWatch';
 import { WorkerHost } from './host';
 import type { ToWorker } from './protocol';
-import { configureWasmAssets } from './wasmAssets';
+import { configureWasmAssets } from '../browser/wasmAssets';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 

@@ -3,7 +3,7 @@
  * it names), then runs the same measurement code as the Node rows (../measure.ts) on the same core.
  */
 import { initBackend } from '../../../src/core/backend';
-import { configureWasmAssets } from '../../../src/worker/wasmAssets';
+import { configureWasmAssets } from '../../../src/browser/wasmAssets';
 import { describeActiveBackend } from '../adapter';
 import { measureNet } from '../measure';
 import { backendOf, type NetJob } from '../types';
@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 const post = (m: FromBenchWorker) => postMessage(m);
 
 /**
- * WASM build and threads, before the backend first initialises (src/worker/wasmAssets.ts sets the binaries' URLs).
+ * WASM build and threads, before the backend first initialises (src/browser/wasmAssets.ts sets the binaries' URLs).
  * 'chromium-wasm' is the single-threaded SIMD build. 'chromium-wasm-threads' is the threaded SIMD build on as many
  * threads as there are logical cores: tfjs's threaded build runs min(8, hardwareConcurrency / 2) threads (it
  * assumes hyper-threading), which is 1 on a 2-core machine, so the worker reports twice its cores to get one

@@ -1,5 +1,6 @@
 /**
- * Browser only: tells tfjs's WASM backend where Vite put its three .wasm binaries, and whether to use the threaded
+ * Browser only (the app's training worker and the bench's page import it; Node never does: the `?url` and `?raw`
+ * imports need Vite): tells tfjs's WASM backend where Vite put its three .wasm binaries, and whether to use the threaded
  * one. Call `configureWasmAssets()` in the worker before `initBackend` (src/core/backend.ts) tries 'wasm': both
  * settings must precede the backend's first initialisation (tfjs throws if the paths are set after it).
  *

@@ -1,7 +1,7 @@
 /**
  * A trained model as the two files tfjs loads back (`tf.loadLayersModel`): `model.json` (topology plus weights
- * manifest) and one `weights.bin`. Made when a model ends so its GPU memory can be freed at once; the bytes then
- * live in the worker's heap until the next run starts.
+ * manifest) and one `weights.bin`. The one writer of them: the run driver makes them when a model ends, so that its
+ * GPU memory can be freed at once; the worker keeps the bytes for 'exportWeights', the CLI writes them to --out.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -6,7 +6,7 @@
  * before the next run (`rebuildWebGpuBackend`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { RunFailure } from './errors';
+import { RunFailure } from './runErrors';
 
 /** The GPUDevice behind the active tfjs backend, or null when it is not WebGPU. */
 export function activeGpuDevice(): GPUDevice | null {
@@ -98,4 +98,39 @@ export function rebuildWebGpuBackend(): void {
   tf.removeBackend('webgpu');
   // 3: the priority tfjs-backend-webgpu registers with, so 'auto' ordering is unchanged.
   tf.registerBackend('webgpu', factory, 3);
+}
+
+/**
+ * How long a run that failed on a watched GPU waits for the device to say it was lost: destroying a device fails
+ * the pending buffer read at once ("Buffer was unmapped before mapping was resolved"), while `device.lost` may
+ * resolve a second or more later on a busy machine.
+ */
+const DEVICE_FAILURE_GRACE_MS = 2_000;
+
+/**
+ * One run raced against its device: `guard(p)` rejects as soon as the device fails (tfjs's pending reads may
+ * otherwise hang), and `causeOf(err)` prefers the device's own word to whatever message the failed read gave.
+ * With no watched device (WASM, CPU, WebGL) both pass everything through.
+ */
+export class DeviceRace {
+  constructor(private readonly failure: Promise<never> | null) {}
+
+  /** Whether the run is raced against a device at all. */
+  get watched(): boolean {
+    return this.failure !== null;
+  }
+
+  guard<T>(p: Promise<T>): Promise<T> {
+    return this.failure ? Promise.race([p, this.failure]) : p;
+  }
+
+  /** What really ended the run: the device's failure if it is reported within the grace period, else `err`. */
+  async causeOf(err: unknown): Promise<unknown> {
+    if (err instanceof RunFailure || !this.failure) return err;
+    const reported = await Promise.race([
+      this.failure.catch((e: unknown) => e),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), DEVICE_FAILURE_GRACE_MS)),
+    ]);
+    return reported ?? err;
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CifarFormatError, CifarSourceError } from '../core/data/errors';
-import { classifyError, RunFailure } from './errors';
+import { CifarFormatError, CifarSourceError } from './data/errors';
+import { classifyError, RunFailure } from './runErrors';
 
 describe('classifyError', () => {
   it.each([

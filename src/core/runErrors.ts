@@ -6,7 +6,9 @@
  * pattern where we do not. The order of the checks matters: a lost device often surfaces as an allocation failure,
  * and an allocation failure as a RangeError, so device loss is tested before memory, and memory before config.
  */
-import type { ErrorCode } from './protocol';
+
+/** What kind of failure ended a run: the page and the CLI branch on it (the worker protocol carries it). */
+export type ErrorCode = 'device-lost' | 'out-of-memory' | 'bad-data' | 'bad-config' | 'backend' | 'internal';
 
 /** A failure the worker already understands: thrown with its protocol code so classification is exact. */
 export class RunFailure extends Error {
