@@ -16,6 +16,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Line {
   model: string;
+  seed?: number;
   kind: 'step' | 'eval' | 'summary';
   step?: number;
   loss?: number;
@@ -88,6 +89,38 @@ describe('wrn train', () => {
     // A resume needs the folder's config and checkpoint, and takes no other config.
     expect((await cli(['--resume', path.join(scratch, 'nothing-here'), '--data', DATA_DIR])).code).toBe(2);
     expect((await cli([recipe, '--resume', cut])).code).toBe(2);
+  });
+
+  it('seeds=3: every line names its model and seed, and a last line summarises each net over its seeds', async () => {
+    const r = await cli(['depth=10&width=1&batch=8&epochs=1&train=16&test=20&schedule=constant&backend=wasm&seed=7&seeds=3&compare=10-1-0.3', '--data', DATA_DIR]);
+    expect(r.code, r.stderr).toBe(0);
+    const last = r.lines.at(-1) as unknown as { kind: string; models: { name: string; seeds: number[]; testAccuracy: { mean: number; std: number; ci95: [number, number] } }[] };
+    for (const l of r.lines.slice(0, -1)) {
+      expect(typeof l.model).toBe('string');
+      expect([7, 8, 9]).toContain(l.seed);
+    }
+    // The per-model summaries, 2 nets x 3 seeds, round by round
+    const perModel = r.lines.slice(0, -1).filter((l) => l.kind === 'summary');
+    expect(perModel.map((l) => [l.model, l.seed])).toEqual([
+      ['WRN-10-1', 7], ['WRN-10-1 (dropout 0.3)', 7], ['WRN-10-1', 8], ['WRN-10-1 (dropout 0.3)', 8], ['WRN-10-1', 9], ['WRN-10-1 (dropout 0.3)', 9],
+    ]);
+    // Distinct seeds, distinct runs: the first losses of WRN-10-1's three seeds differ.
+    const firstLoss = (seed: number) => r.lines.find((l) => l.kind === 'step' && l.model === 'WRN-10-1' && l.seed === seed)!.loss;
+    expect(new Set([7, 8, 9].map(firstLoss)).size).toBe(3);
+    // The last line equals the hand computation from the per-seed final accuracies.
+    expect(last.kind).toBe('summary');
+    expect(last.models.map((m) => [m.name, m.seeds])).toEqual([['WRN-10-1', [7, 8, 9]], ['WRN-10-1 (dropout 0.3)', [7, 8, 9]]]);
+    for (const m of last.models) {
+      const acc = perModel.filter((l) => l.model === m.name).map((l) => l.testAccuracy!);
+      const mean = (acc[0]! + acc[1]! + acc[2]!) / 3;
+      const std = Math.sqrt(((acc[0]! - mean) ** 2 + (acc[1]! - mean) ** 2 + (acc[2]! - mean) ** 2) / 2);
+      const half = (4.302652729749462 * std) / Math.sqrt(3); // t(0.975, 2)
+      expect(m.testAccuracy.mean).toBeCloseTo(mean, 12);
+      expect(m.testAccuracy.std).toBeCloseTo(std, 12);
+      expect(m.testAccuracy.ci95[0]).toBeCloseTo(mean - half, 9);
+      expect(m.testAccuracy.ci95[1]).toBeCloseTo(mean + half, 9);
+    }
+    expect(r.stderr).toMatch(/compare: equal epochs \(1 per net\), sequential, seeds 7\.\.9/);
   });
 
   it('exits 2 with the corrections for a config that needed them, and for bad flags', async () => {
