@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import { collectConsoleErrors } from './helpers';
+import { collectConsoleErrors, openHarness, tinyConfig, waitForState } from './helpers';
+import type { Harness } from './harness';
 import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
 
@@ -112,5 +113,64 @@ test.describe('accuracy vs cost', () => {
     await page.getByLabel('Training FLOPs').fill('12');
     await expect(page.getByText('training FLOPs outside')).toBeVisible();
     await expect.poll(() => new URL(page.url()).hash).toContain('budget=flops:3e15');
+  });
+});
+
+test.describe('racing and repeats in the worker', () => {
+  test.slow();
+
+  test('order=interleaved: both nets have curve points before the first net finishes', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await openHarness(page);
+    // Every state the client goes through, as [steps of net 0, steps of net 1, net 0 ended, net 1 ended].
+    await page.evaluate(() => {
+      const w = window as unknown as { harness: Harness; raceTrace: number[][] };
+      w.raceTrace = [];
+      w.harness.client.subscribe(() => {
+        const models = w.harness.client.getSnapshot().run?.models ?? [];
+        w.raceTrace.push([models[0]?.steps.length ?? 0, models[1]?.steps.length ?? 0, models[0]?.summary ? 1 : 0, models[1]?.summary ? 1 : 0]);
+      });
+    });
+    // Two tiny nets, 12 steps of 4 images each, an evaluation every 4 steps: turns of 4 steps (one window).
+    const config = tinyConfig({ steps: 12, batch: 4, backend: 'wasm', evalEvery: 4, order: 'interleaved', compare: [{ depth: 10, width: 2, dropout: 0 }] });
+    await page.evaluate((c) => (window as unknown as { harness: Harness }).harness.client.start(c, { kind: 'server', base: `${location.origin}/cifar10` }), config);
+    const done = await waitForState(page, (s) => s.run?.status === 'finished' || s.run?.status === 'failed');
+    expect(done.run?.status).toBe('finished');
+    const trace = await page.evaluate(() => (window as unknown as { raceTrace: number[][] }).raceTrace);
+    const firstEnd = trace.findIndex(([, , a, b]) => a === 1 || b === 1);
+    expect(firstEnd).toBeGreaterThan(0);
+    // Before either net finished, both had drawn steps.
+    expect(trace.slice(0, firstEnd).some(([a, b]) => a! > 0 && b! > 0)).toBe(true);
+    // and they took turns: net 1 had steps while net 0 was still short of its 12
+    expect(trace.some(([a, b]) => b! > 0 && a! < 12)).toBe(true);
+    for (const m of done.run!.models) {
+      expect(m).toMatchObject({ totalSteps: 12, summary: { status: 'finished', steps: 12 } });
+      expect(m.evals.map((e) => e.step)).toEqual([4, 8, 12]);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test('the page races two nets over two seeds: table, scatter with seed means, comparison and budget', async ({ page }, testInfo) => {
+    const errors = collectConsoleErrors(page);
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto('/#depth=10&width=1&batch=8&epochs=1&train=48&test=50&lr=0.05&schedule=constant&backend=wasm&compare=10-2&order=interleaved&seeds=2');
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
+    await expect(page.getByTestId('run-table').locator('tbody tr')).toHaveCount(4);
+    await expect(page.getByTestId('run-table')).toContainText('WRN-10-2 (seed 1)');
+    const scatter = page.getByTestId('cost-scatter');
+    await expect(scatter).toHaveAttribute('data-finished', '4');
+    await expect(runSymbols(page)).toHaveCount(4);
+    await expect(meanSymbols(page)).toHaveCount(2);
+    await expect(page.getByTestId('scatter-budget')).toHaveText('Budget: equal epochs (1 per net).');
+    const table = page.getByTestId('comparison-table');
+    await expect(table.locator('tr[data-net="WRN-10-1"]').first().getByTestId('interval')).toContainText('t, 2 seeds');
+    await expect(table.getByTestId('verdict')).toContainText(/WRN-10-[12] is ahead of WRN-10-[12] by .*(Welch's t, p=|no test applies)/);
+    await page.screenshot({ path: testInfo.outputPath('laptop-raced.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await scatter.scrollIntoViewIfNeeded();
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: testInfo.outputPath('phone-raced.png'), fullPage: true });
+    expect(errors).toEqual([]);
   });
 });

@@ -71,7 +71,7 @@ function RunRow({ run, label, color, target, current }: { run: RunRecord; label:
       ? 'not started'
       : run.summary
         ? run.summary.status
-        : current
+        : current || run.steps.length > 0 // racing nets (order=interleaved) train at once
           ? 'training'
           : 'waiting';
   return (
