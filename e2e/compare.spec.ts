@@ -167,10 +167,16 @@ test.describe('racing and repeats in the worker', () => {
     await expect(table.locator('tr[data-net="WRN-10-1"]').first().getByTestId('interval')).toContainText('t, 2 seeds');
     await expect(table.getByTestId('verdict')).toContainText(/WRN-10-[12] is ahead of WRN-10-[12] by .*(Welch's t, p=|no test applies)/);
     await page.screenshot({ path: testInfo.outputPath('laptop-raced.png'), fullPage: true });
+    await scatter.screenshot({ path: testInfo.outputPath('laptop-raced-scatter.png') });
+    await page.getByTestId('comparison').screenshot({ path: testInfo.outputPath('laptop-raced-comparison.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await scatter.scrollIntoViewIfNeeded();
     await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: testInfo.outputPath('phone-raced.png'), fullPage: true });
+    await scatter.screenshot({ path: testInfo.outputPath('phone-raced-scatter.png') });
+    await page.getByTestId('comparison').screenshot({ path: testInfo.outputPath('phone-raced-comparison.png') });
+    await page.getByRole('region', { name: 'Compare' }).screenshot({ path: testInfo.outputPath('phone-compare-controls.png') });
+    await page.getByRole('region', { name: 'Curves' }).screenshot({ path: testInfo.outputPath('phone-raced-curves.png') });
     expect(errors).toEqual([]);
   });
 });

@@ -15,14 +15,14 @@ interface Props {
 }
 
 const ORDER_OPTIONS = [
-  { value: 'sequential', label: 'One after another' },
-  { value: 'interleaved', label: 'Racing (take turns)' },
+  { value: 'sequential', label: 'One by one' },
+  { value: 'interleaved', label: 'Racing' },
 ] as const;
 
 const BUDGET_OPTIONS = [
-  { value: 'epochs', label: 'Equal epochs' },
-  { value: 'time', label: 'Equal time' },
-  { value: 'flops', label: 'Equal FLOPs' },
+  { value: 'epochs', label: 'Epochs' },
+  { value: 'time', label: 'Time' },
+  { value: 'flops', label: 'FLOPs' },
 ] as const;
 
 /** What a newly chosen budget starts at: ten minutes, or about 3 epochs of 5,000 images for WRN-16-4. */
@@ -50,11 +50,13 @@ export function CompareSchedule({ config, onChange, disabled }: Props) {
       </div>
       <p className="hint">
         {config.budget.kind === 'epochs'
-          ? `Every net trains ${config.epochs} epochs.`
+          ? `Every net trains ${config.epochs} ${config.epochs === 1 ? 'epoch' : 'epochs'}.`
           : config.budget.kind === 'time'
             ? 'Every net trains until its own active training time reaches the budget (pauses and other nets’ turns do not count); the learning-rate schedule spans the budget.'
             : 'Every net trains until its training FLOPs reach the budget: a wide net takes fewer steps; the schedule spans the budget.'}
-        {config.order === 'interleaved' && ' Racing: the nets take turns of a few steps each on the same device.'}
+        {config.order === 'interleaved'
+          ? ' Racing: the nets take turns of a few steps each on the same device, so their curves grow together.'
+          : ' One by one: each net trains to its end before the next starts.'}
       </p>
     </div>
   );

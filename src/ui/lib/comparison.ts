@@ -72,9 +72,18 @@ export function groupByNet(runs: readonly RunRecord[]): NetGroup[] {
     if (f) g.finished.push(f);
   });
   for (const g of groups.values()) {
-    if (g.finished.length) g.summary = summarize(g.finished.map((f) => f.accuracy));
+    if (g.finished.length) g.summary = clampToAccuracy(summarize(g.finished.map((f) => f.accuracy)));
   }
   return [...groups.values()];
+}
+
+/**
+ * The t interval is symmetric and, with few seeds, may reach past 0% or 100%, where no accuracy lies: shown
+ * clipped to 0..1 (the test on the seeds is unaffected).
+ */
+function clampToAccuracy(s: SampleSummary): SampleSummary {
+  if (!s.ci95) return s;
+  return { ...s, ci95: [Math.max(0, s.ci95[0]), Math.min(1, s.ci95[1])] };
 }
 
 /**
