@@ -1,7 +1,8 @@
 /**
  * End-to-end tests in real headless Chromium (Debian's /usr/bin/chromium; never `npx playwright install`).
  *
- * WebGPU runs on SwiftShader, a CPU emulation of Vulkan (see /work/shared/notes/webgpu-on-this-machine.md): a
+ * WebGPU runs on SwiftShader, a CPU emulation of Vulkan (see ../shared/notes/webgpu-on-this-machine.md; WRN_REAL_GPU=1
+ * leaves it to a real GPU, tools/chromium.ts): a
  * WRN-10-1 step takes seconds and the first one compiles shaders for about 11 s, hence the long timeouts and a
  * single worker (two browsers would only fight over the 2 cores).
  *
@@ -11,7 +12,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
+import { CHROMIUM_PATH, chromiumArgs } from './tools/chromium';
 
 const repo = path.dirname(fileURLToPath(import.meta.url));
 /** 4173, vite preview's default; E2E_PORT moves it (e.g. when several checkouts test on one machine). */
@@ -32,7 +33,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${PORT}`,
     browserName: 'chromium',
     headless: true,
-    launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] },
+    launchOptions: { executablePath: CHROMIUM_PATH, args: chromiumArgs() },
     trace: 'retain-on-failure',
   },
   webServer: {

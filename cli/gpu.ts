@@ -15,7 +15,10 @@
  * false whenever IS_NODE (tfjs issue 3830), so the non-threaded SIMD binary loads and getThreadsCount() is 1; no
  * flag or setThreadsCount call is needed (setThreadsCount only sizes the threaded build's pool).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { messageOf } from '../src/core/errors';
 
 /** Chromium's SwiftShader Vulkan driver as Debian packages it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -41,10 +44,34 @@ export function installNodeWebGpu(): Promise<NodeGpuStatus> {
   return installing;
 }
 
+/**
+ * Loads only the WASM backend (which registers 'wasm'), for a run that asked for WASM or the CPU: no Dawn, no Vulkan
+ * loader, no adapter probe, and none of the drivers' messages on the terminal.
+ */
+export async function installCpuBackends(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-wasm');
+}
+
+/**
+ * Gives the Vulkan drivers a valid XDG_RUNTIME_DIR when the environment has none: some (Mesa's, NVIDIA's) try
+ * Wayland while enumerating, and libwayland then prints "error: XDG_RUNTIME_DIR is invalid or not set in the
+ * environment." on every run. A private, empty, owner-only folder answers it (no Wayland socket there), and is
+ * removed when the process exits. Returns the folder it made, or null when the environment's was fine.
+ */
+export function ensureRuntimeDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const current = env['XDG_RUNTIME_DIR'];
+  if (current && path.isAbsolute(current) && statSync(current, { throwIfNoEntry: false })?.isDirectory()) return null;
+  const dir = mkdtempSync(path.join(tmpdir(), 'wrn-xdg-')); // mode 0700, as the XDG spec asks
+  env['XDG_RUNTIME_DIR'] = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 async function install(): Promise<NodeGpuStatus> {
   if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
+  ensureRuntimeDir();
   const icd = process.env.VK_ICD_FILENAMES;
   let status: NodeGpuStatus;
   try {
@@ -59,7 +86,7 @@ async function install(): Promise<NodeGpuStatus> {
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     status = { webgpu: true, ...(icd ? { icd } : {}) };
   } catch (err) {
-    status = { webgpu: false, ...(icd ? { icd } : {}), error: `the webgpu package did not load: ${err instanceof Error ? err.message : String(err)}` };
+    status = { webgpu: false, ...(icd ? { icd } : {}), error: `the webgpu package did not load: ${messageOf(err)}` };
   }
   // Registration by import: 'webgpu' (only if navigator.gpu now exists) and 'wasm'.
   await import('@tensorflow/tfjs-backend-webgpu');

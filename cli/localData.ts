@@ -2,12 +2,17 @@
  * CIFAR-10 from the local disk, for Node (the CLI and the app's server): a folder of `.bin` files, one `.bin`, or
  * the official `.tar.gz`, streamed through the same core loader as the page.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { constants, open as openCallback, readdirSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CifarSourceError } from '../src/core/data/errors';
-import { loadCifar, type CifarInput, type CifarLoad, type LoadOptions } from '../src/core/data/load';
+import type { CifarInput } from '../src/core/data/inputs';
+import { loadCifar, type CifarLoad, type LoadOptions } from '../src/core/data/load';
+import { messageOf } from '../src/core/errors';
 
 /** The repository root (this file is cli/localData.ts). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,10 +52,14 @@ export function listCifarFiles(target: string): string[] {
   } catch (err) {
     throw new CifarSourceError(`${target}: ${describeFsError(err)}`);
   }
-  if (!stats.isDirectory()) return [full];
+  if (!stats.isDirectory()) {
+    checkReadable(target, stats);
+    return [full];
+  }
   const byName = new Intl.Collator('en', { numeric: true }).compare;
+  // A link is followed (people keep one copy of a data set and link it); what it leads to must be a plain file.
   const files = readdirSync(full, { withFileTypes: true })
-    .filter((e) => e.isFile())
+    .filter((e) => e.isFile() || (e.isSymbolicLink() && statSync(path.join(full, e.name), { throwIfNoEntry: false })?.isFile()))
     .map((e) => e.name)
     .sort(byName);
   const bins = files.filter((f) => /\.bin$/i.test(f));
@@ -62,11 +71,25 @@ export function listCifarFiles(target: string): string[] {
   throw new CifarSourceError(`${target}: no CIFAR-10 files here (expected .bin files or cifar-10-binary.tar.gz)`);
 }
 
-/** A loader input over a local file, read in 1 MiB chunks as the parser asks for them. */
+/**
+ * Throws a `CifarSourceError` for what cannot be read as data: a device, a socket. A plain file and a named pipe
+ * (FIFO; read as a stream of unknown length, e.g. `--data <(zcat ...)`) are fine.
+ */
+function checkReadable(target: string, stats: Stats): void {
+  if (stats.isFile() || stats.isFIFO()) return;
+  throw new CifarSourceError(`${target}: not a file, a folder or a named pipe; give CIFAR-10 .bin files, a folder of them or a .tar.gz`);
+}
+
+/**
+ * A loader input over a local file, read in 1 MiB chunks as the parser asks for them. A named pipe is read through
+ * the event loop instead (see `pipeInput`).
+ */
 export function fileInput(file: string, name = path.basename(file)): CifarInput {
+  const stats = statSync(file, { throwIfNoEntry: false });
+  if (stats?.isFIFO()) return pipeInput(file, name);
   return {
     name,
-    bytes: statSync(file, { throwIfNoEntry: false })?.size ?? null,
+    bytes: stats?.size ?? null,
     open: async () => {
       try {
         const handle = await open(file, 'r');
@@ -78,6 +101,33 @@ export function fileInput(file: string, name = path.basename(file)): CifarInput 
     },
   };
 }
+
+/**
+ * A named pipe, of unknown length (its size on disk is 0, which is not "empty"). A blocking open or read would sit in
+ * libuv's thread pool until a writer comes, and Node cannot exit while a pool thread is stuck, so neither Ctrl-C
+ * nor SIGTERM could end the process. Opened non-blocking and read as a socket (Node's documented way for pipes), the
+ * wait is in the event loop: Linux reports nothing until a writer has written or closed, and signals work as ever.
+ */
+function pipeInput(file: string, name: string): CifarInput {
+  return {
+    name,
+    bytes: null,
+    open: async (signal) => {
+      let fd: number;
+      try {
+        fd = await openFd(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      } catch (err) {
+        throw new CifarSourceError(`${name}: ${describeFsError(err)}`);
+      }
+      // A raw descriptor, not a FileHandle: the socket owns it and closes it when it ends or is destroyed.
+      const socket = new Socket({ fd, readable: true, writable: false });
+      signal.addEventListener('abort', () => socket.destroy(), { once: true });
+      return { stream: Readable.toWeb(socket) as ReadableStream<Uint8Array>, bytes: null };
+    },
+  };
+}
+
+const openFd = promisify(openCallback);
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
 
@@ -115,5 +165,5 @@ function describeFsError(err: unknown): string {
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a folder';
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }

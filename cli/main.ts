@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 1 runtime failure (bad data, training error), 2 bad usage or bad config.
  */
 import { COMMANDS, usage } from './commands';
+import { messageOf } from '../src/core/errors';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -20,7 +21,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`error: ${messageOf(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -16,6 +16,7 @@ import { readArchive, splitOfName, type Split } from '../src/core/data/tarball';
 import { fileInput, listCifarFiles } from '../cli/localData';
 import { downloadVerified } from './download';
 import { DownloadBar, type LogSink } from './progressBar';
+import { messageOf } from '../src/core/errors';
 
 /** The dataset's home: https://www.cs.toronto.edu/~kriz/cifar.html */
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
@@ -70,14 +71,27 @@ export class CifarStore {
     this.log = options.log ?? process.stderr;
   }
 
-  /** Where the files come from, for people. */
+  /**
+   * Where the files come from, for people. Named, not located: what the server sends is for any page that asks,
+   * and a machine's folders are none of its business (the terminal log names them for the person running it).
+   */
   get source(): string {
-    return this.options.dir ? `CIFAR10_DIR ${this.options.dir}` : `cache ${this.options.cacheDir}`;
+    return this.options.dir ? 'CIFAR10_DIR' : 'download cache';
   }
 
   /** The current state, without side effects (GET /status). */
   status(): CifarServerStatus {
-    return this.current().status;
+    return this.publicStatus(this.current().status);
+  }
+
+  /** A status with every folder of this machine in its error replaced by a name (see `hidePaths`). */
+  private publicStatus<T extends CifarServerStatus>(status: T): T {
+    if (status.error === null) return status;
+    const known = [
+      { path: this.options.dir ?? null, label: 'CIFAR10_DIR' },
+      { path: this.options.cacheDir, label: 'the download cache' },
+    ];
+    return { ...status, error: hidePaths(status.error, known) };
   }
 
   /**
@@ -87,7 +101,7 @@ export class CifarStore {
   manifest(): CifarManifest {
     if (!this.options.dir && (this.state === 'idle' || this.state === 'error') && this.cached() === null) this.start();
     const { status, files } = this.current();
-    return { ...status, files: files.map(({ path: _path, ...entry }) => entry) };
+    return { ...this.publicStatus(status), files: files.map(({ path: _path, ...entry }) => entry) };
   }
 
   /** The file served under `name`, or null when there is none (not listed, or not ready). */
@@ -221,6 +235,18 @@ export async function unpackBins(tarball: string, outDir: string): Promise<numbe
   }
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/**
+ * `text` with the folders in `known` replaced by their labels and any other absolute path cut to its last part
+ * (".../name"), so that an error message can go to a page without telling it how this machine is laid out.
+ */
+export function hidePaths(text: string, known: readonly { path: string | null; label: string }[]): string {
+  let out = text;
+  for (const { path: dir, label } of [...known].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))) {
+    if (dir) out = out.split(dir).join(label).split(`${label}: ${label}`).join(label); // "CIFAR10_DIR: <its path>: ..." says it once
+  }
+  // An absolute path starts a word (not after ':', so that http://host/path stays a URL).
+  return out.replace(/(^|[\s"'(=,])(\/[^\s"'),]*)/g, (_m, lead: string, token: string) => {
+    const last = token.split('/').filter(Boolean).at(-1);
+    return `${lead}${last ? `.../${last}` : '...'}`;
+  });
 }

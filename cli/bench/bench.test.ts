@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { chromiumArgs, realGpuRequested } from '../../tools/chromium';
 import { DEFAULT_BENCH, parseBenchArgs } from '../commands/bench';
 import { Baton } from './baton';
 import { beginMarker, endMarker, writeReports } from './report';
@@ -53,7 +54,28 @@ describe('bench flags', () => {
     expect(parseBenchArgs([]).options.pytorch).toBe(true);
     expect(parseBenchArgs(['--no-pytorch']).options.pytorch).toBe(false);
     expect(parseBenchArgs(['--python', '/opt/py/bin/python']).options.python).toBe('/opt/py/bin/python');
-    expect(() => parseBenchArgs(['--python'])).toThrow(/needs a value/);
+    expect(() => parseBenchArgs(['--python'])).toThrow(/--python needs a value/);
+  });
+
+  it('reads the nets as the URL codec does, refusing a dropout (that is --dropout) and a width below 1', () => {
+    expect(parseBenchArgs(['--nets', 'WRN-16-4, 10-1']).options.nets).toEqual([
+      { depth: 16, width: 4 },
+      { depth: 10, width: 1 },
+    ]);
+    expect(() => parseBenchArgs(['--nets', '16-4-0.3'])).toThrow(/depth-width pairs/);
+    expect(() => parseBenchArgs(['--nets', '16-0'])).toThrow(/width k must be a whole number >= 1/);
+    expect(() => parseBenchArgs(['stray'])).toThrow(/unknown option stray/);
+  });
+
+  it('pins Chromium to SwiftShader unless a real GPU is asked for', () => {
+    expect(parseBenchArgs([]).options.realGpu).toBeUndefined();
+    expect(parseBenchArgs(['--real-gpu']).options.realGpu).toBe(true);
+    expect(chromiumArgs({ realGpu: false })).toEqual(expect.arrayContaining(['--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader']));
+    const real = chromiumArgs({ realGpu: true });
+    expect(real.filter((a) => /swiftshader/.test(a))).toEqual([]);
+    expect(real).toEqual(expect.arrayContaining(['--enable-unsafe-webgpu', '--disable-background-networking']));
+    expect(realGpuRequested({ WRN_REAL_GPU: '1' })).toBe(true);
+    expect(realGpuRequested({})).toBe(false);
   });
 });
 

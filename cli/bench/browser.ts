@@ -3,8 +3,9 @@
  * (COOP/COEP headers, so the threaded WASM build can load), and drives headless Chromium through Playwright. Each
  * job runs in a fresh dedicated worker inside one page.
  *
- * Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH): never a downloaded one. Its flags give it a WebGPU
- * adapter without a GPU (SwiftShader) and keep it off the network (/work/shared/notes/webgpu-on-this-machine.md).
+ * Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH): never a downloaded one. Its flags (tools/chromium.ts)
+ * give it a WebGPU adapter without a GPU (SwiftShader), or leave a real GPU to it (`--real-gpu`), and keep it off the
+ * network (../shared/notes/webgpu-on-this-machine.md).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,7 @@ import type { Browser, Page } from '@playwright/test';
 import type { NetJob, NetResult } from './types';
 import type { BenchPage } from './web/page';
 import type { YieldCost } from './web/protocol';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/chromium';
+import { CHROMIUM_PATH, chromiumArgs, realGpuRequested } from '../../tools/chromium';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -22,7 +23,7 @@ const OUT_DIR = path.join(REPO, '.cache', 'bench-web');
 const PORT = 4190;
 
 /** The app's Chromium flags, plus gc() in the page and its workers: measure.ts collects garbage between turns. */
-const BENCH_CHROMIUM_ARGS = [...CHROMIUM_ARGS, '--js-flags=--expose-gc'];
+const benchChromiumArgs = (realGpu: boolean): string[] => [...chromiumArgs({ realGpu }), '--js-flags=--expose-gc'];
 
 /** Cross-origin isolation for SharedArrayBuffer (threaded WASM), as the app's own servers send. */
 const ISOLATION_HEADERS = {
@@ -40,7 +41,7 @@ export interface BrowserSession {
 }
 
 /** Builds and serves the page, launches Chromium, opens the page. `log` receives progress lines. */
-export async function openBrowserSession(log: (line: string) => void): Promise<BrowserSession> {
+export async function openBrowserSession(log: (line: string) => void, opts: { realGpu?: boolean } = {}): Promise<BrowserSession> {
   const vite = await import('vite');
   log('building the bench page (vite build cli/bench/web)');
   await vite.build({
@@ -64,7 +65,7 @@ export async function openBrowserSession(log: (line: string) => void): Promise<B
   const { chromium } = await import('@playwright/test');
   let browser: Browser | null = null;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: BENCH_CHROMIUM_ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: benchChromiumArgs(opts.realGpu ?? realGpuRequested()), headless: true });
     const page: Page = await browser.newPage();
     page.on('console', (m) => log(`  ${m.text()}`));
     page.on('pageerror', (e) => log(`  page error: ${e.message}`));

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, drawAugmentation, toNormalisedImages } from '../../src/core/augment';
-import { DEFAULT_CONFIG, type Config } from '../../src/core/config';
+import { DEFAULT_CONFIG, netName, type Config } from '../../src/core/config';
 import { RECORD_PIXELS } from '../../src/core/data/dataset';
 import { applyDropout, BlockDropout, dropoutMask } from '../../src/core/dropout';
 import { buildWrn, countTrainable, NUM_CLASSES } from '../../src/core/model';
@@ -24,6 +24,7 @@ import { syntheticSource } from './data';
 import { profileStep } from './profile';
 import { mean, median } from './stats';
 import type { LoopTiming, MaskCost, NetJob, NetResult, PipelineTiming, StepAudit } from './types';
+import { messageOf } from '../../src/core/errors';
 
 /** What one compared loop collects. */
 interface LoopRecord {
@@ -67,7 +68,7 @@ function benchConfig(job: NetJob, dropout: number): Config {
  * The dropout layer as it was before the GPU-side mask: `tf.randomUniform` (a JavaScript loop filling a host buffer)
  * uploaded every step. Set on one model's layers only (an instance property shadows BlockDropout.prototype.call).
  */
-function useLegacyDropout(model: tf.LayersModel): void {
+function swapInLegacyDropout(model: tf.LayersModel): void {
   for (const layer of model.layers) {
     if (!(layer instanceof BlockDropout)) continue;
     layer.call = (inputs, kwargs) => {
@@ -156,7 +157,7 @@ async function trainerLoop(
       });
     },
   });
-  if (opts.legacy) useLegacyDropout(trainer.model);
+  if (opts.legacy) swapInLegacyDropout(trainer.model);
   await baton.acquire();
   clock.start();
   try {
@@ -322,12 +323,11 @@ function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Runs every part of a job on the current backend. `log` gets one line per finished part. */
 export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log: (line: string) => void): Promise<NetResult> {
   const started = performance.now();
-  const net = `WRN-${job.depth}-${job.width}`;
+  const net = netName(job);
   const probe = buildWrn({ depth: job.depth, width: job.width, dropout: 0 }, { seed: job.seed });
   const params = countTrainable(probe);
   probe.dispose();
@@ -345,8 +345,11 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
     }
   };
 
-  result.maskChecksum = await part('mask checksum', maskChecksum);
-  result.smallOpMs = await part('small-op cost', () => smallOpMs());
+  // A part that failed leaves its field out (its error is listed), as JSON would drop an undefined one anyway.
+  const checksum = await part('mask checksum', maskChecksum);
+  if (checksum !== undefined) result.maskChecksum = checksum;
+  const smallOp = await part('small-op cost', () => smallOpMs());
+  if (smallOp !== undefined) result.smallOpMs = smallOp;
 
   // The compared loops, interleaved. The trainer goes first: in a fresh process/worker its first step is the cold
   // start a user sees (kernel and shader compilation); the others' first steps reuse what it compiled.
@@ -384,10 +387,13 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
 
   if (result.trainer) {
     const consumed = result.trainer.imagesPerSec;
-    result.pipeline = await part('pipeline', () => timePipeline(job, consumed));
+    const pipeline = await part('pipeline', () => timePipeline(job, consumed));
+    if (pipeline) result.pipeline = pipeline;
   }
-  if (job.maskCost && job.dropout > 0) result.maskCost = await part('mask cost', () => maskCost(job.dropout));
-  if (job.profile) result.profile = await part('profile', () => profileStep(job));
+  const masks = job.maskCost && job.dropout > 0 ? await part('mask cost', () => maskCost(job.dropout)) : undefined;
+  if (masks) result.maskCost = masks;
+  const profile = job.profile ? await part('profile', () => profileStep(job)) : undefined;
+  if (profile) result.profile = profile;
   result.seconds = (performance.now() - started) / 1000;
   return result;
 }

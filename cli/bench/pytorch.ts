@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { backendOf, type NetJob, type NetResult, type PytorchReference, type PytorchRow, type Target, type VsPytorch } from './types';
+import { messageOf } from '../../src/core/errors';
 
 /** Where the script is: in the repo, or beside the bundled CLI in the folder bench/gpu/pack.sh makes. */
 export function pytorchScript(repo: string): string | null {
@@ -52,7 +53,7 @@ async function probeTorch(candidates: string[]): Promise<{ python: string; torch
       const { stdout } = await run(python, ['-c', 'import torch; print(torch.__version__)'], 60);
       return { python, torch: stdout.trim() };
     } catch (err) {
-      why.push(`${python}: ${err instanceof Error ? err.message : String(err)}`);
+      why.push(`${python}: ${messageOf(err)}`);
     }
   }
   return { reason: `no Python here imports torch (${why.join('; ')}); on Debian: apt-get install python3-torch` };
@@ -175,7 +176,7 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
         rows.push(...parsed.rows.map((r) => ({ ...r, when: plan.when, next: plan.next })));
         for (const r of parsed.rows) log(`  ${r.net} ${r.mode} ${r.threads} thr: ${r.imagesPerSec.toFixed(1)} img/s`);
       } catch (err) {
-        errors.push(`${nets} on ${threads} threads (${plan.when} ${plan.next}): ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(`${nets} on ${threads} threads (${plan.when} ${plan.next}): ${messageOf(err)}`);
         log(`pytorch ${threads} threads FAILED: ${errors[errors.length - 1]}`);
       }
     }

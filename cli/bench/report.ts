@@ -161,7 +161,7 @@ const MODE_NAMES: Record<string, string> = { fp32: 'fp32 NCHW', 'fp32-cl': 'fp32
 
 /** The native PyTorch section: its rows, each WASM row as a percentage of it, or why it was not measured. */
 export function pytorchLines(p: PytorchReference | undefined, vs: VsPytorch[]): string[] {
-  if (!p || p.status !== 'measured') {
+  if (p?.status !== 'measured') {
     const why = p ? `${p.status === 'skipped' ? 'skipped' : 'not measured'}: ${p.reason}` : 'not measured';
     return [
       `Native PyTorch on this CPU: ${why}.`,

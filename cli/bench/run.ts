@@ -8,13 +8,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureParseThroughput, type ParseThroughput } from '../../src/core/data/bench';
+import { measureParseThroughput, type ParseThroughput } from './parseThroughput';
 import { RECORD_BYTES } from '../../src/core/data/dataset';
 import { openBrowserSession, type BrowserSession } from './browser';
 import { machineInfo, packageVersions, type MachineInfo } from './machine';
 import { compareWithPytorch, measurePytorch, mergePytorch, pytorchThreadsFor } from './pytorch';
 import { backendOf, envOf, type NetJob, type NetResult, type PytorchReference, type Target, type VsPytorch } from './types';
 import type { YieldCost } from './web/protocol';
+import { netName } from '../../src/core/config';
+import { messageOf, toError } from '../../src/core/errors';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
@@ -39,6 +41,8 @@ export interface BenchOptions {
   pytorch: boolean;
   /** the Python to run it with (default: the first of python3, /usr/bin/python3 that imports torch) */
   python?: string;
+  /** Chromium on the machine's GPU rather than pinned to SwiftShader (tools/chromium.ts); absent: SwiftShader */
+  realGpu?: boolean;
 }
 
 /** PyTorch's steady-state steps: at least this many, whatever --steps says (its steps are short). */
@@ -152,7 +156,7 @@ function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void):
           reject(new Error(`${why}: ${last}`));
         }
       } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
+        reject(toError(err));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -170,7 +174,7 @@ function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Promise<T
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
+        reject(toError(e));
       },
     );
   });
@@ -207,7 +211,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       threads: [pytorchThreadsFor(job, machine.cores)],
       steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
       readEvery: o.readEvery,
-      python: o.python,
+      ...(o.python !== undefined ? { python: o.python } : {}),
       repo: REPO,
       timeoutS: o.jobTimeoutS,
       when,
@@ -216,43 +220,54 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     pytorchRuns.push(await measurePytorch(plan, log));
   };
 
+  // The one failure path: a job that produced no result is recorded and logged, and the run goes on.
+  const fail = (job: NetJob, err: unknown, where = ''): void => {
+    const failure = { target: job.target, net: netName(job), error: `${where}${messageOf(err)}` };
+    failures.push(failure);
+    log(`${job.target} ${failure.net}: FAILED ${failure.error}`);
+  };
+  /** Runs one job; false when it failed (recorded). */
+  const attempt = async (job: NetJob, run: () => Promise<NetResult>): Promise<boolean> => {
+    log(`${job.target} ${netName(job)}: starting`);
+    try {
+      results.push(await run());
+      return true;
+    } catch (err) {
+      fail(job, err);
+      return false;
+    }
+  };
+
   // Node jobs first (no browser running meanwhile), then one Chromium session for all browser jobs.
   for (const job of jobs.filter((j) => envOf(j.target) === 'node')) {
     await bracket(job, 'before');
-    log(`${job.target} WRN-${job.depth}-${job.width}: starting`);
-    try {
-      results.push(await runNodeJob(job, o.jobTimeoutS, log));
-    } catch (err) {
-      failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
-      log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
-    }
+    await attempt(job, () => runNodeJob(job, o.jobTimeoutS, log));
     await bracket(job, 'after');
   }
   const browserJobs = jobs.filter((j) => envOf(j.target) === 'chromium');
   if (browserJobs.length) {
+    const open = () => openBrowserSession(log, { realGpu: o.realGpu === true });
     let session: BrowserSession | null = null;
+    const done = new Set<NetJob>();
     try {
-      session = await openBrowserSession(log);
+      session = await open();
       out.chromium = { version: session.version, ...session.environment };
       out.yieldCost = await session.yieldCost(50);
       for (const job of browserJobs) {
         await bracket(job, 'before');
-        log(`${job.target} WRN-${job.depth}-${job.width}: starting`);
-        try {
-          results.push(await withTimeout(session.run(job), o.jobTimeoutS, `${job.target} WRN-${job.depth}-${job.width}`));
-          await bracket(job, 'after');
-        } catch (err) {
-          failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: err instanceof Error ? err.message : String(err) });
-          log(`${job.target} WRN-${job.depth}-${job.width}: FAILED ${failures[failures.length - 1]!.error}`);
+        const current: BrowserSession = session;
+        const ok = await attempt(job, () => withTimeout(current.run(job), o.jobTimeoutS, `${job.target} ${netName(job)}`));
+        done.add(job);
+        if (ok) await bracket(job, 'after');
+        else {
           // A timed-out job may still be running in its worker: start a clean browser for the rest.
           await session.close();
-          session = await openBrowserSession(log);
+          session = await open();
         }
       }
     } catch (err) {
-      for (const job of browserJobs.filter((j) => !results.some((r) => r.job.target === j.target && r.job.depth === j.depth && r.job.width === j.width))) {
-        failures.push({ target: job.target, net: `WRN-${job.depth}-${job.width}`, error: `browser: ${err instanceof Error ? err.message : String(err)}` });
-      }
+      // The browser itself failed (it did not start, or not again): every job it did not get to fails with it.
+      for (const job of browserJobs.filter((j) => !done.has(j))) fail(job, err, 'browser: ');
     } finally {
       await session?.close();
     }
@@ -272,7 +287,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     out.parse = { ...parsed, recordsPerSec, headroom: fastest > 0 ? recordsPerSec / fastest : NaN };
     log(`parser: ${parsed.mbPerSec.toFixed(0)} MB/s, ${Math.round(recordsPerSec)} records/s`);
   } catch (err) {
-    log(`parser measurement FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    log(`parser measurement FAILED: ${messageOf(err)}`);
   }
 
   for (const r of results) if (r.maskChecksum) out.masks.checksums[r.job.target] = r.maskChecksum;

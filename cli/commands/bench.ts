@@ -4,11 +4,15 @@
  * when the machine is idle); on a GPU machine ask for more, e.g. `--nets 16-4,28-10 --steps 50 --batch 128`.
  */
 import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { REPO, runBench, type BenchOptions } from '../bench/run';
 import { writeReports } from '../bench/report';
 import { TARGETS, type Target } from '../bench/types';
 import type { Command } from './index';
-import { blocksPerGroup } from '../../src/core/config';
+import { checkNet } from '../../src/core/shape';
+import { parseModel } from '../../src/core/url';
+import { messageOf } from '../../src/core/errors';
+import { realGpuRequested } from '../../tools/chromium';
 
 export const DEFAULT_BENCH: BenchOptions = {
   nets: [
@@ -45,102 +49,98 @@ const HELP = `usage: npm run bench [-- options]
   --no-pytorch          skip native PyTorch on the CPU (run after the jobs when a WASM target ran and a Python
                         imports torch: same nets and batch, 1 thread and the threaded WASM target's count)
   --python PATH         the Python with torch (default: the first of python3, /usr/bin/python3 that has it)
+  --real-gpu            Chromium on the machine's GPU instead of SwiftShader (also WRN_REAL_GPU=1)
   --json bench/results.json  --md BENCHMARKS.md   where to write
   --label default       which generated block of the Markdown file this run rewrites (one per label)
 `;
 
-/** Parses `--key value` flags over the defaults; throws a RangeError with a usage hint on anything wrong. */
+/** The flags, as node:util's parseArgs reads them (as `train` does); every value is checked below. */
+const FLAGS = {
+  nets: { type: 'string' },
+  batch: { type: 'string' },
+  steps: { type: 'string' },
+  'read-every': { type: 'string' },
+  targets: { type: 'string' },
+  dropout: { type: 'string' },
+  'no-legacy-dropout': { type: 'boolean' },
+  profile: { type: 'string' },
+  'pipeline-batches': { type: 'string' },
+  seed: { type: 'string' },
+  'job-timeout': { type: 'string' },
+  'no-pytorch': { type: 'boolean' },
+  python: { type: 'string' },
+  'real-gpu': { type: 'boolean' },
+  json: { type: 'string' },
+  md: { type: 'string' },
+  label: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** parseArgs's own errors, in this command's words (with the usage for an unknown flag). */
+function readFlags(args: string[]) {
+  try {
+    return parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const flag = /'(-[^' ]*)/.exec(messageOf(err))?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new RangeError(`unknown option ${flag}\n\n${HELP}`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new RangeError(`unknown option ${/'([^']*)'/.exec(messageOf(err))?.[1] ?? ''}\n\n${HELP}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new RangeError(`${flag} needs a value`);
+    throw new RangeError(messageOf(err));
+  }
+}
+
+/** Parses the flags over the defaults; throws a RangeError with a usage hint on anything wrong. */
 export function parseBenchArgs(args: string[]): { options: BenchOptions; json: string; md: string; label: string } {
+  const v = readFlags(args);
   const o: BenchOptions = { ...DEFAULT_BENCH, nets: [...DEFAULT_BENCH.nets], targets: [...DEFAULT_BENCH.targets] };
-  let json = path.join(REPO, 'bench', 'results.json');
-  let md = path.join(REPO, 'BENCHMARKS.md');
-  let label = 'default';
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new RangeError(`${flag} needs a whole number >= ${min}, got ${v}`);
+  const int = (flag: string, value: string, min: number): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new RangeError(`--${flag} needs a whole number >= ${min}, got ${value}`);
     return n;
   };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new RangeError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--nets':
-        o.nets = value()
-          .split(',')
-          .map((s) => {
-            const m = /^(\d+)-(\d+)$/.exec(s.trim());
-            if (!m) throw new RangeError(`--nets takes depth-width pairs like 10-1,16-4; got "${s}"`);
-            const depth = Number(m[1]);
-            if (blocksPerGroup(depth) === null) throw new RangeError(`WRN depth must be 6N+4 (10, 16, 22, 28...); got ${depth}`);
-            return { depth, width: Number(m[2]) };
-          });
-        break;
-      case '--batch':
-        o.batch = int(flag, value(), 1);
-        break;
-      case '--steps':
-        o.steps = int(flag, value(), 1);
-        break;
-      case '--read-every':
-        o.readEvery = int(flag, value(), 1);
-        break;
-      case '--targets': {
-        const list = value().split(',').map((s) => s.trim());
-        const bad = list.filter((t) => !(TARGETS as readonly string[]).includes(t));
-        if (bad.length) throw new RangeError(`unknown target(s) ${bad.join(', ')}; choose from ${TARGETS.join(', ')}`);
-        o.targets = list as Target[];
-        break;
-      }
-      case '--dropout': {
-        const p = Number(value());
-        if (!(p > 0 && p < 1)) throw new RangeError(`--dropout must be in (0, 1)`);
-        o.dropout = p;
-        break;
-      }
-      case '--no-legacy-dropout':
-        o.legacyDropout = false;
-        break;
-      case '--profile': {
-        const p = value();
-        if (p !== 'gpu' && p !== 'all' && p !== 'none') throw new RangeError('--profile is gpu, all or none');
-        o.profile = p;
-        break;
-      }
-      case '--pipeline-batches':
-        o.pipelineBatches = int(flag, value(), 1);
-        break;
-      case '--seed':
-        o.seed = int(flag, value(), 0);
-        break;
-      case '--job-timeout':
-        o.jobTimeoutS = int(flag, value(), 10);
-        break;
-      case '--no-pytorch':
-        o.pytorch = false;
-        break;
-      case '--python':
-        o.python = value();
-        break;
-      case '--json':
-        json = path.resolve(value());
-        break;
-      case '--md':
-        md = path.resolve(value());
-        break;
-      case '--label': {
-        label = value();
-        if (!/^[\w.-]+$/.test(label)) throw new RangeError('--label takes letters, digits, dots and dashes');
-        break;
-      }
-      default:
-        throw new RangeError(`unknown option ${flag}\n\n${HELP}`);
-    }
+  if (v.nets !== undefined) {
+    o.nets = v.nets.split(',').map((s) => {
+      const net = parseModel(s);
+      if (!net || net.dropout > 0) throw new RangeError(`--nets takes depth-width pairs like 10-1,16-4; got "${s}"`);
+      checkNet(net);
+      return { depth: net.depth, width: net.width };
+    });
   }
-  return { options: o, json, md, label };
+  if (v.batch !== undefined) o.batch = int('batch', v.batch, 1);
+  if (v.steps !== undefined) o.steps = int('steps', v.steps, 1);
+  if (v['read-every'] !== undefined) o.readEvery = int('read-every', v['read-every'], 1);
+  if (v.targets !== undefined) {
+    const list = v.targets.split(',').map((s) => s.trim());
+    const bad = list.filter((t) => !(TARGETS as readonly string[]).includes(t));
+    if (bad.length) throw new RangeError(`unknown target(s) ${bad.join(', ')}; choose from ${TARGETS.join(', ')}`);
+    o.targets = list as Target[];
+  }
+  if (v.dropout !== undefined) {
+    const p = Number(v.dropout);
+    if (!(p > 0 && p < 1)) throw new RangeError(`--dropout must be in (0, 1)`);
+    o.dropout = p;
+  }
+  if (v['no-legacy-dropout']) o.legacyDropout = false;
+  if (v.profile !== undefined) {
+    const p = v.profile;
+    if (p !== 'gpu' && p !== 'all' && p !== 'none') throw new RangeError('--profile is gpu, all or none');
+    o.profile = p;
+  }
+  if (v['pipeline-batches'] !== undefined) o.pipelineBatches = int('pipeline-batches', v['pipeline-batches'], 1);
+  if (v.seed !== undefined) o.seed = int('seed', v.seed, 0);
+  if (v['job-timeout'] !== undefined) o.jobTimeoutS = int('job-timeout', v['job-timeout'], 10);
+  if (v['no-pytorch']) o.pytorch = false;
+  if (v.python !== undefined) o.python = v.python;
+  // Only when asked, so that results.json of an ordinary run keeps its options as they were.
+  if (v['real-gpu'] || realGpuRequested()) o.realGpu = true;
+  const label = v.label ?? 'default';
+  if (!/^[\w.-]+$/.test(label)) throw new RangeError('--label takes letters, digits, dots and dashes');
+  return {
+    options: o,
+    json: v.json !== undefined ? path.resolve(v.json) : path.join(REPO, 'bench', 'results.json'),
+    md: v.md !== undefined ? path.resolve(v.md) : path.join(REPO, 'BENCHMARKS.md'),
+    label,
+  };
 }
 
 export const bench: Command = {
@@ -154,7 +154,7 @@ export const bench: Command = {
     try {
       parsed = parseBenchArgs(args);
     } catch (err) {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: ${messageOf(err)}\n`);
       return 2;
     }
     const log = (line: string) => process.stderr.write(`${line}\n`);

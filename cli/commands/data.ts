@@ -4,10 +4,11 @@
  * Bad data: exit 1 with one line `error: ...` on stderr. Missing argument: exit 2 with the usage.
  */
 import { parseCifarStream } from '../../src/core/data/cifarStream';
-import { readMembers } from '../../src/core/data/load';
+import { readMembers } from '../../src/core/data/inputs';
 import type { Split } from '../../src/core/data/tarball';
 import { cifarInputsFromPath } from '../localData';
 import type { Command } from './index';
+import { messageOf } from '../../src/core/errors';
 
 /** Record counts of a split or file. */
 export interface Counts {
@@ -58,7 +59,7 @@ export const data: Command = {
       return 0;
     } catch (err) {
       // One line, whatever the message holds.
-      const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+      const message = messageOf(err).replace(/\s+/g, ' ');
       process.stderr.write(`error: ${message}\n`);
       return 1;
     }

@@ -1,6 +1,7 @@
 /** The CLI's commands, by name. A new command is one line here and one file beside this one. */
 import { bench } from './bench';
 import { data } from './data';
+import { exportCommand } from './export';
 import { info } from './info';
 import { train } from './train';
 
@@ -16,6 +17,7 @@ export const COMMANDS: Record<string, Command> = {
   data,
   train,
   bench,
+  export: exportCommand,
 };
 
 export function usage(): string {

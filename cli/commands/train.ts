@@ -1,5 +1,6 @@
 /**
- * `train '<config>' [--data <dir|file>] [--steps N] [--out <dir>] [--backend B]`: the page's trainer, headless.
+ * `train '<config>' [--data <dir|file>] [--steps N] [--out <dir> [--overwrite]] [--backend B]`: the page's trainer,
+ * headless. Data: --data, else the config's `data=` URL, else $CIFAR10_DIR or the shared subsets.
  * `train --resume <dir> [--data ...] [--steps N] [--backend B]`: goes on with a run written by `--out <dir>`.
  *
  * An adapter around the core's run driver (src/core/runner.ts): its events become JSON Lines and files.
@@ -7,16 +8,17 @@
  * model; with seeds=N (N > 1) a last line `{"kind":"summary","models":[{name, seeds, testAccuracy: {mean, std, ci95}}]}`
  * over each net's finished seeds (final test accuracy; 95% interval from Student's t).
  * stderr: the resolved config, the backend and why, and a progress bar when stderr is a terminal.
- * --out: writes config.json at the start, appends metrics.jsonl as points arrive (so Ctrl-C keeps them), writes
- * each model's weights (tfjs format: model.json + weights.bin) and summary.json at the end or at a stop, and
- * checkpoint.bin (weights, momentum, data order: everything `--resume` needs) at each evaluation and at a stop,
- * each time whole (temporary name, then rename).
+ * --out: refuses a folder that holds a run unless --overwrite (see cli/runDir.ts). Once the data and the backend are
+ * loaded (so a run that fails first leaves the folder as it was): writes config.json, appends metrics.jsonl as
+ * points arrive (so Ctrl-C keeps them), writes each model's folder (tfjs format: model.json + weights.bin, and
+ * summary.json) at the end or at a stop, and checkpoint.bin (weights, momentum, data order: everything `--resume`
+ * needs) at each evaluation and at a stop, each time whole (temporary name, then rename).
  * --resume: the config comes from <dir>/config.json; training goes on from <dir>/checkpoint.bin, and metrics.jsonl
  * keeps the lines up to the checkpoint's step, then grows on; the results equal an uninterrupted run's.
  * Ctrl-C stops after the current step and still writes what was trained; a second Ctrl-C quits at once.
  * Exit codes: 0 done (or stopped by Ctrl-C), 1 bad data or a training failure, 2 bad usage or config.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/core/checkpoint';
@@ -29,16 +31,20 @@ import { summarize } from '../../src/core/stats';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
 import { WEIGHTS_FILE, type SavedWeights } from '../../src/core/weights';
 import { writeFileAtomic } from '../atomicFile';
+import { loadCifar, type CifarLoad } from '../../src/core/data/load';
 import { defaultDataDir, loadCifarFromPath } from '../localData';
+import { onInterrupt } from '../interrupt';
+import { openRunDir, RunDirError, type RunDir } from '../runDir';
 import { setUpBackend } from '../backend';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
+import { messageOf } from '../../src/core/errors';
 
 /** The checkpoint's file in a run folder. */
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 
 export const train: Command = {
-  summary: "train '<config>' [--data DIR] [--steps N] [--out DIR] [--resume DIR] [--backend B]   train headless, JSON Lines out",
+  summary: "train '<config>' [--data DIR] [--steps N] [--out DIR [--overwrite]] [--resume DIR] [--backend B]   train headless, JSON Lines out",
   async run(argv) {
     let parsed;
     try {
@@ -50,12 +56,13 @@ export const train: Command = {
           steps: { type: 'string' },
           out: { type: 'string' },
           resume: { type: 'string' },
+          overwrite: { type: 'boolean', default: false },
           backend: { type: 'string' },
           lenient: { type: 'boolean', default: false },
         },
       });
     } catch (err) {
-      return usageError(err instanceof Error ? err.message : String(err));
+      return usageError(messageOf(err));
     }
     const { values, positionals } = parsed;
     let resume: { dir: string; checkpoint: Checkpoint } | null = null;
@@ -69,7 +76,7 @@ export const train: Command = {
         text = saved.url;
         resume = { dir, checkpoint: decodeCheckpoint(new Uint8Array(readFileSync(path.join(dir, CHECKPOINT_FILE)))) };
       } catch (err) {
-        return usageError(`cannot resume from ${dir}: ${err instanceof Error ? err.message : String(err)} (a folder written by train --out has config.json and ${CHECKPOINT_FILE})`);
+        return usageError(`cannot resume from ${dir}: ${messageOf(err)} (a folder written by train --out has config.json and ${CHECKPOINT_FILE})`);
       }
     }
     const { config, corrections } = decodeConfig(text);
@@ -84,15 +91,23 @@ export const train: Command = {
     const maxSteps = values.steps === undefined ? undefined : Number(values.steps);
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) return usageError('--steps must be a whole number > 0');
 
-    const out = resume ? resume.dir : values.out ? path.resolve(values.out) : null;
-    if (resume) {
-      keepMetricsUpTo(path.join(resume.dir, 'metrics.jsonl'), resume.checkpoint);
-      process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
-    } else if (out) {
-      mkdirSync(out, { recursive: true });
-      writeFileSync(path.join(out, 'config.json'), JSON.stringify({ url: encodeConfig(config), config }, null, 2));
-      writeFileSync(path.join(out, 'metrics.jsonl'), '');
+    if (values.overwrite && values.out === undefined) return usageError('--overwrite goes with --out DIR');
+    let runDir: RunDir | null = null;
+    try {
+      // Checked now, written only once the data and the backend are loaded (runDir.begin below).
+      if (resume) runDir = openRunDir(resume.dir, 'resume');
+      else if (values.out !== undefined) runDir = openRunDir(values.out, values.overwrite ? 'overwrite' : 'new');
+    } catch (err) {
+      if (err instanceof RunDirError) return usageError(err.message);
+      throw err;
     }
+    const dataPath = values.data ?? (config.data ? null : defaultDataDir());
+    if (values.data !== undefined && config.data) {
+      // --data wins; the config then records the data the run used, not the link it was not read from.
+      process.stderr.write(`warning: data=${config.data} in the config is not used: --data ${values.data} is\n`);
+      config.data = '';
+    }
+    if (resume) process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
     process.stderr.write(`config: #${encodeConfig(config)}\n`);
     if (runJobs(config).length > 1) {
       process.stderr.write(`compare: ${describeBudget(config)}, ${config.order}, seeds ${config.seed}..${config.seed + config.seeds - 1}\n`);
@@ -105,19 +120,29 @@ export const train: Command = {
     const device = activeGpuDevice();
     const watch = device ? new DeviceWatch(device) : null;
 
-    const dataPath = values.data ?? defaultDataDir();
-    let data;
+    const dataName = dataPath ?? config.data;
+    const subsets = { train: config.train, test: config.test, subset: config.subset };
+    let data: CifarLoad;
     try {
-      data = loadCifarFromPath(dataPath, { train: config.train, test: config.test, subset: config.subset });
+      // The config's data= link is read as the page reads it (a .tar.gz, .bin or a server's manifest over http(s)).
+      data = dataPath === null ? loadCifar({ kind: 'url', url: config.data }, subsets) : loadCifarFromPath(dataPath, subsets);
       await data.done; // headless runs load everything first, so a seed reproduces the run exactly
     } catch (err) {
-      process.stderr.write(`error: bad data in ${dataPath}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: bad data in ${dataName}: ${messageOf(err)}\n`);
       watch?.dispose();
       return 1;
     }
-    process.stderr.write(`data: ${data.train.available()} train and ${data.test.available()} test images from ${dataPath}\n`);
-
-    const files = out ? new RunFiles(out, config) : null;
+    process.stderr.write(`data: ${data.train.available()} train and ${data.test.available()} test images from ${dataName}\n`);
+    let files: RunFiles | null = null;
+    try {
+      if (resume) keepMetricsUpTo(path.join(resume.dir, 'metrics.jsonl'), resume.checkpoint);
+      runDir?.begin({ url: encodeConfig(config), config });
+      files = runDir ? new RunFiles(runDir, config) : null;
+    } catch (err) {
+      process.stderr.write(`error: cannot write ${runDir?.dir}: ${messageOf(err)}\n`);
+      watch?.dispose();
+      return 1;
+    }
     const emit = (line: object) => {
       const text = JSON.stringify(line) + '\n';
       process.stdout.write(text);
@@ -177,20 +202,20 @@ export const train: Command = {
       },
     });
 
-    let interrupted = false;
-    const onSigint = () => {
-      if (interrupted) process.exit(130);
-      interrupted = true;
-      process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)\n');
-      runner.stop();
-    };
-    process.on('SIGINT', onSigint);
+    // Copies of one Ctrl-C (the terminal's to the group, npm's forwarded one) count once: see cli/interrupt.ts.
+    const stopInterrupts = onInterrupt(
+      () => {
+        process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)\n');
+        runner.stop();
+      },
+      () => process.exit(130),
+    );
     const failure = watch?.nextFailure();
     try {
       await runner.run({ data: { train: data.train, test: data.test, trainImages: data.train.available() }, deviceFailure: failure?.failed ?? null });
     } finally {
       failure?.cancel();
-      process.off('SIGINT', onSigint);
+      stopInterrupts();
       watch?.dispose();
     }
     if (failed !== null) {
@@ -234,13 +259,13 @@ function summaryJson(s: RunSummary) {
   return { ...rest, testAccuracy: s.finalEval?.testAccuracy ?? null };
 }
 
-/** The files of a run folder (`--out`, `--resume`). */
+/** The files of a run folder (`--out`, `--resume`), written through cli/runDir.ts. */
 class RunFiles {
   private readonly several: boolean;
   private readonly seeded: boolean;
 
   constructor(
-    private readonly dir: string,
+    private readonly dir: RunDir,
     config: Config,
   ) {
     this.several = runJobs(config).length > 1;
@@ -248,23 +273,26 @@ class RunFiles {
   }
 
   appendMetrics(text: string): void {
-    appendFileSync(path.join(this.dir, 'metrics.jsonl'), text);
+    this.dir.append('metrics.jsonl', text);
   }
 
   writeCheckpoint(c: Checkpoint): void {
-    writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), encodeCheckpoint(c));
+    this.dir.writeFile(CHECKPOINT_FILE, encodeCheckpoint(c));
   }
 
-  /** Weights in tfjs's own format (loadable with tf.loadLayersModel), plus the model's summary. */
+  /**
+   * Weights in tfjs's own format (loadable with tf.loadLayersModel), plus the model's summary: one folder, written
+   * whole, so model.json, weights.bin and summary.json always belong together.
+   */
   writeModel(index: number, name: string, seed: number, summary: RunSummary, weights: SavedWeights | null): void {
     const label = `${index}-${name.replace(/\W+/g, '-')}${this.seeded ? `-seed${seed}` : ''}`;
-    const dir = path.join(this.dir, this.several ? label : 'model');
-    mkdirSync(dir, { recursive: true });
-    if (weights) {
-      writeFileAtomic(path.join(dir, WEIGHTS_FILE), new Uint8Array(weights.weights));
-      writeFileAtomic(path.join(dir, 'model.json'), weights.modelJson);
-    }
-    writeFileAtomic(path.join(dir, 'summary.json'), JSON.stringify(summaryJson(summary), null, 2));
+    this.dir.writeFolder(this.several ? label : 'model', (dir) => {
+      if (weights) {
+        writeFileSync(path.join(dir, WEIGHTS_FILE), new Uint8Array(weights.weights));
+        writeFileSync(path.join(dir, 'model.json'), weights.modelJson);
+      }
+      writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summaryJson(summary), null, 2));
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Which tfjs backend a run trains on, and why: shared by the training worker and the Node CLI.
  *
- * The rule (measured on a 2-core machine without a GPU; see /work/shared/notes/webgpu-on-this-machine.md):
+ * The rule (measured on a 2-core machine without a GPU; see ../shared/notes/webgpu-on-this-machine.md):
  * - a hardware WebGPU adapter: WebGPU, by far the fastest;
  * - else, when WebGL renders on a hardware GPU (its unmasked renderer is not a CPU emulation): WebGL, which still
  *   runs the shaders on that GPU (a browser without WebGPU, or with WebGPU blocked on this GPU);
@@ -21,9 +21,8 @@ import * as tf from '@tensorflow/tfjs';
 // Static: the WASM package works in browsers and Node alike and registers 'wasm' on import.
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference } from './config';
-import { registerWasmConvGradients } from './kernels/wasmConvGrads';
-import './kernels/wasmIdentity'; // replaces the WASM Identity as it loads: clones share the buffer, as on cpu
-import { registerWasmTile } from './kernels/wasmTile';
+import { installKernels } from './kernels';
+import { messageOf } from './errors';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -217,21 +216,18 @@ function webGlContext(failIfMajorPerformanceCaveat: boolean): WebGL2RenderingCon
   return new OffscreenCanvas(1, 1).getContext('webgl2', attrs) ?? new OffscreenCanvas(1, 1).getContext('webgl', attrs);
 }
 
-/** Makes a backend's package loaded and registered; throws when it cannot be used in this context. */
+/**
+ * Makes a backend's package loaded and registered, and installs our kernels for it; throws when it cannot be used
+ * in this context.
+ */
 async function prepare(name: BackendName): Promise<void> {
   if (name === 'webgpu') {
     if (!navigatorGpu()) throw new Error('this context has no navigator.gpu (no WebGPU)');
     // Registers 'webgpu' on load, but only if navigator.gpu exists by then (checked just above).
     await import('@tensorflow/tfjs-backend-webgpu');
-  } else if (name === 'wasm') {
-    // After the package's import (above), which registers the shipped kernels these replace.
-    registerWasmConvGradients();
-    registerWasmTile();
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  // After the backend package's import (the WASM one is imported above), which registers the kernels ours replace.
+  installKernels(name);
 }
 
 /** Threads the WASM backend runs XNNPACK on (known once it is initialised). */

@@ -7,11 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchNormTrain, WrnBatchNorm, type BatchNormPath } from './batchNorm';
+import { installKernels } from './kernels';
 import { buildWrn } from './model';
 
 const EPS = 1e-5;
 
 beforeAll(async () => {
+  installKernels('cpu');
+  installKernels('wasm');
   await tf.setBackend('cpu');
 });
 

@@ -16,9 +16,9 @@
  * `tf.loadLayersModel` loads it anywhere as tfjs's own layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, registerBatchNormKernels, type BatchNormAttrs } from './kernels/batchNormKernels';
+import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, type BatchNormAttrs } from './kernels/batchNormKernels';
 
-registerBatchNormKernels();
+// The fused kernels are installed with the backend (kernels/index.ts's installKernels, from backend.ts).
 
 /** 'kernels': the fused cpu/wasm kernels; 'ops': tfjs ops (any backend); 'auto': kernels where registered. */
 export type BatchNormPath = 'auto' | 'kernels' | 'ops';

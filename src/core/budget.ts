@@ -10,7 +10,7 @@
  *   window), and `estimateSteps` revises the steps the schedule spans from the pace so far, so that the learning-rate
  *   milestones (30/60/80%) fall at those fractions of the time.
  */
-import { type Config, type ModelConfig } from './config';
+import type { Config, ModelConfig } from './config';
 import { trainFlopsPerImage } from './cost';
 import { planRun } from './schedule';
 import type { TrainerOptions } from './trainer';

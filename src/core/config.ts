@@ -134,6 +134,9 @@ export const LIMITS = {
   budgetFlops: { min: 1e9, max: 1e21 },
 } as const;
 
+/** The depth rule in words, for every message about it (the URL codec's correction, the builder's error). */
+export const DEPTH_RULE = 'depth must be 6N+4 (10, 16, 22, 28, 34, 40, ...)';
+
 /** Blocks per group for a valid depth, or null. d = 6N + 4 with N >= 1. */
 export function blocksPerGroup(depth: number): number | null {
   if (!Number.isInteger(depth) || depth < 10) return null;
@@ -147,9 +150,14 @@ export function nearestValidDepth(depth: number): number {
   return 6 * clamped + 4;
 }
 
-/** The conventional name, e.g. "WRN-28-10" (plus "-dropout 0.3" when dropout is on). */
+/** The paper's name of a net, "WRN-28-10": the tfjs model's own name, the CLI's `info`, the bench's rows. */
+export function netName(m: { depth: number; width: number }): string {
+  return `WRN-${m.depth}-${m.width}`;
+}
+
+/** The name people see for a model: its netName, plus " (dropout 0.3)" when dropout is on. */
 export function modelName(m: ModelConfig): string {
-  return `WRN-${m.depth}-${m.width}` + (m.dropout > 0 ? ` (dropout ${m.dropout})` : '');
+  return netName(m) + (m.dropout > 0 ? ` (dropout ${m.dropout})` : '');
 }
 
 /** The model slice of a config. */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installNodeWebGpu } from '../../cli/gpu';
 import { applyDropout, BlockDropout, dropoutMask } from './dropout';
 import { dropoutKeys, keepElement } from './dropoutHash';
+import { installKernels } from './kernels';
 
 const RATE = 0.3;
 const SCALE = Math.fround(1 / (1 - RATE));
@@ -25,6 +26,7 @@ async function maskOn(backend: string, shape: number[], seed: number): Promise<F
 }
 
 beforeAll(async () => {
+  for (const backend of ['cpu', 'wasm', 'webgpu'] as const) installKernels(backend);
   await tf.setBackend('cpu');
 });
 

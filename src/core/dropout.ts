@@ -12,13 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { dropoutInto, dropoutKeys } from './dropoutHash';
-import { registerDeviceGradients } from './kernels/deviceGradients';
-import { DROPOUT_KERNEL, registerDropoutKernels, type DropoutAttrs } from './kernels/dropoutKernels';
+import { DROPOUT_KERNEL, type DropoutAttrs } from './kernels/dropoutKernels';
 
-// model.ts imports this module, so every WRN built gets both: the GPU-side dropout kernel, and Mean/Sum gradients
-// that do not build activation-sized `tf.ones` on the host each step (batch norm's backward pass; see there).
-registerDropoutKernels();
-registerDeviceGradients();
+// The `WrnDropout` kernels are installed with the backend (kernels/index.ts's installKernels, from backend.ts).
 
 /**
  * x with each element kept with probability 1 - rate (scaled by 1 / (1 - rate)) or zeroed, from `seed`.

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wrnCost } from './cost';
-import { registerWasmConvGradients } from './kernels/wasmConvGrads';
+import { installKernels } from './kernels';
 import { buildWrn, countTrainable } from './model';
 
 // Reference counts: ../shared/notes/wrn-reference.md (WRN-40-4 equals the reference repo's own log).
@@ -15,6 +15,7 @@ const REFERENCE = [
 ];
 
 beforeAll(async () => {
+  installKernels('cpu');
   await tf.setBackend('cpu');
 });
 
@@ -85,8 +86,8 @@ describe('WRN builder', () => {
   });
 
   it('the stem conv skips the image gradient, with the same values, gradients and saved form as tfjs\'s Conv2D', async () => {
-    // On WASM (with our gradient kernels; ./backend.ts registers them so), where the step is fast.
-    registerWasmConvGradients();
+    // On WASM (with our gradient kernels, as ./backend.ts installs them), where the step is fast.
+    installKernels('wasm');
     await tf.setBackend('wasm');
     const model = buildWrn({ depth: 10, width: 1, dropout: 0 }, { seed: 2 });
     const stem = model.getLayer('conv1');

@@ -17,9 +17,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { WrnBatchNorm } from './batchNorm';
-import type { ModelConfig } from './config';
+import { netName, type ModelConfig } from './config';
 import { BlockDropout } from './dropout';
-import { checkDepth, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './shape';
+import { checkNet, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './shape';
 
 // The shape helpers live in shape.ts (no tfjs) so that the page can compute costs without loading tfjs.
 export { NUM_CLASSES, IMAGE_SIZE, groupWidths, checkDepth } from './shape';
@@ -51,8 +51,7 @@ function withoutInputGradient(layer: tf.layers.Layer): tf.layers.Layer {
 
 /** Builds WRN-d-k as a tfjs LayersModel. Throws RangeError for an invalid depth or width. */
 export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel {
-  const n = checkDepth(m.depth);
-  if (!Number.isInteger(m.width) || m.width < 1) throw new RangeError(`WRN width k must be a whole number >= 1; got ${m.width}`);
+  const n = checkNet(m);
   if (!(m.dropout >= 0 && m.dropout < 1)) throw new RangeError(`dropout must be in [0, 1); got ${m.dropout}`);
   const seed = opts.seed ?? 0;
   let layerIndex = 0;
@@ -105,7 +104,7 @@ export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel 
       name: 'logits',
     })
     .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits, name: `WRN-${m.depth}-${m.width}` });
+  return tf.model({ inputs: input, outputs: logits, name: netName(m) });
 }
 
 /** Trainable parameters of a built model (BN running statistics are not trainable, so not counted). */

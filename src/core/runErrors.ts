@@ -9,6 +9,7 @@
 
 /** What kind of failure ended a run: the page and the CLI branch on it (the worker protocol carries it). */
 export type ErrorCode = 'device-lost' | 'out-of-memory' | 'bad-data' | 'bad-config' | 'backend' | 'internal';
+import { messageOf } from './errors';
 
 /** A failure the worker already understands: thrown with its protocol code so classification is exact. */
 export class RunFailure extends Error {
@@ -61,13 +62,6 @@ export function classifyError(err: unknown): ClassifiedError {
   // buildWrn and the schedule throw RangeError with a sentence naming the setting (depth, width, dropout...).
   if (name === 'RangeError') return make('bad-config', message);
   return make('internal', message);
-}
-
-/** A readable message from any thrown value (strings, DOMExceptions, GPUError objects...). */
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
-  return String(err);
 }
 
 function make(code: ErrorCode, message: string, suggestion = SUGGESTIONS[code]): ClassifiedError {

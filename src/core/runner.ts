@@ -22,21 +22,22 @@
  * - `trainModels()` below is the policy: today "sequential", each session advanced to its end in turn. An
  *   interleaved policy opens every session and calls `advance(k)` on each in turn until all are over, then `end()`s
  *   them; a budget policy stops a session (`trainer.stop()`) once its seconds or FLOPs pass the budget (check
- *   between slices of, say, one evaluation window). `this.sessions` must then list every open session, so that
+ *   between slices of, say, one evaluation window; `stop()` ends it as 'stopped' with a last evaluation and
+ *   checkpoint: a budget may want its own ending). `this.sessions` must then list every open session, so that
  *   pause, stop and setLearningRate reach them all (they already loop over it).
  * - A Checkpoint holds one model (`modelIndex`). A policy that trains several at once would emit one per model and
  *   resume each from its own; `resumeFrom` takes the one sequential training needs.
  */
-import type { Checkpoint } from './checkpoint';
-import { checkpointProblem } from './checkpoint';
 import { estimateSteps, timeSpent, type Progress } from './budget';
+import { checkpointProblem, type Checkpoint } from './checkpoint';
 import { modelName, runJobs, type Config, type ModelConfig, type RunJob } from './config';
 import type { ImageSource } from './data/dataset';
 import { DeviceRace } from './deviceWatch';
 import { ModelSession, startOfModel, type SessionContext } from './modelSession';
 import type { RunEvent, RunStatus } from './runEvents';
 import { classifyError, RunFailure, type ClassifiedError } from './runErrors';
-import { checkDepth } from './shape';
+import { checkNet } from './shape';
+import { messageOf } from './errors';
 import { decodeConfig, encodeConfig } from './url';
 
 /** The data a run trains on; the sources may still be filling (the trainer waits for the records it needs). */
@@ -354,9 +355,8 @@ class Stopped extends Error {
 /** Fails fast, before any download, on a model the builder would refuse. */
 function checkModel(m: ModelConfig): void {
   try {
-    checkDepth(m.depth);
-    if (!Number.isInteger(m.width) || m.width < 1) throw new RangeError(`WRN width k must be a whole number >= 1; got ${m.width}`);
+    checkNet(m);
   } catch (err) {
-    throw new RunFailure('bad-config', err instanceof Error ? err.message : String(err));
+    throw new RunFailure('bad-config', messageOf(err));
   }
 }

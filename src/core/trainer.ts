@@ -18,6 +18,7 @@ import { augmentBatch, drawAugmentation, toNormalisedImages } from './augment';
 import type { NamedArray } from './checkpoint';
 import { RECORD_PIXELS, type ImageSource } from './data/dataset';
 import { BlockDropout } from './dropout';
+import { evaluateModel } from './evaluate';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { MetricsWindow, type WindowReading } from './metricsWindow';
 import { buildWrn, NUM_CLASSES } from './model';
@@ -490,55 +491,15 @@ export class Trainer {
   async evaluate(): Promise<{ point: EvalPoint; predictions: Uint8Array }> {
     const start = this.now();
     await this.test.waitFor(this.config.test);
-    const total = Math.min(this.config.test, this.test.available());
-    const chunk = this.evalChunk;
-    const labels = new Int32Array(total);
-    // The loss is summed as it comes, not by one tf.addN at the end: tfjs-webgpu's AddN binds all its inputs in one
-    // shader, and past maxStorageBuffersPerShaderStage (8 unless asked for more) the pipeline is invalid and the
-    // sum silently reads as 0 (seen on an H200 with 8 chunks). tf.concat splits its inputs itself.
-    let lossTotal: tf.Tensor | null = null;
-    const predParts: tf.Tensor[] = [];
-    for (let start = 0; start < total; start += chunk) {
-      const n = Math.min(chunk, total - start);
-      const idx = new Int32Array(n).map((_, i) => start + i);
-      const pixels = new Uint8Array(n * RECORD_PIXELS);
-      const l = labels.subarray(start, start + n);
-      this.test.gather(idx, pixels, l);
-      const [lossSum, preds] = tf.tidy(() => {
-        const logits = this.model.apply(toNormalisedImages(pixels, n), { training: false }) as tf.Tensor2D;
-        const perImage = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(l, 'int32'), NUM_CLASSES), logits, undefined, undefined, tf.Reduction.NONE);
-        return [tf.sum(perImage), tf.argMax(logits, 1)];
-      });
-      const previous: tf.Tensor | null = lossTotal;
-      lossTotal = previous ? tf.add(previous, lossSum) : lossSum;
-      if (previous) tf.dispose([previous, lossSum]);
-      predParts.push(preds);
-      await yieldToEventLoop();
-    }
-    const lossSum = lossTotal ?? tf.scalar(0);
-    const predsAll = total > 0 ? tf.concat(predParts) : tf.zeros([0], 'int32');
-    const [lossValue, predValues] = await Promise.all([lossSum.data(), predsAll.data()]);
-    tf.dispose([...predParts, lossSum, predsAll]);
-    const predictions = Uint8Array.from(predValues);
-    const confusion = new Array<number>(NUM_CLASSES * NUM_CLASSES).fill(0);
-    let right = 0;
-    for (let i = 0; i < total; i++) {
-      const t = labels[i]!;
-      const p = predictions[i]!;
-      confusion[t * NUM_CLASSES + p]!++;
-      if (t === p) right++;
-    }
+    const { predictions, ...result } = await evaluateModel(this.model, this.test, this.config.test, this.evalChunk, yieldToEventLoop);
     this.activeMs += this.now() - start;
     const point: EvalPoint = {
       kind: 'eval',
       step: this.stepValue,
       epoch: this.stepValue / this.plan.stepsPerEpoch,
-      testLoss: lossValue[0]! / total,
-      testAccuracy: right / total,
-      testImages: total,
+      ...result,
       seconds: this.activeMs / 1000,
       flops: this.stepValue * this.plan.batch * this.flopsPerImage,
-      confusion,
     };
     return { point, predictions };
   }

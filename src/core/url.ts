@@ -15,6 +15,7 @@ import {
   SCHEDULES,
   SUBSETS,
   blocksPerGroup,
+  DEPTH_RULE,
   nearestValidDepth,
   type Budget,
   type Config,
@@ -26,7 +27,7 @@ export const URL_FORMAT_VERSION = 1;
 
 /** One change the decoder made to what it was given. */
 export interface Correction {
-  /** the URL key concerned */
+  /** the URL key concerned ('' for an entry that is not key=value; `given` then holds the whole entry) */
   key: string;
   /** the text that was given ('' when the key was absent) */
   given: string;
@@ -84,7 +85,13 @@ export const FIELDS: readonly Field[] = [
 ];
 
 const VERSION_KEY = 'v';
-const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+// Written so that no digit can be matched two ways: `\d+\.?\d*` could split a run of digits anywhere, which made
+// a long number followed by one bad character take quadratic time (100,000 digits: 12 s on the page's main thread).
+const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+/** depth-width[-dropout]; the same care: each digit has one place to go. */
+const MODEL_RE = /^(?:wrn-)?(\d+)-(\d+)(?:-(\d+(?:\.\d+)?|\.\d+))?$/i;
+/** How much of a given value a message repeats; the rest is cut with an ellipsis. */
+const ECHO_LIMIT = 64;
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
 
@@ -134,6 +141,16 @@ export function encodeModel(m: ModelConfig): string {
   return m.dropout > 0 ? `${m.depth}-${m.width}-${m.dropout}` : `${m.depth}-${m.width}`;
 }
 
+/**
+ * Reads encodeModel's form back: "16-8", "28-10-0.3", and "WRN-16-8" too; null when the text is not that form. The
+ * numbers are as written (not checked against the limits: decodeConfig corrects them, the bench refuses them).
+ */
+export function parseModel(text: string): ModelConfig | null {
+  const m = MODEL_RE.exec(text.trim());
+  if (!m) return null;
+  return { depth: Number(m[1]), width: Number(m[2]), dropout: m[3] === undefined ? 0 : Number(m[3]) };
+}
+
 /** Reads a URL hash, query or CLI argument ("#depth=16&width=4", "?depth=16", "depth=16 width=4"). Never throws. */
 export function decodeConfig(text: string): Decoded {
   const corrections: Correction[] = [];
@@ -175,7 +192,7 @@ function splitEntries(text: string, corrections: Correction[]): Map<string, stri
     const key = safeDecode(rawKey).trim();
     const value = safeDecode(rawValue.replace(/\+/g, ' ')).trim();
     if (key === '' || (value === '' && eq < 0)) {
-      corrections.push({ key: key || part, given: part, used: '', reason: 'not a key=value pair, ignored' });
+      corrections.push({ key: '', given: part, used: '', reason: 'not a key=value pair, ignored' });
       continue;
     }
     entries.set(key, value);
@@ -212,7 +229,7 @@ function decodeField(f: Field, given: string, config: Config, corrections: Corre
       }
       if (f.prop === 'depth' && blocksPerGroup(value) === null) {
         const d = nearestValidDepth(value);
-        fix(String(d), 'depth must be 6N+4 (10, 16, 22, 28, 34, 40, ...); the nearest valid depth is used');
+        fix(String(d), `${DEPTH_RULE}; the nearest valid depth is used`);
         value = d;
       }
       config[f.prop] = value;
@@ -283,12 +300,11 @@ function setEnum(config: Config, prop: EnumProp, value: string): void {
 function decodeModels(given: string, fix: (used: string, reason: string) => void): ModelConfig[] {
   const models: ModelConfig[] = [];
   for (const item of given.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(?:wrn-)?(\d+)-(\d+)(?:-(\d*\.?\d+))?$/i.exec(item);
-    if (!m) {
+    const raw = parseModel(item);
+    if (!raw) {
       fix('', `"${item}" is not depth-width[-dropout] (e.g. 16-8 or 28-10-0.3); dropped`);
       continue;
     }
-    const raw = { depth: Number(m[1]), width: Number(m[2]), dropout: m[3] === undefined ? 0 : Number(m[3]) };
     const model = {
       depth: nearestValidDepth(Math.min(Math.max(raw.depth, LIMITS.depth.min), LIMITS.depth.max)),
       width: Math.min(Math.max(raw.width, LIMITS.width.min), LIMITS.width.max),
@@ -306,10 +322,11 @@ function decodeModels(given: string, fix: (used: string, reason: string) => void
   return models;
 }
 
+/** A number in plain or e-notation; one too large for a double (1e309) is +-Infinity, so the bounds cap it. */
 function parseNumber(s: string): number | null {
   if (!NUMBER_RE.test(s)) return null;
   const n = Number(s);
-  return Number.isFinite(n) ? n || 0 : null;
+  return Number.isNaN(n) ? null : n || 0;
 }
 
 function isHttpUrl(s: string): boolean {
@@ -321,8 +338,16 @@ function isHttpUrl(s: string): boolean {
   }
 }
 
-/** A one-line description of a correction, for notices and CLI warnings. */
+/**
+ * A one-line description of a correction, for notices and CLI warnings. A long value is cut to its start and an
+ * ellipsis (a 100 KB value is not worth repeating); an entry that was not key=value is quoted as it was given.
+ */
 export function describeCorrection(c: Correction): string {
-  const used = c.used === '' ? '' : ` -> ${c.used}`;
-  return `${c.key}=${c.given}${used}: ${c.reason}`;
+  const used = c.used === '' ? '' : ` -> ${echo(c.used)}`;
+  const what = c.key === '' ? JSON.stringify(echo(c.given)) : `${echo(c.key)}=${echo(c.given)}`;
+  return `${what}${used}: ${c.reason}`;
+}
+
+function echo(text: string): string {
+  return text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}... (${text.length.toLocaleString('en')} characters)` : text;
 }

@@ -3,16 +3,17 @@
  * curves, run table, evaluation, export). App itself re-renders on config changes and run-phase changes only;
  * the parts that follow metrics subscribe to their own slices.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect } from 'react';
 import type { Config, ModelConfig } from '../core/config';
-import type { DataSourceSpec } from '../worker/protocol';
+import type { ForeignWeights } from '../worker/protocol';
+import { useDataSource } from './hooks/useDataSource';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
 import { useUrlState } from './hooks/useUrlState';
 import type { UrlStore } from './urlState';
 import { CompareControls } from './components/CompareControls';
 import { ConfirmDialog } from './components/ConfirmDialog';
 import { CostSummary } from './components/CostSummary';
-import { DataSourceControls, type SourceKind } from './components/DataSourceControls';
+import { DataSourceControls } from './components/DataSourceControls';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { LiveLearningRate } from './components/LiveLearningRate';
 import { ModelControls } from './components/ModelControls';
@@ -23,32 +24,11 @@ import { RunActions } from './components/RunActions';
 import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
 
-/** A data URL on another origin is fetched only after the person agrees (a link could point anywhere). */
-function isThirdParty(url: string): boolean {
-  try {
-    return new URL(url, window.location.href).origin !== window.location.origin;
-  } catch {
-    return true;
-  }
-}
-
 export function App({ urlStore }: { urlStore: UrlStore }) {
   const { config, corrections, text } = useUrlState(urlStore);
   const client = useTrainingClient();
   const phase = useTrainingSelector((v) => v.phase);
   const active = isActive(phase);
-
-  const [sourceKind, setSourceKind] = useState<SourceKind>(config.data ? 'url' : 'server');
-  const [files, setFiles] = useState<File[]>([]);
-  /** the third-party data URL the person agreed to fetch, if any */
-  const [trustedUrl, setTrustedUrl] = useState<string | null>(null);
-  // A link (load or hashchange) that brings a data URL selects the URL source; one that drops it, the server.
-  const [seenData, setSeenData] = useState(config.data);
-  if (seenData !== config.data) {
-    setSeenData(config.data);
-    if (config.data) setSourceKind('url');
-    else if (sourceKind === 'url') setSourceKind('server');
-  }
 
   const setConfig = useCallback((next: Config) => urlStore.setConfig(next), [urlStore]);
   const patch = useCallback((p: Partial<Config>) => urlStore.setConfig({ ...urlStore.getSnapshot().config, ...p }), [urlStore]);
@@ -58,30 +38,15 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
     if (!isActive(client.getSnapshot().run?.status ?? 'finished')) client.init(config.backend);
   }, [client, config.backend]);
 
-  const needsConsent = sourceKind === 'url' && config.data !== '' && isThirdParty(config.data) && trustedUrl !== config.data;
-  const blockedReason =
-    sourceKind === 'files' && files.length === 0
-      ? 'Choose CIFAR-10 files (below) first.'
-      : sourceKind === 'url' && config.data === ''
-        ? 'Enter a data URL (below) first.'
-        : null;
+  const data = useDataSource(config, patch);
 
   const train = () => {
-    if (needsConsent) return; // the dialog is open and asks first
-    const source: DataSourceSpec =
-      sourceKind === 'files'
-        ? { kind: 'files', files }
-        : sourceKind === 'url'
-          ? { kind: 'url', url: config.data }
-          : { kind: 'server', base: `${window.location.origin}/cifar10` };
-    client.start(config, source);
+    if (data.needsConsent) return; // the dialog is open and asks first
+    client.start(config, data.spec());
   };
-
-  const chooseSource = (kind: SourceKind) => {
-    setSourceKind(kind);
-    // The link must not claim a data URL the run does not use.
-    if (kind !== 'url' && config.data) patch({ data: '' });
-  };
+  // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
+  const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
+  const openWeights = (w: ForeignWeights) => client.evaluate(config, data.spec(), w);
 
   return (
     <>
@@ -109,7 +74,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
             <CostSummary config={config} />
             <RunActions
               phase={phase}
-              blockedReason={blockedReason}
+              blockedReason={data.blockedReason}
               onTrain={train}
               onPause={() => client.pause()}
               onResume={() => client.resume()}
@@ -120,15 +85,12 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
           <CompareControls config={config} onChange={setConfig} disabled={active} />
           <RecipeControls config={config} onChange={patch} disabled={active} />
           <DataSourceControls
-            kind={sourceKind}
-            onKind={chooseSource}
-            files={files}
-            onFiles={setFiles}
+            kind={data.kind}
+            onKind={data.choose}
+            files={data.files}
+            onFiles={data.setFiles}
             dataUrl={config.data}
-            onDataUrl={(url) => {
-              setTrustedUrl(url); // typed by the person: their own choice, no need to ask
-              patch({ data: url });
-            }}
+            onDataUrl={data.enterUrl}
             disabled={active}
           />
         </aside>
@@ -137,17 +99,17 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
             <RunProgress />
           </ErrorBoundary>
           <ErrorBoundary area="results">
-            <Results config={config} configText={text} />
+            <Results config={config} configText={text} onOpenWeights={canEvaluate ? openWeights : null} />
           </ErrorBoundary>
         </div>
       </main>
       <ConfirmDialog
-        open={needsConsent}
+        open={data.needsConsent}
         title="Fetch data from another site?"
         confirmLabel="Fetch from this site"
         cancelLabel="Use the app’s server"
-        onConfirm={() => setTrustedUrl(config.data)}
-        onCancel={() => chooseSource('server')}
+        onConfirm={data.trustUrl}
+        onCancel={() => data.choose('server')}
       >
         <p>This link asks the playground to download CIFAR-10 from:</p>
         <p className="url-box">

@@ -16,7 +16,7 @@
  */
 import type { Config } from '../core/config';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
-import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
+import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, ForeignWeights, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
 
 /** Where a run is. 'starting': sent, not yet acknowledged; the last three are final. */
 export type RunStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
@@ -106,6 +106,8 @@ export interface WorkerClient {
   init(backend: Config['backend']): void;
   /** starts a run (stopping the current one) and returns its runId */
   start(config: Config, source: DataSourceSpec): number;
+  /** evaluates weights trained elsewhere on the config's test subset, as a run that trains nothing; returns its runId */
+  evaluate(config: Config, source: DataSourceSpec, weights: ForeignWeights): number;
   pause(): void;
   resume(): void;
   stop(): void;
@@ -162,7 +164,7 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
   const currentRunId = () => state.run?.runId ?? null;
 
   const send = (msg: ToWorker) => {
-    if (msg.type === 'start') {
+    if (msg.type === 'start' || msg.type === 'evaluate') {
       lastRunId = Math.max(lastRunId, msg.runId);
       rejectExports('a new run started');
       setState({ ...state, run: newRun(msg.runId, msg.config) });
@@ -205,6 +207,11 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
     start(config, source) {
       const runId = lastRunId + 1;
       send({ type: 'start', runId, config, source });
+      return runId;
+    },
+    evaluate(config, source, weights) {
+      const runId = lastRunId + 1;
+      send({ type: 'evaluate', runId, config, source, weights });
       return runId;
     },
     pause: () => control((runId) => ({ type: 'pause', runId })),

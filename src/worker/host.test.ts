@@ -110,6 +110,27 @@ describe('WorkerHost', () => {
     expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 1, status: 'finished' });
   });
 
+  it('posts checkpoints at evaluations; a start with resumeFrom goes on from one to the same losses', async () => {
+    const { host, messages, until } = makeHost();
+    const config: Config = { ...tiny, train: 16, test: 2, evalEvery: 4, dropout: 0.3, augment: true };
+    host.handle({ type: 'start', runId: 1, config, source: files(16, 2) });
+    await until(ended(1));
+    const checkpoints = messages.flatMap((m) => (m.type === 'checkpoint' && m.runId === 1 ? [m.checkpoint] : []));
+    // The checkpoint follows its step's evaluation, after the metrics up to it.
+    const types = messages.filter((m) => 'runId' in m && m.runId === 1).map((m) => m.type);
+    expect(types.indexOf('checkpoint')).toBeGreaterThan(types.indexOf('metrics'));
+    expect(checkpoints.map((c) => c.step)).toEqual([4]); // step 8 is the end: its weights come as the model's, not a checkpoint
+    const losses = (runId: number) =>
+      messages.flatMap((m) => (m.type === 'metrics' && m.runId === runId ? m.points : [])).flatMap((p) => (p.kind === 'step' ? [[p.step, p.loss]] : []));
+
+    const baseline = host.memory().numTensors;
+    host.handle({ type: 'start', runId: 2, config, source: files(16, 2), resumeFrom: checkpoints[0]! });
+    await until(ended(2));
+    expect(host.memory().numTensors).toBe(baseline); // the restored weights and momentum buffers were freed with the model
+    expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 2, status: 'finished' });
+    expect(losses(2)).toEqual(losses(1).slice(4));
+  });
+
   it('reports bad data as bad-data and stays usable; stops a run before it trains', async () => {
     const { host, messages, until } = makeHost();
     const broken: DataSourceSpec = { kind: 'files', files: [new File([new Uint8Array(100)], 'data_batch_1.bin'), new File([new Uint8Array(100)], 'test_batch.bin')] };
@@ -134,4 +155,33 @@ describe('WorkerHost', () => {
     expect(messages.filter((m) => 'runId' in m && m.runId === 1)).toEqual([]);
     expect(messages.find((m) => m.type === 'error')).toMatchObject({ runId: 2, code: 'bad-config', message: expect.stringMatching(/depth/) });
   });
+
+  it("evaluates a trained model's weights as a run that trains nothing, and refuses files that are not a model", async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'start', runId: 1, config: { ...tiny, train: 8, batch: 4, epochs: 2, test: 20 }, source: files(8, 20) });
+    await until(ended(1));
+    host.handle({ type: 'exportWeights', runId: 1, model: 0 });
+    const w = messages.at(-1);
+    if (w?.type !== 'weights') throw new Error('no weights');
+    const trained = messages.find((m) => m.type === 'modelEnded');
+    if (trained?.type !== 'modelEnded') throw new Error('no summary');
+    const baseline = host.memory().numTensors;
+
+    host.handle({ type: 'evaluate', runId: 2, config: { ...tiny, test: 20 }, source: files(1, 20), weights: { name: 'WRN-10-1', modelJson: w.modelJson, weights: w.weights } });
+    await until(ended(2));
+    const mine = messages.filter((m) => 'runId' in m && m.runId === 2 && m.type !== 'data');
+    expect(mine.map((m) => m.type)).toEqual(['state', 'samples', 'modelStarted', 'state', 'metrics', 'modelEnded', 'runEnded']);
+    expect(mine.find((m) => m.type === 'modelStarted')).toMatchObject({ name: 'WRN-10-1', params: 77850, totalSteps: 0 });
+    const ev = mine.find((m) => m.type === 'modelEnded');
+    if (ev?.type !== 'modelEnded') throw new Error('no evaluation');
+    // the same weights on the same 20 test images: the trained run's own final evaluation, prediction for prediction
+    expect(ev.summary.finalEval).toMatchObject({ testImages: 20, testAccuracy: trained.summary.finalEval!.testAccuracy, confusion: trained.summary.finalEval!.confusion });
+    expect([...ev.summary.predictions!]).toEqual([...trained.summary.predictions!]);
+    expect(host.memory().numTensors).toBe(baseline);
+
+    host.handle({ type: 'evaluate', runId: 3, config: tiny, source: files(1, 4), weights: { name: 'x', modelJson: w.modelJson, weights: new ArrayBuffer(8) } });
+    await until(ended(3));
+    expect(messages.find((m) => m.type === 'error' && m.runId === 3)).toMatchObject({ code: 'bad-data', message: expect.stringMatching(/weights.bin has 8 bytes/) });
+    expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 3, status: 'failed' });
+  }, 120_000);
 });

@@ -13,8 +13,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../core/config';
 import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/deviceWatch';
-import { classifyError, messageOf, RunFailure } from '../core/runErrors';
+import { messageOf } from '../core/errors';
+import { classifyError, RunFailure } from '../core/runErrors';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
+import { WeightsEvaluation } from './evaluateWeights';
 import { Run } from './run';
 
 export interface HostOptions {
@@ -32,7 +34,7 @@ interface ActiveBackend {
 }
 
 export class WorkerHost {
-  private current: Run | null = null;
+  private current: Run | WeightsEvaluation | null = null;
   private backend: ActiveBackend | null = null;
   private queue: Promise<void> = Promise.resolve();
 
@@ -43,9 +45,14 @@ export class WorkerHost {
       case 'init':
         this.enqueue(() => this.ensureBackend(msg.backend, true).then(() => undefined));
         return;
-      case 'start': {
+      case 'start':
+      case 'evaluate': {
         const previous = this.current;
-        const run: Run = new Run(msg.runId, msg.config, msg.source, (m, transfer) => this.postFor(run)(m, transfer), msg.resumeFrom ?? null);
+        const post = (m: FromWorker, transfer?: Transferable[]) => this.postFor(run)(m, transfer);
+        const run: Run | WeightsEvaluation =
+          msg.type === 'start'
+            ? new Run(msg.runId, msg.config, msg.source, post, msg.resumeFrom ?? null)
+            : new WeightsEvaluation(msg.runId, msg.config, msg.source, msg.weights, post);
         this.current = run;
         previous?.stop(); // its messages are no longer wanted ('stopping' included): it is no longer current
         this.enqueue(() => this.execute(run));
@@ -82,7 +89,7 @@ export class WorkerHost {
     return run ? { runId: run.id, active: run.active, step: run.step } : null;
   }
 
-  private async execute(run: Run): Promise<void> {
+  private async execute(run: Run | WeightsEvaluation): Promise<void> {
     if (this.current !== run) return; // superseded before it began; the page no longer waits for it
     const post = this.postFor(run);
     try {
@@ -141,7 +148,7 @@ export class WorkerHost {
   }
 
   /** Posts for `run` only while it is the current run. */
-  private postFor(run: Run): (msg: FromWorker, transfer?: Transferable[]) => void {
+  private postFor(run: Run | WeightsEvaluation): (msg: FromWorker, transfer?: Transferable[]) => void {
     return (msg, transfer) => {
       if (this.current === run) this.options.post(msg, transfer);
     };

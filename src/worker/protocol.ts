@@ -46,6 +46,16 @@ export interface TestSamples {
 /** What a model of a run is, announced when it starts training (the core's run driver defines it). */
 export type { ModelInfo };
 
+/** Weights trained elsewhere (train.py, `wrn train --out`, a download from this page): tfjs's two files. */
+export interface ForeignWeights {
+  /** shown as the model's name, e.g. "WRN-16-4" */
+  name: string;
+  /** the text of model.json */
+  modelJson: string;
+  /** weights.bin: every weight in the manifest's order */
+  weights: ArrayBuffer;
+}
+
 /** What kind of failure ended a run (the core defines the codes: it raises them). */
 export type { ErrorCode };
 
@@ -53,6 +63,8 @@ export type ToWorker =
   | { type: 'init'; backend: Config['backend'] }
   /** resumeFrom: a checkpoint of this config (from a 'checkpoint' message) to go on from instead of step 0 */
   | { type: 'start'; runId: number; config: Config; source: DataSourceSpec; resumeFrom?: Checkpoint }
+  /** a run that trains nothing: evaluates the weights on the config's test subset and reports it as a model's run */
+  | { type: 'evaluate'; runId: number; config: Config; source: DataSourceSpec; weights: ForeignWeights }
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }

@@ -27,11 +27,8 @@ export const SAMPLE_IMAGES = 100;
 /** The least time between two 'data' messages (the loader's own throttle). */
 const DATA_PROGRESS_MS = 200;
 
-/** What a run needs from the worker around it. */
-export interface RunEnv {
-  /** posts a message of this run (the host drops it if the run is no longer current) */
-  post(msg: FromWorker, transfer?: Transferable[]): void;
-}
+/** Posts a message of a run (the host drops it once the run is no longer current). */
+export type PostMessage = (msg: FromWorker, transfer?: Transferable[]) => void;
 
 export class Run {
   private readonly runner: Runner;
@@ -42,14 +39,13 @@ export class Run {
   private batch: { model: number; batcher: MetricsBatcher } | null = null;
 
   /**
-   * @param post posts a message of this run (the host drops it once the run is no longer current)
    * @param resumeFrom a checkpoint of this config to go on from
    */
   constructor(
     readonly id: number,
     readonly config: Config,
     private readonly source: DataSourceSpec,
-    private readonly post: RunEnv['post'],
+    private readonly post: PostMessage,
     resumeFrom: Checkpoint | null = null,
   ) {
     this.models = runJobs(config);
@@ -66,7 +62,10 @@ export class Run {
     return this.runner.active;
   }
 
-  /** Loads and trains everything, posting as it goes; resolves when 'runEnded' has been posted. */
+  /**
+   * Loads and trains everything, posting as it goes; resolves when 'runEnded' has been posted.
+   * @param deviceFailure rejects when the watched device fails under the run; null: no watched device
+   */
   async execute(deviceFailure: Promise<never> | null): Promise<void> {
     await this.runner.run({ data: (ctx) => this.load(ctx), deviceFailure });
   }
@@ -157,7 +156,7 @@ export class Run {
   }
 
   /** Waits for the first test records and sends them, for the evaluation grid. */
-  private async sendSamples(load: CifarLoad, post: RunEnv['post']): Promise<void> {
+  private async sendSamples(load: CifarLoad, post: PostMessage): Promise<void> {
     await load.test.waitFor(Math.min(SAMPLE_IMAGES, this.config.test));
     const n = Math.min(SAMPLE_IMAGES, load.test.available());
     const pixels = new Uint8Array(n * RECORD_PIXELS);

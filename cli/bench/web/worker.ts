@@ -62,8 +62,8 @@ async function yieldCost(rounds: number): Promise<YieldCost> {
   return { setTimeoutMs, messageChannelMs, rounds };
 }
 
-onmessage = (e: MessageEvent<ToBenchWorker>) => {
+addEventListener('message', (e: MessageEvent<ToBenchWorker>) => {
   const m = e.data;
   const work = m.kind === 'job' ? runJob(m.job) : yieldCost(m.rounds).then((cost) => post({ kind: 'yield-cost', cost }));
   work.catch((err: unknown) => post({ kind: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
-};
+});

@@ -3,6 +3,7 @@
  * far a download got before the connection dropped. Works in the worker and in Node 20 (global fetch).
  */
 import { CifarSourceError } from './errors';
+import { messageOf } from '../errors';
 
 /** An opened HTTP body and its size when the server said (Content-Length of an unencoded body). */
 export interface HttpBody {
@@ -31,7 +32,7 @@ export async function openUrl(url: string, signal?: AbortSignal): Promise<HttpBo
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     throw new CifarSourceError(
-      `GET ${url}: cannot connect (${messageOf(err)}); check the address, and that the server is up and allows CORS`,
+      `GET ${url}: cannot connect (${messageOf(err, { cause: true })}); check the address, and that the server is up and allows CORS`,
     );
   }
   if (!res.ok) {
@@ -76,7 +77,7 @@ function guardBody(
         try {
           next = await reader.read();
         } catch (err) {
-          controller.error(signal?.aborted ? signal.reason : lost(messageOf(err)));
+          controller.error(signal?.aborted ? signal.reason : lost(messageOf(err, { cause: true })));
           return;
         }
         if (next.done) {
@@ -91,13 +92,4 @@ function guardBody(
     },
     { highWaterMark: 0 },
   );
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) {
-    // undici puts the socket's reason in `cause` ("other side closed"), which says more than "terminated".
-    const cause = err.cause;
-    return cause instanceof Error && cause.message ? `${err.message}: ${cause.message}` : err.message;
-  }
-  return String(err);
 }

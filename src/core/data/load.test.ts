@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadCifar, planLanes, type CifarInput, type LoadProgress } from './load';
+import { planLanes, type CifarInput } from './inputs';
+import { loadCifar, type LoadProgress } from './load';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
 import { TRAIN_PER_CLASS, makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';

@@ -12,39 +12,20 @@
  *
  * Failure: the first error (bad record, lost connection...) stops every stream, fails both datasets with that
  * error (waiters reject; only whole, checked records were ever appended) and rejects `done`.
+ *
+ * Where the bytes come from is ./sources.ts (and ./serverSource.ts for the app's server); how one input is opened
+ * and split into `.bin` streams is ./inputs.ts.
  */
-import { GrowingDataset, RECORD_BYTES } from './dataset';
-import { parseCifarStream, sniffFormat } from './cifarStream';
-import { CifarFormatError, CifarSourceError } from './errors';
-import { absoluteUrl, fetchJson, openUrl } from './http';
-import { parseManifest, type CifarManifest, type CifarServerStatus } from './manifest';
-import { countBytes, peek } from './streams';
-import { SubsetSelector } from './subset';
-import { readArchive, splitOfName, type Split } from './tarball';
 import type { SubsetMode } from '../config';
-
-/** One byte stream to read: a `.bin` file or a `.tar(.gz)` of them. */
-export interface CifarInput {
-  /** file name or URL; names the input in messages and, for a `.bin`, gives its split (see `splitOfName`) */
-  name: string;
-  /** the split, when known better than from the name (the server's manifest says) */
-  split?: Split;
-  /** size in bytes when known before opening, else null */
-  bytes: number | null;
-  /** opens the bytes; rejects with a clear Error (HTTP 404, missing file) */
-  open(signal: AbortSignal): Promise<{ stream: ReadableStream<Uint8Array>; bytes: number | null }>;
-}
-
-/** Where CIFAR-10 comes from. */
-export type CifarSource =
-  /** the app's own server (Vite dev/preview plugin): `base` is its endpoint root, e.g. "/cifar10" */
-  | { kind: 'server'; base: string }
-  /** a `.tar.gz`, `.tar` or `.bin` URL on a CORS-enabled host; a URL ending in "/" or "manifest.json" is read as a server base */
-  | { kind: 'url'; url: string }
-  /** files the person picked or dropped (`File`s; `.bin` or `.tar.gz`), parsed here and never uploaded */
-  | { kind: 'files'; files: readonly Blob[] }
-  /** anything else as a list of inputs, possibly found lazily (the Node CLI's folders) */
-  | { kind: 'inputs'; inputs: readonly CifarInput[] | (() => Promise<readonly CifarInput[]>) };
+import { toError } from '../errors';
+import { parseCifarStream } from './cifarStream';
+import { GrowingDataset, RECORD_BYTES } from './dataset';
+import { CifarFormatError } from './errors';
+import { baseName, planLanes, readMembers, type CifarInput } from './inputs';
+import type { CifarServerStatus } from './manifest';
+import { resolveSource, type CifarSource } from './sources';
+import { SubsetSelector } from './subset';
+import { splitOfName, type Split } from './tarball';
 
 export interface LoadOptions {
   /** training records wanted (the split may hold fewer; the dataset then completes short) */
@@ -165,7 +146,16 @@ class Loader {
   async run(source: CifarSource): Promise<void> {
     try {
       this.emit(true);
-      const inputs = await this.resolve(source);
+      const inputs = await resolveSource(source, {
+        signal: this.abort.signal,
+        pollMs: this.options.pollMs ?? 500,
+        onServerDownload: (status) => {
+          this.server = status;
+          this.setPhase('server-download');
+          this.emit(true);
+        },
+      });
+      this.server = null;
       this.checkAborted();
       for (const input of inputs) this.sizes.set(input, input.bytes);
       this.setPhase('streaming');
@@ -200,62 +190,6 @@ class Loader {
       test: split(this.splits.test, 'test'),
       error: this.failure?.message ?? null,
     };
-  }
-
-  /** Turns a source into inputs; for the app's server this waits out its download of the official tarball. */
-  private async resolve(source: CifarSource): Promise<readonly CifarInput[]> {
-    switch (source.kind) {
-      case 'server':
-        return this.serverInputs(source.base);
-      case 'url': {
-        const path = source.url.split(/[?#]/)[0] ?? '';
-        if (path.endsWith('/') || path.endsWith('manifest.json')) return this.serverInputs(source.url.replace(/manifest\.json([?#].*)?$/, ''));
-        return [urlInput(absoluteUrl(source.url))];
-      }
-      case 'files':
-        return source.files.map(blobInput);
-      case 'inputs':
-        return typeof source.inputs === 'function' ? source.inputs() : source.inputs;
-    }
-  }
-
-  /**
-   * Asks the app's server for its files. While it is still downloading the official tarball, polls its side-effect
-   * free status endpoint (a manifest request after a failure would start another attempt), then asks again.
-   */
-  private async serverInputs(base: string): Promise<CifarInput[]> {
-    const root = absoluteUrl(base.endsWith('/') ? base : base + '/');
-    const manifestUrl = absoluteUrl('manifest.json', root);
-    const statusUrl = absoluteUrl('status', root);
-    let status = await this.fetchManifest(manifestUrl);
-    let isManifest = true; // else it came from the status endpoint and lists no files
-    for (;;) {
-      if (status.status === 'ready' || status.status === 'idle') {
-        // 'idle' after a poll: the server restarted and waits for a manifest request to start again.
-        if (!isManifest) {
-          status = await this.fetchManifest(manifestUrl);
-          isManifest = true;
-          continue;
-        }
-        if (status.status === 'idle') throw new CifarSourceError(`GET ${manifestUrl}: the server answered "idle" to a manifest request (it should start getting CIFAR-10)`);
-        this.server = null;
-        return status.files.map((f) => urlInput(absoluteUrl(f.url, manifestUrl), f.name, f.split, f.bytes));
-      }
-      if (status.status === 'error') {
-        throw new CifarSourceError(`the app's server has no CIFAR-10: ${status.error ?? 'unknown error'}`);
-      }
-      const { source, bytesLoaded, bytesTotal, error } = status;
-      this.server = { status: status.status, source, bytesLoaded, bytesTotal, error };
-      this.setPhase('server-download');
-      this.emit(true);
-      await sleep(this.options.pollMs ?? 500, this.abort.signal);
-      status = parseStatus(await fetchJson(statusUrl, this.abort.signal), statusUrl);
-      isManifest = false;
-    }
-  }
-
-  private async fetchManifest(url: string): Promise<CifarManifest> {
-    return parseStatus(await fetchJson(url, this.abort.signal), url);
   }
 
   /** Reads the inputs of one lane in order; stops early once the splits it feeds are full. */
@@ -358,109 +292,8 @@ class Loader {
   }
 }
 
-/** One CIFAR-10 binary stream: an input that is a `.bin` file, or one `.bin` member of an archive input. */
-export interface CifarMember {
-  /** the input's name, plus the member's path for an archive: "cifar-10-binary.tar.gz: cifar-10-batches-bin/test_batch.bin" */
-  name: string;
-  split: Split;
-  /** size in bytes if known (file size, Content-Length, tar header) */
-  bytes: number | null;
-  /** its bytes: read them (or leave them) before asking for the next member */
-  stream: ReadableStream<Uint8Array>;
-}
-
-/**
- * Opens an input and yields its CIFAR-10 binary streams: the input itself, or each `.bin` member when its first
- * bytes say gzip or tar (whatever its name). A stream left unread is skipped. `onBytes(n, size?)` counts the
- * input's raw bytes as they are read (compressed ones for a .tar.gz), with the input's size on the first call when
- * opening revealed it.
- */
-export async function* readMembers(
-  input: CifarInput,
-  signal: AbortSignal,
-  onBytes: (n: number, size?: number | null) => void = () => undefined,
-): AsyncGenerator<CifarMember, void, undefined> {
-  const opened = await input.open(signal);
-  if (input.bytes === null) onBytes(0, opened.bytes);
-  const counted = countBytes(opened.stream, (n) => onBytes(n));
-  // 512 bytes: a tar header's "ustar" magic sits at offset 257.
-  const { head, stream } = await peek(counted, 512);
-  const format = sniffFormat(head);
-  if (format === 'gzip' || format === 'tar') {
-    for await (const m of readArchive(stream, { gzip: format === 'gzip', name: input.name })) {
-      yield { name: `${input.name}: ${m.name}`, split: m.split, bytes: m.size, stream: m.body };
-    }
-    return;
-  }
-  const split = input.split ?? splitOfName(input.name) ?? 'train';
-  try {
-    yield { name: input.name, split, bytes: input.bytes ?? opened.bytes, stream };
-  } finally {
-    // Skipped or stopped early: release the file or connection. (A stream read to the end is unlocked and
-    // closed, and cancelling it does nothing.)
-    if (!stream.locked) await stream.cancel().catch(() => undefined);
-  }
-}
-
-/**
- * Groups inputs into lanes read side by side. With only `.bin` inputs: one lane per split, each in natural name
- * order. With any archive or unrecognised input: one lane in the given order (an archive feeds both splits, and
- * two writers into one split would make the record order depend on timing).
- */
-export function planLanes(inputs: readonly CifarInput[]): CifarInput[][] {
-  const splitOf = (i: CifarInput) => i.split ?? splitOfName(i.name);
-  if (inputs.some((i) => splitOf(i) === null)) return [inputs.slice()];
-  const byName = new Intl.Collator('en', { numeric: true }).compare;
-  const lane = (s: Split) => inputs.filter((i) => splitOf(i) === s).sort((a, b) => byName(baseName(a.name), baseName(b.name)));
-  return [lane('train'), lane('test')].filter((l) => l.length > 0);
-}
-
-/** An input over a URL; `name` defaults to the URL. */
-export function urlInput(url: string, name = url, split?: Split, bytes: number | null = null): CifarInput {
-  return { name, bytes, ...(split ? { split } : {}), open: (signal) => openUrl(url, signal) };
-}
-
-/** An input over a Blob or File (its `name` when it has one). */
-export function blobInput(blob: Blob, index = 0): CifarInput {
-  const named = (blob as Blob & { name?: unknown }).name;
-  const name = typeof named === 'string' && named ? named : `file ${index + 1}`;
-  return { name, bytes: blob.size, open: async () => ({ stream: blob.stream(), bytes: blob.size }) };
-}
-
-function baseName(name: string): string {
-  return name.split(/[?#]/)[0]!.split('/').pop() ?? name;
-}
-
-/** A manifest or status answer, checked; a status is a manifest without files. */
-function parseStatus(json: unknown, url: string): CifarManifest {
-  try {
-    return parseManifest(json);
-  } catch (err) {
-    throw new CifarSourceError(`GET ${url}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
 function noRecords(split: Split, inputs: readonly CifarInput[]): CifarFormatError {
   const names = inputs.map((i) => baseName(i.name)).join(', ') || 'none';
   const hint = split === 'test' ? 'test_batch.bin, or a .bin with "test" in its name' : 'data_batch_1.bin .. data_batch_5.bin';
   return new CifarFormatError(`no ${split} records in the data (files: ${names}); it needs ${hint}`);
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(toError(signal.reason));
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(toError(signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -10,7 +10,7 @@ export type CifarServerState = 'idle' | 'downloading' | 'extracting' | 'ready' |
 /** GET <base>/status: the server's progress, for the page's download bar. */
 export interface CifarServerStatus {
   status: CifarServerState;
-  /** where the files come from, for people: "CIFAR10_DIR /data/cifar10" or "cache .cache/cifar10" */
+  /** where the files come from, for people: "CIFAR10_DIR" or "download cache" (never a folder of the server's) */
   source: string;
   /** bytes of the official tarball downloaded so far (while 'downloading'), else 0 */
   bytesLoaded: number;

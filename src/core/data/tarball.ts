@@ -8,6 +8,7 @@
  */
 import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
 import { CifarFormatError, CifarSourceError } from './errors';
+import { messageOf } from '../errors';
 
 export type Split = 'train' | 'test';
 
@@ -131,7 +132,7 @@ export function gunzip(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8
  */
 export function describeArchiveError(archive: string, err: unknown): Error {
   if (err instanceof CifarFormatError || err instanceof CifarSourceError) return err;
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = messageOf(err);
   if (/incorrect header check|not in gzip format|invalid gzip/i.test(msg)) {
     return new CifarFormatError(`${archive}: not a gzip file (expected cifar-10-binary.tar.gz)`);
   }

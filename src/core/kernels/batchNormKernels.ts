@@ -16,8 +16,9 @@
  * rounded to float32 once; the mean is rounded to float32 once and used as such everywhere, so that the backward
  * pass sees exactly the mean the forward pass subtracted.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { HostBackend, WasmBackend } from './backendShapes';
+import { addKernel } from './registry';
 
 /** inputs x, gamma, beta; attrs epsilon; outputs [y, mean, variance] (mean and variance of shape [C]). */
 export const BN_TRAIN_KERNEL = 'WrnBatchNormTrain';
@@ -253,22 +254,13 @@ const MEMORY: Record<string, (backend: {}) => Memory> = {
 /** Backends with the fused kernels; batchNorm.ts composes tfjs ops on the others (webgpu, webgl). */
 export const BATCH_NORM_KERNEL_BACKENDS = Object.keys(MEMORY);
 
-let registered = false;
-
 /**
- * Registers both kernels for cpu and wasm. Idempotent. Registering for a backend that is not loaded is harmless:
- * the registry is keyed by name and consulted only when that backend runs. No gradient is registered: batchNorm.ts
- * wires the backward kernel in with tf.customGrad.
+ * Registers both kernels for `backendName` if it has them (cpu, wasm). Idempotent. Called by ./index.ts's
+ * installKernels. No gradient is registered: batchNorm.ts wires the backward kernel in with tf.customGrad.
  */
-export function registerBatchNormKernels(): void {
-  if (registered) return;
-  registered = true;
-  for (const [backendName, memoryOf] of Object.entries(MEMORY)) {
-    if (!tf.getKernel(BN_TRAIN_KERNEL, backendName)) {
-      tf.registerKernel({ kernelName: BN_TRAIN_KERNEL, backendName, kernelFunc: forwardKernel(memoryOf) });
-    }
-    if (!tf.getKernel(BN_TRAIN_GRAD_KERNEL, backendName)) {
-      tf.registerKernel({ kernelName: BN_TRAIN_GRAD_KERNEL, backendName, kernelFunc: backwardKernel(memoryOf) });
-    }
-  }
+export function registerBatchNormKernels(backendName: string): void {
+  const memoryOf = MEMORY[backendName];
+  if (!memoryOf) return;
+  addKernel({ kernelName: BN_TRAIN_KERNEL, backendName, kernelFunc: forwardKernel(memoryOf) });
+  addKernel({ kernelName: BN_TRAIN_GRAD_KERNEL, backendName, kernelFunc: backwardKernel(memoryOf) });
 }

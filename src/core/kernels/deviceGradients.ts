@@ -12,6 +12,7 @@
  * broadcasting instead of after multiplying by ones, which is the same float operation on the same numbers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { replaceGradient, restoreGradient } from './registry';
 
 /** x's shape with the reduced axes set to 1: the shape dy is reshaped to before broadcasting. */
 function keptDimsShape(shape: number[], axis: tf.Attribute | undefined): { expanded: number[]; reduceSize: number } {
@@ -27,37 +28,35 @@ function keptDimsShape(shape: number[], axis: tf.Attribute | undefined): { expan
   return { expanded, reduceSize };
 }
 
-let original: { mean?: tf.GradConfig; sum?: tf.GradConfig } | null = null;
+const meanGradient: tf.GradConfig = {
+  kernelName: 'Mean',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const { expanded, reduceSize } = keptDimsShape(x!.shape, attrs['axis']);
+    return { x: () => tf.broadcastTo(tf.div(tf.reshape(dy as tf.Tensor, expanded), reduceSize), x!.shape) };
+  },
+};
 
-/** Replaces tfjs's Mean and Sum gradients with device-side ones. Idempotent. */
+const sumGradient: tf.GradConfig = {
+  kernelName: 'Sum',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const { expanded } = keptDimsShape(x!.shape, attrs['axis']);
+    // Sum of an int tensor still has a float gradient in tfjs (its ones are float32): cast like it does.
+    return { x: () => tf.broadcastTo(tf.cast(tf.reshape(dy as tf.Tensor, expanded), 'float32'), x!.shape) };
+  },
+};
+
+/** Replaces tfjs's Mean and Sum gradients with device-side ones. Idempotent; ./index.ts's installKernels calls it. */
 export function registerDeviceGradients(): void {
-  if (original) return;
-  original = { mean: tf.getGradient('Mean'), sum: tf.getGradient('Sum') };
-  tf.registerGradient({
-    kernelName: 'Mean',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const { expanded, reduceSize } = keptDimsShape(x!.shape, attrs['axis']);
-      return { x: () => tf.broadcastTo(tf.div(tf.reshape(dy as tf.Tensor, expanded), reduceSize), x!.shape) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Sum',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const { expanded } = keptDimsShape(x!.shape, attrs['axis']);
-      // Sum of an int tensor still has a float gradient in tfjs (its ones are float32): cast like it does.
-      return { x: () => tf.broadcastTo(tf.cast(tf.reshape(dy as tf.Tensor, expanded), 'float32'), x!.shape) };
-    },
-  });
+  replaceGradient(meanGradient);
+  replaceGradient(sumGradient);
 }
 
 /** Puts tfjs's own Mean and Sum gradients back (for tests and the benchmark's before/after). */
 export function restoreTfjsGradients(): void {
-  if (!original) return;
-  if (original.mean) tf.registerGradient(original.mean);
-  if (original.sum) tf.registerGradient(original.sum);
-  original = null;
+  restoreGradient('Mean');
+  restoreGradient('Sum');
 }

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { HostBackend, WasmBackend } from './backendShapes';
+import { addGradient, addKernel } from './registry';
 import { dropoutInto, GLSL_HASH, WGSL_HASH, type DropoutKeys } from '../dropoutHash';
 
 export const DROPOUT_KERNEL = 'WrnDropout';
@@ -146,7 +147,7 @@ const webglKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const k = keysOf(attrs);
   if (x.shape.length < 1 || x.shape.length > 4 || tf.env().getNumber('WEBGL_VERSION') < 2) {
     // WebGL 1 has no unsigned integers; other ranks have no coordinate type here. Both are rare: do it on the host.
-    return hostKernel({ inputs, backend, attrs });
+    return hostKernel({ inputs, backend, ...(attrs ? { attrs } : {}) });
   }
   const toInt = (u: number) => u | 0;
   // Narrow cast: for backendName 'webgl' the registry hands a MathBackendWebGL.
@@ -193,23 +194,20 @@ const KERNELS: Record<string, tf.KernelFunc> = {
 /** Backends with a `WrnDropout` kernel; on any other the op falls back to an uploaded mask (dropout.ts). */
 export const DROPOUT_BACKENDS = Object.keys(KERNELS);
 
-let registered = false;
+/** The `WrnDropout` gradient: dy flows back through the same mask; the keys are in attrs, so nothing needs saving. */
+const dropoutGradient: tf.GradConfig = {
+  kernelName: DROPOUT_KERNEL,
+  gradFunc: (dy, _saved, attrs) => ({
+    x: () => tf.engine().runKernel(DROPOUT_KERNEL, { x: dy as tf.Tensor }, attrs) as tf.Tensor,
+  }),
+};
 
 /**
- * Registers `WrnDropout` for webgpu, webgl, wasm and cpu and its gradient. Idempotent. Registering for a backend
- * that is not loaded is harmless: the registry is keyed by name and consulted only when that backend runs.
+ * Registers `WrnDropout` for `backendName` (if it has one: webgpu, webgl, wasm, cpu) and its gradient. Idempotent.
+ * Called by ./index.ts's installKernels.
  */
-export function registerDropoutKernels(): void {
-  if (registered) return;
-  registered = true;
-  for (const [backendName, kernelFunc] of Object.entries(KERNELS)) {
-    if (!tf.getKernel(DROPOUT_KERNEL, backendName)) tf.registerKernel({ kernelName: DROPOUT_KERNEL, backendName, kernelFunc });
-  }
-  tf.registerGradient({
-    kernelName: DROPOUT_KERNEL,
-    // dy flows back through the same mask; the keys are in attrs, so nothing needs saving.
-    gradFunc: (dy, _saved, attrs) => ({
-      x: () => tf.engine().runKernel(DROPOUT_KERNEL, { x: dy as tf.Tensor }, attrs) as tf.Tensor,
-    }),
-  });
+export function registerDropoutKernel(backendName: string): void {
+  const kernelFunc = KERNELS[backendName];
+  if (kernelFunc) addKernel({ kernelName: DROPOUT_KERNEL, backendName, kernelFunc });
+  addGradient(dropoutGradient);
 }

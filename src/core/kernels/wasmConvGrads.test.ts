@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../rng';
 import { buildWrn } from '../model';
 import { registerWasmConvGradients } from './wasmConvGrads';
-import { registerWasmTile } from './wasmTile';
+import { installKernels } from '.';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -136,8 +136,9 @@ function wasmBuffers(): number {
 }
 
 beforeAll(async () => {
-  registerWasmConvGradients();
-  registerWasmTile();
+  // As backend set-up does: the WRN model below trains with our batch-norm kernels and gradients too.
+  installKernels('cpu');
+  installKernels('wasm');
   await tf.setBackend('wasm');
 });
 

@@ -4,7 +4,7 @@
  *
  * Why: the WASM backend as shipped (tfjs 4.22) has no `Conv2DBackpropFilter` at all (tensorflow/tfjs issue 8474), so
  * a conv net cannot train on it; and its own `Conv2DBackpropInput` is a plain loop nest, slower than the forms
- * below. See `/work/shared/notes/webgpu-on-this-machine.md` for the experiment this follows.
+ * below. See `../shared/notes/webgpu-on-this-machine.md` for the experiment this follows.
  *
  * Notation (NHWC, the only layout the WASM `Conv2D` accepts): the forward convolution takes
  *   x [N, H, W, Ci] and w [kh, kw, Ci, Co] with strides (sh, sw) and padding (top, left, bottom, right)
@@ -33,6 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from './backendShapes';
+import { replaceKernel } from './registry';
 
 const BACKEND = 'wasm';
 
@@ -432,24 +433,13 @@ function conv2DBackpropInput(args: {
   }
 }
 
-let registered = false;
-
 /**
  * Registers `Conv2DBackpropFilter` and `Conv2DBackpropInput` for the 'wasm' backend (replacing the shipped
- * `Conv2DBackpropInput`). Idempotent. Call it after `@tensorflow/tfjs-backend-wasm` has been imported: importing
- * that package registers its own kernels and would put the shipped `Conv2DBackpropInput` back. It may run before
- * or after `tf.setBackend('wasm')`: these kernels have no setup step, and they look up the WASM kernels they
- * build on at call time.
+ * `Conv2DBackpropInput`). Idempotent; called by ./index.ts's installKernels('wasm'), after
+ * `@tensorflow/tfjs-backend-wasm` has been imported. It may run before or after `tf.setBackend('wasm')`: these
+ * kernels have no setup step, and they look up the WASM kernels they build on at call time.
  */
 export function registerWasmConvGradients(): void {
-  if (registered && tf.getKernel(tf.Conv2DBackpropInput, BACKEND)?.kernelFunc === conv2DBackpropInput) return;
-  for (const [kernelName, kernelFunc] of [
-    [tf.Conv2DBackpropFilter, conv2DBackpropFilter],
-    [tf.Conv2DBackpropInput, conv2DBackpropInput],
-  ] as const) {
-    // registerKernel warns and overwrites when a kernel exists; unregister first so replacing is explicit.
-    if (tf.getKernel(kernelName, BACKEND)) tf.unregisterKernel(kernelName, BACKEND);
-    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
-  }
-  registered = true;
+  replaceKernel(tf.Conv2DBackpropFilter, BACKEND, conv2DBackpropFilter);
+  replaceKernel(tf.Conv2DBackpropInput, BACKEND, conv2DBackpropInput);
 }

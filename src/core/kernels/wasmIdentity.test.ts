@@ -1,6 +1,7 @@
 /** The sharing WASM Identity: clones hold the same values, cost no new buffer, and outlive or die with the input alone. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installKernels } from '.';
 import { registerWasmIdentity } from './wasmIdentity';
 
 /** BackendWasm's reference count of a buffer (0 once it is freed). */
@@ -12,11 +13,12 @@ const wasm = (): RefCounts => tf.findBackend('wasm') as unknown as RefCounts;
 const dataIdOf = (t: tf.Tensor): object => (t as unknown as { dataId: object }).dataId;
 
 beforeAll(async () => {
+  installKernels('wasm');
   await tf.setBackend('wasm');
 });
 
 describe('wasm Identity', () => {
-  it('is registered for wasm on import and idempotent', () => {
+  it('is installed for wasm and idempotent', () => {
     const k = tf.getKernel(tf.Identity, 'wasm');
     expect(k).toBeDefined();
     registerWasmIdentity();

@@ -11,20 +11,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from './backendShapes';
-// Its import registers the shipped kernels, so this module's registration below replaces the shipped Identity.
-import '@tensorflow/tfjs-backend-wasm';
+import { replaceKernel, shippedKernel } from './registry';
 
 const BACKEND = 'wasm';
 
-
-let shippedIdentity: tf.KernelFunc | undefined;
 
 function identity(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { x } = args.inputs;
   if (!x) throw new Error('Identity needs input x');
   if (x.dtype === 'string') {
-    if (!shippedIdentity) throw new Error('wasm Identity: no kernel for string tensors');
-    return shippedIdentity(args);
+    const shipped = shippedKernel(tf.Identity, BACKEND);
+    if (!shipped) throw new Error('wasm Identity: no kernel for string tensors');
+    return shipped(args);
   }
   // args.backend is typed `{}` by tfjs's KernelFunc; on 'wasm' it is a BackendWasm.
   (args.backend as Pick<WasmBackend, 'incRef'>).incRef(x.dataId);
@@ -32,18 +30,9 @@ function identity(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf
 }
 
 /**
- * Replaces the WASM backend's `Identity` with the sharing one (idempotent; this module calls it when it loads).
- * The shipped kernel, registered by `@tensorflow/tfjs-backend-wasm`'s import above, is kept for string tensors.
+ * Replaces the WASM backend's `Identity` with the sharing one (idempotent; ./index.ts's installKernels('wasm') calls
+ * it). The shipped kernel, registered by `@tensorflow/tfjs-backend-wasm`'s import, is kept for string tensors.
  */
 export function registerWasmIdentity(): void {
-  const current = tf.getKernel(tf.Identity, BACKEND);
-  if (current?.kernelFunc === identity) return;
-  if (current) {
-    shippedIdentity = current.kernelFunc;
-    tf.unregisterKernel(tf.Identity, BACKEND);
-  }
-  // Keep any setupFunc of the shipped registration, as ./wasmTile.ts does (the engine runs it at backend start-up).
-  tf.registerKernel({ kernelName: tf.Identity, backendName: BACKEND, kernelFunc: identity, setupFunc: current?.setupFunc });
+  replaceKernel(tf.Identity, BACKEND, identity);
 }
-
-registerWasmIdentity();

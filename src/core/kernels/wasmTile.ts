@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Heap, WasmBackend } from './backendShapes';
+import { replaceKernel, shippedKernel } from './registry';
 
 const BACKEND = 'wasm';
 
@@ -60,8 +61,6 @@ function stridesOf(shape: readonly number[]): number[] {
   return strides;
 }
 
-let shippedTile: tf.KernelFunc | undefined;
-
 /** Tile: input x of any rank, attrs.reps (one count per axis); returns x.shape[d] * reps[d] along each axis. */
 function tile(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { x } = args.inputs;
@@ -70,8 +69,9 @@ function tile(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.Nam
   const outShape = x.shape.map((s, d) => s * reps[d]!);
   // Strings live off the heap and rank 0 has no axis to copy along: leave those to the shipped kernel.
   if (x.dtype === 'string' || x.shape.length === 0) {
-    if (!shippedTile) throw new Error(`wasm Tile: no kernel for dtype ${x.dtype}, rank ${x.shape.length}`);
-    return shippedTile(args);
+    const shipped = shippedKernel(tf.Tile, BACKEND);
+    if (!shipped) throw new Error(`wasm Tile: no kernel for dtype ${x.dtype}, rank ${x.shape.length}`);
+    return shipped(args);
   }
   // args.backend is typed `{}` by tfjs's KernelFunc; on 'wasm' it is a BackendWasm.
   const backend = args.backend as WasmBackend;
@@ -85,17 +85,9 @@ function tile(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.Nam
 }
 
 /**
- * Replaces the WASM backend's `Tile` with the block-copy one (idempotent). Call after importing
- * `@tensorflow/tfjs-backend-wasm`, whose import registers the shipped kernel (kept here for string tensors).
+ * Replaces the WASM backend's `Tile` with the block-copy one (idempotent; ./index.ts's installKernels('wasm') calls
+ * it). The shipped kernel, registered by `@tensorflow/tfjs-backend-wasm`'s import, is kept for string tensors.
  */
 export function registerWasmTile(): void {
-  const current = tf.getKernel(tf.Tile, BACKEND);
-  if (current?.kernelFunc === tile) return;
-  if (current) {
-    shippedTile = current.kernelFunc;
-    tf.unregisterKernel(tf.Tile, BACKEND);
-  }
-  // Keep the shipped kernel's setupFunc (a cwrap of its C++ entry point) on our registration: the engine runs the
-  // setup of registered kernels when the backend initialises, so the fallback above works in either order.
-  tf.registerKernel({ kernelName: tf.Tile, backendName: BACKEND, kernelFunc: tile, setupFunc: current?.setupFunc });
+  replaceKernel(tf.Tile, BACKEND, tile);
 }

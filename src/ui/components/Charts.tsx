@@ -164,7 +164,7 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
           />
           {lines.map((l) => (
             <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.color} strokeWidth={l.dashed ? 1.5 : 2}
-              strokeDasharray={l.dashed ? '5 4' : undefined} connectNulls
+              {...(l.dashed ? { strokeDasharray: '5 4' } : {})} connectNulls
               // solid, filled dots: each is one evaluation, and a dashed outline would look broken
               dot={l.dashed ? { r: 3, fill: l.color, strokeDasharray: '0' } : false}
               isAnimationActive={false} type="linear" />

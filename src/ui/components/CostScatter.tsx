@@ -24,6 +24,8 @@ const AXES: Record<CostAxis, { option: string; label: string }> = {
 const PAPER_COLOR = '#6b6b6b';
 
 interface Point {
+  /** the net's colour (absent on reference marks) */
+  color?: string;
   /** reference marks only: the number printed by the mark (the note lists them), and where */
   mark?: { label: string; dy: number };
   x: number;
@@ -107,13 +109,13 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
             <Tooltip cursor={{ strokeDasharray: '3 3' }} content={<PointTooltip />} />
             {layers.map((l) => (
               <Scatter key={`${l.key}-runs`} name={`${l.name} runs`} data={l.runs} fill={l.color} className="scatter-runs"
-                shape={runDot(l.color)} isAnimationActive={false}>
+                shape={RunDot} isAnimationActive={false}>
                 {l.mean.length === 0 && <ErrorBar dataKey="err" direction="y" width={4} stroke={l.color} strokeWidth={1.5} />}
               </Scatter>
             ))}
             {layers.filter((l) => l.mean.length).map((l) => (
               <Scatter key={`${l.key}-mean`} name={`${l.name} mean`} data={l.mean} fill="#fff" stroke={l.color} strokeWidth={2}
-                className="scatter-means" shape={meanDiamond(l.color)} isAnimationActive={false}>
+                className="scatter-means" shape={MeanDiamond} isAnimationActive={false}>
                 <ErrorBar dataKey="err" direction="y" width={6} stroke={l.color} strokeWidth={2} />
               </Scatter>
             ))}
@@ -165,16 +167,18 @@ function scatterLayers(groups: readonly NetGroup[], runs: readonly RunRecord[], 
       const runPoints = g.finished.map((f): Point => ({
         x: costOf(axis, f.run.params, f.seconds, f.flops),
         y: pct(f.accuracy),
+        color: colorOf(g.slot),
         err: [pct(f.accuracy - f.interval[0]), pct(f.interval[1] - f.accuracy)],
         name: runLabel(f.run, runs),
         detail: `${f.testImages.toLocaleString('en-US')} test images; 95% binomial interval ${pct(f.interval[0]).toFixed(1)}–${pct(f.interval[1]).toFixed(1)}%`,
       }));
       const s = g.summary;
       const mean: Point[] =
-        s && s.ci95
+        s?.ci95
           ? [{
               x: runPoints.reduce((a, p) => a + p.x, 0) / runPoints.length,
               y: pct(s.mean),
+              color: colorOf(g.slot),
               err: [pct(s.mean - s.ci95[0]), pct(s.ci95[1] - s.mean)],
               name: `${g.name}, mean of ${s.n} seeds`,
               detail: `± ${pct(s.std).toFixed(1)} (std); 95% t interval ${pct(s.ci95[0]).toFixed(1)}–${pct(s.ci95[1]).toFixed(1)}%`,
@@ -204,7 +208,7 @@ function paperPoints(axis: CostAxis): Point[] {
 }
 
 /** A reference mark: a grey plus with its number (the note says which net each number is). */
-function PaperMark(props: { cx?: number; cy?: number; payload?: Point }) {
+function PaperMark(props: ShapeProps) {
   const { cx = 0, cy = 0, payload } = props;
   return (
     <g>
@@ -217,17 +221,20 @@ function PaperMark(props: { cx?: number; cy?: number; payload?: Point }) {
 }
 
 /** A run: a filled dot, see-through so that the seeds of one net at the same cost show as a darker cluster. */
-function runDot(color: string) {
-  return function RunDot({ cx = 0, cy = 0 }: { cx?: number; cy?: number }) {
-    return <circle cx={cx} cy={cy} r={4.5} fill={color} fillOpacity={0.75} stroke="#fff" strokeWidth={1} />;
-  };
+function RunDot({ cx = 0, cy = 0, payload }: ShapeProps) {
+  return <circle cx={cx} cy={cy} r={4.5} fill={payload?.color} fillOpacity={0.75} stroke="#fff" strokeWidth={1} />;
 }
 
 /** The mean of a net's seeds: a hollow diamond, larger than a run's dot. */
-function meanDiamond(color: string) {
-  return function MeanDiamond({ cx = 0, cy = 0 }: { cx?: number; cy?: number }) {
-    return <path d={`M${cx},${cy - 8}L${cx + 7},${cy}L${cx},${cy + 8}L${cx - 7},${cy}Z`} fill="#fff" fillOpacity={0.6} stroke={color} strokeWidth={2} />;
-  };
+function MeanDiamond({ cx = 0, cy = 0, payload }: ShapeProps) {
+  return <path d={`M${cx},${cy - 8}L${cx + 7},${cy}L${cx},${cy + 8}L${cx - 7},${cy}Z`} fill="#fff" fillOpacity={0.6} stroke={payload?.color} strokeWidth={2} />;
+}
+
+/** What recharts passes a custom scatter shape: the point's pixel centre and its datum. */
+interface ShapeProps {
+  cx?: number | undefined;
+  cy?: number | undefined;
+  payload?: Point | undefined;
 }
 
 /**

@@ -21,7 +21,8 @@ export function EvaluationViews({ runs, samples }: Props) {
   const [mistakesOf, setMistakesOf] = useState<number | null>(null);
   // Stable, so that the memoised image grid is not redrawn on every metrics update.
   const showAll = useCallback(() => setMistakesOf(null), []);
-  const run = evaluated.find((r) => r.id === chosenId) ?? evaluated.at(-1);
+  // By default the latest live run (just trained, or weights just opened); imported curves only when alone.
+  const run = evaluated.find((r) => r.id === chosenId) ?? evaluated.filter((r) => !r.imported).at(-1) ?? evaluated.at(-1);
   if (!run) return null;
   const last = run.evals.at(-1)!;
   // Predictions exist for live runs once the model has ended; they are per test image, in test-set order.

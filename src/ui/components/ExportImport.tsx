@@ -1,11 +1,16 @@
 /**
- * Export all runs' metrics (CSV, JSON), a trained model's weights (tfjs model.json + weights.bin), and import an
- * exported CSV or JSON to draw its curves again.
+ * Export all runs' metrics (CSV, JSON), a trained model's weights (tfjs model.json + weights.bin), the config as a
+ * PyTorch script (train.py + config.json), import an exported CSV, JSON or metrics.jsonl to draw its curves again,
+ * and open weights trained elsewhere to see their evaluation.
  */
 import { useId, useState } from 'react';
+import type { Config } from '../../core/config';
+import { exportPytorch } from '../../core/export/pytorch';
+import type { ForeignWeights } from '../../worker/protocol';
 import { downloadBlob, downloadText } from '../lib/download';
 import { decodeMetricsFile, encodeMetricsCsv, encodeMetricsJson } from '../lib/metricsFile';
 import type { RunRecord } from '../lib/runRecord';
+import { readWeightsFiles } from '../lib/weightsFiles';
 import { useTrainingClient } from '../hooks/useTraining';
 
 interface Props {
@@ -16,11 +21,15 @@ interface Props {
   configText: string;
   onImport: (runs: RunRecord[]) => void;
   onClearImported: () => void;
+  /** the config, for "Export as PyTorch" */
+  config: Config;
+  /** evaluates opened weights on the test set; absent or null while that cannot start (a run holds the worker) */
+  onOpenWeights?: ((weights: ForeignWeights) => void) | null;
 }
 
 type Note = { kind: 'ok' | 'error'; text: string } | null;
 
-export function ExportImport({ live, imported, configText, onImport, onClearImported }: Props) {
+export function ExportImport({ live, imported, configText, onImport, onClearImported, config, onOpenWeights }: Props) {
   const id = useId();
   const client = useTrainingClient();
   const [note, setNote] = useState<Note>(null);
@@ -61,6 +70,22 @@ export function ExportImport({ live, imported, configText, onImport, onClearImpo
     }
   };
 
+  const exportPytorchFiles = () => {
+    const files = exportPytorch(config).files;
+    for (const f of files) downloadText(f.name, f.text, f.name.endsWith('.py') ? 'text/x-python' : 'application/json');
+    setNote({ kind: 'ok', text: 'Saved train.py and config.json: put them in one folder and run python train.py --help (README: "Training on a GPU machine").' });
+  };
+
+  const openWeights = async (files: File[]) => {
+    try {
+      const weights = await readWeightsFiles(files);
+      onOpenWeights?.(weights);
+      setNote({ kind: 'ok', text: `Evaluating ${weights.name} from ${files.map((f) => f.name).join(' + ')} on the test images.` });
+    } catch (e) {
+      setNote({ kind: 'error', text: `Could not open the weights: ${(e as Error).message}` });
+    }
+  };
+
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Export and import</h2>
@@ -87,10 +112,24 @@ export function ExportImport({ live, imported, configText, onImport, onClearImpo
           title={chosen ? undefined : 'available once a model has finished or been stopped'}>
           Download weights{chosen && exportable.length === 1 ? ` (${chosen.name})` : ''}
         </button>
+        <button type="button" className="secondary" onClick={exportPytorchFiles}
+          title="train.py + config.json: this config in PyTorch, for one GPU or many (torchrun)">
+          Export as PyTorch
+        </button>
+      </div>
+      <div className="import-row">
+        <label htmlFor={`${id}-weights`}>Open weights (model.json + weights.bin)</label>
+        <input id={`${id}-weights`} type="file" multiple accept=".json,.bin,application/json,application/octet-stream"
+          disabled={!onOpenWeights}
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = '';
+            if (files.length) void openWeights(files);
+          }} />
       </div>
       <div className="import-row">
         <label htmlFor={`${id}-import`}>Import metrics</label>
-        <input id={`${id}-import`} type="file" accept=".csv,.json,text/csv,application/json"
+        <input id={`${id}-import`} type="file" accept=".csv,.json,.jsonl,text/csv,application/json"
           onChange={(e) => {
             const file = e.target.files?.[0];
             e.target.value = ''; // the same file can be imported again

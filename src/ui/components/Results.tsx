@@ -7,6 +7,7 @@ import { describeBudget, modelName, modelsOf, type Config } from '../../core/con
 import { wrnCost } from '../../core/cost';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
+import type { ForeignWeights } from '../../worker/protocol';
 import { Charts } from './Charts';
 import { ComparisonTable } from './ComparisonTable';
 import { CostScatter } from './CostScatter';
@@ -15,7 +16,7 @@ import { EvaluationViews } from './EvaluationViews';
 import { ExportImport } from './ExportImport';
 import { RunTable } from './RunTable';
 
-export function Results({ config, configText }: { config: Config; configText: string }) {
+export function Results({ config, configText, onOpenWeights }: { config: Config; configText: string; onOpenWeights?: ((w: ForeignWeights) => void) | null }) {
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);
   const samples = useTrainingSelector((v) => v.samples);
@@ -41,7 +42,8 @@ export function Results({ config, configText }: { config: Config; configText: st
       <ErrorBoundary area="evaluation">
         <EvaluationViews runs={runs} samples={samples} />
       </ErrorBoundary>
-      <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported} />
+      <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported}
+        config={config} onOpenWeights={onOpenWeights ?? null} />
     </>
   );
 }

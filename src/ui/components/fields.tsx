@@ -134,7 +134,7 @@ interface CheckboxFieldProps {
   checked: boolean;
   onChange: (checked: boolean) => void;
   hint?: ReactNode;
-  disabled?: boolean;
+  disabled?: boolean | undefined;
 }
 
 export function CheckboxField({ label, checked, onChange, hint, disabled }: CheckboxFieldProps) {

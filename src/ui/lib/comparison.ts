@@ -94,9 +94,10 @@ export function colorSlots(runs: readonly RunRecord[]): number[] {
   const slots = new Map<string, number>();
   return runs.map((run) => {
     const key = groupKey(run);
-    let slot = slots.get(key);
-    if (slot === undefined) slots.set(key, (slot = slots.size));
-    return slot;
+    const known = slots.get(key);
+    if (known !== undefined) return known;
+    slots.set(key, slots.size);
+    return slots.size - 1;
   });
 }
 

@@ -50,4 +50,24 @@ describe('metrics files', () => {
     const bad = encodeMetricsCsv(runs).replace('\r\n0,WRN-10-1,77850,12999000,step,1,', '\r\n0,WRN-10-1,77850,12999000,step,oops,');
     expect(() => decodeMetricsFile(bad, 'x')).toThrow(/line 2: step is "oops"/);
   });
+
+  it('reads the JSON Lines metrics.jsonl of `wrn train --out` and train.py, runs grouped by model name', () => {
+    const lines = [
+      ...runs[0]!.steps.map((p) => ({ model: 'WRN-10-1', ...p })),
+      ...runs[1]!.steps.slice(0, 2).map((p) => ({ model: 'WRN-16-1 (dropout 0.3)', ...p })),
+      { model: 'WRN-10-1', ...runs[0]!.evals[1]! },
+      { model: 'WRN-10-1', kind: 'summary', status: 'finished', steps: 8, seconds: 2, flops: 1e9, firstStepMs: 300, finalEval: null, testAccuracy: 0.25 },
+    ];
+    const back = decodeMetricsFile(lines.map((l) => JSON.stringify(l)).join('\n') + '\n', 'imported-3');
+    expect(back.map((r) => r.name)).toEqual(['WRN-10-1', 'WRN-16-1 (dropout 0.3)']);
+    expect(back[0]!.steps).toEqual(runs[0]!.steps);
+    expect(back[0]!.evals).toEqual([runs[0]!.evals[1]]);
+    expect(back[0]!.summary?.status).toBe('finished');
+    expect(back[1]!.steps).toHaveLength(2);
+    // the lines carry no sizes: they come from the name (the paper's counts)
+    expect(back[0]!.params).toBe(77850);
+    expect(back[1]!.params).toBe(175066);
+    const broken = [JSON.stringify(lines[0]), JSON.stringify({ ...lines[1], loss: null })].join('\n');
+    expect(() => decodeMetricsFile(broken, 'x')).toThrow('line 2: loss is null, not a number');
+  });
 });

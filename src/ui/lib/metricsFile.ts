@@ -1,8 +1,10 @@
 /**
  * Exported metrics, and reading them back: CSV (one row per metric point, for spreadsheets and pandas) and JSON
  * (the same points grouped by run, plus the config link). Both carry every field of StepPoint and EvalPoint, so
- * an import draws exactly the curves that were exported.
+ * an import draws exactly the curves that were exported. Imports also read the JSON Lines `metrics.jsonl` that
+ * `wrn train --out` and the exported PyTorch `train.py --out` write.
  */
+import { wrnCost } from '../../core/cost';
 import type { EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
 import { parseCsv, toCsv, type CsvCell } from './csv';
 import type { RunRecord } from './runRecord';
@@ -83,7 +85,7 @@ function withoutPredictions(s: RunSummary): Omit<RunSummary, 'predictions'> {
 export function decodeMetricsFile(text: string, idPrefix: string): RunRecord[] {
   const body = text.replace(/^\uFEFF/, '').trim();
   if (body === '') throw new Error('the file is empty');
-  const runs = body.startsWith('{') ? decodeJson(body) : decodeCsv(body);
+  const runs = !body.startsWith('{') ? decodeCsv(body) : isJsonLines(body) ? decodeJsonLines(body) : decodeJson(body);
   if (runs.length === 0) throw new Error('the file holds no runs');
   return runs.map((r, i) => ({ ...r, id: `${idPrefix}-${i}`, imported: true }));
 }
@@ -185,6 +187,58 @@ function readSummary(s: Record<string, unknown>): RunSummary | null {
   const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
   // The final evaluation is also the last of `evals`; predictions are not exported (see encodeMetricsJson).
   return { status, steps: n('steps'), seconds: n('seconds'), flops: n('flops'), firstStepMs: n('firstStepMs'), finalEval: null, predictions: null };
+}
+
+/** JSON Lines when the first line alone is a metrics point (an exported JSON document starts with a lone "{"). */
+function isJsonLines(body: string): boolean {
+  try {
+    const first: unknown = JSON.parse(body.split('\n', 1)[0]!);
+    return isRecord(first) && typeof first['kind'] === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `metrics.jsonl` of `wrn train` or train.py: one point per line, each with its model's name; runs in the order
+ * their first line comes. Params and MACs are not in the lines, so they come from the name (WRN-d-k).
+ */
+function decodeJsonLines(body: string): Decoded[] {
+  const runs = new Map<string, Decoded & { steps: StepPoint[]; evals: EvalPoint[] }>();
+  body.split('\n').forEach((text, i) => {
+    const where = `line ${i + 1}`;
+    if (text.trim() === '') return;
+    let line: unknown;
+    try {
+      line = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+    }
+    if (!isRecord(line) || typeof line['model'] !== 'string') throw new Error(`${where}: no "model" name`);
+    const name = line['model'];
+    let run = runs.get(name);
+    if (!run) {
+      run = { name, ...costOfName(name), totalSteps: null, steps: [], evals: [], summary: null };
+      runs.set(name, run);
+    }
+    if (line['kind'] === 'step') run.steps.push(readStep(line, where));
+    else if (line['kind'] === 'eval') run.evals.push(readEval(line, where));
+    else if (line['kind'] === 'summary') run.summary = readSummary(line);
+    else throw new Error(`${where}: kind is ${JSON.stringify(line['kind'])}, expected step, eval or summary`);
+  });
+  return [...runs.values()];
+}
+
+/** Params and MACs of "WRN-d-k" or "WRN-d-k (dropout p)"; zeros for a name that is not one. */
+function costOfName(name: string): { params: number; macs: number } {
+  const m = /^WRN-(\d+)-(\d+)/.exec(name);
+  if (!m) return { params: 0, macs: 0 };
+  try {
+    const c = wrnCost({ depth: Number(m[1]), width: Number(m[2]), dropout: 0 });
+    return { params: c.params, macs: c.macs };
+  } catch {
+    return { params: 0, macs: 0 };
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,6 @@
-/** Parse throughput of the CIFAR-10 record parser, for the bench harness. */
-import { parseCifarStream } from './cifarStream';
-import { chunkedStream } from './streams';
+/** Parse throughput of the core's CIFAR-10 record parser, for the bench harness (BENCHMARKS.md). */
+import { parseCifarStream } from '../../src/core/data/cifarStream';
+import { chunkedStream } from '../../src/core/data/streams';
 
 export interface ParseThroughput {
   /** megabytes (10^6 bytes) of CIFAR-10 binary parsed per second of wall time */

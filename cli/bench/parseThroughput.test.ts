@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { measureParseThroughput } from './bench';
-import { CifarFormatError } from './errors';
-import { sharedBytes } from './testFixtures';
+import { CifarFormatError } from '../../src/core/data/errors';
+import { sharedBytes } from '../../src/core/data/testFixtures';
+import { measureParseThroughput } from './parseThroughput';
 
 describe('measureParseThroughput', () => {
   it('parses the real train subset and reports MB/s', async () => {

@@ -1,0 +1,42 @@
+/**
+ * The one place this project's kernels and gradients go into tfjs's registries: `installKernels(backend)`, which
+ * backend set-up (../backend.ts) calls for each backend before it starts it. No module of ours registers anything
+ * when it is imported, so what a run uses is what this function installed, in this order.
+ *
+ * - every backend: device-side Mean/Sum gradients (./deviceGradients.ts) and, where the backend has one, the
+ *   `WrnDropout` kernel with its gradient (./dropoutKernels.ts: webgpu, webgl, wasm, cpu);
+ * - cpu and wasm: the fused batch-norm kernels (./batchNormKernels.ts; the GPU backends compose tfjs ops);
+ * - wasm: our conv gradients, Tile and Identity in place of the shipped ones (./registry.ts's replaceKernel).
+ * - webgpu: kernels of our own for WebGPU go in the `webgpu` case below.
+ *
+ * Each step is idempotent, so calling this again (initBackend re-plans and may switch backends) changes nothing.
+ */
+// The WASM package registers its shipped kernels when it is imported: it must be loaded before ours replace them.
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendName } from '../backend';
+import { registerBatchNormKernels } from './batchNormKernels';
+import { registerDeviceGradients } from './deviceGradients';
+import { registerDropoutKernel } from './dropoutKernels';
+import { registerWasmConvGradients } from './wasmConvGrads';
+import { registerWasmIdentity } from './wasmIdentity';
+import { registerWasmTile } from './wasmTile';
+
+/** Installs the kernels and gradients of ours that `backendName` runs with. Idempotent. */
+export function installKernels(backendName: BackendName): void {
+  registerDeviceGradients();
+  registerDropoutKernel(backendName);
+  registerBatchNormKernels(backendName);
+  switch (backendName) {
+    case 'wasm':
+      registerWasmConvGradients();
+      registerWasmTile();
+      registerWasmIdentity();
+      break;
+    case 'webgpu':
+      // WebGPU kernels of our own (e.g. an installWebGpuKernels()) are installed here.
+      break;
+    case 'webgl':
+    case 'cpu':
+      break;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The one way this project changes tfjs's kernel and gradient registries: add a kernel tfjs lacks, replace one it
+ * ships (keeping the shipped one for the cases ours leaves to it), and swap a gradient (keeping tfjs's to put back).
+ *
+ * tfjs's registries are global and keyed by (kernel, backend) names; registering for a backend that is not loaded
+ * is harmless, since the entry is consulted only when that backend runs. `tf.registerKernel` warns and overwrites
+ * when a kernel exists, so replacing is done explicitly here: unregister, then register. Everything is idempotent.
+ * Nothing here runs on import: ./index.ts's `installKernels` is the only caller at run time.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+const key = (kernelName: string, backendName: string): string => `${backendName}/${kernelName}`;
+
+/** Shipped kernels that replaceKernel took out, by backend/kernel: ours fall back on them (e.g. string tensors). */
+const shippedKernels = new Map<string, tf.KernelConfig>();
+/** tfjs's gradients that replaceGradient swapped out (undefined: there was none), for restoreGradient. */
+const shippedGradients = new Map<string, tf.GradConfig | undefined>();
+
+/** Registers a kernel tfjs does not ship (our own names, e.g. `WrnDropout`), unless one is registered already. */
+export function addKernel(config: tf.KernelConfig): void {
+  if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+}
+
+/**
+ * Puts `kernelFunc` in place of the kernel registered as (kernelName, backendName), if any. The shipped kernel's
+ * `setupFunc` (the WASM backend's cwrap of its C++ entry point) stays on our registration: the engine runs the
+ * setup of registered kernels when the backend initialises, so `shippedKernel` works whether this ran before or
+ * after the backend started. Call it after the backend's package was imported: its import registers the shipped
+ * kernels and would put them back over ours.
+ */
+export function replaceKernel(kernelName: string, backendName: string, kernelFunc: tf.KernelFunc): void {
+  const current = tf.getKernel(kernelName, backendName);
+  if (current?.kernelFunc === kernelFunc) return;
+  if (current) {
+    if (!shippedKernels.has(key(kernelName, backendName))) shippedKernels.set(key(kernelName, backendName), current);
+    tf.unregisterKernel(kernelName, backendName);
+  }
+  tf.registerKernel({ kernelName, backendName, kernelFunc, ...(current?.setupFunc ? { setupFunc: current.setupFunc } : {}) });
+}
+
+/** The shipped kernel that replaceKernel replaced, if it replaced one. */
+export function shippedKernel(kernelName: string, backendName: string): tf.KernelFunc | undefined {
+  return shippedKernels.get(key(kernelName, backendName))?.kernelFunc;
+}
+
+/** Registers a gradient for a kernel tfjs has none for (our own kernels), unless one is registered already. */
+export function addGradient(config: tf.GradConfig): void {
+  if (!tf.getGradient(config.kernelName)) tf.registerGradient(config);
+}
+
+/** Puts `config` in place of tfjs's gradient for its kernel, keeping tfjs's for restoreGradient. */
+export function replaceGradient(config: tf.GradConfig): void {
+  const current = tf.getGradient(config.kernelName);
+  if (current?.gradFunc === config.gradFunc) return;
+  if (!shippedGradients.has(config.kernelName)) shippedGradients.set(config.kernelName, current);
+  tf.registerGradient(config);
+}
+
+/** Puts back the gradient replaceGradient replaced (tests, and a benchmark's before/after). */
+export function restoreGradient(kernelName: string): void {
+  if (!shippedGradients.has(kernelName)) return;
+  const shipped = shippedGradients.get(kernelName);
+  shippedGradients.delete(kernelName);
+  if (shipped) tf.registerGradient(shipped);
+  else tf.unregisterGradient(kernelName);
+}
