@@ -169,7 +169,8 @@ export const train: Command = {
             nets[e.model] = e.net;
             const total = Math.min(maxSteps ?? Infinity, e.totalSteps);
             bar = bars ? new ProgressBar(e.name, total) : null;
-            const steps = config.budget.kind === 'time' ? `until ${config.budget.seconds} s of training (about ${total} steps)` : `${total} steps`;
+            // Under a time budget the steps are not known ahead: the net trains until its own seconds are spent.
+            const steps = config.budget.kind === 'time' ? `until ${config.budget.seconds} s of active training, steps` : `${total} steps`;
             process.stderr.write(`${e.name} (seed ${e.seed}): ${e.params.toLocaleString('en')} params, ${steps} of ${e.batch}\n`);
             return;
           }
