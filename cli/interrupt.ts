@@ -9,7 +9,7 @@
  */
 
 /** Copies of one Ctrl-C arrive within a few milliseconds; a person's second press takes far longer than this. */
-export const SAME_PRESS_MS = 750;
+export const SAME_PRESS_MS = 1000;
 
 /**
  * Calls `first` on the first SIGINT and `again` on a later, distinct one. Returns a function that removes the

@@ -30,7 +30,6 @@ import { Runner } from '../../src/core/runner';
 import { summarize } from '../../src/core/stats';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
 import { WEIGHTS_FILE, type SavedWeights } from '../../src/core/weights';
-import { writeFileAtomic } from '../atomicFile';
 import { loadCifar, type CifarLoad } from '../../src/core/data/load';
 import { defaultDataDir, loadCifarFromPath } from '../localData';
 import { onInterrupt } from '../interrupt';
@@ -135,7 +134,7 @@ export const train: Command = {
     process.stderr.write(`data: ${data.train.available()} train and ${data.test.available()} test images from ${dataName}\n`);
     let files: RunFiles | null = null;
     try {
-      if (resume) keepMetricsUpTo(path.join(resume.dir, 'metrics.jsonl'), resume.checkpoint);
+      if (resume && runDir) keepMetricsUpTo(runDir, resume.checkpoint);
       runDir?.begin({ url: encodeConfig(config), config });
       files = runDir ? new RunFiles(runDir, config) : null;
     } catch (err) {
@@ -203,8 +202,9 @@ export const train: Command = {
       },
     });
 
-    // Copies of one Ctrl-C (the terminal's to the group, npm's forwarded one) count once: see cli/interrupt.ts.
-    const stopInterrupts = onInterrupt(
+    // Copies of one Ctrl-C (the terminal's to the group, npm's forwarded one) count once: see cli/interrupt.ts. The
+    // handler stays for the life of the process: a late copy arriving while the files are written must not kill it.
+    onInterrupt(
       () => {
         process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)\n');
         runner.stop();
@@ -216,7 +216,6 @@ export const train: Command = {
       await runner.run({ data: { train: data.train, test: data.test, trainImages: data.train.available() }, deviceFailure: failure?.failed ?? null });
     } finally {
       failure?.cancel();
-      stopInterrupts();
       watch?.dispose();
     }
     if (failed !== null) {
@@ -301,7 +300,8 @@ class RunFiles {
  * Trims metrics.jsonl to what the checkpoint covers: the lines of the models before it, and its model's lines up
  * to its step (the steps after it are trained again, and their lines written again).
  */
-function keepMetricsUpTo(file: string, c: Checkpoint): void {
+function keepMetricsUpTo(runDir: RunDir, c: Checkpoint): void {
+  const file = runDir.path('metrics.jsonl');
   if (!existsSync(file)) return;
   const kept: string[] = [];
   let model = 0; // lines come model by model, each model's ending with its summary line
@@ -317,5 +317,5 @@ function keepMetricsUpTo(file: string, c: Checkpoint): void {
     if (keep) kept.push(line + '\n');
     if (p.kind === 'summary' && !('models' in p)) model++; // a per-model summary, not the run's last line
   }
-  writeFileAtomic(file, kept.join(''));
+  runDir.writeFile('metrics.jsonl', kept.join(''));
 }

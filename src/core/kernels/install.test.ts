@@ -22,7 +22,7 @@ function registries(): Record<string, unknown> {
 }
 
 describe('installKernels', () => {
-  it('is the only thing that registers: importing the core (model, trainer, backend, kernels) registers nothing', async () => {
+  it('is the only thing that registers: importing the core (model, trainer, runner, backend, kernels) registers nothing', async () => {
     const shipped = registries();
     for (const name of OUR_KERNELS) for (const backend of BACKENDS) expect(shipped[`${backend}/${name}`]).toBeUndefined();
     await import('./index');
@@ -30,6 +30,7 @@ describe('installKernels', () => {
     await import('../batchNorm');
     await import('../model');
     await import('../trainer');
+    await import('../runner');
     await import('../backend');
     expect(registries()).toEqual(shipped);
 
