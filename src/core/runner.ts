@@ -15,18 +15,16 @@
  * budget (budget.ts) sets each model's length: equal FLOPs fix its steps before it starts; equal time trains it
  * open-ended and concludes it after the slice in which its own seconds reach the budget.
  *
- * How they were built on the driver's extension points:
+ * How they sit on the driver's extension points:
  * - `ModelSession` (modelSession.ts) is one model in training: `start()`, `advance(maxSteps)` (true once the model
  *   is over; checkpoints and pauses are handled inside), `end()`, `dispose()`; `trainer.seconds` and
  *   `trainer.flops` say what it has spent (its own active time: the time between its slices is not counted).
- * - `trainModels()` below is the policy: today "sequential", each session advanced to its end in turn. An
- *   interleaved policy opens every session and calls `advance(k)` on each in turn until all are over, then `end()`s
- *   them; a budget policy stops a session (`trainer.stop()`) once its seconds or FLOPs pass the budget (check
- *   between slices of, say, one evaluation window; `stop()` ends it as 'stopped' with a last evaluation and
- *   checkpoint: a budget may want its own ending). `this.sessions` must then list every open session, so that
- *   pause, stop and setLearningRate reach them all (they already loop over it).
- * - A Checkpoint holds one model (`modelIndex`). A policy that trains several at once would emit one per model and
- *   resume each from its own; `resumeFrom` takes the one sequential training needs.
+ * - Racing (`raceRound`) opens every session of a round and calls `advance(sliceSteps)` on each in turn;
+ *   `this.sessions` lists every open session, so pause, stop and setLearningRate reach them all.
+ * - A spent time budget ends a model with `trainer.conclude()`, not `stop()`: it ends as 'finished', with a last
+ *   evaluation where it ended, and the run goes on (`BudgetWatch`).
+ * - A Checkpoint holds one model (`modelIndex`, an index into `runJobs`), so racing runs take no checkpoints and a
+ *   resume of one is refused as bad-config; sequential runs with seeds resume as before.
  */
 import { estimateSteps, timeSpent, type Progress } from './budget';
 import { checkpointProblem, type Checkpoint } from './checkpoint';
