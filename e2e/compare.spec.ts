@@ -179,4 +179,24 @@ test.describe('racing and repeats in the worker', () => {
     await page.getByRole('region', { name: 'Curves' }).screenshot({ path: testInfo.outputPath('phone-raced-curves.png') });
     expect(errors).toEqual([]);
   });
+
+  test('budget=time:2 on the page: each net trains 2 s of its own time, far short of its 50 epochs, and the views say so', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/#depth=10&width=1&batch=8&epochs=50&train=48&test=50&lr=0.05&schedule=constant&backend=wasm&compare=10-2&budget=time:2');
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    // While it trains, progress is in seconds of the budget (the steps are not known ahead).
+    await expect(page.getByTestId('progress-step')).not.toContainText('/', { timeout: 120_000 });
+    await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
+    const steps = Number(await page.getByTestId('progress-step').textContent());
+    expect(steps).toBeGreaterThan(0);
+    expect(steps).toBeLessThan(50 * 6); // 50 epochs of 6 steps, had the budget not ended it
+    await expect(page.getByTestId('scatter-budget')).toHaveText('Budget: equal time (2 s of active training per net).');
+    await expect(page.getByTestId('comparison-budget')).toHaveText('Budget: equal time (2 s of active training per net).');
+    const rows = page.getByTestId('run-table').locator('tbody tr');
+    await expect(rows).toHaveCount(2);
+    for (const row of await rows.all()) await expect(row).toContainText('finished');
+    await page.getByTestId('cost-scatter').getByLabel('Cost axis').selectOption('seconds');
+    await expect(runSymbols(page)).toHaveCount(2);
+    expect(errors).toEqual([]);
+  });
 });
