@@ -114,7 +114,9 @@ describe('equal budgets', () => {
     // An injected clock: 40 ms pass at every look, so each trainer's active time grows with its own work only.
     let t = 0;
     const now = () => (t += 40);
-    const config: Config = { ...base, epochs: 50, budget: { kind: 'time', seconds: 1 }, order: 'interleaved', compare: [{ depth: 10, width: 2, dropout: 0 }] };
+    const config: Config = {
+      ...base, epochs: 50, schedule: 'step', budget: { kind: 'time', seconds: 1 }, order: 'interleaved', compare: [{ depth: 10, width: 2, dropout: 0 }],
+    };
     const r = await runAll(config, { now, sliceSteps: 1 });
     expect(r.status).toBe('finished');
     for (const m of [0, 1]) {
@@ -127,6 +129,10 @@ describe('equal budgets', () => {
       expect(s.steps - lastUnder.step).toBeLessThanOrEqual(base.evalEvery);
       expect(s.steps).toBeLessThan(50 * 4); // far short of the 50 epochs: the budget ended it
       expect(s.finalEval?.step).toBe(s.steps); // evaluated where it ended
+      // The schedule spans the budget, not the 50 epochs: its rate falls (x0.2 at 30/60/80%) within the second.
+      const rates = steps.map((p) => p.lr);
+      expect(rates.every((lr, i) => i === 0 || lr <= rates[i - 1]!)).toBe(true);
+      expect(rates.at(-1)!).toBeLessThanOrEqual(0.05 * 0.2 * 0.2 + 1e-12);
     }
   }, 300_000);
 
