@@ -94,6 +94,32 @@ describe('interleaved order', () => {
     }
   }, 300_000);
 
+  it('a stop ends every racing net after its current step, each with a last evaluation, and no checkpoint', async () => {
+    const config: Config = { ...base, order: 'interleaved', compare: [{ depth: 10, width: 2, dropout: 0 }] };
+    const events: RunEvent[] = [];
+    let stopped = false;
+    const runner: Runner = new Runner({
+      config, exportWeights: false, sliceSteps: 1,
+      onEvent: (e) => {
+        events.push(e);
+        // once the second net has taken a step, stop the run
+        if (!stopped && e.type === 'metrics' && e.model === 1 && e.points.some((p) => p.kind === 'step')) {
+          stopped = true;
+          runner.stop();
+        }
+      },
+    });
+    expect(await runner.run({ data: { ...data, trainImages: 32 } })).toBe('stopped');
+    const ended = events.flatMap((e) => (e.type === 'modelEnded' ? [e] : []));
+    expect(ended.map((e) => e.model).sort()).toEqual([0, 1]);
+    for (const e of ended) {
+      expect(e.summary.status).toBe('stopped');
+      expect(e.summary.steps).toBeLessThan(8);
+      expect(e.summary.finalEval?.step).toBe(e.summary.steps);
+    }
+    expect(events.some((e) => e.type === 'checkpoint')).toBe(false);
+  }, 300_000);
+
   it('refuses to resume a racing run', async () => {
     const config: Config = { ...base, order: 'interleaved', compare: [{ depth: 10, width: 2, dropout: 0 }] };
     const seq = await runAll({ ...config, order: 'sequential', epochs: 1 }, { checkpointEvery: 2 });
