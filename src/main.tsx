@@ -6,7 +6,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { ErrorBoundary } from './ui/components/ErrorBoundary';
+import { createHistory } from './ui/history';
+import { HistoryProvider } from './ui/hooks/useHistory';
 import { createTrainingStore, TrainingProvider } from './ui/hooks/useTraining';
+import { createRunRecorder } from './ui/lib/runRecorder';
+import { openRunStore } from './ui/lib/runStore';
 import { browserUrlHost, createUrlStore } from './ui/urlState';
 import { createWorkerClient } from './ui/workerClient';
 import './ui/styles.css';
@@ -14,12 +18,20 @@ import './ui/styles.css';
 /** The stores live as long as the page; they are made here once, not at module level in the UI code. */
 function mount(root: HTMLElement): void {
   const urlStore = createUrlStore(browserUrlHost(window));
-  const training = createTrainingStore(createWorkerClient());
+  const client = createWorkerClient();
+  const training = createTrainingStore(client);
+  // Every run is kept in IndexedDB as it goes (lib/runRecorder.ts); a failure to open it is reported by the history.
+  const store = openRunStore();
+  store.catch(() => undefined);
+  const recorder = createRunRecorder({ client, store });
+  const history = createHistory({ client, recorder, store });
   createRoot(root).render(
     <StrictMode>
       <ErrorBoundary area="the page">
         <TrainingProvider store={training}>
-          <App urlStore={urlStore} />
+          <HistoryProvider history={history}>
+            <App urlStore={urlStore} />
+          </HistoryProvider>
         </TrainingProvider>
       </ErrorBoundary>
     </StrictMode>,

@@ -5,8 +5,9 @@
  */
 import { useCallback, useEffect } from 'react';
 import type { Config, ModelConfig } from '../core/config';
-import type { ForeignWeights } from '../worker/protocol';
+import type { DataSourceSpec, ForeignWeights } from '../worker/protocol';
 import { useDataSource } from './hooks/useDataSource';
+import { useHistory, useLeaveWarning } from './hooks/useHistory';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
 import { useUrlState } from './hooks/useUrlState';
 import type { UrlStore } from './urlState';
@@ -21,6 +22,8 @@ import { CorrectionNotice, ErrorNotices } from './components/Notices';
 import { RecipeControls } from './components/RecipeControls';
 import { Results } from './components/Results';
 import { RunActions } from './components/RunActions';
+import { ResumeNotice } from './components/ResumeNotice';
+import { RunHistory } from './components/RunHistory';
 import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
 
@@ -29,6 +32,8 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
   const client = useTrainingClient();
   const phase = useTrainingSelector((v) => v.phase);
   const active = isActive(phase);
+  const history = useHistory();
+  useLeaveWarning(active);
 
   const setConfig = useCallback((next: Config) => urlStore.setConfig(next), [urlStore]);
   const patch = useCallback((p: Partial<Config>) => urlStore.setConfig({ ...urlStore.getSnapshot().config, ...p }), [urlStore]);
@@ -43,6 +48,20 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
   const train = () => {
     if (data.needsConsent) return; // the dialog is open and asks first
     client.start(config, data.spec());
+  };
+
+  /** Resume a stored run: its own config (the link then describes it), data from where it came, or the files picked. */
+  const resumeRun = (key: string) => {
+    void history?.resume(key, (run): DataSourceSpec | string => {
+      const url = run.config.data;
+      if (!url && data.kind === 'files' && data.files.length === 0) return 'Choose the CIFAR-10 files again (below) to resume this run.';
+      setConfig(run.config);
+      if (url) {
+        data.enterUrl(url); // it trained from there before: no need to ask again
+        return { kind: 'url', url };
+      }
+      return data.kind === 'files' ? { kind: 'files', files: data.files } : { kind: 'server', base: `${window.location.origin}/cifar10` };
+    });
   };
   // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
   const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
@@ -65,6 +84,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
       <div className="notices">
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
         <ErrorNotices />
+        <ResumeNotice onResume={resumeRun} busy={active} />
       </div>
       <main className="layout">
         <aside className="controls" aria-label="Settings">
@@ -100,6 +120,9 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
           </ErrorBoundary>
           <ErrorBoundary area="results">
             <Results config={config} configText={text} onOpenWeights={canEvaluate ? openWeights : null} />
+          </ErrorBoundary>
+          <ErrorBoundary area="run history">
+            <RunHistory onResume={resumeRun} busy={active} />
           </ErrorBoundary>
         </div>
       </main>

@@ -16,10 +16,14 @@
  */
 import type { Config } from '../core/config';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
+import type { Checkpoint } from '../core/checkpoint';
 import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, ForeignWeights, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
 
-/** Where a run is. 'starting': sent, not yet acknowledged; the last three are final. */
-export type RunStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
+/**
+ * Where a run is. 'starting': sent, not yet acknowledged; the last four are final. 'interrupted': the worker
+ * crashed or lost its GPU device under the run; its last checkpoint (if any) can resume it.
+ */
+export type RunStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 /** One model of a run, as its messages describe it. */
 export interface ModelView extends ModelInfo {
@@ -31,6 +35,8 @@ export interface ModelView extends ModelInfo {
   evals: readonly EvalPoint[];
   /** set when the model has ended (finished or stopped); its weights can then be exported */
   summary: RunSummary | null;
+  /** the step of the latest checkpoint the worker sent for this model, null before any */
+  checkpointStep: number | null;
 }
 
 /** An error the worker (or the worker's loading) reported. */
@@ -66,6 +72,16 @@ export interface RunView {
    * config's schedule. The worker applies it from its next step; step points report the rate each step used.
    */
   lrOverride: number | null;
+  /** the stored run (run history key) this run continues after a Resume from a checkpoint; null for a new run */
+  historyKey: string | null;
+}
+
+/** How to go on with a stored run: its checkpoint and the points it had up to that checkpoint. */
+export interface ResumeSpec {
+  historyKey: string;
+  checkpoint: Checkpoint;
+  /** the stored models as views, their points up to the checkpoint's step (the worker redoes the rest) */
+  models: readonly ModelView[];
 }
 
 /** Everything the page knows about the worker. */
@@ -104,8 +120,8 @@ export interface WorkerClient {
   send(msg: ToWorker): void;
   /** asks the worker to set up a backend now (it also does so on start) */
   init(backend: Config['backend']): void;
-  /** starts a run (stopping the current one) and returns its runId */
-  start(config: Config, source: DataSourceSpec): number;
+  /** starts a run (stopping the current one) and returns its runId; `resume` goes on from a stored checkpoint */
+  start(config: Config, source: DataSourceSpec, resume?: ResumeSpec): number;
   /** evaluates weights trained elsewhere on the config's test subset, as a run that trains nothing; returns its runId */
   evaluate(config: Config, source: DataSourceSpec, weights: ForeignWeights): number;
   pause(): void;
@@ -118,6 +134,8 @@ export interface WorkerClient {
   /** removes one error from `errors` */
   dismissError(id: number): void;
   clearErrors(): void;
+  /** calls `listener` with each checkpoint of the current run (kept out of the state: they can be large) */
+  onCheckpoint(listener: (runId: number, model: number, checkpoint: Checkpoint) => void): () => void;
   /** ends the worker; the client is unusable afterwards */
   terminate(): void;
 }
@@ -141,12 +159,23 @@ export function createTrainingWorker(): Worker {
   return new Worker(new URL('../worker/training.worker.ts', import.meta.url), { type: 'module', name: 'training' });
 }
 
-/** Creates the store and its worker (or uses `worker`, e.g. a fake in tests). */
-export function createWorkerClient(worker: WorkerLike = createTrainingWorker()): WorkerClient {
+/**
+ * Creates the store and its worker (or uses `worker`, e.g. a fake in tests). A worker that crashes (an 'error'
+ * event: an exception escaped it, or it failed to load) is replaced by a new one from `spawn` (by default a new
+ * training worker when the client made the first one itself), and the run it held ends as 'interrupted'.
+ */
+export function createWorkerClient(
+  first?: WorkerLike,
+  spawn: (() => WorkerLike) | null = first ? null : createTrainingWorker,
+): WorkerClient {
+  let worker: WorkerLike = first ?? createTrainingWorker();
   let state = INITIAL_STATE;
   let lastRunId = 0;
   let messageCount = 0; // ids for errors and weights
   const listeners = new Set<() => void>();
+  const checkpointListeners = new Set<(runId: number, model: number, checkpoint: Checkpoint) => void>();
+  /** the last backend asked for, sent again to a replacement worker */
+  let backendPref: Config['backend'] | null = null;
   /** exportWeights calls waiting for their answer, by model (all of the current run: a new run rejects them) */
   const pendingExports = new Map<number, { resolve: (w: ExportedWeights) => void; reject: (e: Error) => void }[]>();
 
@@ -163,11 +192,16 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
 
   const currentRunId = () => state.run?.runId ?? null;
 
-  const send = (msg: ToWorker) => {
+  const send = (msg: ToWorker, resume?: ResumeSpec) => {
+    if (msg.type === 'init') backendPref = msg.backend;
     if (msg.type === 'start' || msg.type === 'evaluate') {
       lastRunId = Math.max(lastRunId, msg.runId);
       rejectExports('a new run started');
-      setState({ ...state, run: newRun(msg.runId, msg.config) });
+      setState({ ...state, run: newRun(msg.runId, msg.config, resume) });
+      if (resume && msg.type === 'start') {
+        worker.postMessage({ ...msg, resumeFrom: resume.checkpoint });
+        return;
+      }
     }
     worker.postMessage(msg);
   };
@@ -177,9 +211,13 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
     if (runId !== null) send(make(runId));
   };
 
-  worker.addEventListener('message', (event) => {
+  const onMessage = (from: WorkerLike) => (event: MessageEvent<FromWorker>) => {
+    if (from !== worker) return; // a replaced worker's last words
     const msg = event.data;
     const current = msg.type !== 'backend' && msg.runId !== null && msg.runId === currentRunId();
+    if (msg.type === 'checkpoint' && current) {
+      for (const l of [...checkpointListeners]) l(msg.runId, msg.checkpoint.modelIndex, msg.checkpoint);
+    }
     if (msg.type === 'weights' && current) {
       const waiting = pendingExports.get(msg.model);
       pendingExports.delete(msg.model);
@@ -187,14 +225,37 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
     }
     if (msg.type === 'error' && current) rejectExports(msg.message);
     setState(reduce(state, msg, ++messageCount));
-  });
-  const onCrash = (event: Event) => {
-    const message = event instanceof ErrorEvent && event.message ? event.message : 'the training worker failed to load or crashed';
-    rejectExports(message);
-    setState(reduce(state, { type: 'error', runId: null, code: 'internal', message, suggestion: 'Reload the page.' }, ++messageCount));
   };
-  worker.addEventListener('error', onCrash);
-  worker.addEventListener('messageerror', onCrash);
+  const onCrash = (from: WorkerLike) => (event: Event) => {
+    if (from !== worker) return;
+    // An ErrorEvent carries the message (ErrorEvent itself is missing where there is no DOM, as in Node tests).
+    const said = (event as Partial<ErrorEvent>).message;
+    const message = typeof said === 'string' && said ? said : 'the training worker failed to load or crashed';
+    rejectExports(message);
+    const run = state.run;
+    const holdsRun = run !== null && !isFinal(run.status);
+    const suggestion = !spawn
+      ? 'Reload the page.'
+      : holdsRun
+        ? 'A new worker was started; resume the run from its last checkpoint under Run history.'
+        : 'A new worker was started.';
+    let next = reduce(state, { type: 'error', runId: null, code: 'internal', message, suggestion }, ++messageCount);
+    if (holdsRun && next.run) next = { ...next, run: { ...next.run, status: 'interrupted', currentModel: null } };
+    setState(next);
+    if (spawn) {
+      // An error that escaped the worker leaves it in an unknown state: end it and train on a fresh one.
+      from.terminate();
+      attach(spawn());
+      if (backendPref !== null) send({ type: 'init', backend: backendPref });
+    }
+  };
+  const attach = (w: WorkerLike) => {
+    worker = w;
+    w.addEventListener('message', onMessage(w));
+    w.addEventListener('error', onCrash(w));
+    w.addEventListener('messageerror', onCrash(w));
+  };
+  attach(worker);
 
   return {
     getSnapshot: () => state,
@@ -204,9 +265,9 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
     },
     send,
     init: (backend) => send({ type: 'init', backend }),
-    start(config, source) {
+    start(config, source, resume) {
       const runId = lastRunId + 1;
-      send({ type: 'start', runId, config, source });
+      send({ type: 'start', runId, config, source }, resume);
       return runId;
     },
     evaluate(config, source, weights) {
@@ -236,6 +297,10 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
       if (errors.length !== state.errors.length) setState({ ...state, errors });
     },
     clearErrors: () => setState(state.errors.length ? { ...state, errors: NO_ERRORS } : state),
+    onCheckpoint(listener) {
+      checkpointListeners.add(listener);
+      return () => checkpointListeners.delete(listener);
+    },
     terminate() {
       rejectExports('the worker was terminated');
       worker.terminate();
@@ -243,8 +308,11 @@ export function createWorkerClient(worker: WorkerLike = createTrainingWorker()):
   };
 }
 
-function newRun(runId: number, config: Config): RunView {
-  return { runId, config, status: 'starting', data: null, samples: null, models: [], currentModel: null, error: null, lrOverride: null };
+function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
+  return {
+    runId, config, status: 'starting', data: null, samples: null, models: resume?.models ?? [], currentModel: null, error: null,
+    lrOverride: null, historyKey: resume?.historyKey ?? null,
+  };
 }
 
 /**
@@ -276,22 +344,30 @@ export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerS
     case 'modelStarted': {
       const { type: _t, runId: _r, model, ...info } = msg;
       const models = run.models.slice();
-      models[model] = { index: model, ...info, steps: [], evals: [], summary: null };
+      // A resumed model keeps the points it had up to its checkpoint; the worker goes on after them.
+      const before = run.models[model];
+      models[model] = {
+        index: model, ...info, steps: before?.steps ?? [], evals: before?.evals ?? [], summary: null,
+        checkpointStep: before?.checkpointStep ?? null,
+      };
       return withRun({ models, currentModel: model });
     }
+    case 'checkpoint':
+      return withRun({ models: updateModel(run.models, msg.checkpoint.modelIndex, (m) => ({ ...m, checkpointStep: msg.checkpoint.step })) });
     case 'metrics':
       return withRun({ models: updateModel(run.models, msg.model, (m) => appendPoints(m, msg.points)) });
     case 'modelEnded':
       return withRun({ models: updateModel(run.models, msg.model, (m) => ({ ...m, summary: msg.summary })), currentModel: null });
-    case 'runEnded':
-      return withRun({ status: msg.status, currentModel: null });
-    case 'checkpoint':
-      return state; // kept by the run history (IndexedDB), not by the live view
+    case 'runEnded': {
+      // A lost GPU device is no fault of the run: it ends resumable, like a crashed worker.
+      const status = msg.status === 'failed' && run.error?.code === 'device-lost' ? 'interrupted' : msg.status;
+      return isFinal(run.status) ? state : withRun({ status, currentModel: null });
+    }
   }
 }
 
-function isFinal(status: RunStatus): boolean {
-  return status === 'finished' || status === 'stopped' || status === 'failed';
+export function isFinal(status: RunStatus): boolean {
+  return status === 'finished' || status === 'stopped' || status === 'failed' || status === 'interrupted';
 }
 
 function addError(state: WorkerState, error: WorkerError): WorkerState {

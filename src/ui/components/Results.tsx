@@ -5,6 +5,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import { describeBudget, modelName, modelsOf, type Config } from '../../core/config';
 import { wrnCost } from '../../core/cost';
+import { useHistoryView } from '../hooks/useHistory';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
 import type { ForeignWeights } from '../../worker/protocol';
@@ -23,7 +24,16 @@ export function Results({ config, configText, onOpenWeights }: { config: Config;
   const runConfig = useTrainingSelector((v) => v.runConfig);
   const budget = runConfig && live.length ? describeBudget(runConfig) : null;
   const [imported, setImported] = useState<readonly RunRecord[]>([]);
-  const runs = useMemo(() => [...live, ...imported], [live, imported]);
+  // Runs opened from the browser's run history (RunHistory.tsx) are drawn next to the live ones.
+  const saved = useHistoryView((v) => v.shown);
+  const savedSamples = useHistoryView((v) => v.shownSamples);
+  // A crashed worker or a lost device interrupts the run: its unfinished models say so in the table.
+  const phase = useTrainingSelector((v) => v.phase);
+  const liveShown = useMemo(
+    () => (phase === 'interrupted' ? live.map((r) => (r.summary ? r : { ...r, savedStatus: 'interrupted' })) : live),
+    [live, phase],
+  );
+  const runs = useMemo(() => [...liveShown, ...saved, ...imported], [liveShown, saved, imported]);
   // Before the first run the table lists the configured nets, so their sizes can be compared before training.
   const planned = useMemo(() => plannedRuns(config), [config]);
   const onImport = useCallback((more: RunRecord[]) => setImported((old) => [...old, ...more]), []);
@@ -40,7 +50,7 @@ export function Results({ config, configText, onOpenWeights }: { config: Config;
         <ComparisonTable runs={runs} budget={budget} />
       </ErrorBoundary>
       <ErrorBoundary area="evaluation">
-        <EvaluationViews runs={runs} samples={samples} />
+        <EvaluationViews runs={runs} samples={samples ?? savedSamples} />
       </ErrorBoundary>
       <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported}
         config={config} onOpenWeights={onOpenWeights ?? null} />

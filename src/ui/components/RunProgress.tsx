@@ -19,6 +19,7 @@ const PHASE_TEXT: Record<RunPhase, string> = {
   finished: 'Finished',
   stopped: 'Stopped',
   failed: 'Failed',
+  interrupted: 'Interrupted (resume it under Run history)',
 };
 
 export function RunProgress() {

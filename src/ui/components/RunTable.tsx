@@ -65,7 +65,7 @@ function RunRow({ run, label, color, target, current }: { run: RunRecord; label:
   const best = bestTestAccuracy(run.evals);
   const reached = timeToAccuracy(run.evals, target);
   const last = run.steps.at(-1);
-  const status = run.imported
+  const status = run.savedStatus ?? (run.imported
     ? 'imported'
     : run.id.startsWith('planned-')
       ? 'not started'
@@ -73,7 +73,7 @@ function RunRow({ run, label, color, target, current }: { run: RunRecord; label:
         ? run.summary.status
         : current || run.steps.length > 0 // racing nets (order=interleaved) train at once
           ? 'training'
-          : 'waiting';
+          : 'waiting');
   return (
     <tr>
       <th scope="row">

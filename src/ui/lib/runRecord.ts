@@ -25,4 +25,6 @@ export interface RunRecord {
   net?: number;
   /** the seed it was trained with, for live runs */
   seed?: number;
+  /** for a run reopened from the browser's run history: what became of it ("interrupted", "finished", ...) */
+  savedStatus?: string;
 }

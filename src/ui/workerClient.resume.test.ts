@@ -1,0 +1,136 @@
+/** The worker client's side of checkpoints, Resume and a crashed or lost worker. */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../core/config';
+import type { StepPoint } from '../core/metrics';
+import type { FromWorker as FromWorkerAll, ToWorker } from '../worker/protocol';
+import { checkpointAt as checkpoint } from './lib/checkpointFixture';
+import { createWorkerClient, type ModelView, type WorkerLike } from './workerClient';
+
+type StartMessage = Extract<ToWorker, { type: 'start' }>;
+
+/** A fake worker: records what it is sent, lets the test answer and crash it. */
+function fakeWorker() {
+  const sent: ToWorker[] = [];
+  const listeners: Record<string, ((e: Event | MessageEvent<FromWorkerAll>) => void)[]> = {};
+  let terminated = false;
+  const worker: WorkerLike = {
+    postMessage: (m) => void sent.push(m),
+    addEventListener: ((type: string, l: (e: Event) => void) => {
+      (listeners[type] ??= []).push(l);
+    }) as WorkerLike['addEventListener'],
+    terminate: () => {
+      terminated = true;
+    },
+  };
+  return {
+    worker,
+    sent,
+    isTerminated: () => terminated,
+    receive: (msg: FromWorkerAll) => listeners['message']?.forEach((l) => l({ data: msg } as MessageEvent<FromWorkerAll>)),
+    crash: () => listeners['error']?.forEach((l) => l(new Event('error'))),
+  };
+}
+
+const step = (n: number): StepPoint => ({
+  kind: 'step',
+  step: n,
+  epoch: n / 10,
+  loss: 2,
+  trainAccuracy: 0.1,
+  lr: 0.1,
+  imagesPerSec: 1,
+  stepMs: 1,
+  numTensors: 1,
+  deviceBytes: 1,
+  seconds: n,
+  flops: n,
+});
+const started = (runId: number): FromWorkerAll => ({
+  type: 'modelStarted',
+  runId,
+  model: 0,
+  name: 'WRN-10-1',
+  params: 77_850,
+  macs: 1,
+  stepsPerEpoch: 10,
+  totalSteps: 20,
+  batch: 8,
+  net: 0,
+  seed: 0,
+});
+const source = { kind: 'server', base: '/cifar10' } as const;
+
+describe('worker client: checkpoints and resume', () => {
+  it('hands each checkpoint of the current run to its listeners and notes its step, not the checkpoint, in the state', () => {
+    const { worker, receive } = fakeWorker();
+    const client = createWorkerClient(worker);
+    const got: [number, number, number][] = [];
+    client.onCheckpoint((runId, model, c) => got.push([runId, model, c.step]));
+    client.start(DEFAULT_CONFIG, source);
+    receive(started(1));
+    receive({ type: 'checkpoint', runId: 1, checkpoint: checkpoint(5) });
+    receive({ type: 'checkpoint', runId: 7, checkpoint: checkpoint(6) }); // not the current run
+    expect(got).toEqual([[1, 0, 5]]);
+    expect(client.getSnapshot().run?.models[0]?.checkpointStep).toBe(5);
+  });
+
+  it('Resume sends the checkpoint with start and keeps the stored points; the step count goes on after them', () => {
+    const { worker, sent, receive } = fakeWorker();
+    const client = createWorkerClient(worker);
+    const stored: ModelView = {
+      index: 0,
+      name: 'WRN-10-1',
+      params: 77_850,
+      macs: 1,
+      stepsPerEpoch: 10,
+      totalSteps: 20,
+      batch: 8,
+      steps: [step(1), step(2), step(3)],
+      evals: [],
+      summary: null,
+      checkpointStep: 3,
+      net: 0,
+      seed: 0,
+    };
+    const runId = client.start(DEFAULT_CONFIG, source, { historyKey: 'k1', checkpoint: checkpoint(3), models: [stored] });
+    const start = sent.at(-1) as StartMessage;
+    expect(start).toMatchObject({ type: 'start', runId });
+    expect(start.resumeFrom?.step).toBe(3);
+    expect(client.getSnapshot().run).toMatchObject({ historyKey: 'k1', status: 'starting' });
+    receive(started(runId));
+    receive({ type: 'metrics', runId, model: 0, points: [step(4)] });
+    expect(client.getSnapshot().run?.models[0]?.steps.map((p) => p.step)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a crashed worker ends its run as interrupted and is replaced by a new one, which gets the backend again', () => {
+    const first = fakeWorker();
+    const second = fakeWorker();
+    const client = createWorkerClient(first.worker, () => second.worker);
+    client.init('wasm');
+    client.start(DEFAULT_CONFIG, source);
+    first.receive({ type: 'state', runId: 1, state: 'running' });
+    first.crash();
+    expect(first.isTerminated()).toBe(true);
+    const s = client.getSnapshot();
+    expect(s.run?.status).toBe('interrupted');
+    expect(s.errors.at(-1)?.suggestion).toMatch(/resume/i);
+    expect(second.sent).toEqual([{ type: 'init', backend: 'wasm' }]);
+    first.receive({ type: 'state', runId: 1, state: 'running' }); // the old worker's late words are ignored
+    expect(client.getSnapshot().run?.status).toBe('interrupted');
+    client.start(DEFAULT_CONFIG, source);
+    expect(second.sent.at(-1)).toMatchObject({ type: 'start', runId: 2 });
+  });
+
+  it('a run that failed because the GPU device was lost ends as interrupted; other failures stay failed', () => {
+    const { worker, receive } = fakeWorker();
+    const client = createWorkerClient(worker);
+    client.start(DEFAULT_CONFIG, source);
+    receive({ type: 'error', runId: 1, code: 'device-lost', message: 'lost', suggestion: '' });
+    receive({ type: 'runEnded', runId: 1, status: 'failed' });
+    expect(client.getSnapshot().run?.status).toBe('interrupted');
+    client.start(DEFAULT_CONFIG, source);
+    receive({ type: 'error', runId: 2, code: 'bad-data', message: 'bad', suggestion: '' });
+    receive({ type: 'runEnded', runId: 2, status: 'failed' });
+    expect(client.getSnapshot().run?.status).toBe('failed');
+  });
+});
