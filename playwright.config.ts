@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_PATH, chromiumArgs } from './tools/chromium';
+import { DATA_DIR } from './src/core/data/testFixtures';
 
 const repo = path.dirname(fileURLToPath(import.meta.url));
 /** 4173, vite preview's default; E2E_PORT moves it (e.g. when several checkouts test on one machine). */
@@ -45,7 +46,8 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     env: {
-      CIFAR10_DIR: process.env['CIFAR10_DIR'] ?? path.resolve(repo, '../shared/data/cifar10'),
+      // The shared subsets ($CIFAR10_DIR or ../shared/data/cifar10), else the built-in sample as .bin files.
+      CIFAR10_DIR: DATA_DIR,
       // Vite 8 lists what would break under its experimental native config loader; we use the default loader.
       VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true',
     },

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { cifarPlugin } from './server/cifarPlugin';
 
@@ -11,8 +12,30 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * Link previews (Open Graph, Twitter cards) want absolute image URLs, and a static site does not know its address:
+ * `SITE_URL=https://example.github.io/wrn-playground/ npm run build` makes the card's image absolute and adds
+ * og:url; without it they stay relative (./preview.png), which the page itself and many previewers accept.
+ */
+function siteUrl(): Plugin {
+  return {
+    name: 'wrn-site-url',
+    transformIndexHtml(html) {
+      const site = process.env['SITE_URL'];
+      if (!site) return html;
+      const root = site.endsWith('/') ? site : `${site}/`;
+      return html
+        .replaceAll('content="./preview.png"', `content="${root}preview.png"`)
+        .replace('<meta property="og:type"', `<meta property="og:url" content="${root}" />\n    <meta property="og:type"`);
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), cifarPlugin()],
+  // Relative asset URLs: the built site works from any folder of any static host (a project page such as
+  // https://example.github.io/wrn-playground/), the worker, WASM files and the CIFAR-10 sample included.
+  base: './',
+  plugins: [react(), cifarPlugin(), siteUrl()],
   worker: { format: 'es' },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },

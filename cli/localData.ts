@@ -3,7 +3,7 @@
  * the official `.tar.gz`, streamed through the same core loader as the page.
  */
 import { constants, open as openCallback, readdirSync, statSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +13,9 @@ import { CifarSourceError } from '../src/core/data/errors';
 import type { CifarInput } from '../src/core/data/inputs';
 import { loadCifar, type CifarLoad, type LoadOptions } from '../src/core/data/load';
 import { messageOf } from '../src/core/errors';
+import { sampleInputs, type SampleReader } from '../src/core/data/sample';
+import { SAMPLE } from '../src/core/data/sampleInfo';
+import type { SourcePreference } from '../src/core/config';
 
 /** The repository root (this file is cli/localData.ts). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,9 +23,60 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** Bytes per file read: large enough that the parser, not the syscalls, sets the pace. */
 const READ_CHUNK = 1 << 20;
 
-/** Where CIFAR-10 is when nobody says: $CIFAR10_DIR, else the shared subsets at ../shared/data/cifar10 beside the repo. */
-export function defaultDataDir(): string {
-  return process.env['CIFAR10_DIR'] || path.resolve(REPO_ROOT, '../shared/data/cifar10');
+/** The built-in sample's folder (the page serves the same files from the site's root). */
+export const SAMPLE_DIR = path.join(REPO_ROOT, 'public', SAMPLE.folder);
+
+/** Where the CLI reads CIFAR-10 from, and how to say it to a person. */
+export interface LocalData {
+  /** for messages: the path given, or "the built-in sample (public/cifar10-sample/)" */
+  label: string;
+  /** true for the built-in sample */
+  sample: boolean;
+  /** what a person should be told about the choice (why the sample), else null */
+  note: string | null;
+  /** the loader inputs */
+  inputs(): Promise<CifarInput[]>;
+}
+
+/**
+ * The data a command reads: `--data` if given, else $CIFAR10_DIR, else the built-in sample (2,000 train and 1,000
+ * test images in the repository), so a fresh clone trains with nothing else on disk. The config's `source` can
+ * insist: 'sample' reads the sample whatever is given; 'full' fails rather than fall back to it.
+ */
+export function localDataSource(data: string | undefined, source: SourcePreference = 'auto'): LocalData {
+  const target = source === 'sample' ? undefined : data || process.env['CIFAR10_DIR'] || undefined;
+  if (target !== undefined) return { label: target, sample: false, note: null, inputs: () => cifarInputsFromPath(target) };
+  const label = `the built-in sample (${path.relative(process.cwd(), SAMPLE_DIR) || '.'}: ${SAMPLE.train} train, ${SAMPLE.test} test images)`;
+  if (source === 'full') {
+    const error = new CifarSourceError('source=full needs the full data set: pass --data DIR (or set CIFAR10_DIR)');
+    return { label: '--data (none given)', sample: false, note: null, inputs: () => Promise.reject(error) };
+  }
+  const reader = fileSampleReader();
+  return {
+    label,
+    sample: true,
+    note: `${source === 'sample' ? 'source=sample' : 'no --data and no CIFAR10_DIR'}: using ${label}`,
+    inputs: () => sampleInputs(reader, new AbortController().signal),
+  };
+}
+
+/** The sample's files from a folder on disk (default: the repository's copy). */
+export function fileSampleReader(dir = SAMPLE_DIR): SampleReader {
+  return {
+    where: dir + path.sep,
+    async read(name) {
+      try {
+        return new Uint8Array(await readFile(path.join(dir, name)));
+      } catch (err) {
+        throw new CifarSourceError(`${path.join(dir, name)}: ${describeFsError(err)}`);
+      }
+    },
+  };
+}
+
+/** Starts loading from a `localDataSource`, like `loadCifar`. */
+export function loadLocal(data: LocalData, options: LoadOptions): CifarLoad {
+  return loadCifar({ kind: 'inputs', inputs: () => data.inputs() }, options);
 }
 
 /**

@@ -3,15 +3,22 @@
  * Each command prints machine-readable JSON on stdout; messages for people go to stderr.
  * Exit codes: 0 success, 1 runtime failure (bad data, training error), 2 bad usage or bad config.
  */
-import { COMMANDS, usage } from './commands';
+import { COMMANDS, usage, wantsHelp } from './commands';
 import { messageOf } from '../src/core/errors';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  // `help train` reads as `train --help`.
+  if (name === 'help' && args[0] && COMMANDS[args[0]]) return main([args[0], '--help']);
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(usage());
-    return name === undefined || name === 'help' || name === '--help' ? 0 : 2;
+    return name === undefined || name === 'help' || name === '--help' || name === '-h' ? 0 : 2;
+  }
+  // Help goes to stdout (it is what was asked for) and is answered here, so every command has it and none runs.
+  if (wantsHelp(args)) {
+    process.stdout.write(command.help);
+    return 0;
   }
   return command.run(args);
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR } from '../src/core/data/testFixtures';
+import { DATA_DIR, TEST_RECORDS, TRAIN_RECORDS } from '../src/core/data/testFixtures';
 import { cifarMiddleware } from '../server/cifarPlugin';
 import { CifarStore } from '../server/cifarStore';
 import { ensureRuntimeDir } from './gpu';
@@ -117,8 +117,9 @@ describe('Ctrl-C under npm run -s wrn -- train', () => {
 
   it('a second Ctrl-C, pressed later, quits at once', async () => {
     const out = path.join(scratch, 'sigint-twice');
-    // The stop evaluates 5,000 test images before it saves: seconds in which a second Ctrl-C must cut it short.
-    const r = start(['train', `depth=10&width=1&batch=8&epochs=1&train=4000&test=5000&backend=wasm`, '--out', out], { npm: true });
+    // The stop evaluates every test image with a WRN-16-4 before it saves (1,000 to 5,000 images: many seconds on
+    // WASM even on an idle machine), time in which a second Ctrl-C must cut it short.
+    const r = start(['train', `depth=16&width=4&batch=8&epochs=1&train=${TRAIN_RECORDS}&test=${TEST_RECORDS}&backend=wasm`, '--out', out], { npm: true });
     await until(() => stepLines(r.stdout()) >= 2, 240_000, 'training steps');
     kill(r.child, 'SIGINT');
     await until(() => /stopping after the current step/.test(r.stderr()), 60_000, 'the stop message');
@@ -171,7 +172,7 @@ describe('data the CLI reads', () => {
     symlinkSync(path.join(scratch, 'nowhere.bin'), path.join(linked, 'dangling.bin')); // a broken link is skipped
     const r = await cli(['data', linked]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ records: 9000, train: { records: 4000 }, test: { records: 5000 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ records: TRAIN_RECORDS + TEST_RECORDS, train: { records: TRAIN_RECORDS }, test: { records: TEST_RECORDS } });
   }, 120_000);
 
   it('reads a named pipe with valid records as a stream', async () => {
@@ -182,7 +183,7 @@ describe('data the CLI reads', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     createReadStream(path.join(DATA_DIR, 'train_subset.bin')).pipe(createWriteStream(fifo));
     expect(await r.exited, r.stderr()).toBe(0);
-    expect(JSON.parse(r.stdout())).toMatchObject({ records: 4000, train: { records: 4000 } });
+    expect(JSON.parse(r.stdout())).toMatchObject({ records: TRAIN_RECORDS, train: { records: TRAIN_RECORDS } });
   }, 120_000);
 
   it('a named pipe nobody writes does not make the CLI immune to Ctrl-C or SIGTERM', async () => {

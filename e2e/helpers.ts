@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, type Page, type Worker } from '@playwright/test';
 import { DEFAULT_CONFIG, type Config } from '../src/core/config';
+import { DATA_DIR } from '../src/core/data/testFixtures';
 import type { Harness } from './harness';
 import type { TrainingWorkerDebug } from '../src/worker/training.worker';
 import type { WorkerState } from '../src/ui/workerClient';
@@ -103,22 +103,20 @@ export async function settledStep(worker: Worker, quietMs: number): Promise<numb
   return last;
 }
 
-/** ../shared/data/cifar10 beside the repository (as playwright.config.ts and .ci/run assume). */
-const DEFAULT_CIFAR10_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/cifar10');
 
 /**
  * Serves CIFAR-10 from disk at `<origin>/cifar10/...` inside the browser (Playwright routes the worker's fetches
  * too), in the app server's manifest format: for a test that must not depend on the server's own endpoint, or
  * that wants to shape what it serves. The app's preview server serves the same files itself (server/cifarPlugin.ts).
  */
-export async function routeCifarFromDisk(page: Page, dir = process.env['CIFAR10_DIR'] ?? DEFAULT_CIFAR10_DIR): Promise<void> {
+export async function routeCifarFromDisk(page: Page, dir = DATA_DIR): Promise<void> {
   const files = [
     { name: 'train_subset.bin', split: 'train' },
     { name: 'test_subset.bin', split: 'test' },
   ].map((f) => ({ ...f, bytes: fs.statSync(path.join(dir, f.name)).size, url: `files/${f.name}` }));
   await page.route('**/cifar10/**', (route) => {
     const { pathname } = new URL(route.request().url());
-    if (pathname.endsWith('/manifest.json')) {
+    if (pathname.endsWith('/manifest.json') || pathname.endsWith('/status')) {
       return route.fulfill({ json: { status: 'ready', source: `disk ${dir}`, bytesLoaded: 0, bytesTotal: null, error: null, files } });
     }
     const file = files.find((f) => pathname.endsWith(`/${f.url}`));

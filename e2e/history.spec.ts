@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DATA_DIR } from '../src/core/data/testFixtures';
 import { test, expect, type Page, type TestInfo } from '@playwright/test';
 import { decodeMetricsFile } from '../src/ui/lib/metricsFile';
 import { collectConsoleErrors } from './helpers';
@@ -22,7 +22,8 @@ const chartPoints = async (page: Page) => Number((await page.getByTestId('chart-
 const stepNow = async (page: Page) => parseInt((await page.getByTestId('progress-step').textContent()) ?? '0', 10) || 0;
 const storedRuns = (page: Page) => page.getByRole('list', { name: 'Stored runs' }).getByRole('listitem');
 
-const CIFAR_DIR = process.env['CIFAR10_DIR'] ?? fileURLToPath(new URL('../../shared/data/cifar10', import.meta.url));
+/** The shared CIFAR-10 subsets where they are, else the built-in sample decoded to .bin files (a fresh clone). */
+const CIFAR_DIR = DATA_DIR;
 
 /**
  * Serves the CIFAR-10 subsets with the test file held back until the train file has been sent for `holdMs`. The

@@ -7,14 +7,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { DATA_DIR } from '../src/core/data/testFixtures';
 import { findTorchPython } from '../cli/torchPython';
 import { decodeConfig } from '../src/core/url';
 import { exportPytorch } from '../src/core/export/pytorch';
 import { collectConsoleErrors } from './helpers';
 
-const CIFAR_DIR = process.env['CIFAR10_DIR'] ?? fileURLToPath(new URL('../../shared/data/cifar10', import.meta.url));
+/** The shared CIFAR-10 subsets where they are, else the built-in sample decoded to .bin files (a fresh clone). */
+const CIFAR_DIR = DATA_DIR;
 /** The browser run: WRN-10-1, 8 steps of 8 images, 50 test images (the machine's emulated backends are slow). */
 const TINY = 'depth=10&width=1&batch=8&epochs=1&train=64&test=50&lr=0.05&schedule=constant&backend=auto';
 /** The PyTorch run: the same net and test images, 16 steps of 16 (8 per rank). */

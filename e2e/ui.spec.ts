@@ -3,18 +3,19 @@
  * widths; then, with the real worker training tiny WRN-10-x runs on the e2e CIFAR-10 subsets, charts, progress,
  * pause/resume, comparison, evaluation views and export/import.
  *
- * Training data comes from the app's own server, which serves the CIFAR-10 subsets in CIFAR10_DIR (set by
- * playwright.config.ts). Screenshots are saved with testInfo.outputPath (test-results/<test>/...).
+ * Training data comes from the app's own server, which serves the CIFAR-10 files in CIFAR10_DIR (set by
+ * playwright.config.ts: the shared subsets, else the built-in sample as .bin files). Screenshots are saved with
+ * testInfo.outputPath (test-results/<test>/...). static.spec.ts covers the site without an app server.
  */
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors } from './helpers';
+import { DATA_DIR } from '../src/core/data/testFixtures';
 import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
 
-/** The e2e CIFAR-10 subsets: the folder playwright.config.ts gives the app's server. */
-const CIFAR_DIR = process.env['CIFAR10_DIR'] ?? fileURLToPath(new URL('../../shared/data/cifar10', import.meta.url));
+/** The e2e CIFAR-10 files: the folder playwright.config.ts gives the app's server. */
+const CIFAR_DIR = DATA_DIR;
 
 /** The main model's controls, by the accessible names the issues fix (exact: other labels must not shadow them). */
 const depth = (page: Page) => page.getByLabel('Depth', { exact: true });
@@ -234,7 +235,14 @@ test.describe('controls and URL state', () => {
     await expect(dropout(page)).toBeFocused();
     await page.keyboard.press('Tab');
     await expect(button(page, 'Train')).toBeFocused();
-    // Pause, Resume and Stop are disabled before a run, so the next stop is Copy link.
+    // Pause, Resume and Stop are disabled before a run. Next: the quicker runs offered under the estimate (WRN-22-5
+    // on this machine's CPU takes hours), then Copy link.
+    const quicker = page.getByRole('group', { name: 'Quicker runs' }).getByRole('button');
+    await expect(quicker.first()).toBeVisible({ timeout: 90_000 });
+    for (let i = 0; i < (await quicker.count()); i++) {
+      await page.keyboard.press('Tab');
+      await expect(quicker.nth(i)).toBeFocused();
+    }
     await page.keyboard.press('Tab');
     await expect(button(page, 'Copy link')).toBeFocused();
     await page.keyboard.press('Enter');
@@ -454,7 +462,11 @@ test.describe('training in the worker', () => {
   });
 
   test('a data error is shown with its suggestion; the page stays', async ({ page }) => {
-    await page.route('**/cifar10/**', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    // The server says it has CIFAR-10 (so the page picks it over the sample), then serves none of it.
+    await page.route('**/cifar10/**', (route) =>
+      route.request().url().endsWith('/status')
+        ? route.fulfill({ json: { status: 'ready', source: 'test', bytesLoaded: 0, bytesTotal: null, error: null } })
+        : route.fulfill({ status: 404, body: 'not here' }));
     await page.goto(`/#${TINY}`);
     await button(page, 'Train').click();
     const alert = page.getByTestId('error-notice');

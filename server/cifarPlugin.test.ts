@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCifar, type LoadProgress } from '../src/core/data/load';
 import { parseManifest } from '../src/core/data/manifest';
-import { DATA_DIR, TRAIN_PER_CLASS, sharedBytes, sharedTarGz } from '../src/core/data/testFixtures';
+import { DATA_DIR, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from '../src/core/data/testFixtures';
 import { cifarMiddleware } from './cifarPlugin';
 import { CifarStore, type CifarStoreOptions } from './cifarStore';
 
@@ -103,21 +103,21 @@ describe('the CIFAR-10 server over CIFAR10_DIR', () => {
     const manifest = parseManifest(body);
     expect(manifest.status).toBe('ready');
     expect(manifest.files).toEqual([
-      { name: 'test_subset.bin', split: 'test', bytes: 15_365_000, url: 'files/test_subset.bin' },
-      { name: 'train_subset.bin', split: 'train', bytes: 12_292_000, url: 'files/train_subset.bin' },
+      { name: 'test_subset.bin', split: 'test', bytes: TEST_RECORDS * 3073, url: 'files/test_subset.bin' },
+      { name: 'train_subset.bin', split: 'train', bytes: TRAIN_RECORDS * 3073, url: 'files/train_subset.bin' },
     ]);
 
     const res = await fetch(`${base}/files/train_subset.bin`);
-    expect(res.headers.get('content-length')).toBe('12292000');
+    expect(res.headers.get('content-length')).toBe(String(TRAIN_RECORDS * 3073));
     expect(Buffer.compare(new Uint8Array(await res.arrayBuffer()), sharedBytes('train_subset.bin'))).toBe(0);
     for (const bad of ['README.md', '..%2FREADME.md', '%2e%2e/%2e%2e/package.json', 'nope.bin']) {
       expect((await fetch(`${base}/files/${bad}`)).status).toBe(404);
     }
 
-    const load = loadCifar({ kind: 'server', base }, { train: 4000, test: 5000, subset: 'first' });
+    const load = loadCifar({ kind: 'server', base }, { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' });
     await load.done;
     expect(load.train.perClass).toEqual(TRAIN_PER_CLASS);
-    expect(load.test.available()).toBe(5000);
+    expect(load.test.available()).toBe(TEST_RECORDS);
   });
 
   it('reports a missing folder in the manifest, and the loader fails with it', async () => {
@@ -136,7 +136,7 @@ describe('the CIFAR-10 server with an empty cache', () => {
     const { store, cacheDir, log } = cacheStore(`${origin}/slow.tar.gz`);
     const base = `${await appServer(store)}/cifar10`;
     const events: LoadProgress[] = [];
-    const load = loadCifar({ kind: 'server', base }, { train: 4000, test: 5000, subset: 'first', pollMs: 20, onProgress: (p) => events.push(p) });
+    const load = loadCifar({ kind: 'server', base }, { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first', pollMs: 20, onProgress: (p) => events.push(p) });
 
     // Mid-download, the status endpoint shows the bytes so far.
     let status: Record<string, unknown> = {};
@@ -151,7 +151,7 @@ describe('the CIFAR-10 server with an empty cache', () => {
 
     await load.done;
     expect(load.train.perClass).toEqual(TRAIN_PER_CLASS);
-    expect(load.test.available()).toBe(5000);
+    expect(load.test.available()).toBe(TEST_RECORDS);
     const serverPhase = events.filter((e) => e.phase === 'server-download');
     expect(serverPhase.some((e) => e.server!.bytesLoaded >= 2_000_000 && e.server!.bytesTotal === tgz.length)).toBe(true);
     expect(events.at(-1)!.phase).toBe('done');
@@ -160,7 +160,8 @@ describe('the CIFAR-10 server with an empty cache', () => {
     expect(readdirSync(path.join(cacheDir, 'cifar-10-batches-bin')).sort()).toEqual(['test_subset.bin', 'train_subset.bin']);
     const text = log.lines.join('');
     expect(text).toContain(`downloading ${origin}/slow.tar.gz once into ${cacheDir}`);
-    expect(text).toMatch(/CIFAR-10 \[#{30}\] 100% 27\.7\/27\.7 MB/);
+    const mb = (tgz.length / 1e6).toFixed(1).replace('.', '\\.');
+    expect(text).toMatch(new RegExp(`CIFAR-10 \\[#{30}\\] 100% ${mb}/${mb} MB`));
     expect(text).toContain(`MD5 ${tgzMd5} ok`);
 
     // A second server on the same cache serves at once, without downloading again.
@@ -202,6 +203,6 @@ describe('the CIFAR-10 server with an empty cache', () => {
   });
 
   it('a connection cut mid-body keeps nothing', async () => {
-    await expectDownloadFailure(`${origin}/cut.tar.gz`, /cut\.tar\.gz: connection lost after \d+ of 27\d{6} bytes/);
+    await expectDownloadFailure(`${origin}/cut.tar.gz`, new RegExp(`cut\\.tar\\.gz: connection lost after \\d+ of ${tgz.length} bytes`));
   });
 });

@@ -7,7 +7,7 @@ import { chromiumArgs, realGpuRequested } from '../../tools/chromium';
 import { DEFAULT_BENCH, parseBenchArgs } from '../commands/bench';
 import { Baton } from './baton';
 import { beginMarker, endMarker, writeReports } from './report';
-import { compareWithPytorch, mergePytorch, parsePytorchOutput, pythonCandidates, pytorchThreadsFor } from './pytorch';
+import { compareWithPytorch, mergePytorch, neighbourPair, parsePytorchOutput, pythonCandidates, pytorchThreadsFor } from './pytorch';
 import { pytorchLines } from './report';
 import { planJobs, type BenchResults } from './run';
 import { median } from './stats';
@@ -157,12 +157,34 @@ describe('PyTorch reference', () => {
     ]);
   });
 
+  it('flags a WASM row whose PyTorch before and after differ by more than 10%, in the comparison and the report', () => {
+    expect(neighbourPair(100, 95).unreliable).toBeUndefined(); // 5%
+    expect(neighbourPair(100, 90).unreliable).toBeUndefined(); // exactly 10%: still agrees
+    expect(neighbourPair(100, 89).unreliable).toMatch(/differ by 11% \(100\.0 and 89\.0 img\/s\)/);
+    expect(neighbourPair(60, 100).unreliable).toMatch(/differ by 40%/);
+    expect(neighbourPair(100, undefined)).toEqual({ pytorchBefore: 100 }); // one side: nothing to compare
+    const before = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'before' as const, next: 'node-wasm' as const }));
+    // The issue's case: a loaded machine before the job, an idle one after (PyTorch 1.5x faster).
+    const after = before.map((r) => ({ ...r, when: 'after' as const, imagesPerSec: r.imagesPerSec * 1.5 }));
+    const steady = before.map((r) => ({ ...r, when: 'after' as const, imagesPerSec: r.imagesPerSec * 1.05 }));
+    const [flagged] = compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], [...before, ...after]);
+    expect(flagged!.pytorchBefore).toBe(200);
+    expect(flagged!.pytorchAfter).toBe(300);
+    expect(flagged!.unreliable).toMatch(/differ by 33%/);
+    expect(flagged!.percent).toBeCloseTo(100 / 3, 5);
+    const [fine] = compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], [...before, ...steady]);
+    expect(fine!.unreliable).toBeUndefined();
+    const text = pytorchLines({ status: 'measured', python: 'p', torch: '1.13', cpu: 'c', rows: [...before, ...after], errors: [] }, [flagged!]).join('\n');
+    expect(text).toContain('| 200.0 / 300.0 | 33% (unreliable) |');
+    expect(text).toContain('- Unreliable: node-wasm WRN-10-1: PyTorch before and after the job differ by 33%');
+  });
+
   it('reports the rows and the percentages, or why PyTorch was not measured', () => {
     const rows = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'after' as const, next: 'node-wasm' as const }));
     const text = pytorchLines({ status: 'measured', python: '/usr/bin/python3', torch: '1.13.0a0', cpu: 'AMD EPYC', rows, errors: [] }, compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], rows)).join('\n');
     expect(text).toContain('| node-wasm | WRN-10-1 | 32 | 1 | after | 160.0 | 200.0 | 0.25 |');
     expect(text).toContain('WASM trainer as % of PyTorch (same threads');
-    expect(text).toContain('| node-wasm | WRN-10-1 | 1 | 100.0 | 200.0 (fp32 channels_last) | 50% |');
+    expect(text).toContain('| node-wasm | WRN-10-1 | 1 | 100.0 | 200.0 (fp32 channels_last) | – / 200.0 | 50% |');
     expect(text).not.toContain('quoted');
     const missing = pytorchLines({ status: 'missing', reason: 'no Python here imports torch' }, []).join('\n');
     expect(missing).toContain('Native PyTorch on this CPU: not measured: no Python here imports torch.');
@@ -220,6 +242,47 @@ describe('report', () => {
     const both = readFileSync(md, 'utf8');
     expect(both).toContain('chromium-cpu WRN-10-1: boom');
     expect(both).toContain(beginMarker('gpu'));
+  });
+});
+
+describe('kernelsPerStep', () => {
+  it('a WebGPU row reports the dispatches of a step with our kernels and tfjs\'s: in results.json, the main table and per program', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-kernels-'));
+    const md = path.join(dir, 'BENCHMARKS.md');
+    const json = path.join(dir, 'results.json');
+    const row: NetResult = {
+      ...wasmRow('node-webgpu', 'WRN-16-4', 1, 10),
+      backend: 'webgpu',
+      adapter: { backend: 'webgpu' },
+      kernels: 'ours',
+      oursVsTfjsKernels: 1.5,
+      kernelsPerStep: {
+        batch: 2,
+        ours: { dispatches: 301, submits: 21, byProgram: { WrnBnNormalize: 13, BinaryOpProgram: 40 } },
+        tfjs: { dispatches: 866, submits: 58, byProgram: { BinaryOpProgram: 625, TransposeProgram: 55 } },
+      },
+    };
+    const results: BenchResults = {
+      schema: 1,
+      date: '2026-11-29T00:00:00.000Z',
+      machine: { cpu: 'test cpu', cores: 2, memoryGiB: 4, os: 'test os', node: 'v20', loadAverage: { start: 1, end: 1 } },
+      versions: {},
+      options: DEFAULT_BENCH,
+      results: [row],
+      failures: [],
+      masks: { agree: true, checksums: {} },
+      seconds: 60,
+    };
+    writeReports(results, json, md);
+    const text = readFileSync(md, 'utf8');
+    expect(text).toContain('| 301 / 866 | 1.50 |');
+    expect(text).toContain('**node-webgpu, WRN-16-4, batch 2**: 301 dispatches and 21 submits a step with our kernels, 866 and 58 with tfjs\'s');
+    expect(text).toContain('| BinaryOpProgram | 40 | 625 |');
+    expect(text).toContain('| WrnBnNormalize | 13 | 0 |');
+    expect(text).toContain('| TransposeProgram | 0 | 55 |');
+    const saved = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+    expect(saved.results[0]!.kernelsPerStep!.ours.dispatches).toBe(301);
+    expect(saved.results[0]!.kernelsPerStep!.tfjs.dispatches).toBe(866);
   });
 });
 

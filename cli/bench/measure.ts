@@ -18,12 +18,15 @@ import { applyDropout, BlockDropout, dropoutMask } from '../../src/core/dropout'
 import { buildWrn, countTrainable, NUM_CLASSES } from '../../src/core/model';
 import { mulberry32 } from '../../src/core/rng';
 import { Trainer } from '../../src/core/trainer';
+import { canCountDispatches } from '../../src/core/kernels/webgpu/dispatchCount';
+import { installWebGpuKernels, kernelChoice, type KernelChoice } from '../../src/core/kernels/webgpu/install';
 import { auditBackend, type AuditCounts, type BackendAudit } from './audit';
+import { countStepDispatches } from './kernelCount';
 import { Baton } from './baton';
 import { syntheticSource } from './data';
 import { profileStep } from './profile';
 import { mean, median } from './stats';
-import type { LoopTiming, MaskCost, NetJob, NetResult, PipelineTiming, StepAudit } from './types';
+import type { KernelsPerStep, LoopTiming, MaskCost, NetJob, NetResult, PipelineTiming, StepAudit } from './types';
 import { messageOf } from '../../src/core/errors';
 
 /** What one compared loop collects. */
@@ -116,8 +119,14 @@ async function trainerLoop(
   job: NetJob,
   dropout: number,
   baton: Baton,
-  opts: { legacy?: boolean; audit?: BackendAudit; recipe?: Partial<Config> } = {},
+  opts: { legacy?: boolean; audit?: BackendAudit; recipe?: Partial<Config>; kernels?: KernelChoice } = {},
 ): Promise<{ rec: LoopRecord; audit?: StepAudit }> {
+  // WebGPU: the kernel set is process-wide, so each loop puts its own back whenever it gets the turn (and before
+  // the trainer is made: it picks its optimizer from what is installed).
+  const applyKernels = () => {
+    if (opts.kernels) installWebGpuKernels(opts.kernels);
+  };
+  applyKernels();
   const config = { ...benchConfig(job, dropout), ...opts.recipe };
   const data = syntheticSource(config.train, job.seed);
   const rec: LoopRecord = { firstStepMs: NaN, windowStepMs: [], steps: 0 };
@@ -151,6 +160,7 @@ async function trainerLoop(
       clock.stop();
       baton.release();
       void baton.acquire().then(() => {
+        applyKernels();
         clock.start();
         windowStart = opts.audit?.snapshot() ?? null;
         trainer.resume();
@@ -159,6 +169,7 @@ async function trainerLoop(
   });
   if (opts.legacy) swapInLegacyDropout(trainer.model);
   await baton.acquire();
+  applyKernels();
   clock.start();
   try {
     const summary = await trainer.run();
@@ -175,8 +186,12 @@ async function trainerLoop(
  * The reference: `model.trainOnBatch` on the same architecture, batch and backend, with plain SGD and softmax
  * cross-entropy from logits, on one batch already on the device. trainOnBatch reads its loss back every step.
  */
-async function bareLoop(job: NetJob, baton: Baton): Promise<LoopRecord> {
+async function bareLoop(job: NetJob, baton: Baton, kernels?: KernelChoice): Promise<LoopRecord> {
+  const applyKernels = () => {
+    if (kernels) installWebGpuKernels(kernels);
+  };
   await baton.acquire();
+  applyKernels();
   const model = buildWrn({ depth: job.depth, width: job.width, dropout: 0 }, { seed: job.seed });
   const optimizer = tf.train.sgd(0.05);
   model.compile({ optimizer, loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
@@ -191,6 +206,7 @@ async function bareLoop(job: NetJob, baton: Baton): Promise<LoopRecord> {
     for (let done = 0; done < job.steps; ) {
       baton.release();
       await baton.acquire();
+      applyKernels();
       const k = Math.min(job.readEvery, job.steps - done);
       t = performance.now();
       for (let s = 0; s < k; s++) await model.trainOnBatch(x, y);
@@ -324,6 +340,19 @@ function collectGarbage(): void {
 }
 
 
+/** One trainer step's dispatches with our kernels and with tfjs's (3 steps each), then the run's choice back. */
+async function countKernels(job: NetJob, restore: KernelChoice): Promise<KernelsPerStep> {
+  const net = { depth: job.depth, width: job.width };
+  try {
+    const ours = await countStepDispatches(net, job.batch, 'ours', job.seed);
+    const tfjs = await countStepDispatches(net, job.batch, 'tfjs', job.seed);
+    const strip = ({ dispatches, submits, byProgram }: typeof ours) => ({ dispatches, submits, byProgram });
+    return { batch: job.batch, ours: strip(ours), tfjs: strip(tfjs) };
+  } finally {
+    installWebGpuKernels(restore);
+  }
+}
+
 /** Runs every part of a job on the current backend. `log` gets one line per finished part. */
 export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log: (line: string) => void): Promise<NetResult> {
   const started = performance.now();
@@ -353,6 +382,11 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
 
   // The compared loops, interleaved. The trainer goes first: in a fresh process/worker its first step is the cold
   // start a user sees (kernel and shader compilation); the others' first steps reuse what it compiled.
+  // WebGPU: the timed loops run the kernels the environment chose (WRN_KERNELS; ours by default), and with ours a
+  // trainer with tfjs's kernels takes its turns among them.
+  const webgpu = tf.getBackend() === 'webgpu';
+  const kernels = webgpu ? kernelChoice() : undefined;
+  if (kernels) result.kernels = kernels;
   await part('interleaved loops', async () => {
     const baton = new Baton(collectGarbage);
     const audit = auditBackend();
@@ -362,13 +396,16 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
         return undefined;
       });
     try {
-      const [plain, sgd, bare, dropped, legacy] = await Promise.all([
-        settle(trainerLoop(job, 0, baton, { audit }), 'trainer'),
-        settle(trainerLoop(job, 0, baton, { recipe: PLAIN_SGD }), 'trainer with plain SGD'),
-        settle(bareLoop(job, baton), 'bare loop'),
-        job.dropout > 0 ? settle(trainerLoop(job, job.dropout, baton), `dropout ${job.dropout}`) : undefined,
-        job.dropout > 0 && job.legacyDropout ? settle(trainerLoop(job, job.dropout, baton, { legacy: true }), 'old dropout mask') : undefined,
+      const k = kernels ? { kernels } : {};
+      const [plain, sgd, bare, dropped, legacy, tfjsKernels] = await Promise.all([
+        settle(trainerLoop(job, 0, baton, { audit, ...k }), 'trainer'),
+        settle(trainerLoop(job, 0, baton, { recipe: PLAIN_SGD, ...k }), 'trainer with plain SGD'),
+        settle(bareLoop(job, baton, kernels), 'bare loop'),
+        job.dropout > 0 ? settle(trainerLoop(job, job.dropout, baton, k), `dropout ${job.dropout}`) : undefined,
+        job.dropout > 0 && job.legacyDropout ? settle(trainerLoop(job, job.dropout, baton, { legacy: true, ...k }), 'old dropout mask') : undefined,
+        kernels === 'ours' ? settle(trainerLoop(job, 0, baton, { kernels: 'tfjs', recipe: { kernels: 'tfjs' } }), 'trainer with tfjs kernels') : undefined,
       ]);
+      if (tfjsKernels) result.trainerTfjsKernels = timing(tfjsKernels.rec, job.batch);
       if (plain) result.trainer = timing(plain.rec, job.batch);
       if (plain?.audit) result.audit = plain.audit;
       if (sgd) result.trainerSgd = timing(sgd.rec, job.batch);
@@ -383,7 +420,13 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
     if (trainerSgd && bare) result.trainerSgdVsBare = trainerSgd.imagesPerSec / bare.imagesPerSec;
     if (trainer && dropout) result.dropoutRatio = dropout.stepMs / trainer.stepMs;
     if (trainer && legacyDropout) result.legacyDropoutRatio = legacyDropout.stepMs / trainer.stepMs;
+    if (trainer && result.trainerTfjsKernels) result.oursVsTfjsKernels = trainer.imagesPerSec / result.trainerTfjsKernels.imagesPerSec;
   });
+
+  if (webgpu && canCountDispatches()) {
+    const counted = await part('dispatches per step', () => countKernels(job, kernels ?? 'ours'));
+    if (counted) result.kernelsPerStep = counted;
+  }
 
   if (result.trainer) {
     const consumed = result.trainer.imagesPerSec;

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backendOf, type NetJob, type NetResult, type PytorchReference, type PytorchRow, type Target, type VsPytorch } from './types';
+import { backendOf, PYTORCH_PAIR_TOLERANCE, type NetJob, type NetResult, type PytorchReference, type PytorchRow, type Target, type VsPytorch } from './types';
 import { messageOf } from '../../src/core/errors';
 
 /** Where the script is: in the repo, or beside the bundled CLI in the folder bench/gpu/pack.sh makes. */
@@ -121,7 +121,13 @@ export function compareWithPytorch(results: NetResult[], rows: PytorchRow[]): Vs
     );
     if (!same.length) continue;
     const best = same.reduce((a, b) => (b.imagesPerSec > a.imagesPerSec ? b : a));
+    const fastest = (when: 'before' | 'after') => {
+      const rows = same.filter((p) => p.when === when);
+      return rows.length ? Math.max(...rows.map((p) => p.imagesPerSec)) : undefined;
+    };
+    const pair = neighbourPair(fastest('before'), fastest('after'));
     out.push({
+      ...pair,
       target: r.job.target,
       net: r.net,
       threads,
@@ -130,6 +136,25 @@ export function compareWithPytorch(results: NetResult[], rows: PytorchRow[]): Vs
       pytorchMode: best.mode,
       percent: (100 * r.trainer.imagesPerSec) / best.imagesPerSec,
     });
+  }
+  return out;
+}
+
+/**
+ * PyTorch right before and right after a job, and whether they disagree by more than PYTORCH_PAIR_TOLERANCE of the
+ * larger: then the load on the machine changed while the job ran, and neither figure says what the job saw.
+ */
+export function neighbourPair(before: number | undefined, after: number | undefined): Pick<VsPytorch, 'pytorchBefore' | 'pytorchAfter' | 'unreliable'> {
+  const out: Pick<VsPytorch, 'pytorchBefore' | 'pytorchAfter' | 'unreliable'> = {};
+  if (before !== undefined) out.pytorchBefore = before;
+  if (after !== undefined) out.pytorchAfter = after;
+  if (before !== undefined && after !== undefined) {
+    const spread = Math.abs(before - after) / Math.max(before, after);
+    if (spread > PYTORCH_PAIR_TOLERANCE) {
+      out.unreliable =
+        `PyTorch before and after the job differ by ${(100 * spread).toFixed(0)}% (${before.toFixed(1)} and ${after.toFixed(1)} img/s), ` +
+        `more than ${100 * PYTORCH_PAIR_TOLERANCE}%: the machine's load changed; rerun on a quiet machine`;
+    }
   }
   return out;
 }

@@ -15,20 +15,20 @@ export const beginMarker = (label: string) => `<!-- bench:begin ${label} (genera
 export const endMarker = (label: string) => `<!-- bench:end ${label} -->`;
 
 /**
- * Native reference figures for a run that could not measure PyTorch itself (no torch). Measured on this project's
- * 2-core machine with Debian's python3-torch; the team notes' earlier 977-1125 (WRN-10-1) and 67 (WRN-16-4) images/s
- * were not reproduced with that package there.
+ * Native reference figures for a run that could not measure PyTorch itself (no torch): issue 16's idle-machine
+ * measurement on this project's kind of 2-core machine. The 290-305 images/s for WRN-10-1 that the 2026-11-27
+ * runs measured came from a loaded machine and understated PyTorch about 5x.
  */
 export const REFERENCES = [
   {
-    what: 'PyTorch 1.13 (Debian python3-torch), one thread, batch 32, WRN-10-1',
-    imagesPerSec: '290-305 (channels_last; 255-270 NCHW)',
-    source: 'measured by `npm run bench` next to the WASM jobs on the 2-core development machine, 2026-11-27 (bench/results-wasm-b32.json)',
+    what: 'PyTorch 1.13 (Debian python3-torch), one thread, WRN-10-1',
+    imagesPerSec: 'about 1,500',
+    source: 'measured on an idle machine of this kind, in one run with the WASM trainer (16% of it); issue 16',
   },
   {
-    what: 'PyTorch 1.13 (Debian python3-torch), one thread, batch 32, WRN-16-4',
-    imagesPerSec: '13',
-    source: 'bench/gpu/pytorch_wrn.py --device cpu --threads 1 on the same machine, 2026-11-27',
+    what: 'PyTorch 1.13 (Debian python3-torch), one thread, WRN-16-4',
+    imagesPerSec: '84',
+    source: 'the same idle-machine run (WASM trainer: 15% of it); issue 16',
   },
 ] as const;
 
@@ -40,8 +40,8 @@ const kb = (bytes: number | undefined): string => (bytes === undefined ? '–' :
 
 function mainTable(results: NetResult[]): string[] {
   const lines = [
-    '| target | net | batch | first step (s) | trainer ms/step | trainer img/s | trainer (SGD) img/s | bare img/s | trainer (SGD) / bare | trainer / bare | dropout 0.3 / 0 step | old mask / 0 step | pipeline img/s (x trainer) | read-backs / step | uploads / step (KiB) | ms / small op |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target | net | batch | first step (s) | trainer ms/step | trainer img/s | trainer (SGD) img/s | bare img/s | trainer (SGD) / bare | trainer / bare | dropout 0.3 / 0 step | old mask / 0 step | pipeline img/s (x trainer) | read-backs / step | uploads / step (KiB) | ms / small op | kernelsPerStep: ours / tfjs | ours / tfjs kernels img/s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of results) {
     const p = r.pipeline;
@@ -51,7 +51,8 @@ function mainTable(results: NetResult[]): string[] {
         `${secs(r.trainer)} | ${ms(r.trainer)} | ${fmt(r.trainer?.imagesPerSec, 2)} | ${fmt(r.trainerSgd?.imagesPerSec, 2)} | ${fmt(r.bare?.imagesPerSec, 2)} | ` +
         `${ratio(r.trainerSgdVsBare)} | ${ratio(r.trainerVsBare)} | ${ratio(r.dropoutRatio)} | ${ratio(r.legacyDropoutRatio)} | ` +
         `${p ? `${fmt(p.imagesPerSec, 0)} (${fmt(p.headroom, 0)}x)` : '–'} | ${fmt(a?.readsPerStep, 2)} | ` +
-        `${a ? `${fmt(a.uploadsPerStep, 0)} (${kb(a.uploadBytesPerStep)})` : '–'} | ${fmt(r.smallOpMs, 2)} |`,
+        `${a ? `${fmt(a.uploadsPerStep, 0)} (${kb(a.uploadBytesPerStep)})` : '–'} | ${fmt(r.smallOpMs, 2)} | ` +
+        `${r.kernelsPerStep ? `${r.kernelsPerStep.ours.dispatches} / ${r.kernelsPerStep.tfjs.dispatches}` : '–'} | ${ratio(r.oursVsTfjsKernels)} |`,
     );
   }
   return lines;
@@ -74,6 +75,28 @@ function profileTables(results: NetResult[]): string[] {
           `| ${k.kernel} | ${k.calls} | ${fmt(k.ms, 1)} | ${(100 * k.share).toFixed(1)}% | ${k.smallCalls}, ${fmt(k.smallMs, 1)} | ` +
           `${k.broadcastCalls}, ${fmt(k.broadcastMs, 1)} |`,
       ),
+    );
+  }
+  return lines;
+}
+
+/** Per WebGPU row: the dispatches of one trainer step program by program, our kernels against tfjs's. */
+export function dispatchTables(results: NetResult[]): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    const k = r.kernelsPerStep;
+    if (!k) continue;
+    const programs = [...new Set([...Object.keys(k.ours.byProgram), ...Object.keys(k.tfjs.byProgram)])].sort(
+      (a, b) => (k.tfjs.byProgram[b] ?? 0) + (k.ours.byProgram[b] ?? 0) - (k.tfjs.byProgram[a] ?? 0) - (k.ours.byProgram[a] ?? 0),
+    );
+    lines.push(
+      '',
+      `**${r.job.target}, ${r.net}, batch ${k.batch}**: ${k.ours.dispatches} dispatches and ${k.ours.submits} submits a step with our ` +
+        `kernels, ${k.tfjs.dispatches} and ${k.tfjs.submits} with tfjs's`,
+      '',
+      '| program | ours | tfjs |',
+      '| --- | ---: | ---: |',
+      ...programs.map((p) => `| ${p} | ${k.ours.byProgram[p] ?? 0} | ${k.tfjs.byProgram[p] ?? 0} |`),
     );
   }
   return lines;
@@ -113,7 +136,10 @@ export function renderBlock(b: BenchResults, label: string): string {
       '`tf.randomUniform` mask. *pipeline* is gather + upload + normalise + augment alone, and how many times what the trainer ' +
       'consumes. *read-backs* (device to host) and *uploads* (tensors made from host values, and their bytes) are counted ' +
       'during the trainer\'s steady-state steps. *ms / small op* is one elementwise kernel on 4096 floats, end to end: ' +
-      'the per-kernel overhead a step pays about a thousand times.',
+      'the per-kernel overhead a step pays about a thousand times. ' +
+      '*kernelsPerStep* (WebGPU rows) is the compute dispatches of one trainer step, counted at `dispatchWorkgroups`, with ' +
+      'our kernels (src/core/kernels/webgpu) and with tfjs\'s own (`WRN_KERNELS=tfjs`); *ours / tfjs kernels* is the ' +
+      'trainer\'s img/s with ours over a trainer with tfjs\'s, interleaved in the same job.',
   ];
   if (b.failures.length) {
     lines.push('', 'Jobs that produced no result:', '', ...b.failures.map((f) => `- ${f.target} ${f.net}: ${f.error}`));
@@ -150,6 +176,8 @@ export function renderBlock(b: BenchResults, label: string): string {
         `MessageChannel ${fmt(y.messageChannelMs, 3)} ms.`,
     );
   }
+  const dispatches = dispatchTables(b.results);
+  if (dispatches.length) lines.push('', '### Compute dispatches of one training step (WebGPU), by program', ...dispatches);
   const profiles = profileTables(b.results);
   if (profiles.length) lines.push('', '### Where a step\'s time goes (one profiled step, top kernels)', ...profiles);
   lines.push('', ...pytorchLines(b.pytorch, b.vsPytorch ?? []));
@@ -197,14 +225,17 @@ export function pytorchLines(p: PytorchReference | undefined, vs: VsPytorch[]): 
       '',
       'WASM trainer as % of PyTorch (same threads; against PyTorch\'s best next to the job: the faster layout, the faster of before and after):',
       '',
-      '| target | net | threads | WASM trainer img/s | PyTorch img/s | WASM as % of PyTorch |',
-      '| --- | --- | ---: | ---: | ---: | ---: |',
+      '| target | net | threads | WASM trainer img/s | PyTorch img/s | PyTorch before / after | WASM as % of PyTorch |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
       ...vs.map(
         (v) =>
           `| ${v.target} | ${v.net} | ${v.threads} | ${fmt(v.wasmImagesPerSec, 1)} | ${fmt(v.pytorchImagesPerSec, 1)} ` +
-          `(${MODE_NAMES[v.pytorchMode] ?? v.pytorchMode}) | ${fmt(v.percent, 0)}% |`,
+          `(${MODE_NAMES[v.pytorchMode] ?? v.pytorchMode}) | ${fmt(v.pytorchBefore, 1)} / ${fmt(v.pytorchAfter, 1)} | ` +
+          `${fmt(v.percent, 0)}%${v.unreliable ? ' (unreliable)' : ''} |`,
       ),
     );
+    const flagged = vs.filter((v) => v.unreliable);
+    if (flagged.length) lines.push('', ...flagged.map((v) => `- Unreliable: ${v.target} ${v.net}: ${v.unreliable}.`));
   }
   return lines;
 }

@@ -124,6 +124,21 @@ export interface StepProfile {
   top: KernelShare[];
 }
 
+/** Dispatches of one trainer step (cli/bench/kernelCount.ts), with our kernels and with tfjs's, in the same run. */
+export interface KernelsPerStep {
+  /** the batch the step was counted at */
+  batch: number;
+  ours: StepCount;
+  tfjs: StepCount;
+}
+
+export interface StepCount {
+  dispatches: number;
+  submits: number;
+  /** dispatches per program (the pipeline's label: tfjs's program class, or ours) */
+  byProgram: Record<string, number>;
+}
+
 /** Everything measured for one net on one target. */
 export interface NetResult {
   job: NetJob;
@@ -155,6 +170,14 @@ export interface NetResult {
   maskCost?: MaskCost;
   /** ms per small elementwise kernel (4096 floats), dispatch overhead included: see measure.ts smallOpMs */
   smallOpMs?: number;
+  /** WebGPU rows: which kernels the timed loops ran (our kernels/webgpu, or tfjs's own: WRN_KERNELS=tfjs) */
+  kernels?: 'ours' | 'tfjs';
+  /** WebGPU rows with our kernels: the trainer with tfjs's own kernels, interleaved with the others */
+  trainerTfjsKernels?: LoopTiming;
+  /** trainer img/s over trainerTfjsKernels img/s: what our kernels gain */
+  oursVsTfjsKernels?: number;
+  /** WebGPU rows: compute dispatches of one trainer step, counted at dispatchWorkgroups, with each set of kernels */
+  kernelsPerStep?: KernelsPerStep;
   /** hash of a fixed dropout mask: equal on every backend when the kernels agree bit for bit */
   maskChecksum?: string;
   /** a part that failed, with its message (the rest of the row still stands) */
@@ -199,4 +222,15 @@ export interface VsPytorch {
   pytorchMode: string;
   /** 100 * wasm / pytorch */
   percent: number;
+  /**
+   * PyTorch's best img/s measured right before and right after the job (either may be missing). When both exist and
+   * differ by more than PYTORCH_PAIR_TOLERANCE of the larger, the machine's load changed during the job: the
+   * percentage is not to be trusted (`unreliable` says why).
+   */
+  pytorchBefore?: number;
+  pytorchAfter?: number;
+  unreliable?: string;
 }
+
+/** Before/after PyTorch measurements that differ by more than this fraction of the larger flag their row. */
+export const PYTORCH_PAIR_TOLERANCE = 0.1;

@@ -52,6 +52,10 @@ const HELP = `usage: npm run bench [-- options]
   --real-gpu            Chromium on the machine's GPU instead of SwiftShader (also WRN_REAL_GPU=1)
   --json bench/results.json  --md BENCHMARKS.md   where to write
   --label default       which generated block of the Markdown file this run rewrites (one per label)
+
+examples:
+  npm run bench
+  npm run bench -- --nets 16-4,28-10 --steps 50 --batch 128 --targets node-webgpu --label gpu
 `;
 
 /** The flags, as node:util's parseArgs reads them (as `train` does); every value is checked below. */
@@ -145,6 +149,7 @@ export function parseBenchArgs(args: string[]): { options: BenchOptions; json: s
 
 export const bench: Command = {
   summary: '[flags]          training speed on every backend -> BENCHMARKS.md, bench/results.json (--help)',
+  help: HELP,
   async run(args) {
     if (args.includes('--help') || args.includes('-h')) {
       process.stderr.write(HELP);

@@ -1,12 +1,14 @@
 /**
- * `data <file-or-folder>`: checks CIFAR-10 binary data by parsing all of it, and prints one JSON object:
+ * `data [file-or-folder]`: checks CIFAR-10 binary data by parsing all of it, and prints one JSON object:
  * {"records":9000,"perClass":[10 counts],"train":{...},"test":{...},"files":[{"name","split","records","perClass"}]}.
- * Bad data: exit 1 with one line `error: ...` on stderr. Missing argument: exit 2 with the usage.
+ * Without a path: $CIFAR10_DIR, else the built-in sample (said on stderr).
+ * Bad data: exit 1 with one line `error: ...` on stderr. Extra arguments: exit 2 with the usage.
  */
 import { parseCifarStream } from '../../src/core/data/cifarStream';
 import { readMembers } from '../../src/core/data/inputs';
 import type { Split } from '../../src/core/data/tarball';
-import { cifarInputsFromPath } from '../localData';
+import type { CifarInput } from '../../src/core/data/inputs';
+import { cifarInputsFromPath, localDataSource } from '../localData';
 import type { Command } from './index';
 import { messageOf } from '../../src/core/errors';
 
@@ -26,12 +28,17 @@ export interface DataSummary extends Counts {
 
 /** Parses every record at `target` (a folder, a .bin, or a .tar.gz) and counts them. Throws on bad data. */
 export async function summarizeCifar(target: string): Promise<DataSummary> {
+  return summarizeInputs(await cifarInputsFromPath(target));
+}
+
+/** Parses every record of the loader inputs (a folder's files, the built-in sample) and counts them. */
+export async function summarizeInputs(inputs: readonly CifarInput[]): Promise<DataSummary> {
   const empty = (): Counts => ({ records: 0, perClass: new Array<number>(10).fill(0) });
   const total = empty();
   const splits: Record<Split, Counts> = { train: empty(), test: empty() };
   const files: DataSummary['files'] = [];
   const signal = new AbortController().signal;
-  for (const input of await cifarInputsFromPath(target)) {
+  for (const input of inputs) {
     for await (const member of readMembers(input, signal)) {
       const counts = { name: member.name, split: member.split, ...empty() };
       for await (const batch of parseCifarStream(member.stream, { name: member.name, expectedBytes: member.bytes })) {
@@ -47,15 +54,26 @@ export async function summarizeCifar(target: string): Promise<DataSummary> {
 }
 
 export const data: Command = {
-  summary: 'data <file-or-folder>   parse CIFAR-10 binary data and count records per class (JSON)',
+  summary: 'data [file-or-folder]   parse CIFAR-10 binary data and count records per class (JSON)',
+  help: `usage: npm run -s wrn -- data [file-or-folder]
+
+Parses every record of CIFAR-10 binary data (.bin files, a folder of them, or cifar-10-binary.tar.gz) and prints
+the counts per split, class and file as one JSON object. Without a path: $CIFAR10_DIR, else the built-in sample.
+
+examples:
+  npm run -s wrn -- data
+  npm run -s wrn -- data ~/Downloads/cifar-10-binary.tar.gz
+`,
   async run(args) {
     const [target, ...rest] = args;
-    if (target === undefined || rest.length) {
-      process.stderr.write('usage: npm run -s wrn -- data <file-or-folder>   (.bin files, a folder of them, or cifar-10-binary.tar.gz)\n');
+    if (rest.length || target?.startsWith('-')) {
+      process.stderr.write('usage: npm run -s wrn -- data [file-or-folder]   (.bin files, a folder of them, or cifar-10-binary.tar.gz)\n');
       return 2;
     }
     try {
-      process.stdout.write(JSON.stringify(await summarizeCifar(target)) + '\n');
+      const source = localDataSource(target);
+      if (source.note) process.stderr.write(`data: ${source.note}\n`);
+      process.stdout.write(JSON.stringify(await summarizeInputs(await source.inputs())) + '\n');
       return 0;
     } catch (err) {
       // One line, whatever the message holds.

@@ -12,6 +12,10 @@ import type { Command } from './index';
 
 export const exportCommand: Command = {
   summary: "export '<config>' --out DIR   write DIR/train.py + DIR/config.json (PyTorch, one GPU or torchrun DDP)",
+  // A getter: HELP is declared below this object.
+  get help() {
+    return HELP;
+  },
   async run(argv) {
     let parsed;
     try {
@@ -50,6 +54,9 @@ Writes DIR/train.py (one PyTorch file: the same WRN, recipe, augmentation and su
 DIR/config.json. Then: python DIR/train.py --help; on GPUs: torchrun --nproc_per_node=N DIR/train.py --out run.
   --out DIR    the folder to write (made if missing)
   --lenient    accept a config that needed corrections (they are listed on stderr)
+
+example:
+  npm run -s wrn -- export '#depth=28&width=10&epochs=200&train=50000&test=10000' --out wrn-28-10
 `;
 
 function usageError(message: string): number {

@@ -10,6 +10,16 @@ import type { Command } from './index';
  */
 export const info: Command = {
   summary: "info '<config>' [--lenient]   parameters and forward MACs per image of the configured WRN (JSON)",
+  help: `usage: npm run -s wrn -- info '<config>' [--lenient]
+
+Prints the configured net's parameters and forward multiply-accumulates per image as one JSON object (an array
+under "compare" when the config has compare=). The config is the page's URL hash. A config that needed
+corrections is an error (exit 2, the corrections on stderr) unless --lenient accepts them.
+
+examples:
+  npm run -s wrn -- info '#depth=28&width=10'
+  npm run -s wrn -- info 'depth=40&width=4&compare=16-8'
+`,
   async run(argv) {
     let args: string[];
     let lenient: boolean;

@@ -1,6 +1,6 @@
 /**
  * `train '<config>' [--data <dir|file>] [--steps N] [--out <dir> [--overwrite]] [--backend B]`: the page's trainer,
- * headless. Data: --data, else the config's `data=` URL, else $CIFAR10_DIR or the shared subsets.
+ * headless. Data: --data, else the config's `data=` URL, else $CIFAR10_DIR, else the built-in sample.
  * `train --resume <dir> [--data ...] [--steps N] [--backend B]`: goes on with a run written by `--out <dir>`.
  *
  * An adapter around the core's run driver (src/core/runner.ts): its events become JSON Lines and files.
@@ -31,19 +31,21 @@ import { summarize } from '../../src/core/stats';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
 import { WEIGHTS_FILE, type SavedWeights } from '../../src/core/weights';
 import { loadCifar, type CifarLoad } from '../../src/core/data/load';
-import { defaultDataDir, loadCifarFromPath } from '../localData';
+import { loadLocal, localDataSource } from '../localData';
 import { onInterrupt } from '../interrupt';
 import { openRunDir, RunDirError, type RunDir } from '../runDir';
 import { setUpBackend } from '../backend';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
 import { messageOf } from '../../src/core/errors';
+import { TRAIN_HELP } from './trainHelp';
 
 /** The checkpoint's file in a run folder. */
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 
 export const train: Command = {
   summary: "train '<config>' [--data DIR] [--steps N] [--out DIR [--overwrite]] [--resume DIR] [--backend B]   train headless, JSON Lines out",
+  help: TRAIN_HELP,
   async run(argv) {
     let parsed;
     try {
@@ -100,7 +102,9 @@ export const train: Command = {
       if (err instanceof RunDirError) return usageError(err.message);
       throw err;
     }
-    const dataPath = values.data ?? (config.data ? null : defaultDataDir());
+    // --data, else the config's data= URL, else CIFAR10_DIR, else the built-in sample (said on stderr).
+    const local = values.data !== undefined || !config.data ? localDataSource(values.data, config.source) : null;
+    if (local?.note) process.stderr.write(`data: ${local.note}\n`);
     if (values.data !== undefined && config.data) {
       // --data wins; the config then records the data the run used, not the link it was not read from.
       process.stderr.write(`warning: data=${config.data} in the config is not used: --data ${values.data} is\n`);
@@ -119,12 +123,12 @@ export const train: Command = {
     const device = activeGpuDevice();
     const watch = device ? new DeviceWatch(device) : null;
 
-    const dataName = dataPath ?? config.data;
+    const dataName = local?.label ?? config.data;
     const subsets = { train: config.train, test: config.test, subset: config.subset };
     let data: CifarLoad;
     try {
       // The config's data= link is read as the page reads it (a .tar.gz, .bin or a server's manifest over http(s)).
-      data = dataPath === null ? loadCifar({ kind: 'url', url: config.data }, subsets) : loadCifarFromPath(dataPath, subsets);
+      data = local === null ? loadCifar({ kind: 'url', url: config.data }, subsets) : loadLocal(local, subsets);
       await data.done; // headless runs load everything first, so a seed reproduces the run exactly
     } catch (err) {
       process.stderr.write(`error: bad data in ${dataName}: ${messageOf(err)}\n`);

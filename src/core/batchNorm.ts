@@ -5,9 +5,10 @@
  * a chain of some 25 kernels per layer (tiles, broadcasting products, reductions). Here the gradient is the closed
  * form, with xhat = (x - mean) * rstd over every axis but the last (M values per channel):
  *   dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M).
- * On cpu and wasm the forward and the backward pass are one kernel each (kernels/batchNormKernels.ts); on the GPU
- * backends they are a handful of tfjs ops (forward: mean, subtract, square, mean, FusedBatchNorm; backward: two sums
- * and four elementwise kernels over the activation).
+ * On cpu and wasm the forward and the backward pass are one kernel each (kernels/batchNormKernels.ts); on WebGPU they
+ * are WGSL kernels of our own, 4 dispatches each way (kernels/webgpu/batchNorm.ts, unless WRN_KERNELS=tfjs or the
+ * URL's kernels=tfjs); on WebGL (and WebGPU with tfjs's kernels) a handful of tfjs ops (forward: mean, subtract,
+ * square, mean, FusedBatchNorm; backward: two sums and four elementwise kernels over the activation).
  *
  * `WrnBatchNorm` keeps everything else of tfjs's layer as it is: the weights (gamma, beta, moving_mean,
  * moving_variance, in that order), the running statistics' update (moving = moving - (moving - batch) * (1 -
@@ -17,10 +18,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, type BatchNormAttrs } from './kernels/batchNormKernels';
+import { MOVING_AVERAGE_KERNEL } from './kernels/webgpu/batchNorm';
 
 // The fused kernels are installed with the backend (kernels/index.ts's installKernels, from backend.ts).
 
-/** 'kernels': the fused cpu/wasm kernels; 'ops': tfjs ops (any backend); 'auto': kernels where registered. */
+/** 'kernels': the fused kernels (cpu, wasm, webgpu); 'ops': tfjs ops (any backend); 'auto': kernels where registered. */
 export type BatchNormPath = 'auto' | 'kernels' | 'ops';
 
 export interface BatchNormTraining<T extends tf.Tensor> {
@@ -164,11 +166,13 @@ export class WrnBatchNorm extends tf.layers.Layer {
     });
   }
 
-  /** tfjs's update, op for op: moving - (moving - value) * (1 - momentum). */
+  /** tfjs's update, op for op: moving - (moving - value) * (1 - momentum); one kernel where registered (WebGPU). */
   private updateMovingAverage(variable: tf.LayerVariable, value: tf.Tensor): void {
     tf.tidy(() => {
       const orig = variable.read();
-      variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - this.momentum)));
+      const rate = 1 - this.momentum;
+      const fused = tf.getKernel(MOVING_AVERAGE_KERNEL, tf.getBackend()) !== undefined;
+      variable.write(fused ? (tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { moving: orig, value }, { rate }) as tf.Tensor) : tf.sub(orig, tf.mul(tf.sub(orig, value), rate)));
     });
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, LIMITS, blocksPerGroup, nearestValidDepth, type Config } from './config';
-import { decodeConfig, encodeConfig } from './url';
+import { decodeConfig, encodeConfig, fitToSample } from './url';
 import { mulberry32 } from './rng';
 
 function isValid(c: Config): boolean {
@@ -27,13 +27,22 @@ describe('URL codec', () => {
     const c: Config = {
       depth: 28, width: 10, dropout: 0.3, batch: 64, epochs: 200, lr: 0.05, schedule: 'cosine', warmup: 0.5,
       momentum: 0.85, nesterov: false, wd: 0.0001, train: 50000, test: 10000, subset: 'balanced', augment: false,
-      seed: 123456789, backend: 'wasm', evalEvery: 25, data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
+      seed: 123456789, backend: 'wasm', kernels: 'tfjs', evalEvery: 25, source: 'full', data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
       compare: [{ depth: 40, width: 4, dropout: 0 }, { depth: 16, width: 8, dropout: 0.3 }],
       seeds: 3, order: 'interleaved', budget: { kind: 'flops', flops: 2.5e15 },
     };
     const text = encodeConfig(c);
     expect(decodeConfig(text)).toEqual({ config: c, corrections: [] });
     expect(decodeConfig('#' + text).config).toEqual(c);
+  });
+
+  it('writes kernels only when not the default (older links read the same), and reads it back', () => {
+    expect(encodeConfig(DEFAULT_CONFIG)).not.toContain('kernels');
+    expect(encodeConfig({ ...DEFAULT_CONFIG, kernels: 'tfjs' })).toContain('&kernels=tfjs');
+    expect(decodeConfig('depth=16&kernels=tfjs').config.kernels).toBe('tfjs');
+    const bad = decodeConfig('kernels=fast');
+    expect(bad.config.kernels).toBe('ours');
+    expect(bad.corrections[0]).toMatchObject({ key: 'kernels', given: 'fast', used: 'ours' });
   });
 
   it('reads the short readable form and leaves the rest at defaults', () => {
@@ -71,10 +80,10 @@ describe('URL codec', () => {
 
   it('never throws and always yields a valid config on 2,000 random and malformed strings', () => {
     const rand = mulberry32(42);
-    const keys = ['depth', 'width', 'dropout', 'batch', 'epochs', 'lr', 'schedule', 'seed', 'compare', 'data', 'v', 'x', '',
+    const keys = ['depth', 'width', 'dropout', 'batch', 'epochs', 'lr', 'schedule', 'seed', 'compare', 'data', 'source', 'train', 'v', 'x', '',
       'seeds', 'order', 'budget'];
     const junk = ['', '%', '%E0%A4%A', '=', '&&', 'NaN', 'Infinity', '-1', '1e999', '0x10', '17', '3.7', 'abc', '1,2', 'ok',
-      '40-4,16-8', 'https://a.b/c', 'javascript:alert(1)', '\u0000', '🙂', '1e-9', '-0', '  5 ',
+      '40-4,16-8', 'sample', 'full', '4000', 'https://a.b/c', 'javascript:alert(1)', '\u0000', '🙂', '1e-9', '-0', '  5 ',
       'time:600', 'flops:2e15', 'time:', 'flops:-1', 'time:1e99', 'epochs:3', 'interleaved', 'TIME:0.5'];
     const pick = <T,>(a: T[]) => a[Math.floor(rand() * a.length)]!;
     for (let i = 0; i < 2000; i++) {
@@ -107,6 +116,24 @@ describe('URL codec', () => {
     expect(capped.config.budget).toEqual({ kind: 'time', seconds: 1 });
     expect(capped.corrections[0]).toMatchObject({ key: 'budget', given: 'time:0.2', used: 'time:1' });
     expect(decodeConfig('budget=flops:abc').corrections[0]).toMatchObject({ key: 'budget', used: 'epochs' });
+  });
+
+  it('source=sample caps the subset sizes at the sample and says so; sizes left to the default just fit', () => {
+    const given = decodeConfig('source=sample&train=4000&test=500');
+    expect(given.config).toMatchObject({ source: 'sample', train: 2000, test: 500 });
+    expect(given.corrections).toEqual([
+      { key: 'train', given: '4000', used: '2000', reason: 'the built-in sample holds 2,000 training images; capped' },
+    ]);
+    const defaults = decodeConfig('#source=sample');
+    expect(defaults).toEqual({ config: { ...DEFAULT_CONFIG, source: 'sample', train: 2000, test: 1000 }, corrections: [] });
+    expect(encodeConfig(defaults.config)).toMatch(/&train=2000&test=1000&.*&source=sample/);
+    expect(decodeConfig(encodeConfig(defaults.config))).toEqual(defaults);
+    // 'auto' (the default) is not written, so links made before the key existed read the same
+    expect(encodeConfig(DEFAULT_CONFIG)).not.toMatch(/source=/);
+    expect(decodeConfig('source=full&train=50000').config).toMatchObject({ source: 'full', train: 50000 });
+    expect(decodeConfig('source=disk').corrections[0]).toMatchObject({ key: 'source', used: 'auto' });
+    // the page's runtime fallback (auto on a host without CIFAR-10) reports every cap
+    expect(fitToSample(DEFAULT_CONFIG).corrections.map((c) => `${c.key}:${c.given}->${c.used}`)).toEqual(['train:10000->2000', 'test:2000->1000']);
   });
 
   it('nearestValidDepth maps onto 6N+4', () => {

@@ -11,11 +11,23 @@
 export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendPreference = (typeof BACKENDS)[number];
 
+/** WebGPU kernels: ours (src/core/kernels/webgpu: fused batch norm, optimizer, ReLU gradient) or tfjs's own. */
+export const KERNEL_CHOICES = ['ours', 'tfjs'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+
 export const SCHEDULES = ['step', 'cosine', 'constant'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
 
 export const SUBSETS = ['first', 'balanced'] as const;
 export type SubsetMode = (typeof SUBSETS)[number];
+
+/**
+ * Which CIFAR-10 a run trains on: 'auto' the full data set where the app's server (or the CLI's --data /
+ * CIFAR10_DIR) has it, else the built-in sample; 'sample' the built-in sample (2,000 + 1,000 images, anywhere);
+ * 'full' the full data set (the app's server downloads it if needed). A `data` URL overrides all three.
+ */
+export const SOURCES = ['auto', 'sample', 'full'] as const;
+export type SourcePreference = (typeof SOURCES)[number];
 
 /** How the nets of a compare share the device: one after another, or in turns of a few steps each. */
 export const ORDERS = ['sequential', 'interleaved'] as const;
@@ -68,8 +80,12 @@ export interface Config extends ModelConfig {
   seed: number;
   /** which tfjs backend to train on; 'auto' picks the fastest that works here */
   backend: BackendPreference;
+  /** on WebGPU: our kernels or tfjs's own (a fallback, and for comparing); no effect on other backends */
+  kernels: KernelChoice;
   /** evaluate on the test subset every this many steps; 0 = once per epoch */
   evalEvery: number;
+  /** which data set: see SOURCES */
+  source: SourcePreference;
   /** where CIFAR-10 comes from: '' = the app's own server (or the CLI's --data); else an http(s) URL */
   data: string;
   /** further models to train with the same recipe, seed and data, for side-by-side comparison */
@@ -100,7 +116,9 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   augment: true,
   seed: 0,
   backend: 'auto',
+  kernels: 'ours',
   evalEvery: 0,
+  source: 'auto',
   data: '',
   compare: [],
   seeds: 1,

@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../cli/backend';
-import { defaultDataDir, loadCifarFromPath } from '../../cli/localData';
+import { loadCifarFromPath } from '../../cli/localData';
+import { DATA_DIR } from './data/testFixtures';
 import { DEFAULT_CONFIG, type Config } from './config';
 import type { GrowingDataset } from './data/dataset';
 import { RECORD_PIXELS } from './data/dataset';
@@ -19,7 +20,7 @@ const tiny = (over: Partial<Config>): Config => ({
 });
 
 async function realData(train: number, test: number): Promise<{ train: GrowingDataset; test: GrowingDataset }> {
-  const load = loadCifarFromPath(process.env.CIFAR10_DIR ?? defaultDataDir(), { train, test, subset: 'first' });
+  const load = loadCifarFromPath(DATA_DIR, { train, test, subset: 'first' });
   await load.done;
   return { train: load.train, test: load.test };
 }

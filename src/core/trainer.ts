@@ -22,6 +22,8 @@ import { evaluateModel } from './evaluate';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { MetricsWindow, type WindowReading } from './metricsWindow';
 import { buildWrn, NUM_CLASSES } from './model';
+import { FusedMomentum } from './kernels/webgpu/momentum';
+import { installWebGpuKernels, kernelChoice, webGpuKernelsActive } from './kernels/webgpu/install';
 import { mixSeed, mulberry32, permutation } from './rng';
 import { learningRateAt, planRun, type RunPlan } from './schedule';
 
@@ -85,6 +87,8 @@ export class Trainer {
   private readonly train: ImageSource;
   private readonly test: ImageSource;
   private readonly optimizer: tf.MomentumOptimizer;
+  /** on WebGPU with our kernels: momentum, Nesterov and weight decay in two dispatches per weight (kernels/webgpu) */
+  private readonly fused: FusedMomentum | null;
   private readonly flopsPerImage: number;
   private readonly now: () => number;
   private readonly readEvery: number;
@@ -130,7 +134,10 @@ export class Trainer {
     this.pending = new MetricsWindow(this.now);
     this.flopsPerImage = trainFlopsPerImage(m);
     this.model = buildWrn(m, { seed: opts.config.seed });
+    // WebGPU: tfjs's kernels when the config (URL key `kernels`) or the environment (WRN_KERNELS) asks, else ours.
+    if (tf.getBackend() === 'webgpu') installWebGpuKernels(opts.config.kernels === 'tfjs' ? 'tfjs' : kernelChoice());
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
+    this.fused = webGpuKernelsActive() ? new FusedMomentum(opts.config.lr, opts.config.momentum, opts.config.nesterov, opts.config.wd) : null;
     this.appliedLr = opts.config.lr;
   }
 
@@ -319,17 +326,18 @@ export class Trainer {
       }),
     );
     const trainable = this.model.trainableWeights;
-    const named = await this.optimizer.getWeights(); // [iterations, ...momentum buffers in trainable order]
-    const buffers = named.slice(1);
+    // [iterations, ...momentum buffers in trainable order]; on WebGPU with our kernels the fused optimizer holds them
+    const named = this.fused ? null : await this.optimizer.getWeights();
+    const buffers = this.fused ? this.fused.accumulationsOf(this.trainableVariables()) : named!.slice(1).map((b) => b.tensor);
     const optimizer = await Promise.all(
       buffers.map(async (b, i) => ({
         name: `${trainable[i]!.originalName}/momentum`,
-        shape: b.tensor.shape.slice(),
+        shape: b.shape.slice(),
         dtype: 'float32' as const,
-        data: Float32Array.from(await b.tensor.data()),
+        data: Float32Array.from(await b.data()),
       })),
     );
-    named[0]?.tensor.dispose(); // the iteration count is a new scalar; the buffers are the optimizer's own
+    named?.[0]?.tensor.dispose(); // the iteration count is a new scalar; the buffers are the optimizer's own
     return {
       step: this.stepValue,
       seconds: this.activeMs / 1000,
@@ -374,7 +382,8 @@ export class Trainer {
       });
       const iterations = tf.scalar(s.step, 'int32');
       // Buffer i goes with trainable weight i (the optimizer matches them by position); names are for people.
-      await this.optimizer.setWeights([{ name: 'iter', tensor: iterations }, ...tensors.map((tensor, i) => ({ name: `${(trainable[i]!.read() as tf.Variable).name}/momentum`, tensor }))]);
+      if (this.fused) this.fused.setAccumulations(this.trainableVariables(), tensors);
+      else await this.optimizer.setWeights([{ name: 'iter', tensor: iterations }, ...tensors.map((tensor, i) => ({ name: `${(trainable[i]!.read() as tf.Variable).name}/momentum`, tensor }))]);
       tf.dispose([iterations, ...tensors]); // setWeights made variables of their own from them
     }
     dropout.forEach((l, i) => (l.masksDrawn = s.dropoutMasks[i] ?? 0));
@@ -391,6 +400,7 @@ export class Trainer {
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
     this.pending.dispose();
+    this.fused?.dispose();
     this.optimizer.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose forgets the learning-rate scalar its SGD base class keeps as `c`.
     (this.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
@@ -405,6 +415,7 @@ export class Trainer {
   private trainStep(batch: { pixels: Uint8Array; labels: Int32Array; seed: number }, lr: number) {
     if (this.appliedLr !== lr) {
       this.optimizer.setLearningRate(lr);
+      this.fused?.setLearningRate(lr);
       this.appliedLr = lr;
     }
     const n = this.plan.batch;
@@ -419,6 +430,10 @@ export class Trainer {
         correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
         return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
       }, this.trainableVariables());
+      if (this.fused) {
+        this.fused.applyGradients(this.trainableVariables(), grads);
+        return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar) };
+      }
       const wd = this.config.wd;
       const decayed = this.trainableVariables().map((v) => {
         const g = grads[v.name]!;

@@ -10,9 +10,11 @@
 import {
   BACKENDS,
   DEFAULT_CONFIG,
+  KERNEL_CHOICES,
   LIMITS,
   ORDERS,
   SCHEDULES,
+  SOURCES,
   SUBSETS,
   blocksPerGroup,
   DEPTH_RULE,
@@ -21,6 +23,7 @@ import {
   type Config,
   type ModelConfig,
 } from './config';
+import { SAMPLE } from './data/sampleInfo';
 
 /** The current version of the format, written as `v=1`. */
 export const URL_FORMAT_VERSION = 1;
@@ -47,7 +50,7 @@ type Bounds = { readonly min: number; readonly max: number };
 type Field =
   | { key: string; prop: NumericProp; kind: 'int' | 'number'; bounds: Bounds }
   | { key: string; prop: BooleanProp; kind: 'bool' }
-  | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[] }
+  | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[]; omitDefault?: true }
   | { key: string; prop: 'data'; kind: 'url' }
   | { key: string; prop: 'compare'; kind: 'models' }
   | { key: string; prop: 'budget'; kind: 'budget' };
@@ -55,7 +58,7 @@ type Field =
 type PropsOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
 type NumericProp = PropsOfType<number>;
 type BooleanProp = PropsOfType<boolean>;
-type EnumProp = 'schedule' | 'subset' | 'backend' | 'order';
+type EnumProp = 'schedule' | 'subset' | 'backend' | 'kernels' | 'source' | 'order';
 
 /** The public keys, in the order they are written. */
 export const FIELDS: readonly Field[] = [
@@ -77,6 +80,9 @@ export const FIELDS: readonly Field[] = [
   { key: 'seed', prop: 'seed', kind: 'int', bounds: LIMITS.seed },
   { key: 'backend', prop: 'backend', kind: 'enum', values: BACKENDS },
   { key: 'eval', prop: 'evalEvery', kind: 'int', bounds: LIMITS.evalEvery },
+  // written only when not the default, so links made before the key existed read the same
+  { key: 'kernels', prop: 'kernels', kind: 'enum', values: KERNEL_CHOICES, omitDefault: true },
+  { key: 'source', prop: 'source', kind: 'enum', values: SOURCES },
   { key: 'data', prop: 'data', kind: 'url' },
   { key: 'compare', prop: 'compare', kind: 'models' },
   { key: 'seeds', prop: 'seeds', kind: 'int', bounds: LIMITS.seeds },
@@ -108,7 +114,10 @@ export function encodeConfig(c: Config): string {
         parts.push(`${f.key}=${c[f.prop] ? 1 : 0}`);
         break;
       case 'enum':
-        parts.push(`${f.key}=${c[f.prop]}`);
+        // 'auto' is what a link without `source` always meant (the key came later), so it is left out; likewise
+        // kernels=ours (omitDefault)
+        if (f.omitDefault && c[f.prop] === DEFAULT_CONFIG[f.prop]) break;
+        if (f.prop !== 'source' || c.source !== 'auto') parts.push(`${f.key}=${c[f.prop]}`);
         break;
       case 'url':
         if (c.data) parts.push(`${f.key}=${encodeURIComponent(c.data)}`);
@@ -156,6 +165,8 @@ export function decodeConfig(text: string): Decoded {
   const corrections: Correction[] = [];
   const config: Config = { ...DEFAULT_CONFIG, compare: [] };
   const entries = splitEntries(String(text ?? ''), corrections);
+  const givenTexts = new Map(entries);
+  const given = (key: string) => givenTexts.get(key);
 
   const version = entries.get(VERSION_KEY);
   entries.delete(VERSION_KEY);
@@ -177,7 +188,30 @@ export function decodeConfig(text: string): Decoded {
   for (const key of entries.keys()) {
     corrections.push({ key, given: entries.get(key) ?? '', used: '', reason: 'unknown key, ignored' });
   }
+  if (config.source === 'sample') {
+    const fitted = fitToSample(config, given);
+    return { config: fitted.config, corrections: [...corrections, ...fitted.corrections] };
+  }
   return { config, corrections };
+}
+
+/**
+ * The config with its subset sizes capped at what the built-in sample holds (2,000 train, 1,000 test images). A
+ * size the link gave beyond that is a correction; a size it left to the default (10,000 / 2,000, meant for the
+ * full data set) simply becomes the sample's size. `given(key)` says what the link gave (undefined: nothing).
+ */
+export function fitToSample(config: Config, given: (key: string) => string | undefined = () => ''): Decoded {
+  const corrections: Correction[] = [];
+  const next = { ...config };
+  for (const [key, prop, max] of [['train', 'train', SAMPLE.train], ['test', 'test', SAMPLE.test]] as const) {
+    if (next[prop] <= max) continue;
+    const text = given(key);
+    if (text !== undefined) {
+      corrections.push({ key, given: text || String(next[prop]), used: String(max), reason: `the built-in sample holds ${max.toLocaleString('en')} ${key === 'train' ? 'training' : 'test'} images; capped` });
+    }
+    next[prop] = max;
+  }
+  return { config: next, corrections };
 }
 
 /** Splits "a=1&b=2" into a map (last duplicate wins), undoing percent-escapes where they are well formed. */

@@ -18,10 +18,11 @@ import { DataSourceControls } from './components/DataSourceControls';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { LiveLearningRate } from './components/LiveLearningRate';
 import { ModelControls } from './components/ModelControls';
-import { CorrectionNotice, ErrorNotices } from './components/Notices';
+import { CorrectionNotice, ErrorNotices, SampleNotice } from './components/Notices';
 import { RecipeControls } from './components/RecipeControls';
 import { Results } from './components/Results';
 import { RunActions } from './components/RunActions';
+import { RunEstimate } from './components/RunEstimate';
 import { ResumeNotice } from './components/ResumeNotice';
 import { RunHistory } from './components/RunHistory';
 import { RunProgress } from './components/RunProgress';
@@ -47,7 +48,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
 
   const train = () => {
     if (data.needsConsent) return; // the dialog is open and asks first
-    client.start(config, data.spec());
+    client.start(data.runConfig, data.spec());
   };
 
   /** Resume a stored run: its own config (the link then describes it), data from where it came, or the files picked. */
@@ -60,12 +61,12 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         data.enterUrl(url); // it trained from there before: no need to ask again
         return { kind: 'url', url };
       }
-      return data.kind === 'files' ? { kind: 'files', files: data.files } : { kind: 'server', base: `${window.location.origin}/cifar10` };
+      return data.kind === 'files' ? { kind: 'files', files: data.files } : data.spec(); // the sample or the app's server, as now chosen
     });
   };
   // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
   const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
-  const openWeights = (w: ForeignWeights) => client.evaluate(config, data.spec(), w);
+  const openWeights = (w: ForeignWeights) => client.evaluate(data.runConfig, data.spec(), w);
 
   return (
     <>
@@ -83,6 +84,10 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
       </header>
       <div className="notices">
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
+        {data.sampleCaps && !active && (
+          <SampleNotice corrections={data.sampleCaps} chosen={data.sampleChosen} server={data.server}
+            onFull={() => data.choose(data.server.state === 'none' ? 'files' : 'server')} />
+        )}
         <ErrorNotices />
         <ResumeNotice onResume={resumeRun} busy={active} />
       </div>
@@ -99,13 +104,16 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
               onPause={() => client.pause()}
               onResume={() => client.resume()}
               onStop={() => client.stop()}
-            />
+            >
+              {!active && data.kind !== null && <RunEstimate config={data.runConfig} limit={data.limit} onApply={setConfig} />}
+            </RunActions>
             {active && phase !== 'stopping' && <LiveLearningRate />}
           </section>
           <CompareControls config={config} onChange={setConfig} disabled={active} />
           <RecipeControls config={config} onChange={patch} disabled={active} />
           <DataSourceControls
             kind={data.kind}
+            server={data.server}
             onKind={data.choose}
             files={data.files}
             onFiles={data.setFiles}
@@ -130,9 +138,9 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         open={data.needsConsent}
         title="Fetch data from another site?"
         confirmLabel="Fetch from this site"
-        cancelLabel="Use the app’s server"
+        cancelLabel={data.server.state === 'none' ? 'Use the built-in sample' : 'Use the app’s server'}
         onConfirm={data.trustUrl}
-        onCancel={() => data.choose('server')}
+        onCancel={() => data.choose(data.server.state === 'none' ? 'sample' : 'server')}
       >
         <p>This link asks the playground to download CIFAR-10 from:</p>
         <p className="url-box">

@@ -34,7 +34,8 @@ export interface DataProgress {
 export type DataSourceSpec =
   | { kind: 'server'; base: string } // the app's own server, e.g. location.origin + '/cifar10'
   | { kind: 'url'; url: string } // a .tar.gz or .bin on a CORS-enabled host
-  | { kind: 'files'; files: File[] }; // picked or dropped by the person; never uploaded
+  | { kind: 'files'; files: File[] } // picked or dropped by the person; never uploaded
+  | { kind: 'sample'; base: string }; // the built-in sample: the URL of its folder (public/cifar10-sample/)
 
 /** A few test images with their labels, for the evaluation grid (sent once per run). */
 export interface TestSamples {

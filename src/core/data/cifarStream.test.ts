@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCifarStream, sniffFormat, type CifarBatch, type ParseOptions } from './cifarStream';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
-import { TRAIN_PER_CLASS, lcg, sharedBytes, syntheticRecords } from './testFixtures';
+import { TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, lcg, sharedBytes, syntheticRecords } from './testFixtures';
 
 /** Parses everything, returning labels and pixels joined, the batches, and the error if it threw. */
 async function parseAll(stream: ReadableStream<Uint8Array>, options: ParseOptions = {}) {
@@ -46,11 +46,11 @@ function randomSizes(seed: number, count: number): number[] {
 describe('parseCifarStream on the real train subset', () => {
   const file = sharedBytes('train_subset.bin');
 
-  it('parses all 4,000 records with the per-class counts of the README', async () => {
+  it('parses all records (4,000 shared or 2,000 sample) with their per-class counts', async () => {
     const { records, batches, error } = await parseAll(chunkedStream(file, 65536), { expectedBytes: file.length });
     expect(error).toBeNull();
-    expect(records).toBe(4000);
-    expect(batches.at(-1)!.progress).toEqual({ bytes: 12_292_000, records: 4000, perClass: TRAIN_PER_CLASS });
+    expect(records).toBe(TRAIN_RECORDS);
+    expect(batches.at(-1)!.progress).toEqual({ bytes: TRAIN_RECORDS * 3073, records: TRAIN_RECORDS, perClass: TRAIN_PER_CLASS });
   });
 
   it('reads the well-known first labels of data_batch_1', async () => {
@@ -91,19 +91,20 @@ describe('parseCifarStream on the real train subset', () => {
 
   it('yields batches of the requested size with running progress', async () => {
     const { batches } = await parseAll(chunkedStream(file, 10_000), { batchRecords: 1000 });
-    expect(batches.map((b) => b.count)).toEqual([1000, 1000, 1000, 1000]);
-    expect(batches.map((b) => b.first)).toEqual([0, 1000, 2000, 3000]);
+    const n = Math.ceil(TRAIN_RECORDS / 1000); // 4 (shared) or 2 (sample)
+    expect(batches.map((b) => b.count)).toEqual(Array.from({ length: n }, (_, i) => Math.min(1000, TRAIN_RECORDS - 1000 * i)));
+    expect(batches.map((b) => b.first)).toEqual(Array.from({ length: n }, (_, i) => 1000 * i));
     expect(batches[1]!.progress.records).toBe(2000);
     expect(batches[1]!.progress.bytes).toBe(2000 * 3073);
   });
 });
 
 describe('parseCifarStream on the real test subset', () => {
-  it('parses 5,000 records, round-robin by class', async () => {
+  it('parses every test record (5,000 shared or 1,000 sample), round-robin by class', async () => {
     const file = sharedBytes('test_subset.bin');
     const { labels, error } = await parseAll(chunkedStream(file, 65536));
     expect(error).toBeNull();
-    expect(labels.length).toBe(5000);
+    expect(labels.length).toBe(TEST_RECORDS);
     expect(labels.every((l, i) => l === i % 10)).toBe(true);
   });
 });

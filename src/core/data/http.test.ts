@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CifarSourceError } from './errors';
 import { loadCifar } from './load';
-import { TRAIN_PER_CLASS, sharedBytes, sharedTarGz } from './testFixtures';
+import { TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from './testFixtures';
 
 let origin = '';
 let server: http.Server;
@@ -51,14 +51,14 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const options = { train: 4000, test: 5000, subset: 'first' as const };
+const options = { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' as const };
 
 describe('loadCifar from a URL', () => {
   it('streams the official-style tar.gz', async () => {
     const load = loadCifar({ kind: 'url', url: `${origin}/data/cifar-10-binary.tar.gz` }, options);
     await load.done;
     expect(load.train.perClass).toEqual(TRAIN_PER_CLASS);
-    expect(load.test.available()).toBe(5000);
+    expect(load.test.available()).toBe(TEST_RECORDS);
     expect(load.progress().bytesTotal).toBe((await sharedTarGz()).length);
   });
 
@@ -66,7 +66,7 @@ describe('loadCifar from a URL', () => {
     const load = loadCifar({ kind: 'url', url: `${origin}/static/` }, options);
     await load.done;
     expect(Array.from(load.train.labels.subarray(0, 10))).toEqual([6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
-    expect(load.test.available()).toBe(5000);
+    expect(load.test.available()).toBe(TEST_RECORDS);
   });
 
   it('fails cleanly on HTTP 404', async () => {

@@ -3,7 +3,7 @@ import { planLanes, type CifarInput } from './inputs';
 import { loadCifar, type LoadProgress } from './load';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
-import { TRAIN_PER_CLASS, makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';
+import { TEST_PER_CLASS, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';
 
 const file = (name: string, bytes: Uint8Array | string) => new File([bytes as BlobPart], name);
 
@@ -25,27 +25,27 @@ async function failureOf(p: Promise<unknown>): Promise<Error> {
 }
 
 describe('loadCifar from files', () => {
-  it('loads the real subsets: all 4,000 train and 5,000 test records, completing short of larger requests', async () => {
+  it('loads the real data: every train and test record, completing short of larger requests', async () => {
     const events: LoadProgress[] = [];
     const load = loadCifar(
       { kind: 'files', files: [file('test_subset.bin', sharedBytes('test_subset.bin')), file('train_subset.bin', sharedBytes('train_subset.bin'))] },
       { train: 10_000, test: 6000, subset: 'first', onProgress: (p) => events.push(p) },
     );
     await load.done;
-    expect(load.train.available()).toBe(4000);
+    expect(load.train.available()).toBe(TRAIN_RECORDS);
     expect(load.train.isComplete()).toBe(true);
     expect(load.train.perClass).toEqual(TRAIN_PER_CLASS);
     expect(Array.from(load.train.labels.subarray(0, 10))).toEqual([6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
-    expect(load.test.available()).toBe(5000);
-    expect(load.test.perClass).toEqual(new Array(10).fill(500));
+    expect(load.test.available()).toBe(TEST_RECORDS);
+    expect(load.test.perClass).toEqual(TEST_PER_CLASS);
     const last = events.at(-1)!;
     expect(last.phase).toBe('done');
-    expect(last.bytesLoaded).toBe(12_292_000 + 15_365_000);
-    expect(last.bytesTotal).toBe(12_292_000 + 15_365_000);
-    expect(last.train).toEqual({ records: 4000, target: 10_000, perClass: TRAIN_PER_CLASS, complete: true, expected: 4000 });
+    expect(last.bytesLoaded).toBe((TRAIN_RECORDS + TEST_RECORDS) * 3073);
+    expect(last.bytesTotal).toBe((TRAIN_RECORDS + TEST_RECORDS) * 3073);
+    expect(last.train).toEqual({ records: TRAIN_RECORDS, target: 10_000, perClass: TRAIN_PER_CLASS, complete: true, expected: TRAIN_RECORDS });
     // the file sizes told the final count before the stream ended, so a trainer can plan its epochs early
     const streaming = events.find((e) => e.phase === 'streaming' && !e.train.complete);
-    if (streaming) expect(streaming.train.expected).toBe(4000);
+    if (streaming) expect(streaming.train.expected).toBe(TRAIN_RECORDS);
     expect(events[0]!.phase).toBe('connecting');
   });
 
@@ -68,7 +68,7 @@ describe('loadCifar from files', () => {
       expect(load.train.labels[r]).toBe(train[r * 3073]);
       expect(Buffer.compare(load.train.pixels.subarray(r * 3072, (r + 1) * 3072), train.subarray(r * 3073 + 1, (r + 1) * 3073))).toBe(0);
     }
-    // About one parser batch (256 records) and a few chunks past what was kept; the 27.7 MB rest was never read.
+    // About one parser batch (256 records) and a few chunks past what was kept; the rest was never read.
     expect(load.progress().bytesLoaded).toBeLessThan(5_000_000);
   });
 
@@ -86,8 +86,8 @@ describe('loadCifar from files', () => {
     const train = sharedBytes('train_subset.bin');
     const test = sharedBytes('test_subset.bin');
     const tgz = await sharedTarGz();
-    const fromTar = loadCifar({ kind: 'files', files: [file('cifar-10-binary.tar.gz', tgz)] }, { train: 4000, test: 5000, subset: 'first' });
-    const fromBin = loadCifar({ kind: 'files', files: [file('train_subset.bin', train), file('test_subset.bin', test)] }, { train: 4000, test: 5000, subset: 'first' });
+    const fromTar = loadCifar({ kind: 'files', files: [file('cifar-10-binary.tar.gz', tgz)] }, { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' });
+    const fromBin = loadCifar({ kind: 'files', files: [file('train_subset.bin', train), file('test_subset.bin', test)] }, { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' });
     await Promise.all([fromTar.done, fromBin.done]);
     for (const split of ['train', 'test'] as const) {
       expect(fromTar[split].available()).toBe(fromBin[split].available());
@@ -133,7 +133,7 @@ describe('loadCifar rejects bad data and ends in a safe state', () => {
   const train = sharedBytes('train_subset.bin');
 
   it('a truncated last record, before any record is kept', async () => {
-    await expectFailure([file('data_batch_1.bin', train.subarray(0, train.length - 100)), test()], /^data_batch_1\.bin: size 12291900 bytes is not a multiple of 3073/);
+    await expectFailure([file('data_batch_1.bin', train.subarray(0, train.length - 100)), test()], new RegExp(`^data_batch_1\\.bin: size ${train.length - 100} bytes is not a multiple of 3073`));
   });
 
   it('a size that is not a multiple of 3073', async () => {

@@ -1,6 +1,7 @@
 /** Where CIFAR-10 comes from, and how each kind of source becomes the list of inputs the loader reads. */
 import { absoluteUrl } from './http';
 import { blobInput, urlInput, type CifarInput } from './inputs';
+import { sampleInputs, urlSampleReader } from './sample';
 import { serverInputs, type ServerPollOptions } from './serverSource';
 
 /** Where CIFAR-10 comes from. */
@@ -11,6 +12,8 @@ export type CifarSource =
   | { kind: 'url'; url: string }
   /** files the person picked or dropped (`File`s; `.bin` or `.tar.gz`), parsed here and never uploaded */
   | { kind: 'files'; files: readonly Blob[] }
+  /** the built-in sample (./sample.ts): `base` is the URL of its folder, e.g. "./cifar10-sample/" */
+  | { kind: 'sample'; base: string }
   /** anything else as a list of inputs, possibly found lazily (the Node CLI's folders) */
   | { kind: 'inputs'; inputs: readonly CifarInput[] | (() => Promise<readonly CifarInput[]>) };
 
@@ -27,6 +30,8 @@ export async function resolveSource(source: CifarSource, opts: { signal: AbortSi
     }
     case 'files':
       return source.files.map(blobInput);
+    case 'sample':
+      return sampleInputs(urlSampleReader(source.base), opts.signal);
     case 'inputs':
       return typeof source.inputs === 'function' ? source.inputs() : source.inputs;
   }

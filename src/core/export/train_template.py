@@ -62,6 +62,7 @@ CONFIG = json.loads(r"""
     "seed": 0,
     "backend": "auto",
     "evalEvery": 0,
+    "source": "auto",
     "data": "",
     "compare": []
   }

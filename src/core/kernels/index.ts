@@ -7,7 +7,7 @@
  *   `WrnDropout` kernel with its gradient (./dropoutKernels.ts: webgpu, webgl, wasm, cpu);
  * - cpu and wasm: the fused batch-norm kernels (./batchNormKernels.ts; the GPU backends compose tfjs ops);
  * - wasm: our conv gradients, Tile and Identity in place of the shipped ones (./registry.ts's replaceKernel).
- * - webgpu: kernels of our own for WebGPU go in the `webgpu` case below.
+ * - webgpu: WGSL kernels of our own (./webgpu/install.ts), or none when WRN_KERNELS=tfjs / the URL's kernels=tfjs.
  *
  * Each step is idempotent, so calling this again (initBackend re-plans and may switch backends) changes nothing.
  */
@@ -20,6 +20,7 @@ import { registerDropoutKernel } from './dropoutKernels';
 import { registerWasmConvGradients } from './wasmConvGrads';
 import { registerWasmIdentity } from './wasmIdentity';
 import { registerWasmTile } from './wasmTile';
+import { installWebGpuKernels } from './webgpu/install';
 
 /** Installs the kernels and gradients of ours that `backendName` runs with. Idempotent. */
 export function installKernels(backendName: BackendName): void {
@@ -33,7 +34,8 @@ export function installKernels(backendName: BackendName): void {
       registerWasmIdentity();
       break;
     case 'webgpu':
-      // WebGPU kernels of our own (e.g. an installWebGpuKernels()) are installed here.
+      // ours (fused batch norm, optimizer, ReLU gradient, filter gradient) unless WRN_KERNELS=tfjs (webgpu/install.ts)
+      installWebGpuKernels();
       break;
     case 'webgl':
     case 'cpu':

@@ -59,7 +59,9 @@ describe('installKernels', () => {
     installKernels('webgpu');
     const all = registries();
     expect(all['webgpu/WrnDropout']).toBeDefined();
-    expect(all['webgpu/WrnBatchNormTrain']).toBeUndefined(); // the GPU backends compose tfjs ops for batch norm
+    // our WGSL batch norm (kernels/webgpu), unless the environment asks for tfjs's kernels (WRN_KERNELS=tfjs)
+    expect(all['webgpu/WrnBatchNormTrain'] !== undefined).toBe(process.env['WRN_KERNELS']?.trim().toLowerCase() !== 'tfjs');
+    expect(all['webgl/WrnBatchNormTrain']).toBeUndefined(); // WebGL composes tfjs ops for batch norm
 
     // Idempotent: installing again changes nothing.
     for (const backend of ['cpu', 'wasm', 'webgpu'] as const) installKernels(backend);

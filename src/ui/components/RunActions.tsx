@@ -2,7 +2,7 @@
  * Train, Pause, Resume, Stop and Copy link. Buttons that do nothing in the current phase are disabled, so the
  * keyboard path only stops on what can be done now.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { isActive, type RunPhase } from '../hooks/useTraining';
 
 interface Props {
@@ -13,9 +13,11 @@ interface Props {
   onPause: () => void;
   onResume: () => void;
   onStop: () => void;
+  /** shown right under the buttons (the run's estimated time) */
+  children?: ReactNode;
 }
 
-export function RunActions({ phase, blockedReason, onTrain, onPause, onResume, onStop }: Props) {
+export function RunActions({ phase, blockedReason, onTrain, onPause, onResume, onStop, children }: Props) {
   const active = isActive(phase);
   const blockedId = useId();
   return (
@@ -40,6 +42,7 @@ export function RunActions({ phase, blockedReason, onTrain, onPause, onResume, o
           {blockedReason}
         </p>
       )}
+      {children}
       <div className="share">
         <span className="sub">The link holds every setting.</span>
         <CopyLink />

@@ -1,0 +1,64 @@
+/**
+ * Compute dispatches of one training step, counted at WebGPU's `dispatchWorkgroups` (and queue submits), for the
+ * app's trainer on the current backend (which must be webgpu). Load-independent: a count, not a time, so it is
+ * valid on a loaded machine and on SwiftShader.
+ *
+ * One step as the app runs it with a metrics window of 1: upload and augment the batch, forward, backward, weight
+ * decay and the optimizer, then the read-back of loss and accuracy (a stack of two scalars). Step 1 compiles and
+ * creates the optimizer's state; the count is of step 3 (step 2 is the first steady one, kept as a check that
+ * steps agree).
+ */
+import { DEFAULT_CONFIG, type Config, type KernelChoice } from '../../src/core/config';
+import { Trainer } from '../../src/core/trainer';
+import { countDispatches, diffCounts, type DispatchCounts } from '../../src/core/kernels/webgpu/dispatchCount';
+import { kernelChoiceOverride, setKernelChoice } from '../../src/core/kernels/webgpu/install';
+import { syntheticSource } from './data';
+
+export interface StepDispatches extends DispatchCounts {
+  /** true when steps 2 and 3 made the same number of dispatches (they should: a step is a fixed graph) */
+  steady: boolean;
+}
+
+export async function countStepDispatches(net: { depth: number; width: number }, batch: number, kernels: KernelChoice, seed = 0): Promise<StepDispatches> {
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    depth: net.depth,
+    width: net.width,
+    dropout: 0,
+    batch,
+    epochs: 1,
+    train: batch * 4,
+    test: batch,
+    evalEvery: 0,
+    seed,
+    kernels,
+  };
+  const data = syntheticSource(config.train, seed);
+  // The trainer installs the kernels its config names, unless the environment forces tfjs's (WRN_KERNELS=tfjs): a
+  // count of ours must not be one of theirs.
+  const override = kernelChoiceOverride();
+  setKernelChoice(kernels);
+  const counter = countDispatches();
+  const marks: DispatchCounts[] = [];
+  const trainer = new Trainer({
+    config,
+    train: data,
+    test: data,
+    maxSteps: 3,
+    readEvery: 1,
+    onMetrics: (points) => {
+      if (points.some((p) => p.kind === 'step')) marks.push(counter.snapshot());
+    },
+  });
+  try {
+    await trainer.run();
+  } finally {
+    counter.stop();
+    trainer.dispose();
+    setKernelChoice(override);
+  }
+  if (marks.length < 3) throw new Error(`expected 3 step read-backs, saw ${marks.length}`);
+  const step2 = diffCounts(marks[0]!, marks[1]!);
+  const step3 = diffCounts(marks[1]!, marks[2]!);
+  return { ...step3, steady: step2.dispatches === step3.dispatches };
+}

@@ -1,0 +1,109 @@
+/**
+ * The built site as a static host serves it: dist/ under a sub-path (/wrn-playground/, like a project page) from a
+ * plain Node file server, with no COOP/COEP headers and no app server (so no /cifar10 endpoint). The page must find
+ * its worker, WASM files and the built-in sample by relative URLs, pick the sample on its own, train on it in
+ * Chromium and plot points; the link-preview tags must be there and point at files that exist.
+ *
+ * dist/ is what `npm run test:e2e` built (Playwright's webServer adds the e2e harness beside it; harmless here).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test, expect } from '@playwright/test';
+import { collectConsoleErrors } from './helpers';
+
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
+const PREFIX = '/wrn-playground/';
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
+  '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json',
+};
+
+let origin = '';
+let server: http.Server;
+/** every path the static server was asked for, with its status */
+const served: { path: string; status: number }[] = [];
+
+test.beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file: string | null = null;
+    if (pathname.startsWith(PREFIX)) {
+      const rel = pathname.slice(PREFIX.length) || 'index.html';
+      const full = path.resolve(DIST, rel);
+      if (full.startsWith(DIST + path.sep) && statSync(full, { throwIfNoEntry: false })?.isFile()) file = full;
+    }
+    served.push({ path: pathname, status: file ? 200 : 404 });
+    if (!file) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      return void res.end('not found');
+    }
+    // Only a content type: no Cross-Origin-Opener-Policy / Embedder-Policy, as on most static hosts.
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+test.afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+test('the built site under a sub-path of a plain static server trains on the built-in sample and plots points', async ({ page }) => {
+  // The page asks for the app server's /cifar10/status once; here it is a 404, which Chromium logs.
+  const errors = collectConsoleErrors(page, [/Failed to load resource: the server responded with a status of 404/]);
+  await page.goto(`${origin}${PREFIX}#depth=10&width=1&batch=8&epochs=1&train=64&test=50&lr=0.05&schedule=constant&backend=wasm`);
+  await expect(page.getByRole('heading', { name: 'Wide ResNet playground' })).toBeVisible();
+
+  // No app server: the sample is chosen, the server option says why it is off, the full data set is one click away.
+  await expect(page.getByRole('radio', { name: /Built-in sample/ })).toBeChecked({ timeout: 30_000 });
+  await expect(page.getByRole('radio', { name: /This app’s server/ })).toBeDisabled();
+  const notice = page.getByTestId('sample-notice');
+  await expect(notice).toContainText('This site has no CIFAR-10 server, so training uses the built-in sample (2,000 training and 1,000 test images)');
+  await expect(notice.getByRole('button', { name: /Use the full CIFAR-10 \(162 MiB/ })).toBeVisible();
+
+  // Not cross-origin isolated: WASM on one thread, and the page says so.
+  await expect(page.getByTestId('backend-status')).toContainText('Backend:', { timeout: 90_000 });
+  await expect(page.getByTestId('wasm-threads')).toHaveText(' · 1 thread');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+  await expect(page.getByTestId('run-estimate')).toContainText('Estimated time: under a minute on WASM'); // 64 images of WRN-10-1
+
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
+  const loss = page.getByTestId('chart-loss');
+  await expect(loss).toHaveAttribute('data-points', /^[1-9]/);
+  await expect(loss.locator('.recharts-line-curve').first()).toBeVisible();
+  await expect(page.getByTestId('run-table').locator('tbody tr')).toHaveCount(1);
+
+  // Everything came by relative URLs from under the sub-path: the worker, a WASM binary, the sample.
+  const ok = served.filter((s) => s.status === 200).map((s) => s.path);
+  expect(ok.some((p) => /^\/wrn-playground\/assets\/training\.worker-.*\.js$/.test(p))).toBe(true);
+  expect(ok.some((p) => /^\/wrn-playground\/assets\/tfjs-backend-wasm.*\.wasm$/.test(p))).toBe(true);
+  for (const f of ['sample.json', 'train.png', 'test.png']) expect(ok).toContain(`/wrn-playground/cifar10-sample/${f}`);
+  expect(served.filter((s) => s.status === 404).map((s) => s.path)).toEqual(['/cifar10/status']);
+  expect(errors).toEqual([]);
+});
+
+test('the page carries Open Graph and Twitter card tags whose picture and icon exist', async ({ page, request }) => {
+  await page.goto(`${origin}${PREFIX}`);
+  const meta = (selector: string) => page.locator(selector).getAttribute('content');
+  expect(await meta('meta[property="og:title"]')).toBe('Wide ResNet playground');
+  expect(await meta('meta[property="og:description"]')).toMatch(/Wide Residual Networks on CIFAR-10/);
+  expect(await meta('meta[property="og:type"]')).toBe('website');
+  expect(await meta('meta[name="twitter:card"]')).toBe('summary_large_image');
+  expect(await meta('meta[name="twitter:title"]')).toBe('Wide ResNet playground');
+  for (const selector of ['meta[property="og:image"]', 'meta[name="twitter:image"]']) {
+    const image = new URL((await meta(selector))!, page.url()).href;
+    const res = await request.get(image);
+    expect(res.status(), image).toBe(200);
+    expect(res.headers()['content-type']).toBe('image/png');
+    const png = await res.body();
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1200, 630]); // IHDR width, height
+  }
+  const icon = new URL((await page.locator('link[rel="icon"]').getAttribute('href'))!, page.url()).href;
+  expect((await request.get(icon)).status()).toBe(200);
+});

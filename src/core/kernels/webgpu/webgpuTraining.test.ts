@@ -1,0 +1,155 @@
+/**
+ * A whole WRN on WebGPU in Node (Dawn; SwiftShader without a GPU) with our kernels (kernels/webgpu) against tfjs's own
+ * kernels, and against WASM: the gradients of WRN-10-1, and 20 seeded training steps on real CIFAR-10 images.
+ * Slow on an emulated GPU (minutes): a step of WRN-10-1 takes seconds there.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setUpBackend } from '../../../../cli/backend';
+import { loadCifarFromPath } from '../../../../cli/localData';
+import { DATA_DIR } from '../../data/testFixtures';
+import { DEFAULT_CONFIG, type Config } from '../../config';
+import type { StepPoint } from '../../metrics';
+import { buildWrn, NUM_CLASSES } from '../../model';
+import { Trainer } from '../../trainer';
+import { installWebGpuKernels, setKernelChoice, webGpuKernelsActive } from './install';
+
+async function relError(ours: tf.Tensor, theirs: tf.Tensor): Promise<number> {
+  expect(ours.shape).toEqual(theirs.shape);
+  const [a, b] = await Promise.all([ours.data(), theirs.data()]);
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+function withKernels<T>(choice: 'ours' | 'tfjs', f: () => T): T {
+  installWebGpuKernels(choice);
+  try {
+    return f();
+  } finally {
+    installWebGpuKernels('ours');
+  }
+}
+
+let gpu = false;
+
+beforeAll(async () => {
+  gpu = (await setUpBackend('webgpu')).backend === 'webgpu';
+}, 300_000);
+
+afterAll(() => {
+  setKernelChoice(null);
+});
+
+describe('WRN-10-1 with our WebGPU kernels', () => {
+  it('WRN-10-1: every weight gradient with our kernels equals tfjs-kernels within 1e-4', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const model = buildWrn({ depth: 10, width: 1, dropout: 0 }, { seed: 3 });
+    const x = tf.randomNormal([3, 32, 32, 3], 0, 1, 'float32', 5);
+    const labels = tf.oneHot(tf.tensor1d([1, 4, 9], 'int32'), NUM_CLASSES);
+    const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const gradsNow = () =>
+      tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, weights);
+    // the running statistics move in each training-mode call: save and restore them so both passes see the same
+    const stats = model.weights.filter((w) => !w.trainable);
+    const saved = stats.map((w) => w.read().clone());
+    const ours = gradsNow();
+    stats.forEach((w, i) => w.write(saved[i]!.clone()));
+    const theirs = withKernels('tfjs', gradsNow);
+    expect(Object.keys(ours.grads)).toHaveLength(weights.length);
+    const [lossOurs, lossTheirs] = [(await ours.value.data())[0]!, (await theirs.value.data())[0]!];
+    expect(lossOurs).toBeGreaterThan(1); // an untrained net on 10 classes
+    expect(Math.abs(lossOurs - lossTheirs) / lossTheirs).toBeLessThan(1e-5);
+    for (const w of weights) expect(await relError(ours.grads[w.name]!, theirs.grads[w.name]!), w.name).toBeLessThan(1e-4);
+    tf.dispose([x, labels, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads), ...saved]);
+    model.dispose();
+  }, 600_000);
+});
+
+describe('training on real images', () => {
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    depth: 10,
+    width: 1,
+    dropout: 0,
+    batch: 4,
+    epochs: 20,
+    lr: 0.05,
+    schedule: 'constant',
+    augment: false,
+    train: 4,
+    test: 4,
+    seed: 4,
+  };
+
+  async function losses(backend: 'webgpu' | 'wasm', kernels: 'ours' | 'tfjs'): Promise<number[]> {
+    setKernelChoice(kernels);
+    expect((await setUpBackend(backend)).backend).toBe(backend);
+    expect(webGpuKernelsActive()).toBe(backend === 'webgpu' && kernels === 'ours');
+    const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
+    await load.done;
+    const steps: StepPoint[] = [];
+    const trainer = new Trainer({
+      config,
+      train: load.train,
+      test: load.test,
+      trainImages: 4,
+      readEvery: 5,
+      onMetrics: (p) => steps.push(...p.filter((q): q is StepPoint => q.kind === 'step')),
+    });
+    await trainer.run();
+    trainer.dispose();
+    setKernelChoice(null);
+    return steps.map((s) => s.loss);
+  }
+
+  it('20 seeded steps: our kernels give the losses of tfjs-kernels within 1e-3, and learn as WASM does', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const ours = await losses('webgpu', 'ours');
+    const theirs = await losses('webgpu', 'tfjs');
+    const wasm = await losses('wasm', 'ours');
+    console.log(
+      `losses, ours: ${ours.map((l) => l.toFixed(4)).join(' ')}\n tfjs: ${theirs.map((l) => l.toFixed(4)).join(' ')}\n wasm: ${wasm.map((l) => l.toFixed(4)).join(' ')}`,
+    );
+    expect(ours).toHaveLength(20);
+    for (let i = 0; i < 20; i++) expect(Math.abs(ours[i]! - theirs[i]!) / theirs[i]!, `step ${i + 1}`).toBeLessThan(1e-3);
+    // learning: the same batch 20 times; both fall well below the untrained loss (about ln 10)
+    for (const run of [ours, wasm]) {
+      expect(run[0]!).toBeGreaterThan(1.8);
+      expect(run[19]!).toBeLessThan(0.6 * run[0]!);
+    }
+    expect(Math.abs(ours[19]! - wasm[19]!) / wasm[19]!).toBeLessThan(0.1);
+  }, 1_200_000);
+
+  it("a checkpoint carries the fused optimizer's momentum buffers, and a restored trainer has them", async (ctx) => {
+    if (!gpu) ctx.skip();
+    expect((await setUpBackend('webgpu')).backend).toBe('webgpu');
+    const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
+    await load.done;
+    const make = () => new Trainer({ config: { ...config, epochs: 4 }, train: load.train, test: load.test, trainImages: 4 });
+    const a = make();
+    expect(webGpuKernelsActive()).toBe(true);
+    a.begin();
+    await a.advance(2);
+    const saved = await a.snapshot();
+    expect(saved.optimizer).toHaveLength(a.model.trainableWeights.length);
+    expect(saved.optimizer.some((b) => b.data.some((v) => v !== 0))).toBe(true); // two steps of momentum
+    // a step after a checkpoint shows in the next one (the in-place update must not leave a stale host copy behind)
+    await a.advance(1);
+    const later = await a.snapshot();
+    const differs = (x: { data: ArrayLike<number> }[], y: { data: ArrayLike<number> }[]) =>
+      x.some((t, i) => Array.from(t.data).some((v, j) => v !== y[i]!.data[j]));
+    expect(differs(later.weights, saved.weights)).toBe(true);
+    expect(differs(later.optimizer, saved.optimizer)).toBe(true);
+    const b = make();
+    await b.restore(saved);
+    const again = await b.snapshot();
+    expect(again.optimizer.map((o) => Array.from(o.data))).toEqual(saved.optimizer.map((o) => Array.from(o.data)));
+    a.dispose();
+    b.dispose();
+  }, 600_000);
+});

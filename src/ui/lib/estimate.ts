@@ -1,0 +1,89 @@
+/**
+ * How long a run will take on the backend in use, before it starts: the nets' forward multiply-accumulates per image
+ * (`wrnCost`) times the images the run trains on and evaluates, over a speed in forward MACs per second of training.
+ *
+ * The speed is this browser's own, measured on its last run with this backend where there was one (kept in
+ * localStorage), else one measured on the team's machines (BENCHMARKS.md). Scaling by MACs is rough: wider nets use
+ * a CPU or GPU better than thin ones, so an estimate from a thin net's speed errs long for a wide one. It is meant
+ * to tell minutes from hours, and the page says what it rests on.
+ */
+import type { Config } from '../../core/config';
+import { modelsOf } from '../../core/config';
+import { wrnCost } from '../../core/cost';
+import type { BackendInfo } from '../../worker/protocol';
+
+/** A training speed and what it rests on. */
+export interface Speed {
+  /** forward multiply-accumulates per second of training (images/s x forward MACs per image) */
+  macsPerSec: number;
+  /** for people: "measured here: WRN-10-1 at 95 images/s" or the benchmark it comes from */
+  basis: string;
+  /** true when measured in this browser */
+  measured: boolean;
+}
+
+/** An evaluation image costs one forward pass; a training image about three (forward, and backward twice as much). */
+const EVAL_COST = 1 / 3;
+
+/** Speeds measured on the team's machines (BENCHMARKS.md, README "What to expect"). */
+const MEASURED: Record<string, Speed> = {
+  wasm: { macsPerSec: 112 * 12_501_632, basis: 'WRN-10-1 trained at 108-117 images/s on WASM, one thread of a 2-core laptop-class CPU', measured: false },
+  cpu: { macsPerSec: 0.37 * 26_657_408, basis: "tfjs's CPU backend trained WRN-16-1 at 0.37 images/s in Chromium", measured: false },
+  webgpuSoftware: { macsPerSec: 0.47 * 26_657_408, basis: 'WebGPU on SwiftShader (a CPU emulation) trained WRN-16-1 at 0.47 images/s', measured: false },
+  webglSoftware: { macsPerSec: 1.32 * 26_657_408, basis: 'WebGL on SwiftShader (a CPU emulation) trained WRN-16-1 at 1.3 images/s', measured: false },
+  webgpu: {
+    macsPerSec: 307 * 392_612_352,
+    basis: 'WRN-16-4 trained at 307 images/s on WebGPU on an NVIDIA H200; most GPUs are several times slower',
+    measured: false,
+  },
+};
+
+/** The key a measured speed is kept under: the backend and, for GPUs, the adapter or renderer. */
+export function speedKey(info: BackendInfo): string {
+  const device = info.backend === 'webgpu' ? info.adapter : info.backend === 'webgl' ? info.webglRenderer : '';
+  return `wrn-playground:speed:${info.backend}:${device ?? ''}`;
+}
+
+/** The speed measured on the team's machines for this backend, or null where none was (WebGL on a hardware GPU). */
+export function referenceSpeed(info: BackendInfo): Speed | null {
+  switch (info.backend) {
+    case 'wasm':
+      return MEASURED['wasm']!;
+    case 'cpu':
+      return MEASURED['cpu']!;
+    case 'webgpu':
+      return MEASURED[info.softwareAdapter ? 'webgpuSoftware' : 'webgpu']!;
+    case 'webgl':
+      return info.softwareWebgl ? MEASURED['webglSoftware']! : null;
+    default:
+      return null;
+  }
+}
+
+/** What a run measured, as a speed: images/s on one net. */
+export function measuredSpeed(net: string, macsPerImage: number, imagesPerSec: number): Speed {
+  return { macsPerSec: imagesPerSec * macsPerImage, basis: `measured here: ${net} at ${imagesPerSec.toFixed(imagesPerSec < 10 ? 1 : 0)} images/s`, measured: true };
+}
+
+/**
+ * Seconds a config takes at `speed`, every model of it (compare= included): each epoch trains on `trainImages`
+ * and evaluates `testImages` (the subset sizes the data source will actually hold).
+ */
+export function estimateSeconds(config: Config, trainImages: number, testImages: number, speed: Speed): number {
+  let macs = 0;
+  for (const model of modelsOf(config)) {
+    macs += config.epochs * (trainImages + EVAL_COST * testImages) * wrnCost(model).macs;
+  }
+  return macs / speed.macsPerSec;
+}
+
+/** Runs longer than this are "long" for a first try: the page offers the quick presets next to the estimate. */
+export const LONG_RUN_SECONDS = 15 * 60;
+
+/** An estimate's duration without false precision: "under a minute", "about 7 min", "about 4.2 h". */
+export function roughDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'unknown';
+  if (seconds < 60) return 'under a minute';
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${(seconds / 3600).toFixed(1)} h`;
+}
