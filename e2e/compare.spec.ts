@@ -16,14 +16,37 @@ import type { RunRecord } from '../src/ui/lib/runRecord';
 function finishedRun(name: string, params: number, final: number, steps = 20, testImages = 1000): RunRecord {
   const confusion = Array.from({ length: 100 }, (_, i) => (i % 11 === 0 ? 8 : 1));
   return {
-    id: `${name}-${final}`, name, params, macs: params * 100, imported: false, totalSteps: steps, summary: null,
+    id: `${name}-${final}`,
+    name,
+    params,
+    macs: params * 100,
+    imported: false,
+    totalSteps: steps,
+    summary: null,
     steps: Array.from({ length: steps }, (_, i) => ({
-      kind: 'step' as const, step: i + 1, epoch: (i + 1) / 10, loss: 2.3 / (1 + i / 10), trainAccuracy: 0.1 + i / (2 * steps),
-      lr: 0.1, imagesPerSec: 100, stepMs: 80, numTensors: 200, deviceBytes: 1e6, seconds: (i + 1) * 0.5, flops: (i + 1) * params * 600 * 32,
+      kind: 'step' as const,
+      step: i + 1,
+      epoch: (i + 1) / 10,
+      loss: 2.3 / (1 + i / 10),
+      trainAccuracy: 0.1 + i / (2 * steps),
+      lr: 0.1,
+      imagesPerSec: 100,
+      stepMs: 80,
+      numTensors: 200,
+      deviceBytes: 1e6,
+      seconds: (i + 1) * 0.5,
+      flops: (i + 1) * params * 600 * 32,
     })),
     evals: [0.5, 1].map((k) => ({
-      kind: 'eval' as const, step: k * steps, epoch: (k * steps) / 10, testLoss: 2 / (1 + k), testAccuracy: k === 1 ? final : final / 2,
-      testImages, seconds: k * steps * 0.5, flops: k * steps * params * 600 * 32, confusion,
+      kind: 'eval' as const,
+      step: k * steps,
+      epoch: (k * steps) / 10,
+      testLoss: 2 / (1 + k),
+      testAccuracy: k === 1 ? final : final / 2,
+      testImages,
+      seconds: k * steps * 0.5,
+      flops: k * steps * params * 600 * 32,
+      confusion,
     })),
   };
 }
@@ -45,8 +68,10 @@ test.describe('accuracy vs cost', () => {
     await page.goto('/');
     // Three "seeds" of one net and one run of another: 4 finished runs, 2 nets.
     await importRuns(page, testInfo.outputPath('metrics.csv'), [
-      finishedRun('WRN-16-4', 2_748_890, 0.452), finishedRun('WRN-16-4', 2_748_890, 0.447),
-      finishedRun('WRN-16-4', 2_748_890, 0.47), finishedRun('WRN-10-1', 77_850, 0.405),
+      finishedRun('WRN-16-4', 2_748_890, 0.452),
+      finishedRun('WRN-16-4', 2_748_890, 0.447),
+      finishedRun('WRN-16-4', 2_748_890, 0.47),
+      finishedRun('WRN-10-1', 77_850, 0.405),
     ]);
     const scatter = page.getByTestId('cost-scatter');
     await expect(scatter).toHaveAttribute('data-finished', '4');
@@ -92,8 +117,7 @@ test.describe('accuracy vs cost', () => {
     await scatter.scrollIntoViewIfNeeded();
     await page.screenshot({ path: testInfo.outputPath('phone-scatter.png'), fullPage: true });
     // Charts resize on their own observer a moment after the viewport: poll until the layout has settled.
-    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth))
-      .toBeLessThanOrEqual(0);
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await scatter.screenshot({ path: testInfo.outputPath('phone-scatter-card.png') });
     await page.getByTestId('comparison').screenshot({ path: testInfo.outputPath('phone-comparison-card.png') });
     expect(errors).toEqual([]);
@@ -132,8 +156,18 @@ test.describe('racing and repeats in the worker', () => {
       });
     });
     // Two tiny nets, 12 steps of 4 images each, an evaluation every 4 steps: turns of 4 steps (one window).
-    const config = tinyConfig({ steps: 12, batch: 4, backend: 'wasm', evalEvery: 4, order: 'interleaved', compare: [{ depth: 10, width: 2, dropout: 0 }] });
-    await page.evaluate((c) => (window as unknown as { harness: Harness }).harness.client.start(c, { kind: 'server', base: `${location.origin}/cifar10` }), config);
+    const config = tinyConfig({
+      steps: 12,
+      batch: 4,
+      backend: 'wasm',
+      evalEvery: 4,
+      order: 'interleaved',
+      compare: [{ depth: 10, width: 2, dropout: 0 }],
+    });
+    await page.evaluate(
+      (c) => (window as unknown as { harness: Harness }).harness.client.start(c, { kind: 'server', base: `${location.origin}/cifar10` }),
+      config,
+    );
     const done = await waitForState(page, (s) => s.run?.status === 'finished' || s.run?.status === 'failed');
     expect(done.run?.status).toBe('finished');
     const trace = await page.evaluate(() => (window as unknown as { raceTrace: number[][] }).raceTrace);

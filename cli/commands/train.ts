@@ -69,7 +69,8 @@ export const train: Command = {
     let resume: { dir: string; checkpoint: Checkpoint } | null = null;
     let text = positionals.join('&');
     if (values.resume !== undefined) {
-      if (values.out !== undefined || positionals.length) return usageError('--resume DIR takes the config and the output folder from DIR; give no config and no --out');
+      if (values.out !== undefined || positionals.length)
+        return usageError('--resume DIR takes the config and the output folder from DIR; give no config and no --out');
       const dir = path.resolve(values.resume);
       try {
         const saved = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { url?: unknown };
@@ -110,7 +111,8 @@ export const train: Command = {
       process.stderr.write(`warning: data=${config.data} in the config is not used: --data ${values.data} is\n`);
       config.data = '';
     }
-    if (resume) process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
+    if (resume)
+      process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
     process.stderr.write(`config: #${encodeConfig(config)}\n`);
     if (runJobs(config).length > 1) {
       process.stderr.write(`compare: ${describeBudget(config)}, ${config.order}, seeds ${config.seed}..${config.seed + config.seeds - 1}\n`);
@@ -251,10 +253,12 @@ export function seedsSummary(finals: readonly { net: number; name: string; seed:
   const finite = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     kind: 'summary',
-    models: [...byNet.entries()].sort(([a], [b]) => a - b).map(([, g]) => {
-      const s = summarize(g.accuracies);
-      return { name: g.name, seeds: g.seeds, testAccuracy: { mean: finite(s.mean), std: finite(s.std), ci95: s.ci95 } };
-    }),
+    models: [...byNet.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, g]) => {
+        const s = summarize(g.accuracies);
+        return { name: g.name, seeds: g.seeds, testAccuracy: { mean: finite(s.mean), std: finite(s.std), ci95: s.ci95 } };
+      }),
   };
 }
 

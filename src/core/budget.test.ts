@@ -14,7 +14,7 @@ describe('budgets', () => {
     expect(budgetLength(config({ kind: 'flops', flops: 7 * perStep }), wrn101, 80)).toEqual({ steps: 7 });
   });
 
-  it('epochs: no length of its own; time: open-ended, first guessed at the epochs\' steps', () => {
+  it("epochs: no length of its own; time: open-ended, first guessed at the epochs' steps", () => {
     expect(budgetLength(config({ kind: 'epochs' }), wrn101, 80)).toBeUndefined();
     expect(budgetLength(config({ kind: 'time', seconds: 60 }), wrn101, 80)).toEqual({ steps: 30, open: true }); // 10 steps x 3 epochs
   });

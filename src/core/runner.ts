@@ -227,7 +227,8 @@ export class Runner {
         const summary = await session.end();
         const next = this.jobs[i + 1];
         // Where a stopped or interrupted run goes on when this model is done: the next one, from scratch.
-        if (summary.status === 'finished' && next) this.emit({ type: 'checkpoint', checkpoint: startOfModel(encodedConfig, i + 1, modelName(next.model), ctx.trainImages) });
+        if (summary.status === 'finished' && next)
+          this.emit({ type: 'checkpoint', checkpoint: startOfModel(encodedConfig, i + 1, modelName(next.model), ctx.trainImages) });
       } finally {
         this.sessions = [];
         session.dispose();
@@ -283,7 +284,8 @@ export class Runner {
     if (encodeConfig({ ...theirs, backend: ours.backend }) !== encodeConfig(ours)) {
       throw new RunFailure('bad-config', `cannot resume: the checkpoint is of another config (#${c.config})`);
     }
-    if (c.modelIndex >= this.jobs.length) throw new RunFailure('bad-config', `cannot resume: the checkpoint is of model ${c.modelIndex}, and this run has ${this.jobs.length}`);
+    if (c.modelIndex >= this.jobs.length)
+      throw new RunFailure('bad-config', `cannot resume: the checkpoint is of model ${c.modelIndex}, and this run has ${this.jobs.length}`);
     if (ours.order === 'interleaved' && modelsPerRound(ours) > 1) {
       throw new RunFailure('bad-config', 'cannot resume a run whose nets race (order=interleaved): its checkpoints would hold one net of several');
     }

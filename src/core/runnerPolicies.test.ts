@@ -19,8 +19,19 @@ import { encodeConfig } from './url';
 /** WRN-10-1, batch 8, 4 steps an epoch, 2 epochs, an evaluation every 2 steps on 16 test images. */
 const base: Config = {
   ...DEFAULT_CONFIG,
-  depth: 10, width: 1, dropout: 0, batch: 8, epochs: 2, lr: 0.05, schedule: 'constant', train: 32, test: 16, seed: 5, evalEvery: 2,
-  backend: 'wasm', compare: [],
+  depth: 10,
+  width: 1,
+  dropout: 0,
+  batch: 8,
+  epochs: 2,
+  lr: 0.05,
+  schedule: 'constant',
+  train: 32,
+  test: 16,
+  seed: 5,
+  evalEvery: 2,
+  backend: 'wasm',
+  compare: [],
 };
 
 let data: { train: GrowingDataset; test: GrowingDataset };
@@ -58,7 +69,10 @@ describe('seeds', () => {
     const r = await runAll({ ...base, epochs: 1, seeds: 2, compare: [{ depth: 10, width: 1, dropout: 0.3 }] });
     expect(r.status).toBe('finished');
     expect(r.started.map((s) => [s.model, s.net, s.seed, s.name])).toEqual([
-      [0, 0, 5, 'WRN-10-1'], [1, 1, 5, 'WRN-10-1 (dropout 0.3)'], [2, 0, 6, 'WRN-10-1'], [3, 1, 6, 'WRN-10-1 (dropout 0.3)'],
+      [0, 0, 5, 'WRN-10-1'],
+      [1, 1, 5, 'WRN-10-1 (dropout 0.3)'],
+      [2, 0, 6, 'WRN-10-1'],
+      [3, 1, 6, 'WRN-10-1 (dropout 0.3)'],
     ]);
     // Same net, seeds 5 and 6: other initial weights and data order, so other losses from the first step on.
     expect(losses(r.steps(0))).toHaveLength(4);
@@ -99,7 +113,9 @@ describe('interleaved order', () => {
     const events: RunEvent[] = [];
     let stopped = false;
     const runner: Runner = new Runner({
-      config, exportWeights: false, sliceSteps: 1,
+      config,
+      exportWeights: false,
+      sliceSteps: 1,
       onEvent: (e) => {
         events.push(e);
         // once the second net has taken a step, stop the run
@@ -141,7 +157,12 @@ describe('equal budgets', () => {
     let t = 0;
     const now = () => (t += 40);
     const config: Config = {
-      ...base, epochs: 50, schedule: 'step', budget: { kind: 'time', seconds: 1 }, order: 'interleaved', compare: [{ depth: 10, width: 2, dropout: 0 }],
+      ...base,
+      epochs: 50,
+      schedule: 'step',
+      budget: { kind: 'time', seconds: 1 },
+      order: 'interleaved',
+      compare: [{ depth: 10, width: 2, dropout: 0 }],
     };
     const r = await runAll(config, { now, sliceSteps: 1 });
     expect(r.status).toBe('finished');
@@ -168,7 +189,10 @@ describe('equal budgets', () => {
     const r = await runAll(config);
     expect(r.status).toBe('finished');
     const perStep = (width: number) => 8 * trainFlopsPerImage({ depth: 10, width, dropout: 0 });
-    for (const [m, width] of [[0, 1], [1, 2]] as const) {
+    for (const [m, width] of [
+      [0, 1],
+      [1, 2],
+    ] as const) {
       const s = r.summary(m);
       const expected = flopsBudgetSteps(flops, 8, { depth: 10, width, dropout: 0 });
       expect(expected).toBe(Math.floor(flops / perStep(width)));

@@ -4,8 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  compareNets, formatP, mean, normalCdf, regularizedIncompleteBeta, sampleStd, studentTCdf, studentTQuantile,
-  summarize, twoProportionTest, welchTTest, wilsonInterval,
+  compareNets,
+  formatP,
+  mean,
+  normalCdf,
+  regularizedIncompleteBeta,
+  sampleStd,
+  studentTCdf,
+  studentTQuantile,
+  summarize,
+  twoProportionTest,
+  welchTTest,
+  wilsonInterval,
 } from './stats';
 
 describe('mean and sample standard deviation', () => {
@@ -27,8 +37,14 @@ describe('mean and sample standard deviation', () => {
 describe("Student's t", () => {
   it('quantiles equal the t-table (SciPy t.ppf(0.975, df))', () => {
     const table: [number, number][] = [
-      [1, 12.706204736174694], [2, 4.302652729749462], [3, 3.1824463052837078], [4, 2.7764451051977934],
-      [5, 2.5705818356363146], [9, 2.262157162798205], [29, 2.045229642132703], [100, 1.9839715185235518],
+      [1, 12.706204736174694],
+      [2, 4.302652729749462],
+      [3, 3.1824463052837078],
+      [4, 2.7764451051977934],
+      [5, 2.5705818356363146],
+      [9, 2.262157162798205],
+      [29, 2.045229642132703],
+      [100, 1.9839715185235518],
       [2.5, 3.5746548420036817], // a fractional df, as Welch's test gives
     ];
     for (const [df, q] of table) expect(studentTQuantile(0.975, df)).toBeCloseTo(q, 8);

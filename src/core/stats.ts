@@ -31,8 +31,8 @@ export function sampleStd(xs: readonly number[]): number {
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; about 15 significant digits). */
 export function logGamma(x: number): number {
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x); // reflection
   const z = x - 1;
@@ -123,8 +123,13 @@ export function normalCdf(z: number): number {
   const x = -z / Math.SQRT2;
   const t = 1 / (1 + 0.5 * Math.abs(x));
   const poly =
-    -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-      t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    -x * x -
+    1.26551223 +
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   const erfc = t * Math.exp(poly);
   return 0.5 * (x >= 0 ? erfc : 2 - erfc);
 }
@@ -244,8 +249,7 @@ export const ALPHA = 0.05;
  */
 export function compareNets(main: NetResult, other: NetResult): Verdict {
   const pts = (x: number) => (100 * x).toFixed(1);
-  const ahead = (diff: number) =>
-    diff >= 0 ? `${main.name} is ahead of ${other.name}` : `${other.name} is ahead of ${main.name}`;
+  const ahead = (diff: number) => (diff >= 0 ? `${main.name} is ahead of ${other.name}` : `${other.name} is ahead of ${main.name}`);
   if (main.accuracies.length === 0 || other.accuracies.length === 0) {
     return { significant: false, test: 'none', p: null, text: 'no finished run to compare yet' };
   }
@@ -259,7 +263,12 @@ export function compareNets(main: NetResult, other: NetResult): Verdict {
   if (main.accuracies.length >= 2 && other.accuracies.length >= 2) {
     // Both samples have no spread (every seed gave the same accuracy): no test statistic exists.
     const diff = mean(main.accuracies) - mean(other.accuracies);
-    return { significant: false, test: 'none', p: null, text: `${ahead(diff)} by ${pts(Math.abs(diff))} points; the seeds show no spread, so no test applies` };
+    return {
+      significant: false,
+      test: 'none',
+      p: null,
+      text: `${ahead(diff)} by ${pts(Math.abs(diff))} points; the seeds show no spread, so no test applies`,
+    };
   }
   const pa = mean(main.accuracies);
   const pb = mean(other.accuracies);

@@ -352,7 +352,8 @@ export class Trainer {
   /** Sets the trainer back to a snapshot of the same net and recipe, before `begin()`. Throws on a mismatch. */
   async restore(s: TrainerSnapshot): Promise<void> {
     if (this.stateValue !== 'idle') throw new Error('restore() comes before the trainer begins');
-    if (!this.openEnded && s.step > this.plan.totalSteps) throw new RangeError(`the checkpoint is at step ${s.step}, past this run's ${this.plan.totalSteps} steps`);
+    if (!this.openEnded && s.step > this.plan.totalSteps)
+      throw new RangeError(`the checkpoint is at step ${s.step}, past this run's ${this.plan.totalSteps} steps`);
     const byName = new Map(s.weights.map((w) => [w.name, w]));
     const weights = this.model.weights;
     if (s.step > 0 || s.weights.length) {
@@ -363,9 +364,11 @@ export class Trainer {
       }
     }
     const trainable = this.model.trainableWeights;
-    if (s.optimizer.length && s.optimizer.length !== trainable.length) throw new RangeError(`the checkpoint holds ${s.optimizer.length} momentum buffers; ${this.name} trains ${trainable.length} weights`);
+    if (s.optimizer.length && s.optimizer.length !== trainable.length)
+      throw new RangeError(`the checkpoint holds ${s.optimizer.length} momentum buffers; ${this.name} trains ${trainable.length} weights`);
     const dropout = this.dropoutLayers();
-    if (s.dropoutMasks.length && s.dropoutMasks.length !== dropout.length) throw new RangeError(`the checkpoint holds ${s.dropoutMasks.length} dropout counters; ${this.name} has ${dropout.length} dropout layers`);
+    if (s.dropoutMasks.length && s.dropoutMasks.length !== dropout.length)
+      throw new RangeError(`the checkpoint holds ${s.dropoutMasks.length} dropout counters; ${this.name} has ${dropout.length} dropout layers`);
     if (s.dataOrder.perm.length) await this.train.waitFor(s.dataOrder.perm.length); // the order names these records
 
     for (const w of weights) {
@@ -377,13 +380,18 @@ export class Trainer {
     }
     if (s.optimizer.length) {
       const tensors = s.optimizer.map((b, i) => {
-        if (b.shape.join('x') !== trainable[i]!.shape.join('x')) throw new RangeError(`momentum buffer ${b.name} does not fit ${trainable[i]!.originalName}`);
+        if (b.shape.join('x') !== trainable[i]!.shape.join('x'))
+          throw new RangeError(`momentum buffer ${b.name} does not fit ${trainable[i]!.originalName}`);
         return tf.tensor(b.data, b.shape, 'float32');
       });
       const iterations = tf.scalar(s.step, 'int32');
       // Buffer i goes with trainable weight i (the optimizer matches them by position); names are for people.
       if (this.fused) this.fused.setAccumulations(this.trainableVariables(), tensors);
-      else await this.optimizer.setWeights([{ name: 'iter', tensor: iterations }, ...tensors.map((tensor, i) => ({ name: `${(trainable[i]!.read() as tf.Variable).name}/momentum`, tensor }))]);
+      else
+        await this.optimizer.setWeights([
+          { name: 'iter', tensor: iterations },
+          ...tensors.map((tensor, i) => ({ name: `${(trainable[i]!.read() as tf.Variable).name}/momentum`, tensor })),
+        ]);
       tf.dispose([iterations, ...tensors]); // setWeights made variables of their own from them
     }
     dropout.forEach((l, i) => (l.masksDrawn = s.dropoutMasks[i] ?? 0));

@@ -203,11 +203,19 @@ export function decodeConfig(text: string): Decoded {
 export function fitToSample(config: Config, given: (key: string) => string | undefined = () => ''): Decoded {
   const corrections: Correction[] = [];
   const next = { ...config };
-  for (const [key, prop, max] of [['train', 'train', SAMPLE.train], ['test', 'test', SAMPLE.test]] as const) {
+  for (const [key, prop, max] of [
+    ['train', 'train', SAMPLE.train],
+    ['test', 'test', SAMPLE.test],
+  ] as const) {
     if (next[prop] <= max) continue;
     const text = given(key);
     if (text !== undefined) {
-      corrections.push({ key, given: text || String(next[prop]), used: String(max), reason: `the built-in sample holds ${max.toLocaleString('en')} ${key === 'train' ? 'training' : 'test'} images; capped` });
+      corrections.push({
+        key,
+        given: text || String(next[prop]),
+        used: String(max),
+        reason: `the built-in sample holds ${max.toLocaleString('en')} ${key === 'train' ? 'training' : 'test'} images; capped`,
+      });
     }
     next[prop] = max;
   }
@@ -333,7 +341,10 @@ function setEnum(config: Config, prop: EnumProp, value: string): void {
 
 function decodeModels(given: string, fix: (used: string, reason: string) => void): ModelConfig[] {
   const models: ModelConfig[] = [];
-  for (const item of given.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of given
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const raw = parseModel(item);
     if (!raw) {
       fix('', `"${item}" is not depth-width[-dropout] (e.g. 16-8 or 28-10-0.3); dropped`);

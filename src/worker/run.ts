@@ -97,7 +97,13 @@ export class Run {
         model < 0 || model >= this.models.length
           ? `there is no model ${model} in this run`
           : `model ${model} (${modelName(this.models[model]!.model)}, seed ${this.models[model]!.seed}) has not ended yet, or its weights could not be read back`;
-      post({ type: 'error', runId: this.id, code: 'internal', message: `cannot export weights: ${why}`, suggestion: 'Export a model after it has finished or been stopped.' });
+      post({
+        type: 'error',
+        runId: this.id,
+        code: 'internal',
+        message: `cannot export weights: ${why}`,
+        suggestion: 'Export a model after it has finished or been stopped.',
+      });
       return;
     }
     // A copy is transferred so that the same model can be exported again.
@@ -161,7 +167,11 @@ export class Run {
     const n = Math.min(SAMPLE_IMAGES, load.test.available());
     const pixels = new Uint8Array(n * RECORD_PIXELS);
     const labels = new Int32Array(n);
-    load.test.gather(Int32Array.from({ length: n }, (_, i) => i), pixels, labels);
+    load.test.gather(
+      Int32Array.from({ length: n }, (_, i) => i),
+      pixels,
+      labels,
+    );
     post({ type: 'samples', runId: this.id, samples: { pixels, labels: Uint8Array.from(labels) } }, [pixels.buffer]);
   }
 }

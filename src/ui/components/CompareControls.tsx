@@ -29,9 +29,7 @@ export function CompareControls({ config, onChange, disabled }: Props) {
   return (
     <section className="panel-section" aria-labelledby="compare-title">
       <h2 id="compare-title">Compare</h2>
-      <p className="hint">
-        Extra nets trained with the same recipe, seeds and data as the main one; their curves overlay.
-      </p>
+      <p className="hint">Extra nets trained with the same recipe, seeds and data as the main one; their curves overlay.</p>
       <div className="preset-row">
         <label htmlFor={presetId}>Preset</label>
         <select id={presetId} value={preset} disabled={disabled} onChange={(e) => setPreset(e.target.value)}>
@@ -71,12 +69,7 @@ export function CompareControls({ config, onChange, disabled }: Props) {
           ))}
         </ol>
       )}
-      <button
-        type="button"
-        className="secondary"
-        disabled={disabled || full}
-        onClick={() => setCompare([...config.compare, counterpart(config)])}
-      >
+      <button type="button" className="secondary" disabled={disabled || full} onClick={() => setCompare([...config.compare, counterpart(config)])}>
         Add model
       </button>
       {full && <p className="hint">At most {LIMITS.compare.max} comparison models.</p>}

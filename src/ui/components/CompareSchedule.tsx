@@ -33,20 +33,32 @@ export function CompareSchedule({ config, onChange, disabled }: Props) {
   return (
     <div className="compare-schedule">
       <div className="field-grid">
-        <NumberField prop="seeds" label="Seeds per net" value={config.seeds} onCommit={(n) => onChange({ seeds: n })}
-          step={1} min={LIMITS.seeds.min} max={LIMITS.seeds.max} disabled={disabled}
-          hint={seeds.length > 1 ? `seeds ${seeds[0]}–${seeds.at(-1)}` : `seed ${seeds[0]}`} />
-        <SelectField label="Order" value={config.order} options={ORDER_OPTIONS} onChange={(order) => onChange({ order })}
-          disabled={disabled} />
+        <NumberField
+          prop="seeds"
+          label="Seeds per net"
+          value={config.seeds}
+          onCommit={(n) => onChange({ seeds: n })}
+          step={1}
+          min={LIMITS.seeds.min}
+          max={LIMITS.seeds.max}
+          disabled={disabled}
+          hint={seeds.length > 1 ? `seeds ${seeds[0]}–${seeds.at(-1)}` : `seed ${seeds[0]}`}
+        />
+        <SelectField label="Order" value={config.order} options={ORDER_OPTIONS} onChange={(order) => onChange({ order })} disabled={disabled} />
       </div>
       <div className="field-grid">
-        <SelectField label="Budget per net" value={config.budget.kind} options={BUDGET_OPTIONS} disabled={disabled}
+        <SelectField
+          label="Budget per net"
+          value={config.budget.kind}
+          options={BUDGET_OPTIONS}
+          disabled={disabled}
           onChange={(kind) =>
-            onChange({ budget: kind === 'epochs' ? { kind } : kind === 'time' ? { kind, seconds: DEFAULT_AMOUNT.time } : { kind, flops: DEFAULT_AMOUNT.flops } })
-          } />
-        {config.budget.kind !== 'epochs' && (
-          <BudgetAmount budget={config.budget} onCommit={(budget) => onChange({ budget })} disabled={disabled} />
-        )}
+            onChange({
+              budget: kind === 'epochs' ? { kind } : kind === 'time' ? { kind, seconds: DEFAULT_AMOUNT.time } : { kind, flops: DEFAULT_AMOUNT.flops },
+            })
+          }
+        />
+        {config.budget.kind !== 'epochs' && <BudgetAmount budget={config.budget} onCommit={(budget) => onChange({ budget })} disabled={disabled} />}
       </div>
       <p className="hint">
         {config.budget.kind === 'epochs'
@@ -62,7 +74,15 @@ export function CompareSchedule({ config, onChange, disabled }: Props) {
   );
 }
 
-function BudgetAmount({ budget, onCommit, disabled }: { budget: Exclude<Budget, { kind: 'epochs' }>; onCommit: (b: Budget) => void; disabled?: boolean | undefined }) {
+function BudgetAmount({
+  budget,
+  onCommit,
+  disabled,
+}: {
+  budget: Exclude<Budget, { kind: 'epochs' }>;
+  onCommit: (b: Budget) => void;
+  disabled?: boolean | undefined;
+}) {
   const id = useId();
   const value = budget.kind === 'time' ? budget.seconds : budget.flops;
   const [draft, setDraft] = useState(String(value));
@@ -83,10 +103,18 @@ function BudgetAmount({ budget, onCommit, disabled }: { budget: Exclude<Budget, 
     <div className="field">
       <div className="field-label">
         <label htmlFor={id}>{budget.kind === 'time' ? 'Seconds' : 'Training FLOPs'}</label>
-        <span id={`${id}-unit`} className="unit">{unit}</span>
+        <span id={`${id}-unit`} className="unit">
+          {unit}
+        </span>
       </div>
-      <input id={id} type="text" inputMode="decimal" value={draft} disabled={disabled}
-        aria-invalid={error ? true : undefined} aria-describedby={`${id}-unit${error ? ` ${id}-error` : ''}`}
+      <input
+        id={id}
+        type="text"
+        inputMode="decimal"
+        value={draft}
+        disabled={disabled}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${id}-unit${error ? ` ${id}-error` : ''}`}
         onChange={(e) => {
           setDraft(e.target.value);
           const r = parse(e.target.value);
@@ -94,8 +122,13 @@ function BudgetAmount({ budget, onCommit, disabled }: { budget: Exclude<Budget, 
             setShown(encodeBudget(r.budget));
             onCommit(r.budget);
           }
-        }} />
-      {error && <p id={`${id}-error`} className="field-error">{error}</p>}
+        }}
+      />
+      {error && (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -77,10 +77,12 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
           </span>
         </div>
       </div>
-      {budget && <p className="hint" data-testid="scatter-budget">Budget: {budget}.</p>}
-      {finished === 0 ? (
-        <p className="empty">Each finished run becomes a point here: its final test accuracy against its cost.</p>
-      ) : null}
+      {budget && (
+        <p className="hint" data-testid="scatter-budget">
+          Budget: {budget}.
+        </p>
+      )}
+      {finished === 0 ? <p className="empty">Each finished run becomes a point here: its final test accuracy against its cost.</p> : null}
       <ul className="legend" aria-label="Scatter legend">
         {layers.map((l) => (
           <li key={l.key}>
@@ -100,43 +102,72 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
         <ResponsiveContainer width="100%" height={300}>
           <ScatterChart margin={{ top: showPaper ? 30 : 12, right: 20, bottom: 24, left: 8 }}>
             <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-            <XAxis type="number" dataKey="x" scale="log" domain={xDomain} ticks={logTicks(xDomain)}
-              interval={0} tickFormatter={(v: number) => formatShort(v)}
-              label={{ value: AXES[axis].label, position: 'insideBottom', offset: -14 }} />
-            <YAxis type="number" dataKey="y" domain={yDomain} width={56} ticks={percentTicks(yDomain)}
-              interval={0} tickFormatter={(v: number) => `${v}`}
-              label={{ value: 'final test accuracy (%)', angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }} />
+            <XAxis
+              type="number"
+              dataKey="x"
+              scale="log"
+              domain={xDomain}
+              ticks={logTicks(xDomain)}
+              interval={0}
+              tickFormatter={(v: number) => formatShort(v)}
+              label={{ value: AXES[axis].label, position: 'insideBottom', offset: -14 }}
+            />
+            <YAxis
+              type="number"
+              dataKey="y"
+              domain={yDomain}
+              width={56}
+              ticks={percentTicks(yDomain)}
+              interval={0}
+              tickFormatter={(v: number) => `${v}`}
+              label={{ value: 'final test accuracy (%)', angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }}
+            />
             <Tooltip cursor={{ strokeDasharray: '3 3' }} content={<PointTooltip />} />
             {layers.map((l) => (
-              <Scatter key={`${l.key}-runs`} name={`${l.name} runs`} data={l.runs} fill={l.color} className="scatter-runs"
-                shape={RunDot} isAnimationActive={false}>
+              <Scatter
+                key={`${l.key}-runs`}
+                name={`${l.name} runs`}
+                data={l.runs}
+                fill={l.color}
+                className="scatter-runs"
+                shape={RunDot}
+                isAnimationActive={false}
+              >
                 {l.mean.length === 0 && <ErrorBar dataKey="err" direction="y" width={4} stroke={l.color} strokeWidth={1.5} />}
               </Scatter>
             ))}
-            {layers.filter((l) => l.mean.length).map((l) => (
-              <Scatter key={`${l.key}-mean`} name={`${l.name} mean`} data={l.mean} fill="#fff" stroke={l.color} strokeWidth={2}
-                className="scatter-means" shape={MeanDiamond} isAnimationActive={false}>
-                <ErrorBar dataKey="err" direction="y" width={6} stroke={l.color} strokeWidth={2} />
-              </Scatter>
-            ))}
+            {layers
+              .filter((l) => l.mean.length)
+              .map((l) => (
+                <Scatter
+                  key={`${l.key}-mean`}
+                  name={`${l.name} mean`}
+                  data={l.mean}
+                  fill="#fff"
+                  stroke={l.color}
+                  strokeWidth={2}
+                  className="scatter-means"
+                  shape={MeanDiamond}
+                  isAnimationActive={false}
+                >
+                  <ErrorBar dataKey="err" direction="y" width={6} stroke={l.color} strokeWidth={2} />
+                </Scatter>
+              ))}
             {showPaper && paper.length > 0 && (
-              <Scatter name="Paper, full CIFAR-10" data={paper} fill={PAPER_COLOR} className="scatter-paper" shape={PaperMark}
-                isAnimationActive={false} />
+              <Scatter name="Paper, full CIFAR-10" data={paper} fill={PAPER_COLOR} className="scatter-paper" shape={PaperMark} isAnimationActive={false} />
             )}
           </ScatterChart>
         </ResponsiveContainer>
       </figure>
       <p className="hint">
-        Error bars, 95%: a net with one run shows the binomial (Wilson) interval of its accuracy on the test images,
-        which is test-set noise only; a net with several seeds shows each seed as a dot and ◆ the mean of its seeds
-        with the Student’s t interval of that mean.
+        Error bars, 95%: a net with one run shows the binomial (Wilson) interval of its accuracy on the test images, which is test-set noise only; a net
+        with several seeds shows each seed as a dot and ◆ the mean of its seeds with the Student’s t interval of that mean.
       </p>
       {showPaper && (
         <p className="hint paper-note" data-testid="paper-note">
           Reference layer (grey +, numbered): the paper’s median of 5 runs, trained {PAPER_EPOCHS} epochs on all{' '}
-          {PAPER_TRAIN_IMAGES.toLocaleString('en-US')} training images and tested on 10,000. Not comparable with a run
-          here on a subset for a few epochs; it shows where the same nets end up.{' '}
-          {PAPER_RESULTS.map((r, i) => `${i + 1} ${r.name} ${pct(r.testAccuracy).toFixed(2)}%`).join(' · ')}.
+          {PAPER_TRAIN_IMAGES.toLocaleString('en-US')} training images and tested on 10,000. Not comparable with a run here on a subset for a few epochs;
+          it shows where the same nets end up. {PAPER_RESULTS.map((r, i) => `${i + 1} ${r.name} ${pct(r.testAccuracy).toFixed(2)}%`).join(' · ')}.
           {axis === 'seconds' && ' The paper gives no training times, so this axis has no reference marks.'}
           {axis === 'flops' && ' Its FLOPs are those 200 epochs; the pre-act ResNets are left out (no cost model here).'}
         </p>
@@ -164,26 +195,29 @@ function scatterLayers(groups: readonly NetGroup[], runs: readonly RunRecord[], 
   return groups
     .filter((g) => g.finished.length > 0)
     .map((g) => {
-      const runPoints = g.finished.map((f): Point => ({
-        x: costOf(axis, f.run.params, f.seconds, f.flops),
-        y: pct(f.accuracy),
-        color: colorOf(g.slot),
-        err: [pct(f.accuracy - f.interval[0]), pct(f.interval[1] - f.accuracy)],
-        name: runLabel(f.run, runs),
-        detail: `${f.testImages.toLocaleString('en-US')} test images; 95% binomial interval ${pct(f.interval[0]).toFixed(1)}–${pct(f.interval[1]).toFixed(1)}%`,
-      }));
+      const runPoints = g.finished.map(
+        (f): Point => ({
+          x: costOf(axis, f.run.params, f.seconds, f.flops),
+          y: pct(f.accuracy),
+          color: colorOf(g.slot),
+          err: [pct(f.accuracy - f.interval[0]), pct(f.interval[1] - f.accuracy)],
+          name: runLabel(f.run, runs),
+          detail: `${f.testImages.toLocaleString('en-US')} test images; 95% binomial interval ${pct(f.interval[0]).toFixed(1)}–${pct(f.interval[1]).toFixed(1)}%`,
+        }),
+      );
       const s = g.summary;
-      const mean: Point[] =
-        s?.ci95
-          ? [{
+      const mean: Point[] = s?.ci95
+        ? [
+            {
               x: runPoints.reduce((a, p) => a + p.x, 0) / runPoints.length,
               y: pct(s.mean),
               color: colorOf(g.slot),
               err: [pct(s.mean - s.ci95[0]), pct(s.ci95[1] - s.mean)],
               name: `${g.name}, mean of ${s.n} seeds`,
               detail: `± ${pct(s.std).toFixed(1)} (std); 95% t interval ${pct(s.ci95[0]).toFixed(1)}–${pct(s.ci95[1]).toFixed(1)}%`,
-            }]
-          : [];
+            },
+          ]
+        : [];
       return { key: g.key, name: g.name, color: colorOf(g.slot), runs: runPoints, mean };
     });
 }
@@ -195,14 +229,16 @@ function paperPoints(axis: CostAxis): Point[] {
   if (axis === 'seconds') return [];
   const points = PAPER_RESULTS.map((r, i) => ({ r, number: i + 1 }))
     .filter(({ r }) => axis === 'params' || r.trainFlops !== null)
-    .map(({ r, number }): Point => ({
-      x: axis === 'params' ? r.params : r.trainFlops!,
-      y: pct(r.testAccuracy),
-      err: [0, 0],
-      name: `${number}. ${r.name} (paper)`,
-      detail: `full CIFAR-10, ${PAPER_EPOCHS} epochs, median of 5 runs`,
-      mark: { label: String(number), dy: 0 },
-    }));
+    .map(
+      ({ r, number }): Point => ({
+        x: axis === 'params' ? r.params : r.trainFlops!,
+        y: pct(r.testAccuracy),
+        err: [0, 0],
+        name: `${number}. ${r.name} (paper)`,
+        detail: `full CIFAR-10, ${PAPER_EPOCHS} epochs, median of 5 runs`,
+        mark: { label: String(number), dy: 0 },
+      }),
+    );
   [...points].sort((a, b) => a.x - b.x || a.y - b.y).forEach((p, i) => (p.mark!.dy = MARK_LEVELS[i % MARK_LEVELS.length]!));
   return points;
 }
@@ -227,7 +263,9 @@ function RunDot({ cx = 0, cy = 0, payload }: ShapeProps) {
 
 /** The mean of a net's seeds: a hollow diamond, larger than a run's dot. */
 function MeanDiamond({ cx = 0, cy = 0, payload }: ShapeProps) {
-  return <path d={`M${cx},${cy - 8}L${cx + 7},${cy}L${cx},${cy + 8}L${cx - 7},${cy}Z`} fill="#fff" fillOpacity={0.6} stroke={payload?.color} strokeWidth={2} />;
+  return (
+    <path d={`M${cx},${cy - 8}L${cx + 7},${cy}L${cx},${cy + 8}L${cx - 7},${cy}Z`} fill="#fff" fillOpacity={0.6} stroke={payload?.color} strokeWidth={2} />
+  );
 }
 
 /** What recharts passes a custom scatter shape: the point's pixel centre and its datum. */
@@ -246,14 +284,22 @@ export function logTicks([lo, hi]: [number, number]): number[] {
   const to = Math.ceil(Math.log10(hi));
   const pick = (mults: readonly number[]) => {
     const out: number[] = [];
-    for (let e = from; e <= to; e++) for (const m of mults) {
-      const v = m * 10 ** e;
-      if (v >= lo && v <= hi) out.push(Number(v.toPrecision(6)));
-    }
+    for (let e = from; e <= to; e++)
+      for (const m of mults) {
+        const v = m * 10 ** e;
+        if (v >= lo && v <= hi) out.push(Number(v.toPrecision(6)));
+      }
     return out;
   };
   const decades = to - from;
-  for (const mults of decades > 4 ? [[1]] : decades > 2 ? [[1], [1, 3]] : [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+  for (const mults of decades > 4
+    ? [[1]]
+    : decades > 2
+      ? [[1], [1, 3]]
+      : [
+          [1, 2, 5],
+          [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        ]) {
     const t = pick(mults);
     if (t.length >= 3 || (mults.length > 3 && t.length >= 2)) return t;
   }

@@ -17,7 +17,15 @@ import { EvaluationViews } from './EvaluationViews';
 import { ExportImport } from './ExportImport';
 import { RunTable } from './RunTable';
 
-export function Results({ config, configText, onOpenWeights }: { config: Config; configText: string; onOpenWeights?: ((w: ForeignWeights) => void) | null }) {
+export function Results({
+  config,
+  configText,
+  onOpenWeights,
+}: {
+  config: Config;
+  configText: string;
+  onOpenWeights?: ((w: ForeignWeights) => void) | null;
+}) {
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);
   const samples = useTrainingSelector((v) => v.samples);
@@ -52,8 +60,15 @@ export function Results({ config, configText, onOpenWeights }: { config: Config;
       <ErrorBoundary area="evaluation">
         <EvaluationViews runs={runs} samples={samples ?? savedSamples} />
       </ErrorBoundary>
-      <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported}
-        config={config} onOpenWeights={onOpenWeights ?? null} />
+      <ExportImport
+        live={live}
+        imported={imported}
+        configText={configText}
+        onImport={onImport}
+        onClearImported={onClearImported}
+        config={config}
+        onOpenWeights={onOpenWeights ?? null}
+      />
     </>
   );
 }
@@ -62,8 +77,16 @@ function plannedRuns(config: Config): RunRecord[] {
   return modelsOf(config).map((m, i) => {
     const cost = wrnCost(m);
     return {
-      id: `planned-${i}`, name: modelName(m), params: cost.params, macs: cost.macs, steps: [], evals: [],
-      imported: false, totalSteps: null, summary: null, net: i,
+      id: `planned-${i}`,
+      name: modelName(m),
+      params: cost.params,
+      macs: cost.macs,
+      steps: [],
+      evals: [],
+      imported: false,
+      totalSteps: null,
+      summary: null,
+      net: i,
     };
   });
 }

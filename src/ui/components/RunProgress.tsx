@@ -35,10 +35,15 @@ export function RunProgress() {
   return (
     <section className="card run-progress" aria-labelledby="progress-title">
       <h2 id="progress-title">
-        Progress <span className={`phase phase-${phase}`} data-testid="run-phase">{PHASE_TEXT[phase]}</span>
+        Progress{' '}
+        <span className={`phase phase-${phase}`} data-testid="run-phase">
+          {PHASE_TEXT[phase]}
+        </span>
       </h2>
       {data && <DataBar data={data} />}
-      {run && <ModelProgress run={run} index={runs.indexOf(run)} count={runs.length} backend={backend} ended={!isActive(phase)} budgetSeconds={budgetSeconds} />}
+      {run && (
+        <ModelProgress run={run} index={runs.indexOf(run)} count={runs.length} backend={backend} ended={!isActive(phase)} budgetSeconds={budgetSeconds} />
+      )}
     </section>
   );
 }

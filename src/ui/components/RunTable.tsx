@@ -27,11 +27,18 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
         <h2 id={`${id}-title`}>Runs</h2>
         <div className="inline-field">
           <label htmlFor={id}>Target accuracy</label>
-          <input id={id} type="number" min={1} max={100} step={1} value={targetPercent}
+          <input
+            id={id}
+            type="number"
+            min={1}
+            max={100}
+            step={1}
+            value={targetPercent}
             onChange={(e) => {
               const v = Number(e.target.value);
               if (Number.isFinite(v) && v >= 1 && v <= 100) setTargetPercent(v);
-            }} />
+            }}
+          />
           <span className="unit">%</span>
         </div>
       </div>
@@ -40,12 +47,24 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
           <thead>
             <tr>
               <th scope="col">Model</th>
-              <th scope="col" className="num">Params</th>
-              <th scope="col" className="num">FLOPs / image</th>
-              <th scope="col" className="num">Images/s</th>
-              <th scope="col" className="num">Best test acc.</th>
-              <th scope="col" className="num">Time to {targetPercent}%</th>
-              <th scope="col" className="num">FLOPs to {targetPercent}%</th>
+              <th scope="col" className="num">
+                Params
+              </th>
+              <th scope="col" className="num">
+                FLOPs / image
+              </th>
+              <th scope="col" className="num">
+                Images/s
+              </th>
+              <th scope="col" className="num">
+                Best test acc.
+              </th>
+              <th scope="col" className="num">
+                Time to {targetPercent}%
+              </th>
+              <th scope="col" className="num">
+                FLOPs to {targetPercent}%
+              </th>
               <th scope="col">Status</th>
             </tr>
           </thead>
@@ -65,15 +84,17 @@ function RunRow({ run, label, color, target, current }: { run: RunRecord; label:
   const best = bestTestAccuracy(run.evals);
   const reached = timeToAccuracy(run.evals, target);
   const last = run.steps.at(-1);
-  const status = run.savedStatus ?? (run.imported
-    ? 'imported'
-    : run.id.startsWith('planned-')
-      ? 'not started'
-      : run.summary
-        ? run.summary.status
-        : current || run.steps.length > 0 // racing nets (order=interleaved) train at once
-          ? 'training'
-          : 'waiting');
+  const status =
+    run.savedStatus ??
+    (run.imported
+      ? 'imported'
+      : run.id.startsWith('planned-')
+        ? 'not started'
+        : run.summary
+          ? run.summary.status
+          : current || run.steps.length > 0 // racing nets (order=interleaved) train at once
+            ? 'training'
+            : 'waiting');
   return (
     <tr>
       <th scope="row">

@@ -43,8 +43,17 @@ function createViewAdapter(): (s: WorkerState) => TrainingView {
     let r = records.get(m);
     if (!r) {
       r = {
-        id: `live-${m.index}`, name: m.name, params: m.params, macs: m.macs, steps: m.steps, evals: m.evals,
-        imported: false, totalSteps: m.totalSteps, summary: m.summary, net: m.net, seed: m.seed,
+        id: `live-${m.index}`,
+        name: m.name,
+        params: m.params,
+        macs: m.macs,
+        steps: m.steps,
+        evals: m.evals,
+        imported: false,
+        totalSteps: m.totalSteps,
+        summary: m.summary,
+        net: m.net,
+        seed: m.seed,
       };
       records.set(m, r);
     }
