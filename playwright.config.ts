@@ -19,7 +19,6 @@ const repo = path.dirname(fileURLToPath(import.meta.url));
 /** 4173, vite preview's default; E2E_PORT moves it (e.g. when several checkouts test on one machine). */
 const PORT = Number(process.env['E2E_PORT'] ?? 4173);
 
-
 export default defineConfig({
   testDir: 'e2e',
   workers: 1,

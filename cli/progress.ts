@@ -8,7 +8,10 @@ export class ProgressBar {
   private last = '';
   private testAccuracy: number | null = null;
 
-  constructor(private readonly label: string, private readonly total: number) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {}
 
   update(p: MetricPoint, lr: number): void {
     if (p.kind === 'eval') {

@@ -57,7 +57,9 @@ export function openRunDir(dir: string, mode: RunDirMode = 'new'): RunDir {
   if (stats && !stats.isDirectory()) throw new RunDirError(`${dir} is not a folder`);
   const existing = stats !== undefined && holdsRun(full);
   if (existing && mode === 'new') {
-    throw new RunDirError(`${dir} already holds a run (${RUN_MARKERS.filter((f) => existsSync(path.join(full, f))).join(', ')}); pass --resume to continue it, --overwrite to replace it, or choose another folder`);
+    throw new RunDirError(
+      `${dir} already holds a run (${RUN_MARKERS.filter((f) => existsSync(path.join(full, f))).join(', ')}); pass --resume to continue it, --overwrite to replace it, or choose another folder`,
+    );
   }
   if (!existing && mode === 'resume') throw new RunDirError(`${dir} holds no run to resume (no ${RUN_MARKERS.join(' or ')})`);
   return new RunDir(full, mode);

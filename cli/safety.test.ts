@@ -4,7 +4,18 @@
  * data, named pipes, the config's data= link, driver noise, and exit codes after corrections.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, createReadStream, createWriteStream } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  createReadStream,
+  createWriteStream,
+} from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +33,8 @@ const children: ChildProcess[] = [];
 const servers: http.Server[] = [];
 afterAll(async () => {
   for (const c of children) {
-    if (groupAlive(c)) kill(c, 'SIGKILL'); // npm's group: whatever a failed test left behind
+    if (groupAlive(c))
+      kill(c, 'SIGKILL'); // npm's group: whatever a failed test left behind
     else if (c.exitCode === null && c.signalCode === null) kill(c, 'SIGKILL', false);
   }
   for (const s of servers) {
@@ -135,7 +147,12 @@ describe('Ctrl-C under npm run -s wrn -- train', () => {
 
 describe('--out', () => {
   const files = (dir: string) =>
-    Object.fromEntries(['config.json', 'metrics.jsonl', 'model/model.json', 'model/weights.bin', 'notes.txt'].map((f) => [f, readFileSync(path.join(dir, f)).toString('base64')]));
+    Object.fromEntries(
+      ['config.json', 'metrics.jsonl', 'model/model.json', 'model/weights.bin', 'notes.txt'].map((f) => [
+        f,
+        readFileSync(path.join(dir, f)).toString('base64'),
+      ]),
+    );
 
   it('refuses a folder that holds a run, keeps it whole when an --overwrite run fails, and replaces it with --overwrite', async () => {
     const out = path.join(scratch, 'out');
@@ -172,7 +189,11 @@ describe('data the CLI reads', () => {
     symlinkSync(path.join(scratch, 'nowhere.bin'), path.join(linked, 'dangling.bin')); // a broken link is skipped
     const r = await cli(['data', linked]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ records: TRAIN_RECORDS + TEST_RECORDS, train: { records: TRAIN_RECORDS }, test: { records: TEST_RECORDS } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      records: TRAIN_RECORDS + TEST_RECORDS,
+      train: { records: TRAIN_RECORDS },
+      test: { records: TEST_RECORDS },
+    });
   }, 120_000);
 
   it('reads a named pipe with valid records as a stream', async () => {
@@ -190,7 +211,11 @@ describe('data the CLI reads', () => {
     const fifo = path.join(scratch, 'silent.bin');
     execFileSync('mkfifo', [fifo]);
     // Ctrl-C signals the process group; `kill` and `timeout` signal the one process they started.
-    for (const [signal, group] of [['SIGINT', true], ['SIGTERM', true], ['SIGTERM', false]] as const) {
+    for (const [signal, group] of [
+      ['SIGINT', true],
+      ['SIGTERM', true],
+      ['SIGTERM', false],
+    ] as const) {
       const r = start(['data', fifo], { npm: true });
       await new Promise((resolve) => setTimeout(resolve, 4000)); // well into the wait for a writer
       kill(r.child, signal, group);

@@ -103,7 +103,6 @@ export async function settledStep(worker: Worker, quietMs: number): Promise<numb
   return last;
 }
 
-
 /**
  * Serves CIFAR-10 from disk at `<origin>/cifar10/...` inside the browser (Playwright routes the worker's fetches
  * too), in the app server's manifest format: for a test that must not depend on the server's own endpoint, or

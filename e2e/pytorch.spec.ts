@@ -56,8 +56,24 @@ test.describe('PyTorch export, torchrun runs and their results in the page', () 
     // (--redirects/--tee: PyTorch 1.13 on Python 3.11 misparses torchrun's defaults for them)
     const r = spawnSync(
       found.torchrun[0]!,
-      [...found.torchrun.slice(1), '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', 'train.py',
-        '--data', CIFAR_DIR, '--out', 'run', '--threads', '1', '--device', 'cpu'],
+      [
+        ...found.torchrun.slice(1),
+        '--standalone',
+        '--nproc_per_node=2',
+        '--redirects',
+        '1',
+        '--tee',
+        '1',
+        'train.py',
+        '--data',
+        CIFAR_DIR,
+        '--out',
+        'run',
+        '--threads',
+        '1',
+        '--device',
+        'cpu',
+      ],
       { cwd: dir, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 300_000 },
     );
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
@@ -80,10 +96,9 @@ test.describe('PyTorch export, torchrun runs and their results in the page', () 
     await page.screenshot({ path: testInfo.outputPath('torchrun-next-to-browser.png'), fullPage: true });
 
     // Its weights, opened in the page: evaluated on the same 50 test images, the same accuracy as PyTorch's.
-    await page.getByLabel('Open weights (model.json + weights.bin)').setInputFiles([
-      path.join(dir, 'run', 'model', 'model.json'),
-      path.join(dir, 'run', 'model', 'weights.bin'),
-    ]);
+    await page
+      .getByLabel('Open weights (model.json + weights.bin)')
+      .setInputFiles([path.join(dir, 'run', 'model', 'model.json'), path.join(dir, 'run', 'model', 'weights.bin')]);
     await expect(page.getByTestId('run-phase')).toHaveText('Finished', { timeout: 300_000 });
     const evaluation = page.locator('section.evaluation');
     await expect(evaluation).toContainText(`WRN-10-1 at step 0 (epoch 0.00), 50 test images: ${(100 * summary.testAccuracy).toFixed(1)}% right.`);

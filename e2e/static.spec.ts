@@ -17,8 +17,13 @@ import { collectConsoleErrors } from './helpers';
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
 const PREFIX = '/wrn-playground/';
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
 };
 
 let origin = '';

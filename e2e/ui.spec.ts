@@ -119,9 +119,26 @@ test.describe('controls and URL state', () => {
 
     await expect.poll(() => hashOf(page)).toContain('compare=10-5');
     const hash = hashOf(page);
-    for (const kv of ['depth=22', 'width=3', 'dropout=0.3', 'batch=64', 'epochs=2', 'train=2000', 'test=500', 'lr=0.05',
-      'warmup=1', 'momentum=0.8', 'wd=0.001', 'seed=7', 'eval=10', 'schedule=cosine', 'subset=balanced',
-      'backend=webgl', 'nesterov=0', 'augment=0']) {
+    for (const kv of [
+      'depth=22',
+      'width=3',
+      'dropout=0.3',
+      'batch=64',
+      'epochs=2',
+      'train=2000',
+      'test=500',
+      'lr=0.05',
+      'warmup=1',
+      'momentum=0.8',
+      'wd=0.001',
+      'seed=7',
+      'eval=10',
+      'schedule=cosine',
+      'subset=balanced',
+      'backend=webgl',
+      'nesterov=0',
+      'augment=0',
+    ]) {
       expect(hash).toContain(kv);
     }
 
@@ -279,7 +296,10 @@ test.describe('controls and URL state', () => {
     await expect(page.getByTestId('chart-loss').locator('.recharts-line-curve').first()).toBeVisible();
   });
 
-  for (const [name, size] of [['laptop', { width: 1366, height: 768 }], ['phone', { width: 390, height: 844 }]] as const) {
+  for (const [name, size] of [
+    ['laptop', { width: 1366, height: 768 }],
+    ['phone', { width: 390, height: 844 }],
+  ] as const) {
     test(`layout at ${name} width (${size.width}x${size.height})`, async ({ page }, testInfo) => {
       await page.setViewportSize(size);
       await page.goto('/#depth=40&width=4&compare=16-8');
@@ -343,7 +363,10 @@ test.describe('training in the worker', () => {
     await page.setViewportSize({ width: 1366, height: 768 });
 
     // Export CSV, import it back: the imported runs have as many points as the live ones.
-    const livePoints = await legend.getByRole('listitem').filter({ hasText: /^WRN-10-1$/ }).getAttribute('data-points');
+    const livePoints = await legend
+      .getByRole('listitem')
+      .filter({ hasText: /^WRN-10-1$/ })
+      .getAttribute('data-points');
     const [csv] = await Promise.all([page.waitForEvent('download'), button(page, 'Download CSV').click()]);
     expect(csv.suggestedFilename()).toMatch(/\.csv$/);
     const csvPath = testInfo.outputPath('metrics.csv');
@@ -395,7 +418,9 @@ test.describe('training in the worker', () => {
     await expect(button(page, 'Train')).toBeEnabled();
   });
 
-  test('the learning rate can be set while training (Enter applies) and returned to the schedule; the link keeps the recipe', async ({ page }, testInfo) => {
+  test('the learning rate can be set while training (Enter applies) and returned to the schedule; the link keeps the recipe', async ({
+    page,
+  }, testInfo) => {
     const errors = collectConsoleErrors(page);
     // 1,000 steps: far more than the test needs, so the run is still going when it changes the rate.
     await page.goto(`/#${TINY.replace('train=64', 'train=400').replace('epochs=1', 'epochs=20')}`);
@@ -466,7 +491,8 @@ test.describe('training in the worker', () => {
     await page.route('**/cifar10/**', (route) =>
       route.request().url().endsWith('/status')
         ? route.fulfill({ json: { status: 'ready', source: 'test', bytesLoaded: 0, bytesTotal: null, error: null } })
-        : route.fulfill({ status: 404, body: 'not here' }));
+        : route.fulfill({ status: 404, body: 'not here' }),
+    );
     await page.goto(`/#${TINY}`);
     await button(page, 'Train').click();
     const alert = page.getByTestId('error-notice');
@@ -483,14 +509,37 @@ test.describe('training in the worker', () => {
 function fakeRun(name: string, steps: number): RunRecord {
   const confusion = Array.from({ length: 100 }, (_, i) => (i % 11 === 0 ? 8 : 1));
   return {
-    id: name, name, params: 1000, macs: 1e6, imported: false, totalSteps: steps, summary: null,
+    id: name,
+    name,
+    params: 1000,
+    macs: 1e6,
+    imported: false,
+    totalSteps: steps,
+    summary: null,
     steps: Array.from({ length: steps }, (_, i) => ({
-      kind: 'step' as const, step: i + 1, epoch: (i + 1) / 10, loss: 2.3 / (1 + i / 10), trainAccuracy: 0.1 + i / (2 * steps),
-      lr: 0.1, imagesPerSec: 100, stepMs: 80, numTensors: 200, deviceBytes: 1e6, seconds: (i + 1) * 0.1, flops: (i + 1) * 6e9,
+      kind: 'step' as const,
+      step: i + 1,
+      epoch: (i + 1) / 10,
+      loss: 2.3 / (1 + i / 10),
+      trainAccuracy: 0.1 + i / (2 * steps),
+      lr: 0.1,
+      imagesPerSec: 100,
+      stepMs: 80,
+      numTensors: 200,
+      deviceBytes: 1e6,
+      seconds: (i + 1) * 0.1,
+      flops: (i + 1) * 6e9,
     })),
     evals: [1, 2, 3].map((k) => ({
-      kind: 'eval' as const, step: Math.round((k * steps) / 3), epoch: (k * steps) / 30, testLoss: 2 / k, testAccuracy: 0.2 * k,
-      testImages: 100, seconds: (k * steps) / 30, flops: k * steps * 2e9, confusion,
+      kind: 'eval' as const,
+      step: Math.round((k * steps) / 3),
+      epoch: (k * steps) / 30,
+      testLoss: 2 / k,
+      testAccuracy: 0.2 * k,
+      testImages: 100,
+      seconds: (k * steps) / 30,
+      flops: k * steps * 2e9,
+      confusion,
     })),
   };
 }

@@ -6,16 +6,7 @@
  * server's /cifar10 endpoint (server/cifarPlugin.ts over CIFAR10_DIR, set by playwright.config.ts).
  */
 import { test } from '@playwright/test';
-import {
-  collectConsoleErrors,
-  expect,
-  openHarness,
-  settledStep,
-  snapshot,
-  tinyConfig,
-  waitForState,
-  workerDebug,
-} from './helpers';
+import { collectConsoleErrors, expect, openHarness, settledStep, snapshot, tinyConfig, waitForState, workerDebug } from './helpers';
 import type { Config } from '../src/core/config';
 import type { Harness } from './harness';
 

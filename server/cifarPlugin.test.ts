@@ -136,7 +136,10 @@ describe('the CIFAR-10 server with an empty cache', () => {
     const { store, cacheDir, log } = cacheStore(`${origin}/slow.tar.gz`);
     const base = `${await appServer(store)}/cifar10`;
     const events: LoadProgress[] = [];
-    const load = loadCifar({ kind: 'server', base }, { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first', pollMs: 20, onProgress: (p) => events.push(p) });
+    const load = loadCifar(
+      { kind: 'server', base },
+      { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first', pollMs: 20, onProgress: (p) => events.push(p) },
+    );
 
     // Mid-download, the status endpoint shows the bytes so far.
     let status: Record<string, unknown> = {};

@@ -84,8 +84,34 @@ const PYTORCH_OUT = JSON.stringify({
   torch: '1.13.0a0',
   device: 'cpu',
   results: [
-    { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32', device: 'cpu', threads: 1, params: 77850, firstStepMs: 249.1, stepMs: 200, imagesPerSec: 160, windows: 20 },
-    { net: 'WRN-10-1', depth: 10, width: 1, batch: 32, mode: 'fp32-cl', device: 'cpu', threads: 1, params: 77850, firstStepMs: 120.7, stepMs: 160, imagesPerSec: 200, windows: 20 },
+    {
+      net: 'WRN-10-1',
+      depth: 10,
+      width: 1,
+      batch: 32,
+      mode: 'fp32',
+      device: 'cpu',
+      threads: 1,
+      params: 77850,
+      firstStepMs: 249.1,
+      stepMs: 200,
+      imagesPerSec: 160,
+      windows: 20,
+    },
+    {
+      net: 'WRN-10-1',
+      depth: 10,
+      width: 1,
+      batch: 32,
+      mode: 'fp32-cl',
+      device: 'cpu',
+      threads: 1,
+      params: 77850,
+      firstStepMs: 120.7,
+      stepMs: 160,
+      imagesPerSec: 200,
+      windows: 20,
+    },
   ],
   cpu: 'AMD EPYC',
   threads: 1,
@@ -174,14 +200,19 @@ describe('PyTorch reference', () => {
     expect(flagged!.percent).toBeCloseTo(100 / 3, 5);
     const [fine] = compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], [...before, ...steady]);
     expect(fine!.unreliable).toBeUndefined();
-    const text = pytorchLines({ status: 'measured', python: 'p', torch: '1.13', cpu: 'c', rows: [...before, ...after], errors: [] }, [flagged!]).join('\n');
+    const text = pytorchLines({ status: 'measured', python: 'p', torch: '1.13', cpu: 'c', rows: [...before, ...after], errors: [] }, [flagged!]).join(
+      '\n',
+    );
     expect(text).toContain('| 200.0 / 300.0 | 33% (unreliable) |');
     expect(text).toContain('- Unreliable: node-wasm WRN-10-1: PyTorch before and after the job differ by 33%');
   });
 
   it('reports the rows and the percentages, or why PyTorch was not measured', () => {
     const rows = parsePytorchOutput(PYTORCH_OUT).rows.map((r) => ({ ...r, when: 'after' as const, next: 'node-wasm' as const }));
-    const text = pytorchLines({ status: 'measured', python: '/usr/bin/python3', torch: '1.13.0a0', cpu: 'AMD EPYC', rows, errors: [] }, compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], rows)).join('\n');
+    const text = pytorchLines(
+      { status: 'measured', python: '/usr/bin/python3', torch: '1.13.0a0', cpu: 'AMD EPYC', rows, errors: [] },
+      compareWithPytorch([wasmRow('node-wasm', 'WRN-10-1', 1, 100)], rows),
+    ).join('\n');
     expect(text).toContain('| node-wasm | WRN-10-1 | 32 | 1 | after | 160.0 | 200.0 | 0.25 |');
     expect(text).toContain('WASM trainer as % of PyTorch (same threads');
     expect(text).toContain('| node-wasm | WRN-10-1 | 1 | 100.0 | 200.0 (fp32 channels_last) | – / 200.0 | 50% |');
@@ -190,10 +221,15 @@ describe('PyTorch reference', () => {
     expect(missing).toContain('Native PyTorch on this CPU: not measured: no Python here imports torch.');
     expect(missing).toContain('quoted, not measured by this run');
     // Measured before the jobs only, failed after: the rows stand, with the failure listed.
-    const half = mergePytorch([{ status: 'measured', python: 'p', torch: 't', cpu: 'c', rows, errors: [] }, { status: 'failed', reason: '10-1 on 2 threads: exit 1' }]);
+    const half = mergePytorch([
+      { status: 'measured', python: 'p', torch: 't', cpu: 'c', rows, errors: [] },
+      { status: 'failed', reason: '10-1 on 2 threads: exit 1' },
+    ]);
     expect(half.status === 'measured' && half.errors).toEqual(['10-1 on 2 threads: exit 1']);
     expect(mergePytorch([{ status: 'missing', reason: 'no torch' }])).toEqual({ status: 'missing', reason: 'no torch' });
-    expect(pytorchLines({ status: 'skipped', reason: 'not asked for (--no-pytorch)' }, [])[0]).toBe('Native PyTorch on this CPU: skipped: not asked for (--no-pytorch).');
+    expect(pytorchLines({ status: 'skipped', reason: 'not asked for (--no-pytorch)' }, [])[0]).toBe(
+      'Native PyTorch on this CPU: skipped: not asked for (--no-pytorch).',
+    );
   });
 });
 
@@ -218,7 +254,10 @@ describe('report', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
     const md = path.join(dir, 'BENCHMARKS.md');
     const json = path.join(dir, 'out', 'results.json');
-    writeFileSync(md, `# Title\n\nhand-written intro\n\n${beginMarker('default')}\nold table\n${endMarker('default')}\n\n## Findings\n\nhand-written findings\n`);
+    writeFileSync(
+      md,
+      `# Title\n\nhand-written intro\n\n${beginMarker('default')}\nold table\n${endMarker('default')}\n\n## Findings\n\nhand-written findings\n`,
+    );
     const results: BenchResults = {
       schema: 1,
       date: '2026-11-27T00:00:00.000Z',
@@ -246,7 +285,7 @@ describe('report', () => {
 });
 
 describe('kernelsPerStep', () => {
-  it('a WebGPU row reports the dispatches of a step with our kernels and tfjs\'s: in results.json, the main table and per program', () => {
+  it("a WebGPU row reports the dispatches of a step with our kernels and tfjs's: in results.json, the main table and per program", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-kernels-'));
     const md = path.join(dir, 'BENCHMARKS.md');
     const json = path.join(dir, 'results.json');
@@ -276,7 +315,7 @@ describe('kernelsPerStep', () => {
     writeReports(results, json, md);
     const text = readFileSync(md, 'utf8');
     expect(text).toContain('| 301 / 866 | 1.50 |');
-    expect(text).toContain('**node-webgpu, WRN-16-4, batch 2**: 301 dispatches and 21 submits a step with our kernels, 866 and 58 with tfjs\'s');
+    expect(text).toContain("**node-webgpu, WRN-16-4, batch 2**: 301 dispatches and 21 submits a step with our kernels, 866 and 58 with tfjs's");
     expect(text).toContain('| BinaryOpProgram | 40 | 625 |');
     expect(text).toContain('| WrnBnNormalize | 13 | 0 |');
     expect(text).toContain('| TransposeProgram | 0 | 55 |');

@@ -38,14 +38,7 @@ export function machineInfo(): MachineInfo {
 
 /** Versions of the packages a result depends on, read from node_modules. */
 export function packageVersions(repo: string): Record<string, string> {
-  const names = [
-    '@tensorflow/tfjs',
-    '@tensorflow/tfjs-backend-webgpu',
-    '@tensorflow/tfjs-backend-wasm',
-    'webgpu',
-    '@playwright/test',
-    'vite',
-  ];
+  const names = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', 'webgpu', '@playwright/test', 'vite'];
   const out: Record<string, string> = {};
   for (const name of names) {
     const file = path.join(repo, 'node_modules', name, 'package.json');

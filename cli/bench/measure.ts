@@ -38,9 +38,16 @@ interface LoopRecord {
 }
 
 function timing(r: LoopRecord, batch: number): LoopTiming {
-  if (process.env["BENCH_DEBUG"]) console.error("windows", r.windowStepMs.map((x) => x.toFixed(0)).join(" "));
+  if (process.env['BENCH_DEBUG']) console.error('windows', r.windowStepMs.map((x) => x.toFixed(0)).join(' '));
   const stepMs = median(r.windowStepMs);
-  return { firstStepMs: r.firstStepMs, stepMs, meanStepMs: mean(r.windowStepMs), imagesPerSec: (batch * 1000) / stepMs, steps: r.steps, windows: r.windowStepMs.length };
+  return {
+    firstStepMs: r.firstStepMs,
+    stepMs,
+    meanStepMs: mean(r.windowStepMs),
+    imagesPerSec: (batch * 1000) / stepMs,
+    steps: r.steps,
+    windows: r.windowStepMs.length,
+  };
 }
 
 /**
@@ -312,7 +319,9 @@ async function maskCost(rate: number): Promise<MaskCost> {
   };
   try {
     const newMs = await time((seed) => applyDropout(x, rate, seed));
-    const oldMs = await time((seed) => tf.mul(x, tf.cast(tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', seed), 1 - rate), 'float32').mul(1 / (1 - rate))));
+    const oldMs = await time((seed) =>
+      tf.mul(x, tf.cast(tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', seed), 1 - rate), 'float32').mul(1 / (1 - rate))),
+    );
     return { shape: MASK_COST_SHAPE, newMs, oldMs };
   } finally {
     x.dispose();
@@ -338,7 +347,6 @@ async function maskChecksum(): Promise<string> {
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
-
 
 /** One trainer step's dispatches with our kernels and with tfjs's (3 steps each), then the run's choice back. */
 async function countKernels(job: NetJob, restore: KernelChoice): Promise<KernelsPerStep> {

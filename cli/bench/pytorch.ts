@@ -8,7 +8,16 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backendOf, PYTORCH_PAIR_TOLERANCE, type NetJob, type NetResult, type PytorchReference, type PytorchRow, type Target, type VsPytorch } from './types';
+import {
+  backendOf,
+  PYTORCH_PAIR_TOLERANCE,
+  type NetJob,
+  type NetResult,
+  type PytorchReference,
+  type PytorchRow,
+  type Target,
+  type VsPytorch,
+} from './types';
 import { messageOf } from '../../src/core/errors';
 
 /** Where the script is: in the repo, or beside the bundled CLI in the folder bench/gpu/pack.sh makes. */
@@ -73,7 +82,9 @@ export function parsePytorchOutput(text: string): { torch: string; cpu: string; 
     const { net, mode, depth, width, batch, threads, firstStepMs, stepMs, imagesPerSec, windows } = x;
     if (typeof net !== 'string' || typeof mode !== 'string') throw new Error(`pytorch_wrn.py result ${i} has no net or mode`);
     const nums = { depth, width, batch, threads, firstStepMs, stepMs, imagesPerSec, windows };
-    const bad = Object.entries(nums).filter(([, v]) => !isNum(v)).map(([k]) => k);
+    const bad = Object.entries(nums)
+      .filter(([, v]) => !isNum(v))
+      .map(([k]) => k);
     if (bad.length) throw new Error(`pytorch_wrn.py result ${i} (${net}) lacks numbers for ${bad.join(', ')}`);
     return {
       net,
@@ -192,8 +203,23 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
       try {
         await run(
           torch.python,
-          [script, '--device', 'cpu', '--threads', String(threads), '--nets', nets, '--batch', String(plan.batch),
-            '--steps', String(plan.steps), '--read-every', String(plan.readEvery), '--out', out],
+          [
+            script,
+            '--device',
+            'cpu',
+            '--threads',
+            String(threads),
+            '--nets',
+            nets,
+            '--batch',
+            String(plan.batch),
+            '--steps',
+            String(plan.steps),
+            '--read-every',
+            String(plan.readEvery),
+            '--out',
+            out,
+          ],
           plan.timeoutS,
         );
         const parsed = parsePytorchOutput(readFileSync(out, 'utf8'));

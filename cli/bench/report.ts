@@ -114,32 +114,38 @@ export function renderBlock(b: BenchResults, label: string): string {
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; load average ${fmt(m.loadAverage.start, 1)} ` +
       `at the start, ${fmt(m.loadAverage.end, 1)} at the end (a shared machine: compare rows of one run, not runs).`,
-    `- Versions: ${Object.entries(b.versions).map(([k, v]) => `${k} ${v}`).join(', ')}` +
-      (b.chromium ? `; Chromium ${b.chromium.version} (cross-origin isolated: ${b.chromium.crossOriginIsolated}, ${b.chromium.hardwareConcurrency} logical cores)` : '') +
+    `- Versions: ${Object.entries(b.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}` +
+      (b.chromium
+        ? `; Chromium ${b.chromium.version} (cross-origin isolated: ${b.chromium.crossOriginIsolated}, ${b.chromium.hardwareConcurrency} logical cores)`
+        : '') +
       '.',
     `- Adapters: ${[...new Set(b.results.map((r) => `${r.job.target}: ${describeAdapter(r.adapter)}`))].join('; ')}.`,
     `- Dropout masks for one seed on every backend: ${b.masks.agree ? 'bit-identical' : 'DIFFER'} ` +
-      `(${Object.entries(b.masks.checksums).map(([t, c]) => `${t} ${c}`).join(', ')}).`,
+      `(${Object.entries(b.masks.checksums)
+        .map(([t, c]) => `${t} ${c}`)
+        .join(', ')}).`,
     '',
     ...mainTable(b.results),
     '',
-    'Columns: *first step* is the trainer\'s first step in a fresh process/worker, kernel and shader compilation included. ' +
+    "Columns: *first step* is the trainer's first step in a fresh process/worker, kernel and shader compilation included. " +
       '*ms/step* and *img/s* are medians over steady-state windows; the compared loops ran interleaved, one window each in turn, ' +
       'so outside load hits them alike. ' +
       '*trainer* is src/core/trainer.ts as the app runs it (uint8 batch uploaded each step, normalised and augmented on the device, ' +
       `Nesterov momentum, weight decay, metrics read back every ${o.readEvery} step${o.readEvery === 1 ? '' : 's'}); ` +
-      '*trainer (SGD)* is the same with the bare loop\'s optimizer (no momentum, no weight decay), so *trainer (SGD) / bare* ' +
-      'is what the trainer\'s own machinery costs and *trainer / bare* adds the recipe\'s optimizer. ' +
+      "*trainer (SGD)* is the same with the bare loop's optimizer (no momentum, no weight decay), so *trainer (SGD) / bare* " +
+      "is what the trainer's own machinery costs and *trainer / bare* adds the recipe's optimizer. " +
       '*bare* is `model.trainOnBatch` on the same net, batch and ' +
       'backend (plain SGD, softmax cross-entropy from logits, one batch already on the device, loss read back every step). ' +
       '*dropout 0.3 / 0* and *old mask / 0* are trainer step-time ratios with the GPU-side mask and with the old host-drawn ' +
       '`tf.randomUniform` mask. *pipeline* is gather + upload + normalise + augment alone, and how many times what the trainer ' +
       'consumes. *read-backs* (device to host) and *uploads* (tensors made from host values, and their bytes) are counted ' +
-      'during the trainer\'s steady-state steps. *ms / small op* is one elementwise kernel on 4096 floats, end to end: ' +
+      "during the trainer's steady-state steps. *ms / small op* is one elementwise kernel on 4096 floats, end to end: " +
       'the per-kernel overhead a step pays about a thousand times. ' +
       '*kernelsPerStep* (WebGPU rows) is the compute dispatches of one trainer step, counted at `dispatchWorkgroups`, with ' +
-      'our kernels (src/core/kernels/webgpu) and with tfjs\'s own (`WRN_KERNELS=tfjs`); *ours / tfjs kernels* is the ' +
-      'trainer\'s img/s with ours over a trainer with tfjs\'s, interleaved in the same job.',
+      "our kernels (src/core/kernels/webgpu) and with tfjs's own (`WRN_KERNELS=tfjs`); *ours / tfjs kernels* is the " +
+      "trainer's img/s with ours over a trainer with tfjs's, interleaved in the same job.",
   ];
   if (b.failures.length) {
     lines.push('', 'Jobs that produced no result:', '', ...b.failures.map((f) => `- ${f.target} ${f.net}: ${f.error}`));
@@ -157,7 +163,9 @@ export function renderBlock(b: BenchResults, label: string): string {
       '',
       '| target | new mask (device kernel) ms | old mask (host tf.randomUniform + upload) ms | old / new |',
       '| --- | ---: | ---: | ---: |',
-      ...masks.map((r) => `| ${r.job.target} | ${fmt(r.maskCost!.newMs, 0)} | ${fmt(r.maskCost!.oldMs, 0)} | ${ratio(r.maskCost!.oldMs / r.maskCost!.newMs)} |`),
+      ...masks.map(
+        (r) => `| ${r.job.target} | ${fmt(r.maskCost!.newMs, 0)} | ${fmt(r.maskCost!.oldMs, 0)} | ${ratio(r.maskCost!.oldMs / r.maskCost!.newMs)} |`,
+      ),
     );
   }
   if (b.parse) {
@@ -179,7 +187,7 @@ export function renderBlock(b: BenchResults, label: string): string {
   const dispatches = dispatchTables(b.results);
   if (dispatches.length) lines.push('', '### Compute dispatches of one training step (WebGPU), by program', ...dispatches);
   const profiles = profileTables(b.results);
-  if (profiles.length) lines.push('', '### Where a step\'s time goes (one profiled step, top kernels)', ...profiles);
+  if (profiles.length) lines.push('', "### Where a step's time goes (one profiled step, top kernels)", ...profiles);
   lines.push('', ...pytorchLines(b.pytorch, b.vsPytorch ?? []));
   lines.push('', endMarker(label));
   return lines.join('\n');
@@ -223,7 +231,7 @@ export function pytorchLines(p: PytorchReference | undefined, vs: VsPytorch[]): 
   if (vs.length) {
     lines.push(
       '',
-      'WASM trainer as % of PyTorch (same threads; against PyTorch\'s best next to the job: the faster layout, the faster of before and after):',
+      "WASM trainer as % of PyTorch (same threads; against PyTorch's best next to the job: the faster layout, the faster of before and after):",
       '',
       '| target | net | threads | WASM trainer img/s | PyTorch img/s | PyTorch before / after | WASM as % of PyTorch |',
       '| --- | --- | ---: | ---: | ---: | ---: | ---: |',

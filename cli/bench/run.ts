@@ -152,7 +152,12 @@ function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void):
         if (code === 0) resolve(JSON.parse(readFileSync(out, 'utf8')) as NetResult);
         else {
           const why = signal ? `killed (${signal}) after ${timeoutS} s` : `exit ${code}`;
-          const last = stderr.trim().split('\n').filter((l) => !/XDG_RUNTIME_DIR/.test(l)).slice(-3).join(' | ');
+          const last = stderr
+            .trim()
+            .split('\n')
+            .filter((l) => !/XDG_RUNTIME_DIR/.test(l))
+            .slice(-3)
+            .join(' | ');
           reject(new Error(`${why}: ${last}`));
         }
       } catch (err) {

@@ -67,7 +67,13 @@ describe('wrn data', () => {
   });
 
   it('every command answers --help (and `help <command>`) with its flags and an example, exit 0', () => {
-    for (const [command, flag] of [['data', 'file-or-folder'], ['train', '--data'], ['info', 'config'], ['bench', '--nets'], ['export', '--out']] as const) {
+    for (const [command, flag] of [
+      ['data', 'file-or-folder'],
+      ['train', '--data'],
+      ['info', 'config'],
+      ['bench', '--nets'],
+      ['export', '--out'],
+    ] as const) {
       const r = cliIn(process.env, command, '--help');
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toMatch(new RegExp(`^usage: npm run .*${command === 'bench' ? 'bench' : `wrn -- ${command}`}`));

@@ -33,7 +33,11 @@ function exec(cmd: string[], cwd = REPO_ROOT): Promise<{ code: number | null; st
 }
 
 const wrn = (...args: string[]) => exec([path.join(REPO_ROOT, 'node_modules/.bin/tsx'), path.join(REPO_ROOT, 'cli/main.ts'), ...args]);
-const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('wrn export', () => {
   it('writes train.py and config.json for the config, and refuses bad usage with exit code 2', async () => {
@@ -64,7 +68,10 @@ describe.skipIf(!torch && !process.env['CI'])('train.py next to wrn train, on th
     const config = 'depth=10&width=1&batch=32&epochs=2&lr=0.05&train=4000&test=2000&seed=0';
     const tfjsOut = path.join(scratch, 'tfjs');
     const exported = path.join(scratch, 'py');
-    const [tfjs, exp] = await Promise.all([wrn('train', config, '--backend', 'wasm', '--data', DATA_DIR, '--out', tfjsOut), wrn('export', config, '--out', exported)]);
+    const [tfjs, exp] = await Promise.all([
+      wrn('train', config, '--backend', 'wasm', '--data', DATA_DIR, '--out', tfjsOut),
+      wrn('export', config, '--out', exported),
+    ]);
     expect(tfjs.code, tfjs.stderr).toBe(0);
     expect(exp.code, exp.stderr).toBe(0);
     const tfjsAccuracy = lines(tfjs.stdout).find((l) => l['kind'] === 'summary')!['testAccuracy'] as number;

@@ -19,7 +19,11 @@ export const exportCommand: Command = {
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, lenient: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, lenient: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+      });
     } catch (err) {
       return usageError(err instanceof Error ? err.message : String(err));
     }

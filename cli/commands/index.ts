@@ -24,8 +24,10 @@ export const COMMANDS: Record<string, Command> = {
 
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `usage: npm run -s wrn -- <command> [args]\n\ncommands:\n${lines.join('\n')}\n\n` +
-    `npm run -s wrn -- <command> --help   (or: help <command>) for its flags and an example\n`;
+  return (
+    `usage: npm run -s wrn -- <command> [args]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    `npm run -s wrn -- <command> --help   (or: help <command>) for its flags and an example\n`
+  );
 }
 
 /** True when the arguments ask for help: `--help` or `-h` anywhere (a config string never starts with "-"). */

@@ -18,6 +18,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Line {
   model: string;
+  seed?: number;
   kind: 'step' | 'eval' | 'summary';
   step?: number;
   loss?: number;
@@ -36,7 +37,10 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ co
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
-      const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+      const lines = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Line);
       resolve({ code, lines, stdout, stderr });
     });
   });
@@ -66,7 +70,7 @@ describe('wrn train', () => {
     expect(readFileSync(path.join(out, 'model', 'weights.bin')).byteLength).toBe(4 * (77850 + 2 * (16 + 16 + (16 + 32) + (32 + 64) + 64))); // + BN running mean and variance
   });
 
-  it('--resume DIR goes on from the checkpoint of a cut-short run and ends with the uninterrupted run\'s metrics.jsonl', async () => {
+  it("--resume DIR goes on from the checkpoint of a cut-short run and ends with the uninterrupted run's metrics.jsonl", async () => {
     const recipe = 'depth=10&width=1&dropout=0.3&batch=8&epochs=2&train=32&test=16&eval=2&seed=5&backend=wasm';
     const whole = path.join(scratch, 'whole');
     const cut = path.join(scratch, 'cut');
@@ -80,17 +84,75 @@ describe('wrn train', () => {
     expect(resumed.lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([3, 4, 5, 6, 7, 8]);
     // Same lines, step for step, but for the clock's fields.
     const read = (dir: string) =>
-      readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => {
-        const { seconds: _s, imagesPerSec: _i, stepMs: _m, firstStepMs: _f, numTensors: _n, deviceBytes: _d, ...rest } = JSON.parse(l) as Record<string, unknown>;
-        const finalEval = rest['finalEval'] as { seconds?: number } | undefined;
-        if (finalEval) delete finalEval.seconds;
-        return rest;
-      });
+      readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const {
+            seconds: _s,
+            imagesPerSec: _i,
+            stepMs: _m,
+            firstStepMs: _f,
+            numTensors: _n,
+            deviceBytes: _d,
+            ...rest
+          } = JSON.parse(l) as Record<string, unknown>;
+          const finalEval = rest['finalEval'] as { seconds?: number } | undefined;
+          if (finalEval) delete finalEval.seconds;
+          return rest;
+        });
     expect(read(cut)).toEqual(read(whole));
     expect(readFileSync(path.join(cut, 'model', 'weights.bin'))).toEqual(readFileSync(path.join(whole, 'model', 'weights.bin')));
     // A resume needs the folder's config and checkpoint, and takes no other config.
     expect((await cli(['--resume', path.join(scratch, 'nothing-here'), '--data', DATA_DIR])).code).toBe(2);
     expect((await cli([recipe, '--resume', cut])).code).toBe(2);
+  });
+
+  it('seeds=3: every line names its model and seed, and a last line summarises each net over its seeds', async () => {
+    const r = await cli([
+      'depth=10&width=1&batch=8&epochs=1&train=16&test=20&schedule=constant&backend=wasm&seed=7&seeds=3&compare=10-1-0.3',
+      '--data',
+      DATA_DIR,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const last = r.lines.at(-1) as unknown as {
+      kind: string;
+      models: { name: string; seeds: number[]; testAccuracy: { mean: number; std: number; ci95: [number, number] } }[];
+    };
+    for (const l of r.lines.slice(0, -1)) {
+      expect(typeof l.model).toBe('string');
+      expect([7, 8, 9]).toContain(l.seed);
+    }
+    // The per-model summaries, 2 nets x 3 seeds, round by round
+    const perModel = r.lines.slice(0, -1).filter((l) => l.kind === 'summary');
+    expect(perModel.map((l) => [l.model, l.seed])).toEqual([
+      ['WRN-10-1', 7],
+      ['WRN-10-1 (dropout 0.3)', 7],
+      ['WRN-10-1', 8],
+      ['WRN-10-1 (dropout 0.3)', 8],
+      ['WRN-10-1', 9],
+      ['WRN-10-1 (dropout 0.3)', 9],
+    ]);
+    // Distinct seeds, distinct runs: the first losses of WRN-10-1's three seeds differ.
+    const firstLoss = (seed: number) => r.lines.find((l) => l.kind === 'step' && l.model === 'WRN-10-1' && l.seed === seed)!.loss;
+    expect(new Set([7, 8, 9].map(firstLoss)).size).toBe(3);
+    // The last line equals the hand computation from the per-seed final accuracies.
+    expect(last.kind).toBe('summary');
+    expect(last.models.map((m) => [m.name, m.seeds])).toEqual([
+      ['WRN-10-1', [7, 8, 9]],
+      ['WRN-10-1 (dropout 0.3)', [7, 8, 9]],
+    ]);
+    for (const m of last.models) {
+      const acc = perModel.filter((l) => l.model === m.name).map((l) => l.testAccuracy!);
+      const mean = (acc[0]! + acc[1]! + acc[2]!) / 3;
+      const std = Math.sqrt(((acc[0]! - mean) ** 2 + (acc[1]! - mean) ** 2 + (acc[2]! - mean) ** 2) / 2);
+      const half = (4.302652729749462 * std) / Math.sqrt(3); // t(0.975, 2)
+      expect(m.testAccuracy.mean).toBeCloseTo(mean, 12);
+      expect(m.testAccuracy.std).toBeCloseTo(std, 12);
+      expect(m.testAccuracy.ci95[0]).toBeCloseTo(mean - half, 9);
+      expect(m.testAccuracy.ci95[1]).toBeCloseTo(mean + half, 9);
+    }
+    expect(r.stderr).toMatch(/compare: equal epochs \(1 per net\), sequential, seeds 7\.\.9/);
   });
 
   it('exits 2 with the corrections for a config that needed them, and for bad flags', async () => {
@@ -121,7 +183,7 @@ describe('wrn train', () => {
     expect(r.stderr).toMatch(/error: bad data in --data \(none given\): source=full needs the full data set: pass --data DIR \(or set CIFAR10_DIR\)/);
   });
 
-    /**
+  /**
    * Measured (seed 0, WASM, 2026-11-29): 32.1% after epoch 1, 35.9% after 2, 36.0% after 3; chance is 10%. A seed
    * reproduces a run exactly on one machine; 30% leaves room for another CPU's float rounding while still needing
    * three times chance.
@@ -141,16 +203,21 @@ describe('wrn train', () => {
   }, 1_200_000);
 
   if (!HAS_SHARED) process.stderr.write(`skipped: the 4,000-image accuracy test needs the shared subsets (none at ${SHARED_DIR}; set CIFAR10_DIR)\n`);
-  it.skipIf(!HAS_SHARED)('WRN-10-1, 3 epochs on the 4,000 real training images (batch 32, lr 0.05, step schedule, augmentation) reaches 35% test accuracy', async () => {
-    const r = await cli([
-      'depth=10&width=1&dropout=0&batch=32&epochs=3&lr=0.05&schedule=step&augment=1&train=4000&test=5000&seed=0&backend=wasm&eval=375',
-      '--data', SHARED_DIR,
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const evals = r.lines.filter((l) => l.kind === 'eval');
-    expect(evals.at(-1)!.step).toBe(375);
-    const accuracy = evals.at(-1)!.testAccuracy!;
-    process.stderr.write(`WRN-10-1 3 epochs on WASM: test accuracy ${(100 * accuracy).toFixed(2)}% on 5,000 test images\n`);
-    expect(accuracy).toBeGreaterThanOrEqual(0.35);
-  }, 1_200_000);
+  it.skipIf(!HAS_SHARED)(
+    'WRN-10-1, 3 epochs on the 4,000 real training images (batch 32, lr 0.05, step schedule, augmentation) reaches 35% test accuracy',
+    async () => {
+      const r = await cli([
+        'depth=10&width=1&dropout=0&batch=32&epochs=3&lr=0.05&schedule=step&augment=1&train=4000&test=5000&seed=0&backend=wasm&eval=375',
+        '--data',
+        SHARED_DIR,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const evals = r.lines.filter((l) => l.kind === 'eval');
+      expect(evals.at(-1)!.step).toBe(375);
+      const accuracy = evals.at(-1)!.testAccuracy!;
+      process.stderr.write(`WRN-10-1 3 epochs on WASM: test accuracy ${(100 * accuracy).toFixed(2)}% on 5,000 test images\n`);
+      expect(accuracy).toBeGreaterThanOrEqual(0.35);
+    },
+    1_200_000,
+  );
 });

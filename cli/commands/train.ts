@@ -4,7 +4,9 @@
  * `train --resume <dir> [--data ...] [--steps N] [--backend B]`: goes on with a run written by `--out <dir>`.
  *
  * An adapter around the core's run driver (src/core/runner.ts): its events become JSON Lines and files.
- * stdout: one JSON object per metrics point (JSON Lines), each with the model's name; a `summary` line per model.
+ * stdout: one JSON object per metrics point (JSON Lines), each with the model's name and seed; a `summary` line per
+ * model; with seeds=N (N > 1) a last line `{"kind":"summary","models":[{name, seeds, testAccuracy: {mean, std, ci95}}]}`
+ * over each net's finished seeds (final test accuracy; 95% interval from Student's t).
  * stderr: the resolved config, the backend and why, and a progress bar when stderr is a terminal.
  * --out: refuses a folder that holds a run unless --overwrite (see cli/runDir.ts). Once the data and the backend are
  * loaded (so a run that fails first leaves the folder as it was): writes config.json, appends metrics.jsonl as
@@ -20,11 +22,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/core/checkpoint';
-import { BACKENDS, modelsOf, type BackendPreference, type Config } from '../../src/core/config';
+import { BACKENDS, describeBudget, runJobs, type BackendPreference, type Config } from '../../src/core/config';
 import { activeGpuDevice, DeviceWatch } from '../../src/core/deviceWatch';
 import type { RunSummary } from '../../src/core/metrics';
 import type { RunEvent } from '../../src/core/runEvents';
 import { Runner } from '../../src/core/runner';
+import { summarize } from '../../src/core/stats';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
 import { WEIGHTS_FILE, type SavedWeights } from '../../src/core/weights';
 import { loadCifar, type CifarLoad } from '../../src/core/data/load';
@@ -66,7 +69,8 @@ export const train: Command = {
     let resume: { dir: string; checkpoint: Checkpoint } | null = null;
     let text = positionals.join('&');
     if (values.resume !== undefined) {
-      if (values.out !== undefined || positionals.length) return usageError('--resume DIR takes the config and the output folder from DIR; give no config and no --out');
+      if (values.out !== undefined || positionals.length)
+        return usageError('--resume DIR takes the config and the output folder from DIR; give no config and no --out');
       const dir = path.resolve(values.resume);
       try {
         const saved = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { url?: unknown };
@@ -107,8 +111,12 @@ export const train: Command = {
       process.stderr.write(`warning: data=${config.data} in the config is not used: --data ${values.data} is\n`);
       config.data = '';
     }
-    if (resume) process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
+    if (resume)
+      process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
     process.stderr.write(`config: #${encodeConfig(config)}\n`);
+    if (runJobs(config).length > 1) {
+      process.stderr.write(`compare: ${describeBudget(config)}, ${config.order}, seeds ${config.seed}..${config.seed + config.seeds - 1}\n`);
+    }
 
     const choice = await setUpBackend(config.backend);
     process.stderr.write(`backend: ${choice.backend}${choice.adapter ? ` (adapter ${choice.adapter})` : ''}: ${choice.reason}\n`);
@@ -146,6 +154,12 @@ export const train: Command = {
       files?.appendMetrics(text);
     };
     const names: string[] = [];
+    const seeds: number[] = [];
+    const nets: number[] = [];
+    /** each finished model's net and final test accuracy, for the last summary line */
+    const finals: { net: number; name: string; seed: number; accuracy: number }[] = [];
+    // Racing models advance in turns: one progress bar would jump between them, so there is none.
+    const bars = process.stderr.isTTY && config.order !== 'interleaved';
     let bar: ProgressBar | null = null;
     let failed: string | null = null;
     const runner: Runner = new Runner({
@@ -156,14 +170,18 @@ export const train: Command = {
         switch (e.type) {
           case 'modelStarted': {
             names[e.model] = e.name;
+            seeds[e.model] = e.seed;
+            nets[e.model] = e.net;
             const total = Math.min(maxSteps ?? Infinity, e.totalSteps);
-            bar = process.stderr.isTTY ? new ProgressBar(e.name, total) : null;
-            process.stderr.write(`${e.name}: ${e.params.toLocaleString('en')} params, ${total} steps of ${e.batch}\n`);
+            bar = bars ? new ProgressBar(e.name, total) : null;
+            // Under a time budget the steps are not known ahead: the net trains until its own seconds are spent.
+            const steps = config.budget.kind === 'time' ? `until ${config.budget.seconds} s of active training, steps` : `${total} steps`;
+            process.stderr.write(`${e.name} (seed ${e.seed}): ${e.params.toLocaleString('en')} params, ${steps} of ${e.batch}\n`);
             return;
           }
           case 'metrics':
             for (const p of e.points) {
-              emit({ model: names[e.model], ...p });
+              emit({ model: names[e.model], seed: seeds[e.model], ...p });
               bar?.update(p, runner.currentLearningRate() ?? 0);
             }
             return;
@@ -173,12 +191,16 @@ export const train: Command = {
           case 'modelEnded':
             bar?.finish();
             bar = null;
-            emit({ model: names[e.model], kind: 'summary', ...summaryJson(e.summary) });
-            files?.writeModel(e.model, names[e.model]!, e.summary, e.weights);
+            emit({ model: names[e.model], seed: seeds[e.model], kind: 'summary', ...summaryJson(e.summary) });
+            files?.writeModel(e.model, names[e.model]!, seeds[e.model]!, e.summary, e.weights);
+            if (e.summary.status === 'finished' && e.summary.finalEval) {
+              finals.push({ net: nets[e.model]!, name: names[e.model]!, seed: seeds[e.model]!, accuracy: e.summary.finalEval.testAccuracy });
+            }
             return;
           case 'runEnded':
             bar?.finish();
             if (e.error) failed = e.error.message;
+            else if (config.seeds > 1) emit(seedsSummary(finals));
             return;
           case 'state':
             return;
@@ -215,6 +237,31 @@ function usageError(message: string): number {
   return 2;
 }
 
+/**
+ * The last line of a run with seeds: per net, the seeds that finished and the summary of their final test
+ * accuracies (mean, sample standard deviation, 95% interval of the mean from Student's t; null where a single
+ * seed leaves them undefined). Stopped models are left out: their accuracy is of a shorter run.
+ */
+export function seedsSummary(finals: readonly { net: number; name: string; seed: number; accuracy: number }[]) {
+  const byNet = new Map<number, { name: string; seeds: number[]; accuracies: number[] }>();
+  for (const f of finals) {
+    const g = byNet.get(f.net) ?? { name: f.name, seeds: [], accuracies: [] };
+    g.seeds.push(f.seed);
+    g.accuracies.push(f.accuracy);
+    byNet.set(f.net, g);
+  }
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    kind: 'summary',
+    models: [...byNet.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, g]) => {
+        const s = summarize(g.accuracies);
+        return { name: g.name, seeds: g.seeds, testAccuracy: { mean: finite(s.mean), std: finite(s.std), ci95: s.ci95 } };
+      }),
+  };
+}
+
 function summaryJson(s: RunSummary) {
   const { predictions: _predictions, ...rest } = s;
   return { ...rest, testAccuracy: s.finalEval?.testAccuracy ?? null };
@@ -223,12 +270,14 @@ function summaryJson(s: RunSummary) {
 /** The files of a run folder (`--out`, `--resume`), written through cli/runDir.ts. */
 class RunFiles {
   private readonly several: boolean;
+  private readonly seeded: boolean;
 
   constructor(
     private readonly dir: RunDir,
     config: Config,
   ) {
-    this.several = modelsOf(config).length > 1;
+    this.several = runJobs(config).length > 1;
+    this.seeded = config.seeds > 1;
   }
 
   appendMetrics(text: string): void {
@@ -243,8 +292,9 @@ class RunFiles {
    * Weights in tfjs's own format (loadable with tf.loadLayersModel), plus the model's summary: one folder, written
    * whole, so model.json, weights.bin and summary.json always belong together.
    */
-  writeModel(index: number, name: string, summary: RunSummary, weights: SavedWeights | null): void {
-    this.dir.writeFolder(this.several ? `${index}-${name.replace(/\W+/g, '-')}` : 'model', (dir) => {
+  writeModel(index: number, name: string, seed: number, summary: RunSummary, weights: SavedWeights | null): void {
+    const label = `${index}-${name.replace(/\W+/g, '-')}${this.seeded ? `-seed${seed}` : ''}`;
+    this.dir.writeFolder(this.several ? label : 'model', (dir) => {
       if (weights) {
         writeFileSync(path.join(dir, WEIGHTS_FILE), new Uint8Array(weights.weights));
         writeFileSync(path.join(dir, 'model.json'), weights.modelJson);
@@ -273,7 +323,7 @@ function keepMetricsUpTo(runDir: RunDir, c: Checkpoint): void {
     }
     const keep = model < c.modelIndex || (model === c.modelIndex && p.kind !== 'summary' && typeof p.step === 'number' && p.step <= c.step);
     if (keep) kept.push(line + '\n');
-    if (p.kind === 'summary') model++;
+    if (p.kind === 'summary' && !('models' in p)) model++; // a per-model summary, not the run's last line
   }
   runDir.writeFile('metrics.jsonl', kept.join(''));
 }

@@ -33,7 +33,10 @@ function expected(src: ArrayLike<number>, n: number, draw: AugmentDraw, y: numbe
 
 function randomImages(n: number, c: number, seed: number): tf.Tensor4D {
   const rand = mulberry32(seed);
-  return tf.tensor4d(Float32Array.from({ length: n * S * S * c }, () => rand() * 2 - 1), [n, S, S, c]);
+  return tf.tensor4d(
+    Float32Array.from({ length: n * S * S * c }, () => rand() * 2 - 1),
+    [n, S, S, c],
+  );
 }
 
 describe('toNormalisedImages', () => {
@@ -129,7 +132,16 @@ describe('augmentBatch', () => {
     const x = randomImages(n, 3, 5);
     const draw = drawAugmentation(n, 77);
     const y = augmentBatch(x, draw);
-    const padded = tf.mirrorPad(x, [[0, 0], [CROP_PADDING, CROP_PADDING], [CROP_PADDING, CROP_PADDING], [0, 0]], 'reflect');
+    const padded = tf.mirrorPad(
+      x,
+      [
+        [0, 0],
+        [CROP_PADDING, CROP_PADDING],
+        [CROP_PADDING, CROP_PADDING],
+        [0, 0],
+      ],
+      'reflect',
+    );
     const windows = tf.concat(
       Array.from({ length: n }, (_, i) => {
         const w = tf.slice(padded, [i, draw.dy[i]!, draw.dx[i]!, 0], [1, S, S, 3]);

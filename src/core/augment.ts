@@ -57,7 +57,16 @@ export function drawAugmentation(n: number, seed: number, pad = CROP_PADDING): A
 export function augmentBatch(x: tf.Tensor4D, draw: AugmentDraw, pad = CROP_PADDING): tf.Tensor4D {
   const [n, h, w] = x.shape;
   return tf.tidy(() => {
-    const padded = tf.mirrorPad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect');
+    const padded = tf.mirrorPad(
+      x,
+      [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ],
+      'reflect',
+    );
     const ph = h + 2 * pad - 1; // normalised coordinates divide by (size - 1)
     const pw = w + 2 * pad - 1;
     const boxes = new Float32Array(n * 4);

@@ -93,17 +93,12 @@ describe('planBackends', () => {
   });
 
   it.each(
-    BACKENDS.flatMap((pref) =>
-      [hardware, software, null].flatMap((probe) => [glHardware, glSoftware, null].map((gl) => [pref, probe, gl] as const)),
-    ),
-  )(
-    '%s / %o / %o: ends at cpu, no repeats',
-    (pref, probe, gl) => {
-      const { order } = planBackends(pref, probe, gl);
-      expect(order[order.length - 1]).toBe('cpu');
-      expect(new Set(order).size).toBe(order.length);
-    },
-  );
+    BACKENDS.flatMap((pref) => [hardware, software, null].flatMap((probe) => [glHardware, glSoftware, null].map((gl) => [pref, probe, gl] as const))),
+  )('%s / %o / %o: ends at cpu, no repeats', (pref, probe, gl) => {
+    const { order } = planBackends(pref, probe, gl);
+    expect(order[order.length - 1]).toBe('cpu');
+    expect(new Set(order).size).toBe(order.length);
+  });
 });
 
 describe('describeAdapter', () => {

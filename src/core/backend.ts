@@ -278,7 +278,8 @@ export async function initBackend(pref: BackendPreference, opts: InitOptions = {
       continue;
     }
     const threads = name === 'wasm' ? wasmThreads() : undefined;
-    let reason = name === plan.order[0] ? plan.reason : `${name}, the first that started after ${tried.map((t) => t.backend).join(', ')} failed (${plan.reason})`;
+    let reason =
+      name === plan.order[0] ? plan.reason : `${name}, the first that started after ${tried.map((t) => t.backend).join(', ')} failed (${plan.reason})`;
     if (threads !== undefined) reason += `; ${threadsNote(threads)}`;
     return {
       backend: name,

@@ -137,11 +137,9 @@ describe('batchNormTrain on cpu', () => {
     const c = makeCase([2, 8, 8, 16], 5);
     const kernelsOf = async (path: BatchNormPath) => {
       const info = await tf.profile(() => {
-        const grads = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, EPS, path).y, c.w)))([
-          c.x,
-          c.gamma,
-          c.beta,
-        ]);
+        const grads = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, EPS, path).y, c.w)),
+        )([c.x, c.gamma, c.beta]);
         tf.dispose(grads);
       });
       return info.kernels.map((k) => k.name);
@@ -214,7 +212,12 @@ describe('WrnBatchNorm layer', () => {
     ours.build(shape);
     theirs.build(shape);
     const C = shape[3];
-    const weights = [tf.tensor1d(values(C, 1, 1, 0.5)), tf.tensor1d(values(C, 2, 0, 0.3)), tf.tensor1d(values(C, 3, 0, 0.1)), tf.tensor1d(values(C, 4, 1, 0.2))];
+    const weights = [
+      tf.tensor1d(values(C, 1, 1, 0.5)),
+      tf.tensor1d(values(C, 2, 0, 0.3)),
+      tf.tensor1d(values(C, 3, 0, 0.1)),
+      tf.tensor1d(values(C, 4, 1, 0.2)),
+    ];
     ours.setWeights(weights);
     theirs.setWeights(weights);
     tf.dispose(weights);
@@ -226,7 +229,15 @@ describe('WrnBatchNorm layer', () => {
       await tf.setBackend(backend);
       const { ours, theirs } = pair();
       for (let i = 0; i < 3; i++) {
-        const x = tf.tensor4d(values(shape.reduce((a, b) => a * b, 1), 20 + i, i, 2), shape);
+        const x = tf.tensor4d(
+          values(
+            shape.reduce((a, b) => a * b, 1),
+            20 + i,
+            i,
+            2,
+          ),
+          shape,
+        );
         const a = ours.apply(x, { training: true }) as tf.Tensor;
         const b = theirs.apply(x, { training: true }) as tf.Tensor;
         expect(relErr((await a.data()) as Float32Array, (await b.data()) as Float32Array)).toBeLessThan(1e-5);
@@ -239,7 +250,15 @@ describe('WrnBatchNorm layer', () => {
         expect(relErr((await ow[i]!.data()) as Float32Array, (await tw[i]!.data()) as Float32Array), ours.weights[i]!.name).toBeLessThan(1e-6);
       }
       // inference: the running statistics, as tfjs
-      const x = tf.tensor4d(values(shape.reduce((a, b) => a * b, 1), 30, 0.5, 1), shape);
+      const x = tf.tensor4d(
+        values(
+          shape.reduce((a, b) => a * b, 1),
+          30,
+          0.5,
+          1,
+        ),
+        shape,
+      );
       const a = ours.apply(x) as tf.Tensor;
       const b = theirs.apply(x) as tf.Tensor;
       expect(relErr((await a.data()) as Float32Array, (await b.data()) as Float32Array)).toBeLessThan(1e-6);

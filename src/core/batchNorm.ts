@@ -172,7 +172,11 @@ export class WrnBatchNorm extends tf.layers.Layer {
       const orig = variable.read();
       const rate = 1 - this.momentum;
       const fused = tf.getKernel(MOVING_AVERAGE_KERNEL, tf.getBackend()) !== undefined;
-      variable.write(fused ? (tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { moving: orig, value }, { rate }) as tf.Tensor) : tf.sub(orig, tf.mul(tf.sub(orig, value), rate)));
+      variable.write(
+        fused
+          ? (tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { moving: orig, value }, { rate }) as tf.Tensor)
+          : tf.sub(orig, tf.mul(tf.sub(orig, value), rate)),
+      );
     });
   }
 

@@ -132,7 +132,8 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
 /** Reads `encodeCheckpoint`'s bytes back; throws with a reason when they are not a whole checkpoint. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const text = new TextDecoder();
-  if (bytes.length < MAGIC.length + 4 || text.decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) throw new Error('not a checkpoint file (no WRNCKPT1 header)');
+  if (bytes.length < MAGIC.length + 4 || text.decode(bytes.subarray(0, MAGIC.length)) !== MAGIC)
+    throw new Error('not a checkpoint file (no WRNCKPT1 header)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const jsonLength = view.getUint32(MAGIC.length, true);
   const start = align4(MAGIC.length + 4 + jsonLength);
@@ -140,7 +141,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const header = JSON.parse(text.decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + jsonLength))) as Header;
   const payload = bytes.subarray(start);
   const array = (r: ArrayRef): NamedArray => {
-    if (!(r.offset >= 0 && r.length >= 0 && r.offset + 4 * r.length <= payload.length)) throw new Error(`the checkpoint file is cut short (array ${r.name})`);
+    if (!(r.offset >= 0 && r.length >= 0 && r.offset + 4 * r.length <= payload.length))
+      throw new Error(`the checkpoint file is cut short (array ${r.name})`);
     // Copied out so that each array owns an aligned buffer of its own (transferable, and safe for Float32Array).
     const raw = payload.slice(r.offset, r.offset + 4 * r.length).buffer;
     return { name: r.name, shape: r.shape, dtype: r.dtype, data: r.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw) };

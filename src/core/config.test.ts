@@ -25,10 +25,34 @@ describe('URL codec', () => {
   it('round-trips the defaults and a config with every field changed', () => {
     expect(decodeConfig(encodeConfig(DEFAULT_CONFIG))).toEqual({ config: DEFAULT_CONFIG, corrections: [] });
     const c: Config = {
-      depth: 28, width: 10, dropout: 0.3, batch: 64, epochs: 200, lr: 0.05, schedule: 'cosine', warmup: 0.5,
-      momentum: 0.85, nesterov: false, wd: 0.0001, train: 50000, test: 10000, subset: 'balanced', augment: false,
-      seed: 123456789, backend: 'wasm', kernels: 'tfjs', evalEvery: 25, source: 'full', data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
-      compare: [{ depth: 40, width: 4, dropout: 0 }, { depth: 16, width: 8, dropout: 0.3 }],
+      depth: 28,
+      width: 10,
+      dropout: 0.3,
+      batch: 64,
+      epochs: 200,
+      lr: 0.05,
+      schedule: 'cosine',
+      warmup: 0.5,
+      momentum: 0.85,
+      nesterov: false,
+      wd: 0.0001,
+      train: 50000,
+      test: 10000,
+      subset: 'balanced',
+      augment: false,
+      seed: 123456789,
+      backend: 'wasm',
+      kernels: 'tfjs',
+      evalEvery: 25,
+      source: 'full',
+      data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
+      compare: [
+        { depth: 40, width: 4, dropout: 0 },
+        { depth: 16, width: 8, dropout: 0.3 },
+      ],
+      seeds: 3,
+      order: 'interleaved',
+      budget: { kind: 'flops', flops: 2.5e15 },
     };
     const text = encodeConfig(c);
     expect(decodeConfig(text)).toEqual({ config: c, corrections: [] });
@@ -79,10 +103,63 @@ describe('URL codec', () => {
 
   it('never throws and always yields a valid config on 2,000 random and malformed strings', () => {
     const rand = mulberry32(42);
-    const keys = ['depth', 'width', 'dropout', 'batch', 'epochs', 'lr', 'schedule', 'seed', 'compare', 'data', 'source', 'train', 'v', 'x', ''];
-    const junk = ['', '%', '%E0%A4%A', '=', '&&', 'NaN', 'Infinity', '-1', '1e999', '0x10', '17', '3.7', 'abc', '1,2', 'ok',
-      '40-4,16-8', 'sample', 'full', '4000', 'https://a.b/c', 'javascript:alert(1)', '\u0000', '🙂', '1e-9', '-0', '  5 '];
-    const pick = <T,>(a: T[]) => a[Math.floor(rand() * a.length)]!;
+    const keys = [
+      'depth',
+      'width',
+      'dropout',
+      'batch',
+      'epochs',
+      'lr',
+      'schedule',
+      'seed',
+      'compare',
+      'data',
+      'source',
+      'train',
+      'v',
+      'x',
+      '',
+      'seeds',
+      'order',
+      'budget',
+    ];
+    const junk = [
+      '',
+      '%',
+      '%E0%A4%A',
+      '=',
+      '&&',
+      'NaN',
+      'Infinity',
+      '-1',
+      '1e999',
+      '0x10',
+      '17',
+      '3.7',
+      'abc',
+      '1,2',
+      'ok',
+      '40-4,16-8',
+      'sample',
+      'full',
+      '4000',
+      'https://a.b/c',
+      'javascript:alert(1)',
+      '\u0000',
+      '🙂',
+      '1e-9',
+      '-0',
+      '  5 ',
+      'time:600',
+      'flops:2e15',
+      'time:',
+      'flops:-1',
+      'time:1e99',
+      'epochs:3',
+      'interleaved',
+      'TIME:0.5',
+    ];
+    const pick = <T>(a: T[]) => a[Math.floor(rand() * a.length)]!;
     for (let i = 0; i < 2000; i++) {
       let s = rand() < 0.5 ? '#' : '';
       const parts = 1 + Math.floor(rand() * 6);
@@ -97,12 +174,33 @@ describe('URL codec', () => {
     }
   });
 
+  it('reads seeds, order and budget, and corrects what is off', () => {
+    const { config, corrections } = decodeConfig('seeds=3&order=interleaved&budget=time:600');
+    expect(corrections).toEqual([]);
+    expect(config).toMatchObject({ seeds: 3, order: 'interleaved', budget: { kind: 'time', seconds: 600 } });
+    expect(decodeConfig('budget=flops:2e15').config.budget).toEqual({ kind: 'flops', flops: 2e15 });
+    expect(encodeConfig({ ...DEFAULT_CONFIG, budget: { kind: 'flops', flops: 2e15 } })).toContain('&budget=flops:2e15');
+    expect(encodeConfig(DEFAULT_CONFIG)).toContain('&seeds=1&order=sequential&budget=epochs');
+
+    const bad = decodeConfig('seeds=9&order=random&budget=time&x=1');
+    expect(bad.config).toMatchObject({ seeds: 5, order: 'sequential', budget: { kind: 'epochs' } });
+    expect(bad.corrections.map((c) => [c.key, c.used])).toEqual([
+      ['seeds', '5'],
+      ['order', 'sequential'],
+      ['budget', 'epochs'],
+      ['x', ''],
+    ]);
+    expect(bad.corrections[2]!.reason).toMatch(/time:600/);
+    const capped = decodeConfig('budget=time:0.2');
+    expect(capped.config.budget).toEqual({ kind: 'time', seconds: 1 });
+    expect(capped.corrections[0]).toMatchObject({ key: 'budget', given: 'time:0.2', used: 'time:1' });
+    expect(decodeConfig('budget=flops:abc').corrections[0]).toMatchObject({ key: 'budget', used: 'epochs' });
+  });
+
   it('source=sample caps the subset sizes at the sample and says so; sizes left to the default just fit', () => {
     const given = decodeConfig('source=sample&train=4000&test=500');
     expect(given.config).toMatchObject({ source: 'sample', train: 2000, test: 500 });
-    expect(given.corrections).toEqual([
-      { key: 'train', given: '4000', used: '2000', reason: 'the built-in sample holds 2,000 training images; capped' },
-    ]);
+    expect(given.corrections).toEqual([{ key: 'train', given: '4000', used: '2000', reason: 'the built-in sample holds 2,000 training images; capped' }]);
     const defaults = decodeConfig('#source=sample');
     expect(defaults).toEqual({ config: { ...DEFAULT_CONFIG, source: 'sample', train: 2000, test: 1000 }, corrections: [] });
     expect(encodeConfig(defaults.config)).toMatch(/&train=2000&test=1000&.*&source=sample/);

@@ -29,6 +29,18 @@ export type SubsetMode = (typeof SUBSETS)[number];
 export const SOURCES = ['auto', 'sample', 'full'] as const;
 export type SourcePreference = (typeof SOURCES)[number];
 
+/** How the nets of a compare share the device: one after another, or in turns of a few steps each. */
+export const ORDERS = ['sequential', 'interleaved'] as const;
+export type TrainOrder = (typeof ORDERS)[number];
+
+/**
+ * How long each net trains. 'epochs': `epochs` passes over the training subset (the default). 'time': until the
+ * net's own active training seconds reach `seconds`. 'flops': until its cumulative training FLOPs reach `flops`.
+ * With a time or FLOPs budget the schedule's milestones (30/60/80%) are fractions of the budget, not of epochs.
+ */
+export type Budget = { kind: 'epochs' } | { kind: 'time'; seconds: number } | { kind: 'flops'; flops: number };
+export const BUDGET_KINDS = ['epochs', 'time', 'flops'] as const;
+
 /** The architecture slice: what `buildWrn` needs and nothing else (nanoGPT's GPTConfig). */
 export interface ModelConfig {
   /** total depth d = 6N + 4 (N residual blocks per group) */
@@ -78,6 +90,12 @@ export interface Config extends ModelConfig {
   data: string;
   /** further models to train with the same recipe, seed and data, for side-by-side comparison */
   compare: ModelConfig[];
+  /** repeats: every net trains this many times, with seeds seed, seed+1, ..., seed+seeds-1 */
+  seeds: number;
+  /** whether the nets train one after another or take turns of a few steps each */
+  order: TrainOrder;
+  /** the budget every net gets: equal epochs, equal active seconds or equal training FLOPs */
+  budget: Budget;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -103,6 +121,9 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   source: 'auto',
   data: '',
   compare: [],
+  seeds: 1,
+  order: 'sequential',
+  budget: Object.freeze({ kind: 'epochs' }),
 });
 
 /**
@@ -124,6 +145,11 @@ export const LIMITS = {
   seed: { min: 0, max: 2 ** 31 - 1 },
   evalEvery: { min: 0, max: 1_000_000 },
   compare: { max: 6 },
+  seeds: { min: 1, max: 5 },
+  /** a time budget: a second to a day of active training per net */
+  budgetSeconds: { min: 1, max: 86_400 },
+  /** a FLOPs budget: from a few steps of WRN-10-1 to weeks of a big net on a real GPU */
+  budgetFlops: { min: 1e9, max: 1e21 },
 } as const;
 
 /** The depth rule in words, for every message about it (the URL codec's correction, the builder's error). */
@@ -160,4 +186,40 @@ export function modelOf(c: ModelConfig): ModelConfig {
 /** Every model a config asks to train: the main one first, then the comparison list. */
 export function modelsOf(c: Config): ModelConfig[] {
   return [modelOf(c), ...c.compare.map(modelOf)];
+}
+
+/** One model a run trains: a net of the config with one of its seeds. */
+export interface RunJob {
+  /** position in the run (the `model` of its events and messages) */
+  index: number;
+  /** which of `modelsOf(config)` (0 = the main net) */
+  net: number;
+  seed: number;
+  model: ModelConfig;
+}
+
+/**
+ * Every model a run trains, in order: round by round (seed, seed+1, ...), each round the main net and then the
+ * compared ones. With one seed this is `modelsOf(config)`. Interleaved order races the nets of one round together.
+ */
+export function runJobs(c: Config): RunJob[] {
+  const nets = modelsOf(c);
+  return seedsOf(c).flatMap((seed, round) => nets.map((model, net) => ({ index: round * nets.length + net, net, seed, model })));
+}
+
+/** The seeds a config trains each net with: seed, seed+1, ..., seed+seeds-1 (kept inside LIMITS.seed). */
+export function seedsOf(c: Pick<Config, 'seed' | 'seeds'>): number[] {
+  return Array.from({ length: c.seeds }, (_, i) => (c.seed + i) % (LIMITS.seed.max + 1));
+}
+
+/** The budget in words, for the table, the picture and the CLI: "equal epochs (5)", "equal time (600 s per net)". */
+export function describeBudget(c: Pick<Config, 'budget' | 'epochs'>): string {
+  switch (c.budget.kind) {
+    case 'epochs':
+      return `equal epochs (${c.epochs} per net)`;
+    case 'time':
+      return `equal time (${c.budget.seconds} s of active training per net)`;
+    case 'flops':
+      return `equal compute (${c.budget.flops.toExponential(2).replace(/\.?0+e/, 'e')} training FLOPs per net)`;
+  }
 }

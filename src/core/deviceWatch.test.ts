@@ -4,7 +4,9 @@ import { failureOfGpuError } from './deviceWatch';
 describe('failureOfGpuError', () => {
   it('calls buffer allocations past the limits out of memory', () => {
     expect(failureOfGpuError('Buffer size (4294967296) exceeds the max buffer size limit (268435456).').code).toBe('out-of-memory');
-    expect(failureOfGpuError('Binding size (300000000) is larger than the maximum storage buffer binding size (maxStorageBufferBindingSize)').code).toBe('out-of-memory');
+    expect(failureOfGpuError('Binding size (300000000) is larger than the maximum storage buffer binding size (maxStorageBufferBindingSize)').code).toBe(
+      'out-of-memory',
+    );
     expect(failureOfGpuError('anything', true).code).toBe('out-of-memory');
   });
 

@@ -53,8 +53,8 @@ export function dropoutKeys(seed: number, rate: number): DropoutKeys {
   if (!(rate > 0 && rate < 1)) throw new RangeError(`dropout rate must be in (0, 1); got ${rate}`);
   if (!Number.isFinite(seed)) throw new RangeError(`dropout seed must be finite; got ${seed}`);
   const s = Math.trunc(Math.abs(seed));
-  const lo = s % TWO_32 >>> 0;
-  const hi = Math.floor(s / TWO_32) % TWO_32 >>> 0;
+  const lo = (s % TWO_32) >>> 0;
+  const hi = (Math.floor(s / TWO_32) % TWO_32) >>> 0;
   // Distinct odd constants keep key0 and key1 unrelated even for seed 0; the sign bit separates -s from s.
   const sign = seed < 0 ? 0x9e3779b9 : 0;
   const key0 = lowbias32(lowbias32(lo ^ 0x68e31da4) + hi + sign);

@@ -85,7 +85,7 @@ describe('WRN builder', () => {
     model.dispose();
   });
 
-  it('the stem conv skips the image gradient, with the same values, gradients and saved form as tfjs\'s Conv2D', async () => {
+  it("the stem conv skips the image gradient, with the same values, gradients and saved form as tfjs's Conv2D", async () => {
     // On WASM (with our gradient kernels, as ./backend.ts installs them), where the step is fast.
     installKernels('wasm');
     await tf.setBackend('wasm');
@@ -99,7 +99,10 @@ describe('WRN builder', () => {
       let out: { value: number; grads: Float32Array[] } | undefined;
       const profile = await tf.profile(async () => {
         const { value, grads } = tf.variableGrads(lossOf);
-        out = { value: (await value.data())[0]!, grads: await Promise.all(model.trainableWeights.map((w) => grads[w.name]!.data() as Promise<Float32Array>)) };
+        out = {
+          value: (await value.data())[0]!,
+          grads: await Promise.all(model.trainableWeights.map((w) => grads[w.name]!.data() as Promise<Float32Array>)),
+        };
         tf.dispose([value, ...Object.values(grads)]);
       });
       for (const k of profile.kernels) if (k.name === 'Conv2DBackpropInput') calls.push(k.inputShapes);

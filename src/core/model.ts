@@ -87,8 +87,7 @@ export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel 
       y = relu(`${id}_relu2`).apply(bn(`${id}_bn2`).apply(y)) as tf.SymbolicTensor;
       if (m.dropout > 0) y = new BlockDropout({ rate: m.dropout, seed: nextSeed(), name: `${id}_dropout` }).apply(y) as tf.SymbolicTensor;
       y = conv(out, 3, 1, `${id}_conv2`, 9 * out).apply(y) as tf.SymbolicTensor;
-      const shortcut =
-        channels === out && stride === 1 ? x : (conv(out, 1, stride, `${id}_shortcut`, channels).apply(pre) as tf.SymbolicTensor);
+      const shortcut = channels === out && stride === 1 ? x : (conv(out, 1, stride, `${id}_shortcut`, channels).apply(pre) as tf.SymbolicTensor);
       x = tf.layers.add({ name: `${id}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
       channels = out;
     }

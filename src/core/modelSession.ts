@@ -4,7 +4,8 @@
  * `advance(n)`, so a scheduling policy can train one model to the end or several in turns (see runner.ts).
  */
 import { CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
-import type { Config, ModelConfig } from './config';
+import { budgetLength } from './budget';
+import type { Config, ModelConfig, RunJob } from './config';
 import { wrnCost } from './cost';
 import type { ImageSource } from './data/dataset';
 import type { DeviceRace } from './deviceWatch';
@@ -30,23 +31,32 @@ export interface SessionContext {
   checkpointEvery: number | 'eval';
   /** read weights back when a model ends (for export) */
   exportWeights: boolean;
+  /** false: take no checkpoints at all (a policy that trains several models at once cannot resume yet) */
+  checkpoints?: boolean;
   race: DeviceRace;
   emit(event: RunEvent): void;
 }
 
 export class ModelSession {
   readonly trainer: Trainer;
+  readonly index: number;
+  readonly model: ModelConfig;
   /** the step of the last checkpoint (or of the start): nothing new to save there */
   private savedStep = 0;
 
+  /** `job`: which net of the config, with which seed (runJobs); the recipe is the config's, the length its budget's. */
   constructor(
     private readonly ctx: SessionContext,
-    readonly index: number,
-    readonly model: ModelConfig,
+    readonly job: RunJob,
   ) {
+    this.index = job.index;
+    this.model = job.model;
+    const index = job.index;
+    const length = budgetLength(ctx.config, job.model, ctx.trainImages);
     this.trainer = new Trainer({
-      config: ctx.config,
-      model,
+      config: job.seed === ctx.config.seed ? ctx.config : { ...ctx.config, seed: job.seed },
+      model: job.model,
+      ...(length ? { length } : {}),
       train: ctx.train,
       test: ctx.test,
       trainImages: ctx.trainImages,
@@ -96,6 +106,8 @@ export class ModelSession {
       stepsPerEpoch: trainer.plan.stepsPerEpoch,
       totalSteps: trainer.plan.totalSteps,
       batch: trainer.plan.batch,
+      net: this.job.net,
+      seed: this.job.seed,
     });
     if (lr !== null) trainer.setLearningRate(lr);
     trainer.begin();
@@ -147,7 +159,7 @@ export class ModelSession {
   /** Takes a checkpoint of this model now (between slices) and emits it, unless nothing changed since the last. */
   async checkpoint(): Promise<void> {
     const t = this.trainer;
-    if (t.step === this.savedStep) return;
+    if (t.step === this.savedStep || this.ctx.checkpoints === false) return;
     const s = await this.ctx.race.guard(t.snapshot());
     this.savedStep = s.step;
     this.ctx.emit({

@@ -1,6 +1,7 @@
 /**
  * What the run driver (runner.ts) reports, as plain data: the worker turns each event into a protocol message, the
- * CLI into JSON Lines and files. `model` indexes the run's models (0 = the main one, then `compare`'s).
+ * CLI into JSON Lines and files. `model` indexes the run's models, `runJobs(config)` (config.ts): the main net and
+ * `compare`'s, once per seed.
  */
 import type { Checkpoint } from './checkpoint';
 import type { MetricPoint, RunSummary } from './metrics';
@@ -19,6 +20,10 @@ export interface ModelInfo {
   totalSteps: number;
   /** images per step */
   batch: number;
+  /** which net of the config it is (0 = the main one, then `compare`'s); with seeds=N each net is N models */
+  net: number;
+  /** the seed it trains with: config.seed + its repeat */
+  seed: number;
 }
 
 /** Where a run is: loading its data, training, paused (at any phase), or ending after a stop. */

@@ -17,7 +17,18 @@ import { Runner, type RunnerOptions } from './runner';
 /** WRN-10-1 with every random stream on (augmentation, dropout), 6 steps an epoch, an evaluation every 4 steps. */
 const config: Config = {
   ...DEFAULT_CONFIG,
-  depth: 10, width: 1, dropout: 0.3, batch: 8, epochs: 2, lr: 0.05, augment: true, train: 48, test: 24, seed: 3, evalEvery: 4, backend: 'wasm',
+  depth: 10,
+  width: 1,
+  dropout: 0.3,
+  batch: 8,
+  epochs: 2,
+  lr: 0.05,
+  augment: true,
+  train: 48,
+  test: 24,
+  seed: 3,
+  evalEvery: 4,
+  backend: 'wasm',
 };
 
 let data: { train: GrowingDataset; test: GrowingDataset };
@@ -85,13 +96,18 @@ describe('Runner on WASM, real images', () => {
     expect(resumed.status).toBe('finished');
     expect(resumed.steps().map((s) => s.step)).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
     expect(losses(resumed.steps())).toEqual(losses(full.steps().slice(4)));
-    expect(resumed.evals().map((e) => [e.step, e.testLoss, e.testAccuracy])).toEqual(full.evals().slice(1).map((e) => [e.step, e.testLoss, e.testAccuracy]));
+    expect(resumed.evals().map((e) => [e.step, e.testLoss, e.testAccuracy])).toEqual(
+      full
+        .evals()
+        .slice(1)
+        .map((e) => [e.step, e.testLoss, e.testAccuracy]),
+    );
     // the curves go on in time and FLOPs where they were
     expect(resumed.steps()[0]!.seconds).toBeGreaterThan(at4.seconds);
     expect(resumed.steps()[0]!.flops).toBe(full.steps()[4]!.flops);
   }, 300_000);
 
-  it('a checkpoint survives its file format (the CLI\'s checkpoint.bin) and a stop: stopped, resumed, same end', async () => {
+  it("a checkpoint survives its file format (the CLI's checkpoint.bin) and a stop: stopped, resumed, same end", async () => {
     const stopped = await runAll(config, {}, (e, runner) => {
       if (e.type === 'metrics' && e.points.some((p) => p.kind === 'step' && p.step === 6)) runner.stop();
     });

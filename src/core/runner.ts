@@ -9,21 +9,26 @@
  * `checkpointEvery` steps, by default at each evaluation; on pause; on stop; and at the start of each further model),
  * resuming from one (`resumeFrom`), and reading each model's weights back when it ends (`modelEnded.weights`).
  *
- * Extension points, for scheduling policies (issue 15: `order=interleaved`, equal-time and equal-FLOPs budgets):
+ * Scheduling policies (issue 15), in `trainModels()`: the models are `runJobs(config)`, each net once per seed
+ * (`seeds`), round by round. `order=sequential` trains them one after another; `order=interleaved` races the nets
+ * of each round, `sliceSteps` steps each in turn on the same device (each net's time is its own active time). The
+ * budget (budget.ts) sets each model's length: equal FLOPs fix its steps before it starts; equal time trains it
+ * open-ended and concludes it after the slice in which its own seconds reach the budget.
+ *
+ * How they sit on the driver's extension points:
  * - `ModelSession` (modelSession.ts) is one model in training: `start()`, `advance(maxSteps)` (true once the model
  *   is over; checkpoints and pauses are handled inside), `end()`, `dispose()`; `trainer.seconds` and
  *   `trainer.flops` say what it has spent (its own active time: the time between its slices is not counted).
- * - `trainModels()` below is the policy: today "sequential", each session advanced to its end in turn. An
- *   interleaved policy opens every session and calls `advance(k)` on each in turn until all are over, then `end()`s
- *   them; a budget policy stops a session (`trainer.stop()`) once its seconds or FLOPs pass the budget (check
- *   between slices of, say, one evaluation window; `stop()` ends it as 'stopped' with a last evaluation and
- *   checkpoint: a budget may want its own ending). `this.sessions` must then list every open session, so that
- *   pause, stop and setLearningRate reach them all (they already loop over it).
- * - A Checkpoint holds one model (`modelIndex`). A policy that trains several at once would emit one per model and
- *   resume each from its own; `resumeFrom` takes the one sequential training needs.
+ * - Racing (`raceRound`) opens every session of a round and calls `advance(sliceSteps)` on each in turn;
+ *   `this.sessions` lists every open session, so pause, stop and setLearningRate reach them all.
+ * - A spent time budget ends a model with `trainer.conclude()`, not `stop()`: it ends as 'finished', with a last
+ *   evaluation where it ended, and the run goes on (`BudgetWatch`).
+ * - A Checkpoint holds one model (`modelIndex`, an index into `runJobs`), so racing runs take no checkpoints and a
+ *   resume of one is refused as bad-config; sequential runs with seeds resume as before.
  */
+import { estimateSteps, timeSpent, type Progress } from './budget';
 import { checkpointProblem, type Checkpoint } from './checkpoint';
-import { modelName, modelsOf, type Config, type ModelConfig } from './config';
+import { modelName, runJobs, type Config, type ModelConfig, type RunJob } from './config';
 import type { ImageSource } from './data/dataset';
 import { DeviceRace } from './deviceWatch';
 import { ModelSession, startOfModel, type SessionContext } from './modelSession';
@@ -68,6 +73,12 @@ export interface RunnerOptions {
   exportWeights?: boolean;
   /** passed to each Trainer */
   readEvery?: number;
+  /**
+   * Steps per turn when models take turns (order=interleaved) or when a time budget is checked: small enough that
+   * the curves grow together and a budget is not overrun by much, large enough that switching costs little.
+   * Default 5; never more than an evaluation window.
+   */
+  sliceSteps?: number;
   now?: () => number;
 }
 
@@ -81,10 +92,11 @@ export class Runner {
   /** the sessions training now (one, under the sequential policy) */
   private sessions: ModelSession[] = [];
   private readonly abort = new AbortController();
-  private readonly models: ModelConfig[];
+  /** every model the run trains: each net of the config once per seed */
+  private readonly jobs: RunJob[];
 
   constructor(private readonly options: RunnerOptions) {
-    this.models = modelsOf(options.config);
+    this.jobs = runJobs(options.config);
   }
 
   /** The current model's finished steps (reported or not yet), or null when no model is training. */
@@ -115,7 +127,7 @@ export class Runner {
       if (this.stopRequested) throw new Stopped();
       this.phase = 'loading';
       this.emit({ type: 'state', state: this.paused ? 'paused' : 'loading' });
-      for (const m of this.models) checkModel(m);
+      for (const j of this.jobs) checkModel(j.model);
       const resume = this.checkResume();
       const source = input.data;
       const data = typeof source === 'function' ? await source({ guard: (p) => race.guard(p), signal: this.abort.signal }) : source;
@@ -175,16 +187,20 @@ export class Runner {
     for (const s of this.sessions) s.trainer.setLearningRate(lr);
   }
 
-  /** The scheduling policy: sequential, each model trained to its end before the next starts (see the file comment). */
+  /** The scheduling policy: the order and the budget of the config (see the file comment). */
   private async trainModels(data: RunData, race: DeviceRace, resume: Checkpoint | null): Promise<void> {
-    const encodedConfig = encodeConfig(this.options.config);
+    const config = this.options.config;
+    const encodedConfig = encodeConfig(config);
+    const interleaved = config.order === 'interleaved' && modelsPerRound(config) > 1;
     const ctx: SessionContext = {
-      config: this.options.config,
+      config,
       encodedConfig,
       train: data.train,
       test: data.test,
       trainImages: resume?.trainImages ?? data.trainImages,
-      checkpointEvery: this.checkpointEvery(),
+      // Racing models cannot be resumed yet (a checkpoint holds one model), so they take none.
+      checkpointEvery: interleaved ? 0 : this.checkpointEvery(),
+      checkpoints: !interleaved,
       exportWeights: this.options.exportWeights ?? true,
       race,
       emit: (e) => this.emit(e),
@@ -192,22 +208,62 @@ export class Runner {
       ...(this.options.readEvery === undefined ? {} : { readEvery: this.options.readEvery }),
       ...(this.options.now === undefined ? {} : { now: this.options.now }),
     };
+    if (interleaved) {
+      const perRound = modelsPerRound(config);
+      for (let r = 0; r * perRound < this.jobs.length && !this.stopRequested; r++) {
+        await this.raceRound(ctx, this.jobs.slice(r * perRound, (r + 1) * perRound));
+      }
+      return;
+    }
     const first = resume?.modelIndex ?? 0;
-    for (let i = first; i < this.models.length && !this.stopRequested; i++) {
-      const session = new ModelSession(ctx, i, this.models[i]!);
+    for (let i = first; i < this.jobs.length && !this.stopRequested; i++) {
+      const session = new ModelSession(ctx, this.jobs[i]!);
       this.sessions = [session];
       try {
         await session.start(i === first ? resume : null, this.lrOverride, this.paused);
-        await session.advance();
+        const budget = new BudgetWatch(config, session);
+        // Under an epochs or FLOPs budget the model ends by itself; a time budget is checked between slices.
+        while (!(await session.advance(budget.timed ? this.sliceSteps(session) : Infinity)) && !budget.check());
         const summary = await session.end();
-        const next = this.models[i + 1];
+        const next = this.jobs[i + 1];
         // Where a stopped or interrupted run goes on when this model is done: the next one, from scratch.
-        if (summary.status === 'finished' && next) this.emit({ type: 'checkpoint', checkpoint: startOfModel(encodedConfig, i + 1, modelName(next), ctx.trainImages) });
+        if (summary.status === 'finished' && next)
+          this.emit({ type: 'checkpoint', checkpoint: startOfModel(encodedConfig, i + 1, modelName(next.model), ctx.trainImages) });
       } finally {
         this.sessions = [];
         session.dispose();
       }
     }
+  }
+
+  /**
+   * Races the models of one round: each advances `sliceSteps` steps in turn until all are over; a model that is
+   * over (its steps done, its budget spent, or stopped) ends and frees its memory at once while the others go on.
+   */
+  private async raceRound(ctx: SessionContext, jobs: readonly RunJob[]): Promise<void> {
+    const open = jobs.map((job) => new ModelSession(ctx, job));
+    this.sessions = open.slice();
+    try {
+      for (const s of open) await s.start(null, this.lrOverride, this.paused);
+      const budgets = new Map(open.map((s) => [s, new BudgetWatch(ctx.config, s)]));
+      while (this.sessions.length) {
+        for (const s of [...this.sessions]) {
+          const over = (await s.advance(this.sliceSteps(s))) || budgets.get(s)!.check();
+          if (!over) continue;
+          await s.end();
+          this.sessions = this.sessions.filter((x) => x !== s);
+          s.dispose();
+        }
+      }
+    } finally {
+      for (const s of this.sessions) s.dispose(); // a failure mid-round: free what is still open
+      this.sessions = [];
+    }
+  }
+
+  /** Steps per turn: the option (default 5), within one evaluation window of the model. */
+  private sliceSteps(s: ModelSession): number {
+    return Math.max(1, Math.min(this.options.sliceSteps ?? DEFAULT_SLICE_STEPS, s.trainer.evalEvery));
   }
 
   /** Steps between checkpoints: the option, else at each evaluation (each trainer knows its interval). */
@@ -228,7 +284,11 @@ export class Runner {
     if (encodeConfig({ ...theirs, backend: ours.backend }) !== encodeConfig(ours)) {
       throw new RunFailure('bad-config', `cannot resume: the checkpoint is of another config (#${c.config})`);
     }
-    if (c.modelIndex >= this.models.length) throw new RunFailure('bad-config', `cannot resume: the checkpoint is of model ${c.modelIndex}, and this run has ${this.models.length}`);
+    if (c.modelIndex >= this.jobs.length)
+      throw new RunFailure('bad-config', `cannot resume: the checkpoint is of model ${c.modelIndex}, and this run has ${this.jobs.length}`);
+    if (ours.order === 'interleaved' && modelsPerRound(ours) > 1) {
+      throw new RunFailure('bad-config', 'cannot resume a run whose nets race (order=interleaved): its checkpoints would hold one net of several');
+    }
     return c;
   }
 
@@ -236,6 +296,51 @@ export class Runner {
   private emit(event: RunEvent): void {
     if (this.phase === 'ended') return;
     this.options.onEvent(event);
+  }
+}
+
+/** Steps per turn of racing models, and between two looks at a time budget (RunnerOptions.sliceSteps). */
+const DEFAULT_SLICE_STEPS = 5;
+
+/** Models in one round of a run: the main net and the compared ones (each round is one seed). */
+function modelsPerRound(c: Config): number {
+  return 1 + c.compare.length;
+}
+
+/**
+ * A model's time budget, looked at between slices: concludes the model once its own active seconds reach the
+ * budget, and meanwhile keeps the schedule's length at the steps the budget will hold at the pace so far.
+ * Inert under epochs and FLOPs budgets (the trainer's own length ends those).
+ */
+class BudgetWatch {
+  readonly timed: boolean;
+  /** the first look after the first step (whose time includes compiling kernels): the pace is measured from here */
+  private from: Progress | null = null;
+
+  constructor(
+    private readonly config: Config,
+    private readonly session: ModelSession,
+  ) {
+    this.timed = config.budget.kind === 'time';
+  }
+
+  /** True when the budget is spent (the model is concluded: it then ends as finished). */
+  check(): boolean {
+    const budget = this.config.budget;
+    if (budget.kind !== 'time') return false;
+    const t = this.session.trainer;
+    const now = { step: t.step, seconds: t.seconds };
+    if (timeSpent(this.config, now.seconds)) {
+      t.conclude();
+      return true;
+    }
+    if (this.from === null) {
+      if (now.step > 0) this.from = now;
+    } else {
+      const steps = estimateSteps(budget.seconds, this.from, now);
+      if (steps !== null) t.replan(steps);
+    }
+    return false;
   }
 }
 

@@ -17,8 +17,7 @@ export function checkDepth(depth: number): number {
   const n = blocksPerGroup(depth);
   if (n === null) {
     throw new RangeError(
-      `WRN ${DEPTH_RULE}; got ${depth}: ` +
-        `3 groups of N blocks with 2 convolutions each, plus conv1, the classifier and the 2 strided shortcuts.`,
+      `WRN ${DEPTH_RULE}; got ${depth}: ` + `3 groups of N blocks with 2 convolutions each, plus conv1, the classifier and the 2 strided shortcuts.`,
     );
   }
   return n;

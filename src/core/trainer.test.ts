@@ -16,7 +16,16 @@ import { Trainer } from './trainer';
 
 const tiny = (over: Partial<Config>): Config => ({
   ...DEFAULT_CONFIG,
-  depth: 10, width: 1, dropout: 0, batch: 16, epochs: 1, lr: 0.05, augment: false, train: 16, test: 40, ...over,
+  depth: 10,
+  width: 1,
+  dropout: 0,
+  batch: 16,
+  epochs: 1,
+  lr: 0.05,
+  augment: false,
+  train: 16,
+  test: 40,
+  ...over,
 });
 
 async function realData(train: number, test: number): Promise<{ train: GrowingDataset; test: GrowingDataset }> {
@@ -29,7 +38,12 @@ async function runCollect(config: Config, data: { train: GrowingDataset; test: G
   const points: MetricPoint[] = [];
   const trainer = new Trainer({ config, ...data, trainImages: data.train.available(), ...extra, onMetrics: (p) => points.push(...p) });
   const summary = await trainer.run();
-  return { trainer, summary, steps: points.filter((p): p is StepPoint => p.kind === 'step'), evals: points.filter((p): p is EvalPoint => p.kind === 'eval') };
+  return {
+    trainer,
+    summary,
+    steps: points.filter((p): p is StepPoint => p.kind === 'step'),
+    evals: points.filter((p): p is EvalPoint => p.kind === 'eval'),
+  };
 }
 
 describe('trainer on WASM, real images', () => {
@@ -59,7 +73,11 @@ describe('trainer on WASM, real images', () => {
     // independent: predict the 120 test images in one go and count
     const pixels = new Uint8Array(120 * RECORD_PIXELS);
     const labels = new Int32Array(120);
-    data.test.gather(Int32Array.from({ length: 120 }, (_, i) => i), pixels, labels);
+    data.test.gather(
+      Int32Array.from({ length: 120 }, (_, i) => i),
+      pixels,
+      labels,
+    );
     const preds = tf.tidy(() => tf.argMax(trainer.model.predict(toNormalisedImages(pixels, 120)) as tf.Tensor, 1));
     const predicted = await preds.data();
     preds.dispose();

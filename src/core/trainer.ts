@@ -40,6 +40,12 @@ export interface TrainerOptions {
   trainImages?: number;
   /** stop after this many steps (CLI --steps); the schedule still spans the whole configured run */
   maxSteps?: number;
+  /**
+   * The run's length when a budget sets it instead of `epochs` (issue 15): `steps` is what the schedule spans and,
+   * unless `open`, where training ends (equal FLOPs). `open`: train until `conclude()` or `stop()` (equal time);
+   * `replan()` then revises `steps` as the pace becomes known.
+   */
+  length?: { steps: number; open?: boolean };
   /** read losses back every this many steps (default 5): fewer GPU drains, slightly staler metrics */
   readEvery?: number;
   /** called with each batch of new points, at most once per `readEvery` steps plus each evaluation */
@@ -76,7 +82,7 @@ const STREAM = { order: 1, augment: 2 } as const;
 export class Trainer {
   readonly model: tf.LayersModel;
   readonly name: string;
-  readonly plan: RunPlan;
+  private planValue: RunPlan;
   private readonly config: Config;
   private readonly train: ImageSource;
   private readonly test: ImageSource;
@@ -86,7 +92,9 @@ export class Trainer {
   private readonly flopsPerImage: number;
   private readonly now: () => number;
   private readonly readEvery: number;
-  private readonly maxSteps: number;
+  private maxSteps: number;
+  /** trains until concluded or stopped (a time budget), not to plan.totalSteps */
+  private readonly openEnded: boolean;
   private readonly evalChunk: number;
   /** steps between evaluations (an epoch's when the config says 0) */
   readonly evalEvery: number;
@@ -114,10 +122,12 @@ export class Trainer {
     this.name = modelName(m);
     this.train = opts.train;
     this.test = opts.test;
-    this.plan = planRun(opts.config, opts.trainImages ?? opts.config.train);
+    const plan = planRun(opts.config, opts.trainImages ?? opts.config.train);
+    this.planValue = opts.length ? { ...plan, totalSteps: Math.max(1, Math.floor(opts.length.steps)) } : plan;
     this.now = opts.now ?? (() => performance.now());
     this.readEvery = Math.max(1, opts.readEvery ?? 5);
-    this.maxSteps = Math.min(opts.maxSteps ?? Infinity, this.plan.totalSteps);
+    this.openEnded = opts.length?.open ?? false;
+    this.maxSteps = Math.min(opts.maxSteps ?? Infinity, this.openEnded ? Infinity : this.plan.totalSteps);
     this.onMetrics = opts.onMetrics ?? (() => {});
     this.evalChunk = Math.max(1, opts.evalChunk ?? Math.max(this.plan.batch, 100));
     this.evalEvery = opts.config.evalEvery > 0 ? opts.config.evalEvery : this.plan.stepsPerEpoch;
@@ -133,6 +143,27 @@ export class Trainer {
 
   get state(): TrainerState {
     return this.stateValue;
+  }
+
+  /** Batch, steps per epoch, the steps the schedule spans, warm-up. */
+  get plan(): RunPlan {
+    return this.planValue;
+  }
+
+  /**
+   * Sets the steps the schedule spans from the next step on (an open-ended run whose budget is time: the runner's
+   * estimate of the steps that fit). The schedule's milestones move with it; steps already taken keep their rate.
+   */
+  replan(totalSteps: number): void {
+    this.planValue = { ...this.planValue, totalSteps: Math.max(1, Math.round(totalSteps)) };
+  }
+
+  /**
+   * Ends the model at the step reached, as finished rather than stopped (its budget is spent): call it between
+   * slices; `finish()` then evaluates once more unless the last step was just evaluated.
+   */
+  conclude(): void {
+    this.maxSteps = Math.min(this.maxSteps, this.stepValue);
   }
 
   /** Finished steps. */
@@ -254,7 +285,8 @@ export class Trainer {
   async finish(): Promise<RunSummary> {
     try {
       await this.report();
-      if (this.stopRequested && this.stepValue > 0 && this.lastEval?.point.step !== this.stepValue) {
+      // A stopped or concluded model ends between evaluations: evaluate where it ended.
+      if (this.stepValue > 0 && this.lastEval?.point.step !== this.stepValue) {
         this.lastEval = await this.evaluate();
         this.onMetrics([this.lastEval.point]);
       }
@@ -320,7 +352,8 @@ export class Trainer {
   /** Sets the trainer back to a snapshot of the same net and recipe, before `begin()`. Throws on a mismatch. */
   async restore(s: TrainerSnapshot): Promise<void> {
     if (this.stateValue !== 'idle') throw new Error('restore() comes before the trainer begins');
-    if (s.step > this.plan.totalSteps) throw new RangeError(`the checkpoint is at step ${s.step}, past this run's ${this.plan.totalSteps} steps`);
+    if (!this.openEnded && s.step > this.plan.totalSteps)
+      throw new RangeError(`the checkpoint is at step ${s.step}, past this run's ${this.plan.totalSteps} steps`);
     const byName = new Map(s.weights.map((w) => [w.name, w]));
     const weights = this.model.weights;
     if (s.step > 0 || s.weights.length) {
@@ -331,9 +364,11 @@ export class Trainer {
       }
     }
     const trainable = this.model.trainableWeights;
-    if (s.optimizer.length && s.optimizer.length !== trainable.length) throw new RangeError(`the checkpoint holds ${s.optimizer.length} momentum buffers; ${this.name} trains ${trainable.length} weights`);
+    if (s.optimizer.length && s.optimizer.length !== trainable.length)
+      throw new RangeError(`the checkpoint holds ${s.optimizer.length} momentum buffers; ${this.name} trains ${trainable.length} weights`);
     const dropout = this.dropoutLayers();
-    if (s.dropoutMasks.length && s.dropoutMasks.length !== dropout.length) throw new RangeError(`the checkpoint holds ${s.dropoutMasks.length} dropout counters; ${this.name} has ${dropout.length} dropout layers`);
+    if (s.dropoutMasks.length && s.dropoutMasks.length !== dropout.length)
+      throw new RangeError(`the checkpoint holds ${s.dropoutMasks.length} dropout counters; ${this.name} has ${dropout.length} dropout layers`);
     if (s.dataOrder.perm.length) await this.train.waitFor(s.dataOrder.perm.length); // the order names these records
 
     for (const w of weights) {
@@ -345,13 +380,18 @@ export class Trainer {
     }
     if (s.optimizer.length) {
       const tensors = s.optimizer.map((b, i) => {
-        if (b.shape.join('x') !== trainable[i]!.shape.join('x')) throw new RangeError(`momentum buffer ${b.name} does not fit ${trainable[i]!.originalName}`);
+        if (b.shape.join('x') !== trainable[i]!.shape.join('x'))
+          throw new RangeError(`momentum buffer ${b.name} does not fit ${trainable[i]!.originalName}`);
         return tf.tensor(b.data, b.shape, 'float32');
       });
       const iterations = tf.scalar(s.step, 'int32');
       // Buffer i goes with trainable weight i (the optimizer matches them by position); names are for people.
       if (this.fused) this.fused.setAccumulations(this.trainableVariables(), tensors);
-      else await this.optimizer.setWeights([{ name: 'iter', tensor: iterations }, ...tensors.map((tensor, i) => ({ name: `${(trainable[i]!.read() as tf.Variable).name}/momentum`, tensor }))]);
+      else
+        await this.optimizer.setWeights([
+          { name: 'iter', tensor: iterations },
+          ...tensors.map((tensor, i) => ({ name: `${(trainable[i]!.read() as tf.Variable).name}/momentum`, tensor })),
+        ]);
       tf.dispose([iterations, ...tensors]); // setWeights made variables of their own from them
     }
     dropout.forEach((l, i) => (l.masksDrawn = s.dropoutMasks[i] ?? 0));

@@ -53,10 +53,7 @@ describe('URL codec on hostile input', () => {
       const { config, corrections } = decodeConfig(`depth=${text}&seed=${text}`);
       expect(config.depth).toBe(100);
       expect(config.seed).toBe(LIMITS.seed.max);
-      expect(corrections.map((c) => c.reason)).toEqual([
-        expect.stringMatching(/capped/),
-        expect.stringMatching(/capped/),
-      ]);
+      expect(corrections.map((c) => c.reason)).toEqual([expect.stringMatching(/capped/), expect.stringMatching(/capped/)]);
     }
     expect(decodeConfig('depth=-1e309').config.depth).toBe(LIMITS.depth.min);
     expect(decodeConfig('lr=1e-400').corrections[0]!.reason).toMatch(/capped/); // 0, below the minimum

@@ -12,12 +12,14 @@ import {
   DEFAULT_CONFIG,
   KERNEL_CHOICES,
   LIMITS,
+  ORDERS,
   SCHEDULES,
   SOURCES,
   SUBSETS,
   blocksPerGroup,
   DEPTH_RULE,
   nearestValidDepth,
+  type Budget,
   type Config,
   type ModelConfig,
 } from './config';
@@ -50,12 +52,13 @@ type Field =
   | { key: string; prop: BooleanProp; kind: 'bool' }
   | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[]; omitDefault?: true }
   | { key: string; prop: 'data'; kind: 'url' }
-  | { key: string; prop: 'compare'; kind: 'models' };
+  | { key: string; prop: 'compare'; kind: 'models' }
+  | { key: string; prop: 'budget'; kind: 'budget' };
 
 type PropsOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
 type NumericProp = PropsOfType<number>;
 type BooleanProp = PropsOfType<boolean>;
-type EnumProp = 'schedule' | 'subset' | 'backend' | 'kernels' | 'source';
+type EnumProp = 'schedule' | 'subset' | 'backend' | 'kernels' | 'source' | 'order';
 
 /** The public keys, in the order they are written. */
 export const FIELDS: readonly Field[] = [
@@ -82,6 +85,9 @@ export const FIELDS: readonly Field[] = [
   { key: 'source', prop: 'source', kind: 'enum', values: SOURCES },
   { key: 'data', prop: 'data', kind: 'url' },
   { key: 'compare', prop: 'compare', kind: 'models' },
+  { key: 'seeds', prop: 'seeds', kind: 'int', bounds: LIMITS.seeds },
+  { key: 'order', prop: 'order', kind: 'enum', values: ORDERS },
+  { key: 'budget', prop: 'budget', kind: 'budget' },
 ];
 
 const VERSION_KEY = 'v';
@@ -119,9 +125,24 @@ export function encodeConfig(c: Config): string {
       case 'models':
         if (c.compare.length) parts.push(`${f.key}=${c.compare.map(encodeModel).join(',')}`);
         break;
+      case 'budget':
+        parts.push(`${f.key}=${encodeBudget(c.budget)}`);
+        break;
     }
   }
   return parts.join('&');
+}
+
+/** "epochs", "time:600" (seconds of active training per net) or "flops:2e+15" (training FLOPs per net). */
+export function encodeBudget(b: Budget): string {
+  switch (b.kind) {
+    case 'epochs':
+      return 'epochs';
+    case 'time':
+      return `time:${b.seconds}`;
+    case 'flops':
+      return `flops:${b.flops.toExponential().replace('e+', 'e')}`; // 2e15, not 2000000000000000
+  }
 }
 
 /** "16-8" or "16-8-0.3": depth-width[-dropout], the paper's WRN-d-k naming. */
@@ -182,11 +203,19 @@ export function decodeConfig(text: string): Decoded {
 export function fitToSample(config: Config, given: (key: string) => string | undefined = () => ''): Decoded {
   const corrections: Correction[] = [];
   const next = { ...config };
-  for (const [key, prop, max] of [['train', 'train', SAMPLE.train], ['test', 'test', SAMPLE.test]] as const) {
+  for (const [key, prop, max] of [
+    ['train', 'train', SAMPLE.train],
+    ['test', 'test', SAMPLE.test],
+  ] as const) {
     if (next[prop] <= max) continue;
     const text = given(key);
     if (text !== undefined) {
-      corrections.push({ key, given: text || String(next[prop]), used: String(max), reason: `the built-in sample holds ${max.toLocaleString('en')} ${key === 'train' ? 'training' : 'test'} images; capped` });
+      corrections.push({
+        key,
+        given: text || String(next[prop]),
+        used: String(max),
+        reason: `the built-in sample holds ${max.toLocaleString('en')} ${key === 'train' ? 'training' : 'test'} images; capped`,
+      });
     }
     next[prop] = max;
   }
@@ -272,7 +301,37 @@ function decodeField(f: Field, given: string, config: Config, corrections: Corre
       config.compare = decodeModels(given, fix);
       return;
     }
+    case 'budget': {
+      config.budget = decodeBudget(given, fix);
+      return;
+    }
   }
+}
+
+/** Reads "epochs", "time:600" or "flops:2e15"; anything else falls back to equal epochs, with a correction. */
+function decodeBudget(given: string, fix: (used: string, reason: string) => void): Budget {
+  const fallback: Budget = { kind: 'epochs' };
+  const m = /^(epochs|time|flops)(?::(.*))?$/i.exec(given);
+  const kind = m?.[1]?.toLowerCase();
+  if (!m || !kind) {
+    fix('epochs', 'expected epochs, time:SECONDS or flops:FLOPS (e.g. time:600, flops:2e15); equal epochs are used');
+    return fallback;
+  }
+  if (kind === 'epochs') {
+    if (m[2] !== undefined) fix('epochs', 'an epochs budget takes no amount (the epochs key sets it); the amount is ignored');
+    return fallback;
+  }
+  const bounds = kind === 'time' ? LIMITS.budgetSeconds : LIMITS.budgetFlops;
+  const unit = kind === 'time' ? 'seconds' : 'training FLOPs';
+  const n = m[2] === undefined ? null : parseNumber(m[2].trim());
+  if (n === null) {
+    fix('epochs', `${kind} needs an amount in ${unit}, e.g. ${kind === 'time' ? 'time:600' : 'flops:2e15'}; equal epochs are used`);
+    return fallback;
+  }
+  const amount = Math.min(Math.max(n, bounds.min), bounds.max);
+  const budget: Budget = kind === 'time' ? { kind: 'time', seconds: amount } : { kind: 'flops', flops: amount };
+  if (amount !== n) fix(encodeBudget(budget), `${unit} outside ${bounds.min}..${bounds.max}; capped`);
+  return budget;
 }
 
 function setEnum(config: Config, prop: EnumProp, value: string): void {
@@ -282,7 +341,10 @@ function setEnum(config: Config, prop: EnumProp, value: string): void {
 
 function decodeModels(given: string, fix: (used: string, reason: string) => void): ModelConfig[] {
   const models: ModelConfig[] = [];
-  for (const item of given.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of given
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const raw = parseModel(item);
     if (!raw) {
       fix('', `"${item}" is not depth-width[-dropout] (e.g. 16-8 or 28-10-0.3); dropped`);

@@ -85,8 +85,12 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
       <div className="notices">
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
         {data.sampleCaps && !active && (
-          <SampleNotice corrections={data.sampleCaps} chosen={data.sampleChosen} server={data.server}
-            onFull={() => data.choose(data.server.state === 'none' ? 'files' : 'server')} />
+          <SampleNotice
+            corrections={data.sampleCaps}
+            chosen={data.sampleChosen}
+            server={data.server}
+            onFull={() => data.choose(data.server.state === 'none' ? 'files' : 'server')}
+          />
         )}
         <ErrorNotices />
         <ResumeNotice onResume={resumeRun} busy={active} />
@@ -146,9 +150,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         <p className="url-box">
           <code>{config.data}</code>
         </p>
-        <p>
-          That site will see your IP address, and the page will train on whatever it serves. Fetch only from sites you trust.
-        </p>
+        <p>That site will see your IP address, and the page will train on whatever it serves. Fetch only from sites you trust.</p>
       </ConfirmDialog>
     </>
   );

@@ -46,6 +46,8 @@ const started = (runId: number): FromWorkerAll => ({
   stepsPerEpoch: 10,
   totalSteps: 20,
   batch: 8,
+  net: 0,
+  seed: 0,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 const until = async (check: () => boolean) => {

@@ -10,6 +10,7 @@
 import type { EvalPoint, StepPoint } from '../core/metrics';
 import type { DataSourceSpec, TestSamples } from '../worker/protocol';
 import type { Checkpoint } from '../core/checkpoint';
+import { decodeConfig } from '../core/url';
 import type { RunRecord } from './lib/runRecord';
 import type { RunRecorder } from './lib/runRecorder';
 import { heldRunKeys } from './lib/runRecorder';
@@ -280,6 +281,7 @@ function resumePoint(run: SavedRun, recorder: RunRecorder): { model: number; ste
 /** The stored models as the client's views: the ones before `model` whole, `model` up to `step`. */
 function resumedModels(loaded: LoadedRun, model: number, step: number): ModelView[] {
   const views: ModelView[] = [];
+  const seed = decodeConfig(loaded.run.configText).config.seed; // for runs saved before seeds existed
   for (let i = 0; i <= model; i++) {
     const m = loaded.run.models[i];
     const p = loaded.points[i] ?? { steps: [], evals: [] };
@@ -297,6 +299,8 @@ function resumedModels(loaded: LoadedRun, model: number, step: number): ModelVie
       evals: cut ? p.evals.filter((s) => s.step <= step) : p.evals,
       summary: cut ? null : m.summary,
       checkpointStep: cut ? step : m.checkpointStep,
+      net: m.net ?? i,
+      seed: m.seed ?? seed,
     };
   }
   return views;

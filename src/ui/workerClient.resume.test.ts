@@ -55,6 +55,8 @@ const started = (runId: number): FromWorkerAll => ({
   stepsPerEpoch: 10,
   totalSteps: 20,
   batch: 8,
+  net: 0,
+  seed: 0,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 
@@ -87,6 +89,8 @@ describe('worker client: checkpoints and resume', () => {
       evals: [],
       summary: null,
       checkpointStep: 3,
+      net: 0,
+      seed: 0,
     };
     const runId = client.start(DEFAULT_CONFIG, source, { historyKey: 'k1', checkpoint: checkpoint(3), models: [stored] });
     const start = sent.at(-1) as StartMessage;

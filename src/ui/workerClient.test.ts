@@ -19,13 +19,42 @@ function fakeWorker() {
 }
 
 const step = (n: number): StepPoint => ({
-  kind: 'step', step: n, epoch: n / 10, loss: 2, trainAccuracy: 0.1, lr: 0.1, imagesPerSec: 1, stepMs: 1, numTensors: 1, deviceBytes: 1, seconds: n, flops: n,
+  kind: 'step',
+  step: n,
+  epoch: n / 10,
+  loss: 2,
+  trainAccuracy: 0.1,
+  lr: 0.1,
+  imagesPerSec: 1,
+  stepMs: 1,
+  numTensors: 1,
+  deviceBytes: 1,
+  seconds: n,
+  flops: n,
 });
 const evalPoint = (n: number): EvalPoint => ({
-  kind: 'eval', step: n, epoch: n / 10, testLoss: 2, testAccuracy: 0.1, testImages: 10, seconds: n, flops: n, confusion: [],
+  kind: 'eval',
+  step: n,
+  epoch: n / 10,
+  testLoss: 2,
+  testAccuracy: 0.1,
+  testImages: 10,
+  seconds: n,
+  flops: n,
+  confusion: [],
 });
 const modelStarted = (runId: number, model = 0): FromWorker => ({
-  type: 'modelStarted', runId, model, name: 'WRN-10-1', params: 78_042, macs: 1, stepsPerEpoch: 10, totalSteps: 10, batch: 8,
+  type: 'modelStarted',
+  runId,
+  model,
+  name: 'WRN-10-1',
+  params: 78_042,
+  macs: 1,
+  stepsPerEpoch: 10,
+  totalSteps: 10,
+  batch: 8,
+  net: model,
+  seed: 0,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 
@@ -37,7 +66,12 @@ describe('createWorkerClient', () => {
     client.pause();
     expect(client.start(DEFAULT_CONFIG, source)).toBe(2);
     client.stop();
-    expect(sent.map((m) => [m.type, 'runId' in m ? m.runId : null])).toEqual([['start', 1], ['pause', 1], ['start', 2], ['stop', 2]]);
+    expect(sent.map((m) => [m.type, 'runId' in m ? m.runId : null])).toEqual([
+      ['start', 1],
+      ['pause', 1],
+      ['start', 2],
+      ['stop', 2],
+    ]);
     expect(client.getSnapshot().run).toMatchObject({ runId: 2, status: 'starting', models: [] });
   });
 

@@ -17,7 +17,17 @@
 import type { Config } from '../core/config';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
 import type { Checkpoint } from '../core/checkpoint';
-import type { BackendInfo, DataProgress, DataSourceSpec, ErrorCode, ForeignWeights, FromWorker, ModelInfo, TestSamples, ToWorker } from '../worker/protocol';
+import type {
+  BackendInfo,
+  DataProgress,
+  DataSourceSpec,
+  ErrorCode,
+  ForeignWeights,
+  FromWorker,
+  ModelInfo,
+  TestSamples,
+  ToWorker,
+} from '../worker/protocol';
 
 /**
  * Where a run is. 'starting': sent, not yet acknowledged; the last four are final. 'interrupted': the worker
@@ -164,10 +174,7 @@ export function createTrainingWorker(): Worker {
  * event: an exception escaped it, or it failed to load) is replaced by a new one from `spawn` (by default a new
  * training worker when the client made the first one itself), and the run it held ends as 'interrupted'.
  */
-export function createWorkerClient(
-  first?: WorkerLike,
-  spawn: (() => WorkerLike) | null = first ? null : createTrainingWorker,
-): WorkerClient {
+export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike) | null = first ? null : createTrainingWorker): WorkerClient {
   let worker: WorkerLike = first ?? createTrainingWorker();
   let state = INITIAL_STATE;
   let lastRunId = 0;
@@ -310,8 +317,16 @@ export function createWorkerClient(
 
 function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
   return {
-    runId, config, status: 'starting', data: null, samples: null, models: resume?.models ?? [], currentModel: null, error: null,
-    lrOverride: null, historyKey: resume?.historyKey ?? null,
+    runId,
+    config,
+    status: 'starting',
+    data: null,
+    samples: null,
+    models: resume?.models ?? [],
+    currentModel: null,
+    error: null,
+    lrOverride: null,
+    historyKey: resume?.historyKey ?? null,
   };
 }
 
@@ -347,7 +362,11 @@ export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerS
       // A resumed model keeps the points it had up to its checkpoint; the worker goes on after them.
       const before = run.models[model];
       models[model] = {
-        index: model, ...info, steps: before?.steps ?? [], evals: before?.evals ?? [], summary: null,
+        index: model,
+        ...info,
+        steps: before?.steps ?? [],
+        evals: before?.evals ?? [],
+        summary: null,
         checkpointStep: before?.checkpointStep ?? null,
       };
       return withRun({ models, currentModel: model });

@@ -65,18 +65,39 @@ export class WeightsEvaluation {
       const n = Math.min(SAMPLE_IMAGES, load.test.available());
       const pixels = new Uint8Array(n * RECORD_PIXELS);
       const labels = new Int32Array(n);
-      load.test.gather(Int32Array.from({ length: n }, (_, i) => i), pixels, labels);
+      load.test.gather(
+        Int32Array.from({ length: n }, (_, i) => i),
+        pixels,
+        labels,
+      );
       post({ type: 'samples', runId: this.id, samples: { pixels, labels: Uint8Array.from(labels) } }, [pixels.buffer]);
 
       const cost = costOfName(this.weights.name);
-      post({ type: 'modelStarted', runId: this.id, model: 0, name: this.weights.name, params: countTrainable(model), macs: cost, stepsPerEpoch: 1, totalSteps: 0, batch: 0 });
+      post({
+        type: 'modelStarted',
+        runId: this.id,
+        model: 0,
+        name: this.weights.name,
+        params: countTrainable(model),
+        macs: cost,
+        stepsPerEpoch: 1,
+        totalSteps: 0,
+        batch: 0,
+        net: 0,
+        seed: this.config.seed,
+      });
       post({ type: 'state', runId: this.id, state: 'running' });
       const started = performance.now();
       const { predictions, ...result } = await guard(evaluateModel(model, load.test, this.config.test, EVAL_CHUNK, yieldToEventLoop));
       const seconds = (performance.now() - started) / 1000;
       const point = { kind: 'eval' as const, step: 0, epoch: 0, ...result, seconds, flops: 0 };
       post({ type: 'metrics', runId: this.id, model: 0, points: [point] });
-      post({ type: 'modelEnded', runId: this.id, model: 0, summary: { status: 'finished', steps: 0, seconds, flops: 0, firstStepMs: 0, finalEval: point, predictions } });
+      post({
+        type: 'modelEnded',
+        runId: this.id,
+        model: 0,
+        summary: { status: 'finished', steps: 0, seconds, flops: 0, firstStepMs: 0, finalEval: point, predictions },
+      });
     } catch (err) {
       if (this.abort.signal.aborted && !(err instanceof RunFailure)) status = 'stopped';
       else {
@@ -102,7 +123,13 @@ export class WeightsEvaluation {
   resume(): void {}
   setLearningRate(): void {}
   exportWeights(): void {
-    this.post({ type: 'error', runId: this.id, code: 'internal', message: 'these weights were opened, not trained here', suggestion: 'Use the files you opened.' });
+    this.post({
+      type: 'error',
+      runId: this.id,
+      code: 'internal',
+      message: 'these weights were opened, not trained here',
+      suggestion: 'Use the files you opened.',
+    });
   }
 }
 
@@ -135,7 +162,11 @@ export async function loadForeignModel(w: ForeignWeights): Promise<tf.LayersMode
   const output = model.outputs[0]?.shape ?? [];
   if (model.inputs.length !== 1 || input.slice(1).join('x') !== `${IMAGE_SIZE}x${IMAGE_SIZE}x3` || output.slice(1).join() !== String(NUM_CLASSES)) {
     model.dispose();
-    throw new RunFailure('bad-data', `this model takes [${input.join(', ')}] and gives [${output.join(', ')}], not 32x32x3 images to 10 classes`, OPEN_HINT);
+    throw new RunFailure(
+      'bad-data',
+      `this model takes [${input.join(', ')}] and gives [${output.join(', ')}], not 32x32x3 images to 10 classes`,
+      OPEN_HINT,
+    );
   }
   return model;
 }

@@ -58,7 +58,10 @@ describe('WorkerHost', () => {
 
     // 'data' messages come whenever the loader has news, interleaved with the rest.
     expect(messages[0]).toMatchObject({ type: 'backend', info: { backend: 'wasm' } });
-    const types = messages.map((m) => m.type).filter((t) => t !== 'data').filter((t, i, all) => t !== all[i - 1]);
+    const types = messages
+      .map((m) => m.type)
+      .filter((t) => t !== 'data')
+      .filter((t, i, all) => t !== all[i - 1]);
     expect(types).toEqual(['backend', 'state', 'samples', 'modelStarted', 'state', 'metrics', 'modelEnded', 'runEnded']);
     const data = messages.flatMap((m) => (m.type === 'data' ? [m.progress] : []));
     expect(data.at(-1)).toMatchObject({ done: true, trainRecords: 4, testRecords: 4, trainTarget: 4, testTarget: 4 });
@@ -89,7 +92,11 @@ describe('WorkerHost', () => {
     host.handle({ type: 'pause', runId: 1 });
     await until((m) => m.type === 'state' && m.state === 'paused');
     // The step under way ends and is reported; then the trainer waits.
-    const lastReported = () => messages.flatMap((m) => (m.type === 'metrics' ? m.points : [])).filter((p) => p.kind === 'step').at(-1)?.step;
+    const lastReported = () =>
+      messages
+        .flatMap((m) => (m.type === 'metrics' ? m.points : []))
+        .filter((p) => p.kind === 'step')
+        .at(-1)?.step;
     while (lastReported() !== host.runStatus()?.step) await new Promise((r) => setTimeout(r, 20));
     const pausedAt = host.runStatus()?.step;
     // Pausing saves a checkpoint of the step it paused at (after its metrics), then nothing more comes.
@@ -133,7 +140,10 @@ describe('WorkerHost', () => {
 
   it('reports bad data as bad-data and stays usable; stops a run before it trains', async () => {
     const { host, messages, until } = makeHost();
-    const broken: DataSourceSpec = { kind: 'files', files: [new File([new Uint8Array(100)], 'data_batch_1.bin'), new File([new Uint8Array(100)], 'test_batch.bin')] };
+    const broken: DataSourceSpec = {
+      kind: 'files',
+      files: [new File([new Uint8Array(100)], 'data_batch_1.bin'), new File([new Uint8Array(100)], 'test_batch.bin')],
+    };
     host.handle({ type: 'start', runId: 1, config: tiny, source: broken });
     await until(ended(1));
     expect(messages.find((m) => m.type === 'error')).toMatchObject({ runId: 1, code: 'bad-data' });
@@ -167,7 +177,13 @@ describe('WorkerHost', () => {
     if (trained?.type !== 'modelEnded') throw new Error('no summary');
     const baseline = host.memory().numTensors;
 
-    host.handle({ type: 'evaluate', runId: 2, config: { ...tiny, test: 20 }, source: files(1, 20), weights: { name: 'WRN-10-1', modelJson: w.modelJson, weights: w.weights } });
+    host.handle({
+      type: 'evaluate',
+      runId: 2,
+      config: { ...tiny, test: 20 },
+      source: files(1, 20),
+      weights: { name: 'WRN-10-1', modelJson: w.modelJson, weights: w.weights },
+    });
     await until(ended(2));
     const mine = messages.filter((m) => 'runId' in m && m.runId === 2 && m.type !== 'data');
     expect(mine.map((m) => m.type)).toEqual(['state', 'samples', 'modelStarted', 'state', 'metrics', 'modelEnded', 'runEnded']);
@@ -175,13 +191,26 @@ describe('WorkerHost', () => {
     const ev = mine.find((m) => m.type === 'modelEnded');
     if (ev?.type !== 'modelEnded') throw new Error('no evaluation');
     // the same weights on the same 20 test images: the trained run's own final evaluation, prediction for prediction
-    expect(ev.summary.finalEval).toMatchObject({ testImages: 20, testAccuracy: trained.summary.finalEval!.testAccuracy, confusion: trained.summary.finalEval!.confusion });
+    expect(ev.summary.finalEval).toMatchObject({
+      testImages: 20,
+      testAccuracy: trained.summary.finalEval!.testAccuracy,
+      confusion: trained.summary.finalEval!.confusion,
+    });
     expect([...ev.summary.predictions!]).toEqual([...trained.summary.predictions!]);
     expect(host.memory().numTensors).toBe(baseline);
 
-    host.handle({ type: 'evaluate', runId: 3, config: tiny, source: files(1, 4), weights: { name: 'x', modelJson: w.modelJson, weights: new ArrayBuffer(8) } });
+    host.handle({
+      type: 'evaluate',
+      runId: 3,
+      config: tiny,
+      source: files(1, 4),
+      weights: { name: 'x', modelJson: w.modelJson, weights: new ArrayBuffer(8) },
+    });
     await until(ended(3));
-    expect(messages.find((m) => m.type === 'error' && m.runId === 3)).toMatchObject({ code: 'bad-data', message: expect.stringMatching(/weights.bin has 8 bytes/) });
+    expect(messages.find((m) => m.type === 'error' && m.runId === 3)).toMatchObject({
+      code: 'bad-data',
+      message: expect.stringMatching(/weights.bin has 8 bytes/),
+    });
     expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 3, status: 'failed' });
   }, 120_000);
 });

@@ -10,7 +10,11 @@ describe('MetricsBatcher', () => {
 
   it('sends the first points at once and coalesces the rest into one send per interval', () => {
     const sent: number[][] = [];
-    const b = new MetricsBatcher((points) => sent.push(points.map((p) => p.step)), 100, () => Date.now());
+    const b = new MetricsBatcher(
+      (points) => sent.push(points.map((p) => p.step)),
+      100,
+      () => Date.now(),
+    );
     b.push([point(1)]);
     b.push([point(2)]);
     b.push([point(3), point(4)]);
@@ -23,7 +27,11 @@ describe('MetricsBatcher', () => {
 
   it('flushes on demand and discards without sending', () => {
     const sent: number[][] = [];
-    const b = new MetricsBatcher((points) => sent.push(points.map((p) => p.step)), 100, () => Date.now());
+    const b = new MetricsBatcher(
+      (points) => sent.push(points.map((p) => p.step)),
+      100,
+      () => Date.now(),
+    );
     b.push([point(1)]);
     b.push([point(2)]);
     b.flush();

@@ -11,7 +11,7 @@
  * tensors are freed, so between models and after the run `tf.memory().numTensors` is back to its baseline.
  */
 import { checkpointBuffers, type Checkpoint } from '../core/checkpoint';
-import { modelName, modelsOf, type Config, type ModelConfig } from '../core/config';
+import { modelName, runJobs, type Config, type RunJob } from '../core/config';
 import { loadCifar, type CifarLoad, type LoadProgress } from '../core/data/load';
 import { RECORD_PIXELS } from '../core/data/dataset';
 import type { MetricPoint } from '../core/metrics';
@@ -33,7 +33,8 @@ export type PostMessage = (msg: FromWorker, transfer?: Transferable[]) => void;
 export class Run {
   private readonly runner: Runner;
   private readonly weights = new Map<number, SavedWeights>();
-  private readonly models: ModelConfig[];
+  /** the run's models: each net once per seed */
+  private readonly models: RunJob[];
   /** the model whose metrics are being coalesced, and its batcher */
   private batch: { model: number; batcher: MetricsBatcher } | null = null;
 
@@ -47,7 +48,7 @@ export class Run {
     private readonly post: PostMessage,
     resumeFrom: Checkpoint | null = null,
   ) {
-    this.models = modelsOf(config);
+    this.models = runJobs(config);
     this.runner = new Runner({ config, resumeFrom, onEvent: (e) => this.onEvent(e) });
   }
 
@@ -95,8 +96,14 @@ export class Run {
       const why =
         model < 0 || model >= this.models.length
           ? `there is no model ${model} in this run`
-          : `model ${model} (${modelName(this.models[model]!)}) has not ended yet, or its weights could not be read back`;
-      post({ type: 'error', runId: this.id, code: 'internal', message: `cannot export weights: ${why}`, suggestion: 'Export a model after it has finished or been stopped.' });
+          : `model ${model} (${modelName(this.models[model]!.model)}, seed ${this.models[model]!.seed}) has not ended yet, or its weights could not be read back`;
+      post({
+        type: 'error',
+        runId: this.id,
+        code: 'internal',
+        message: `cannot export weights: ${why}`,
+        suggestion: 'Export a model after it has finished or been stopped.',
+      });
       return;
     }
     // A copy is transferred so that the same model can be exported again.
@@ -160,7 +167,11 @@ export class Run {
     const n = Math.min(SAMPLE_IMAGES, load.test.available());
     const pixels = new Uint8Array(n * RECORD_PIXELS);
     const labels = new Int32Array(n);
-    load.test.gather(Int32Array.from({ length: n }, (_, i) => i), pixels, labels);
+    load.test.gather(
+      Int32Array.from({ length: n }, (_, i) => i),
+      pixels,
+      labels,
+    );
     post({ type: 'samples', runId: this.id, samples: { pixels, labels: Uint8Array.from(labels) } }, [pixels.buffer]);
   }
 }

@@ -63,8 +63,8 @@ describe('parseCifarStream on the real train subset', () => {
     const frog = pixels.subarray(0, 3072);
     // Top row of the red plane of data_batch_1 image 0, as printed by every CIFAR-10 tutorial.
     expect(Array.from(frog.subarray(0, 32))).toEqual([
-      59, 43, 50, 68, 98, 119, 139, 145, 149, 149, 131, 125, 142, 144, 137, 129,
-      137, 134, 124, 139, 139, 133, 136, 139, 152, 163, 168, 159, 158, 158, 152, 148,
+      59, 43, 50, 68, 98, 119, 139, 145, 149, 149, 131, 125, 142, 144, 137, 129, 137, 134, 124, 139, 139, 133, 136, 139, 152, 163, 168, 159, 158, 158, 152,
+      148,
     ]);
     expect(Array.from(frog.subarray(1024, 1032))).toEqual([62, 46, 48, 54, 73, 91, 107, 110]); // G row 0
     expect(Array.from(frog.subarray(2048, 2056))).toEqual([63, 45, 43, 42, 52, 63, 75, 80]); // B row 0
@@ -127,7 +127,9 @@ describe('parseCifarStream rejects bad input with a clear error', () => {
 
   it('a size known up front that is no multiple of 3073, before any record', async () => {
     const bytes = concat([good, new Uint8Array(5)]);
-    const r = await expectError(bytes, /size 61465 bytes is not a multiple of 3073 \(one CIFAR-10 record\): 20 records \+ 5 bytes/, { expectedBytes: bytes.length });
+    const r = await expectError(bytes, /size 61465 bytes is not a multiple of 3073 \(one CIFAR-10 record\): 20 records \+ 5 bytes/, {
+      expectedBytes: bytes.length,
+    });
     expect(r.records).toBe(0);
   });
 

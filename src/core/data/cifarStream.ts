@@ -130,8 +130,7 @@ export async function* parseCifarStream(
     if (bytes === 0) throw new CifarFormatError(`${name}: empty: no CIFAR-10 records (expected 3073-byte records)`);
     if (pos !== 0) {
       throw new CifarFormatError(
-        `${name}: truncated last record: ${bytes} bytes is ${records} whole records + ${pos} bytes ` +
-          `(each record is ${RECORD_BYTES} bytes)`,
+        `${name}: truncated last record: ${bytes} bytes is ${records} whole records + ${pos} bytes ` + `(each record is ${RECORD_BYTES} bytes)`,
       );
     }
     if (expected !== null && bytes !== expected) {
@@ -189,7 +188,5 @@ function badLabel(name: string, record: number, label: number, head: Uint8Array 
     if (what) return new CifarFormatError(`${name}: not a CIFAR-10 binary file: it looks like ${what}`);
     return new CifarFormatError(`${name}: not a CIFAR-10 binary file: first byte is ${label}, not a label 0..9`);
   }
-  return new CifarFormatError(
-    `${name}: record ${record} (byte ${record * RECORD_BYTES}) has label ${label}; CIFAR-10 labels are 0..9`,
-  );
+  return new CifarFormatError(`${name}: record ${record} (byte ${record * RECORD_BYTES}) has label ${label}; CIFAR-10 labels are 0..9`);
 }

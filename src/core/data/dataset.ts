@@ -8,9 +8,7 @@
 
 export const RECORD_PIXELS = 3072;
 export const RECORD_BYTES = 1 + RECORD_PIXELS;
-export const CLASS_NAMES = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
-] as const;
+export const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 
 /** What the trainer needs of a split. */
 export interface ImageSource {

@@ -79,7 +79,10 @@ describe('loadCifar from a URL', () => {
   it('fails cleanly when the connection is cut mid-stream, keeping only whole checked records', async () => {
     for (const name of ['data_batch_1.bin', 'cifar-10-binary.tar.gz']) {
       const load = loadCifar({ kind: 'url', url: `${origin}/cut/${name}` }, options);
-      const err = await load.done.then(() => null, (e: unknown) => e as Error);
+      const err = await load.done.then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(err).toBeInstanceOf(CifarSourceError);
       expect(err!.message).toMatch(new RegExp(`^GET ${origin}/cut/${name.replace(/\./g, '\\.')}: connection lost after \\d+ of \\d+ bytes`));
       expect(load.train.error()).toBe(err);

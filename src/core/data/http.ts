@@ -60,12 +60,7 @@ export async function fetchJson(url: string, signal?: AbortSignal): Promise<unkn
 }
 
 /** Passes the body through, turning a dropped connection or a short body into a clear `CifarSourceError`. */
-function guardBody(
-  url: string,
-  body: ReadableStream<Uint8Array>,
-  expected: number | null,
-  signal: AbortSignal | undefined,
-): ReadableStream<Uint8Array> {
+function guardBody(url: string, body: ReadableStream<Uint8Array>, expected: number | null, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let got = 0;
   const lost = (why: string) =>

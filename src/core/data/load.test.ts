@@ -86,8 +86,14 @@ describe('loadCifar from files', () => {
     const train = sharedBytes('train_subset.bin');
     const test = sharedBytes('test_subset.bin');
     const tgz = await sharedTarGz();
-    const fromTar = loadCifar({ kind: 'files', files: [file('cifar-10-binary.tar.gz', tgz)] }, { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' });
-    const fromBin = loadCifar({ kind: 'files', files: [file('train_subset.bin', train), file('test_subset.bin', test)] }, { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' });
+    const fromTar = loadCifar(
+      { kind: 'files', files: [file('cifar-10-binary.tar.gz', tgz)] },
+      { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' },
+    );
+    const fromBin = loadCifar(
+      { kind: 'files', files: [file('train_subset.bin', train), file('test_subset.bin', test)] },
+      { train: TRAIN_RECORDS, test: TEST_RECORDS, subset: 'first' },
+    );
     await Promise.all([fromTar.done, fromBin.done]);
     for (const split of ['train', 'test'] as const) {
       expect(fromTar[split].available()).toBe(fromBin[split].available());
@@ -133,11 +139,17 @@ describe('loadCifar rejects bad data and ends in a safe state', () => {
   const train = sharedBytes('train_subset.bin');
 
   it('a truncated last record, before any record is kept', async () => {
-    await expectFailure([file('data_batch_1.bin', train.subarray(0, train.length - 100)), test()], new RegExp(`^data_batch_1\\.bin: size ${train.length - 100} bytes is not a multiple of 3073`));
+    await expectFailure(
+      [file('data_batch_1.bin', train.subarray(0, train.length - 100)), test()],
+      new RegExp(`^data_batch_1\\.bin: size ${train.length - 100} bytes is not a multiple of 3073`),
+    );
   });
 
   it('a size that is not a multiple of 3073', async () => {
-    await expectFailure([file('data_batch_1.bin', concat([train.subarray(0, 3073 * 10), new Uint8Array(7)])), test()], /size 30737 bytes is not a multiple of 3073 \(one CIFAR-10 record\): 10 records \+ 7 bytes/);
+    await expectFailure(
+      [file('data_batch_1.bin', concat([train.subarray(0, 3073 * 10), new Uint8Array(7)])), test()],
+      /size 30737 bytes is not a multiple of 3073 \(one CIFAR-10 record\): 10 records \+ 7 bytes/,
+    );
   });
 
   it('a label byte above 9: only whole, checked records before it were kept', async () => {
@@ -157,11 +169,19 @@ describe('loadCifar rejects bad data and ends in a safe state', () => {
 
   it('a broken tar.gz', async () => {
     const tgz = await makeTarGz([{ name: 'cifar-10-batches-bin/data_batch_1.bin', bytes: train.subarray(0, 3073 * 1000) }]);
-    await expectFailure([file('cifar-10-binary.tar.gz', tgz.subarray(0, tgz.length >> 1))], /^cifar-10-binary\.tar\.gz: (gzip data ended early|tar archive is truncated)/, 1000);
+    await expectFailure(
+      [file('cifar-10-binary.tar.gz', tgz.subarray(0, tgz.length >> 1))],
+      /^cifar-10-binary\.tar\.gz: (gzip data ended early|tar archive is truncated)/,
+      1000,
+    );
   });
 
   it('a split with no records at all', async () => {
-    const { err } = await expectFailure([file('data_batch_1.bin', train.subarray(0, 3073 * 300))], /^no test records in the data \(files: data_batch_1\.bin\)/, 300);
+    const { err } = await expectFailure(
+      [file('data_batch_1.bin', train.subarray(0, 3073 * 300))],
+      /^no test records in the data \(files: data_batch_1\.bin\)/,
+      300,
+    );
     expect(err).toBeInstanceOf(CifarFormatError);
   });
 

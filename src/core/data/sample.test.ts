@@ -61,7 +61,9 @@ describe('the built-in sample', () => {
       });
     }
     // and the shared train subset's class counts are the data README's table
-    expect(perClassOf(new Uint8Array(readFileSync(path.join(SHARED_DIR, 'train_subset.bin'))))).toEqual([396, 366, 420, 384, 422, 393, 414, 385, 407, 413]);
+    expect(perClassOf(new Uint8Array(readFileSync(path.join(SHARED_DIR, 'train_subset.bin'))))).toEqual([
+      396, 366, 420, 384, 422, 393, 414, 385, 407, 413,
+    ]);
   });
 
   it('rejects a manifest that does not match its shape, with what is wrong', () => {
@@ -87,7 +89,13 @@ describe("the loader's sample source over HTTP (as a static host serves it)", ()
       if (url === '/tampered/cifar10-sample/train.png') return void res.end(tampered);
       if (url.startsWith('/tampered/')) return void res.end(readFileSync(path.join(publicDir, url.slice('/tampered/'.length))));
       // /site/... is public/..., /broken/ serves the test sprite as the training one (a sample that does not match its manifest)
-      const file = url.startsWith('/site/') ? url.slice('/site/'.length) : url === '/broken/cifar10-sample/train.png' ? 'cifar10-sample/test.png' : url.startsWith('/broken/') ? url.slice('/broken/'.length) : null;
+      const file = url.startsWith('/site/')
+        ? url.slice('/site/'.length)
+        : url === '/broken/cifar10-sample/train.png'
+          ? 'cifar10-sample/test.png'
+          : url.startsWith('/broken/')
+            ? url.slice('/broken/'.length)
+            : null;
       let body: Buffer | null = null;
       try {
         body = file === null ? null : readFileSync(path.join(publicDir, file));
@@ -111,10 +119,15 @@ describe("the loader's sample source over HTTP (as a static host serves it)", ()
     expect(load.train.available()).toBe(SAMPLE.train);
     expect(load.test.available()).toBe(SAMPLE.test);
     expect(load.progress().train.expected).toBe(SAMPLE.train);
-    for (const [split, records] of [['train', decoded.train], ['test', decoded.test]] as const) {
+    for (const [split, records] of [
+      ['train', decoded.train],
+      ['test', decoded.test],
+    ] as const) {
       for (const r of [0, 777, load[split].available() - 1]) {
         expect(load[split].labels[r]).toBe(records[r * RECORD_BYTES]);
-        expect(Buffer.compare(load[split].pixels.subarray(r * 3072, (r + 1) * 3072), records.subarray(r * RECORD_BYTES + 1, (r + 1) * RECORD_BYTES))).toBe(0);
+        expect(Buffer.compare(load[split].pixels.subarray(r * 3072, (r + 1) * 3072), records.subarray(r * RECORD_BYTES + 1, (r + 1) * RECORD_BYTES))).toBe(
+          0,
+        );
       }
     }
   });

@@ -86,7 +86,8 @@ export function parseSampleManifest(json: unknown): SampleManifest {
     }
     if (!isCount(count) || !isCount(columns) || columns === 0) throw bad(`splits.${split}.count/columns must be whole numbers`);
     if (labels.length !== count || !/^[0-9]*$/.test(labels)) throw bad(`splits.${split}.labels must be ${count} digits`);
-    if (!Array.isArray(records) || records.length !== count || !records.every(isCount)) throw bad(`splits.${split}.source.records must be ${count} indices`);
+    if (!Array.isArray(records) || records.length !== count || !records.every(isCount))
+      throw bad(`splits.${split}.source.records must be ${count} indices`);
     if (typeof src['file'] !== 'string' || typeof src['sha256'] !== 'string') throw bad(`splits.${split}.source lacks file or sha256`);
     return { file, count, columns, labels, sha256, fidelity, source: { file: src['file'], sha256: src['sha256'], records: records as number[] } };
   };

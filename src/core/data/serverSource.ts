@@ -36,7 +36,8 @@ export async function serverInputs(base: string, opts: ServerPollOptions): Promi
         isManifest = true;
         continue;
       }
-      if (status.status === 'idle') throw new CifarSourceError(`GET ${manifestUrl}: the server answered "idle" to a manifest request (it should start getting CIFAR-10)`);
+      if (status.status === 'idle')
+        throw new CifarSourceError(`GET ${manifestUrl}: the server answered "idle" to a manifest request (it should start getting CIFAR-10)`);
       return status.files.map((f) => urlInput(absoluteUrl(f.url, manifestUrl), f.name, f.split, f.bytes));
     }
     if (status.status === 'error') {

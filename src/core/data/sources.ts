@@ -18,7 +18,10 @@ export type CifarSource =
   | { kind: 'inputs'; inputs: readonly CifarInput[] | (() => Promise<readonly CifarInput[]>) };
 
 /** Turns a source into inputs; for the app's server this waits out its download of the official tarball. */
-export async function resolveSource(source: CifarSource, opts: { signal: AbortSignal; pollMs: number; onServerDownload: ServerPollOptions['onDownload'] }): Promise<readonly CifarInput[]> {
+export async function resolveSource(
+  source: CifarSource,
+  opts: { signal: AbortSignal; pollMs: number; onServerDownload: ServerPollOptions['onDownload'] },
+): Promise<readonly CifarInput[]> {
   const poll: ServerPollOptions = { signal: opts.signal, pollMs: opts.pollMs, onDownload: opts.onServerDownload };
   switch (source.kind) {
     case 'server':

@@ -18,10 +18,7 @@ export function countBytes(source: ReadableStream<Uint8Array>, onBytes: (n: numb
  * Reads the first `n` bytes (fewer if the stream is shorter) without losing them: returns them and a stream that
  * still yields every byte from the start. Used to recognise a format by its magic bytes.
  */
-export async function peek(
-  source: ReadableStream<Uint8Array>,
-  n: number,
-): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+export async function peek(source: ReadableStream<Uint8Array>, n: number): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
   const reader = source.getReader();
   const chunks: Uint8Array[] = [];
   let have = 0;

@@ -50,7 +50,10 @@ describe('readArchive', () => {
       ['cifar-10-batches-bin/train_subset.bin', 'train', train.length],
       ['cifar-10-batches-bin/test_subset.bin', 'test', test.length],
     ]);
-    for (const [m, file] of [[members[0]!, train], [members[1]!, test]] as const) {
+    for (const [m, file] of [
+      [members[0]!, train],
+      [members[1]!, test],
+    ] as const) {
       const want = await direct(file);
       expect(Buffer.compare(m.labels, want.labels)).toBe(0);
       expect(Buffer.compare(m.pixels, want.pixels)).toBe(0);

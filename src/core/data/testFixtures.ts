@@ -117,11 +117,14 @@ let sharedArchive: Promise<Uint8Array> | null = null;
  * batches.meta.txt, train_subset.bin and test_subset.bin. Built once per test process.
  */
 export function sharedTarGz(): Promise<Uint8Array> {
-  sharedArchive ??= makeTarGz([
-    { name: 'cifar-10-batches-bin/batches.meta.txt', bytes: CLASS_LIST },
-    { name: 'cifar-10-batches-bin/train_subset.bin', bytes: sharedBytes('train_subset.bin') },
-    { name: 'cifar-10-batches-bin/test_subset.bin', bytes: sharedBytes('test_subset.bin') },
-  ], 0);
+  sharedArchive ??= makeTarGz(
+    [
+      { name: 'cifar-10-batches-bin/batches.meta.txt', bytes: CLASS_LIST },
+      { name: 'cifar-10-batches-bin/train_subset.bin', bytes: sharedBytes('train_subset.bin') },
+      { name: 'cifar-10-batches-bin/test_subset.bin', bytes: sharedBytes('test_subset.bin') },
+    ],
+    0,
+  );
   return sharedArchive;
 }
 

@@ -53,7 +53,11 @@ function run(cmd: string[], cwd = scratch): Promise<Proc> {
   });
 }
 
-const jsonLines = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Writes train.py for a config string into a fresh folder; returns the script's path. */
 function exportTo(name: string, configText: string): { dir: string; script: string; config: Config } {
@@ -84,7 +88,11 @@ async function testImages(n: number): Promise<{ pixels: Uint8Array; labels: Int3
   await load.done;
   const pixels = new Uint8Array(n * RECORD_PIXELS);
   const labels = new Int32Array(n);
-  load.test.gather(Int32Array.from({ length: n }, (_, i) => i), pixels, labels);
+  load.test.gather(
+    Int32Array.from({ length: n }, (_, i) => i),
+    pixels,
+    labels,
+  );
   return { pixels, labels };
 }
 
@@ -155,7 +163,14 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       const load = loadCifarFromPath(DATA_DIR, { train: config.train, test: config.test, subset: config.subset });
       await load.done;
       const points: MetricPoint[] = [];
-      const trainer = new Trainer({ config, train: load.train, test: load.test, trainImages: load.train.available(), readEvery: 1, onMetrics: (p) => points.push(...p) });
+      const trainer = new Trainer({
+        config,
+        train: load.train,
+        test: load.test,
+        trainImages: load.train.available(),
+        readEvery: 1,
+        onMetrics: (p) => points.push(...p),
+      });
       await trainer.run();
       trainer.dispose();
 
@@ -167,7 +182,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       expect(pySteps).toHaveLength(3);
       expect(tfSteps).toHaveLength(3);
       const diffs = tfSteps.map((s, i) => Math.abs(s.loss - pySteps[i]!.loss));
-      console.info(`first-step parity: tfjs losses ${tfSteps.map((s) => s.loss.toFixed(6)).join(', ')}; PyTorch ${pySteps.map((s) => s.loss.toFixed(6)).join(', ')}; |diff| ${diffs.map((d) => d.toExponential(2)).join(', ')}`);
+      console.info(
+        `first-step parity: tfjs losses ${tfSteps.map((s) => s.loss.toFixed(6)).join(', ')}; PyTorch ${pySteps.map((s) => s.loss.toFixed(6)).join(', ')}; |diff| ${diffs.map((d) => d.toExponential(2)).join(', ')}`,
+      );
       expect(tfSteps[0]!.loss).toBeGreaterThan(1.5);
       expect(diffs[0]).toBeLessThan(1e-4);
       // After one and two SGD steps (Nesterov momentum, weight decay in the gradient) the losses still agree.
@@ -205,7 +222,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const other = exportTo('other', 'depth=10&width=1');
     const wrong = await run([python, other.script, '--data', DATA_DIR, '--init-from', out, '--eval-only', '--device', 'cpu']);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/^error: .* does not hold this config's WRN-10-1: g1b1_conv1\/kernel has shape \[3, 3, 16, 32\], expected \[3, 3, 16, 16\]/m);
+    expect(wrong.stderr).toMatch(
+      /^error: .* does not hold this config's WRN-10-1: g1b1_conv1\/kernel has shape \[3, 3, 16, 32\], expected \[3, 3, 16, 16\]/m,
+    );
     expect(wrong.stderr).not.toContain('Traceback');
   }, 300_000);
 
@@ -213,7 +232,27 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const text = 'depth=10&width=1&batch=32&train=512&test=500&epochs=1&lr=0.05&seed=1';
     const { script, dir } = exportTo('ddp', text);
     const out = path.join(dir, 'run');
-    const r = await run([...torch!.torchrun, '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', script, '--data', DATA_DIR, '--out', out, '--threads', '1', '--device', 'cpu'], dir);
+    const r = await run(
+      [
+        ...torch!.torchrun,
+        '--standalone',
+        '--nproc_per_node=2',
+        '--redirects',
+        '1',
+        '--tee',
+        '1',
+        script,
+        '--data',
+        DATA_DIR,
+        '--out',
+        out,
+        '--threads',
+        '1',
+        '--device',
+        'cpu',
+      ],
+      dir,
+    );
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).toContain('2 process(es)');
     expect(r.stderr).toContain('16 per process on 2');

@@ -20,7 +20,7 @@ export interface PytorchExport {
 }
 
 /** The marker lines around the template's config block. */
-const BLOCK = /(CONFIG = json\.loads\(r"""\n)[\s\S]*?(\n"""\)  # end of config)/;
+const BLOCK = /(CONFIG = json\.loads\(r"""\n)[\s\S]*?(\n"""\) {2}# end of config)/;
 
 export function configDocument(config: Config): ConfigDocument {
   return { url: encodeConfig(config), config };

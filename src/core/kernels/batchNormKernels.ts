@@ -47,9 +47,19 @@ function channelSums(a: Float32Array, b: Float32Array, C: number, sumA: Float64A
     return;
   }
   for (let c = 0; c < C; c += 4) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0; // prettier-ignore
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      p0 = 0,
+      p1 = 0,
+      p2 = 0,
+      p3 = 0; // prettier-ignore
     for (let i = c; i < n; i += C) {
-      const v0 = a[i]!, v1 = a[i + 1]!, v2 = a[i + 2]!, v3 = a[i + 3]!; // prettier-ignore
+      const v0 = a[i]!,
+        v1 = a[i + 1]!,
+        v2 = a[i + 2]!,
+        v3 = a[i + 3]!; // prettier-ignore
       s0 += v0;
       s1 += v1;
       s2 += v2;
@@ -81,9 +91,18 @@ function channelAffine(out: Float32Array, a: Float32Array, p: Float64Array, b: F
     return;
   }
   for (let c = 0; c < C; c += 4) {
-    const p0 = p[c]!, p1 = p[c + 1]!, p2 = p[c + 2]!, p3 = p[c + 3]!; // prettier-ignore
-    const q0 = q[c]!, q1 = q[c + 1]!, q2 = q[c + 2]!, q3 = q[c + 3]!; // prettier-ignore
-    const r0 = r[c]!, r1 = r[c + 1]!, r2 = r[c + 2]!, r3 = r[c + 3]!; // prettier-ignore
+    const p0 = p[c]!,
+      p1 = p[c + 1]!,
+      p2 = p[c + 2]!,
+      p3 = p[c + 3]!; // prettier-ignore
+    const q0 = q[c]!,
+      q1 = q[c + 1]!,
+      q2 = q[c + 2]!,
+      q3 = q[c + 3]!; // prettier-ignore
+    const r0 = r[c]!,
+      r1 = r[c + 1]!,
+      r2 = r[c + 2]!,
+      r3 = r[c + 3]!; // prettier-ignore
     if (b === null) {
       for (let i = c; i < n; i += C) {
         out[i] = a[i]! * p0 + r0;
@@ -193,7 +212,6 @@ const channelsOf = (x: tf.TensorInfo, kernel: string): number => {
  * kernels check that every input is float32 before, so the views are Float32Arrays.
  */
 type Memory = (inputs: tf.TensorInfo[], outShapes: number[][], compute: (ins: Float32Array[], outs: Float32Array[]) => void) => tf.TensorInfo[];
-
 
 const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
 

@@ -160,7 +160,6 @@ const webglKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 
 // ------------------------------------------------------------------------------------------------------- cpu, wasm
 
-
 /** Any backend: read x to the host, mask it there, hand the result back (a copy each way off the CPU backends). */
 const hostKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const x = inputOf(inputs);

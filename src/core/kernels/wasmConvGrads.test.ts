@@ -66,10 +66,30 @@ const ODD_CASES: Case[] = [
   c('9x7 3x3 s2 same (non-square)', 2, 9, 7, 3, 4, 3, 2, 'same'),
   c('10x10 3x3 s2 same (even, sub-pixel)', 2, 10, 10, 3, 4, 3, 2, 'same'),
   c('9x9 3x3 s1 pad 1 (numeric)', 2, 9, 9, 3, 4, 3, 1, 1),
-  c('9x9 3x3 s2 explicit pad', 2, 9, 9, 3, 4, 3, 2, [[0, 0], [2, 0], [1, 3], [0, 0]]),
-  c('8x8 3x3 s2 explicit pad wider than the filter', 2, 8, 8, 3, 4, 3, 2, [[0, 0], [3, 1], [0, 4], [0, 0]]),
-  c('8x8 1x1 s2 explicit pad after', 2, 8, 8, 3, 5, 1, 2, [[0, 0], [0, 2], [0, 1], [0, 0]]),
-  c('8x8 1x1 s2 explicit pad before', 2, 8, 8, 3, 5, 1, 2, [[0, 0], [1, 0], [2, 1], [0, 0]]),
+  c('9x9 3x3 s2 explicit pad', 2, 9, 9, 3, 4, 3, 2, [
+    [0, 0],
+    [2, 0],
+    [1, 3],
+    [0, 0],
+  ]),
+  c('8x8 3x3 s2 explicit pad wider than the filter', 2, 8, 8, 3, 4, 3, 2, [
+    [0, 0],
+    [3, 1],
+    [0, 4],
+    [0, 0],
+  ]),
+  c('8x8 1x1 s2 explicit pad after', 2, 8, 8, 3, 5, 1, 2, [
+    [0, 0],
+    [0, 2],
+    [0, 1],
+    [0, 0],
+  ]),
+  c('8x8 1x1 s2 explicit pad before', 2, 8, 8, 3, 5, 1, 2, [
+    [0, 0],
+    [1, 0],
+    [2, 1],
+    [0, 0],
+  ]),
   c('8x8 1x1 s1 same', 2, 8, 8, 4, 4, 1, 1, 'same'),
   c('8x8 1x1 s1 more in than out', 2, 8, 8, 12, 4, 1, 1, 'same'),
 ];
@@ -101,7 +121,13 @@ async function kernelGrads(cs: Case): Promise<{ dw: Float32Array; dx: Float32Arr
   const yShape = outShape(cs);
   const x = tf.tensor4d(randomValues(cs.n * cs.h * cs.w * cs.ci, 1), [cs.n, cs.h, cs.w, cs.ci]);
   const w = tf.tensor4d(randomValues(cs.k * cs.k * cs.ci * cs.co, 2), [cs.k, cs.k, cs.ci, cs.co]);
-  const dy = tf.tensor4d(randomValues(yShape.reduce((a, b) => a * b, 1), 3), yShape);
+  const dy = tf.tensor4d(
+    randomValues(
+      yShape.reduce((a, b) => a * b, 1),
+      3,
+    ),
+    yShape,
+  );
   const attrs = { strides: cs.stride, pad: cs.pad, dataFormat: 'NHWC' };
   const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape: [cs.k, cs.k, cs.ci, cs.co] }) as tf.Tensor;
   const dx = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter: w }, { ...attrs, inputShape: [cs.n, cs.h, cs.w, cs.ci] }) as tf.Tensor;
@@ -117,7 +143,13 @@ async function autodiffGrads(cs: Case): Promise<{ dw: Float32Array; dx: Float32A
   const yShape = outShape(cs);
   const x = tf.tensor4d(randomValues(cs.n * cs.h * cs.w * cs.ci, 4), [cs.n, cs.h, cs.w, cs.ci]);
   const w = tf.tensor4d(randomValues(cs.k * cs.k * cs.ci * cs.co, 5), [cs.k, cs.k, cs.ci, cs.co]);
-  const r = tf.tensor4d(randomValues(yShape.reduce((a, b) => a * b, 1), 6), yShape);
+  const r = tf.tensor4d(
+    randomValues(
+      yShape.reduce((a, b) => a * b, 1),
+      6,
+    ),
+    yShape,
+  );
   const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, cs.stride, cs.pad), r));
   const [dx, dw] = tf.grads(f)([x, w]) as [tf.Tensor, tf.Tensor];
   const out = { dw: (await dw.data()) as Float32Array, dx: (await dx.data()) as Float32Array };

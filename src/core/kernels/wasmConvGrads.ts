@@ -37,7 +37,6 @@ import { replaceKernel } from './registry';
 
 const BACKEND = 'wasm';
 
-
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 /** The attributes tfjs-core hands both gradient kernels (`Conv2DBackpropFilterAttrs` / `...InputAttrs`). */
@@ -130,7 +129,20 @@ function forwardInfo(
  */
 function spreadRows(scope: KernelScope, t: tf.TensorInfo, n: number, ho: number, wo: number, c: number, sh: number, sw: number): tf.TensorInfo {
   const r = scope.run('Reshape', { x: t }, { shape: [n * ho, 1, wo, 1, c] });
-  const z = scope.run('PadV2', { x: r }, attrsOf({ paddings: [[0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }));
+  const z = scope.run(
+    'PadV2',
+    { x: r },
+    attrsOf({
+      paddings: [
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    }),
+  );
   return scope.run('Reshape', { x: z }, { shape: [n, ho * sh, wo * sw, c] });
 }
 
@@ -259,11 +271,7 @@ function subPixelInputGrad(
  * Conv2DBackpropFilter: inputs x [N, H, W, Ci] and dy [N, Ho, Wo, Co]; attrs as the forward conv plus
  * filterShape [kh, kw, Ci, Co]; returns dw [kh, kw, Ci, Co].
  */
-function conv2DBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { x, dy } = args.inputs;
   if (!x || !dy) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
   // NamedAttrMap is untyped; tfjs-core passes Conv2DBackpropFilterAttrs here.
@@ -343,11 +351,7 @@ function conv2DBackpropFilter(args: {
  * Conv2DBackpropInput: inputs dy [N, Ho, Wo, Co] and filter [kh, kw, Ci, Co]; attrs as the forward conv plus
  * inputShape [N, H, W, Ci]; returns dx [N, H, W, Ci].
  */
-function conv2DBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { dy, filter } = args.inputs;
   if (!dy || !filter) throw new Error('Conv2DBackpropInput needs inputs dy and filter');
   // NamedAttrMap is untyped; tfjs-core passes Conv2DBackpropInputAttrs here.

@@ -96,7 +96,21 @@ describe('wasm Identity', () => {
     const grads = async (backend: string) => {
       await tf.setBackend(backend);
       const before = tf.memory().numTensors;
-      const [a, b] = tf.tidy(() => [tf.variable(tf.tensor([[1, -2, 3], [0.5, 4, -1]])), tf.variable(tf.tensor([[2, 1], [0, -3], [1, 1]]))]);
+      const [a, b] = tf.tidy(() => [
+        tf.variable(
+          tf.tensor([
+            [1, -2, 3],
+            [0.5, 4, -1],
+          ]),
+        ),
+        tf.variable(
+          tf.tensor([
+            [2, 1],
+            [0, -3],
+            [1, 1],
+          ]),
+        ),
+      ]);
       // matMul and relu save their inputs and output for the backward pass: tfjs clones them (Identity).
       const { value, grads: g } = tf.variableGrads(() => tf.sum(tf.relu(tf.matMul(a, b))), [a, b]);
       const out = { value: Array.from(await value.data()), grads: await Promise.all([a, b].map(async (v) => Array.from(await g[v.name]!.data()))) };

@@ -15,7 +15,6 @@ import { replaceKernel, shippedKernel } from './registry';
 
 const BACKEND = 'wasm';
 
-
 function identity(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { x } = args.inputs;
   if (!x) throw new Error('Identity needs input x');

@@ -9,7 +9,12 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
 });
 
-async function tileOn(backend: string, shape: number[], reps: number[], dtype: 'float32' | 'int32' | 'bool'): Promise<{ shape: number[]; values: number[] }> {
+async function tileOn(
+  backend: string,
+  shape: number[],
+  reps: number[],
+  dtype: 'float32' | 'int32' | 'bool',
+): Promise<{ shape: number[]; values: number[] }> {
   await tf.setBackend(backend);
   const size = shape.reduce((a, b) => a * b, 1);
   const values = Array.from({ length: size }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : i * 7 - 5));

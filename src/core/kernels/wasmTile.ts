@@ -13,7 +13,6 @@ import { replaceKernel, shippedKernel } from './registry';
 
 const BACKEND = 'wasm';
 
-
 /** Repeats out[start, start + len) `times` times in place, right after itself (doubling: log2(times) memmoves). */
 function repeatBlock(out: Heap, start: number, len: number, times: number): void {
   let filled = len;

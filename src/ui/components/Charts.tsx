@@ -5,11 +5,10 @@
  */
 import { memo, useId, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import {
-  downsample, mergeLines, testLine, trainLine, X_AXES, xAxisSpec, type MetricKey, type XAxisKey, type XAxisSpec, type XY,
-} from '../lib/series';
+import { downsample, mergeLines, testLine, trainLine, X_AXES, xAxisSpec, type MetricKey, type XAxisKey, type XAxisSpec, type XY } from '../lib/series';
 import { formatShort } from '../lib/format';
 import type { RunRecord } from '../lib/runRecord';
+import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
 
 /** Points per train line actually drawn (see `downsample`); test lines have few points and are drawn whole. */
@@ -35,10 +34,10 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
   const [logLoss, setLogLoss] = useState(false);
   const ids = { x: useId(), smooth: useId(), log: useId() };
 
-  const chartRuns = useMemo(
-    () => runs.map((run, i): ChartRun => ({ run, label: run.imported ? `${run.name} (imported)` : run.name, color: colorOf(i) })),
-    [runs],
-  );
+  const chartRuns = useMemo(() => {
+    const slots = colorSlots(runs); // the seeds of one net share its colour
+    return runs.map((run, i): ChartRun => ({ run, label: runLabel(run, runs), color: colorOf(slots[i]!) }));
+  }, [runs]);
   const maxFlops = useMemo(() => Math.max(0, ...runs.map((r) => r.steps.at(-1)?.flops ?? 0)), [runs]);
   // The FLOPs unit changes only per factor of 1000, so the spec (and the memoised lines) change rarely.
   const flopsDivisor = xAxisSpec('flops', maxFlops).divisor;
@@ -58,9 +57,19 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
             ))}
           </select>
           <label htmlFor={ids.smooth}>Smoothing</label>
-          <input id={ids.smooth} type="range" min={0} max={0.99} step={0.01} value={smoothing}
-            aria-valuetext={`EMA weight ${smoothing.toFixed(2)}`} onChange={(e) => setSmoothing(Number(e.target.value))} />
-          <output htmlFor={ids.smooth} className="sub">{smoothing.toFixed(2)}</output>
+          <input
+            id={ids.smooth}
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            aria-valuetext={`EMA weight ${smoothing.toFixed(2)}`}
+            onChange={(e) => setSmoothing(Number(e.target.value))}
+          />
+          <output htmlFor={ids.smooth} className="sub">
+            {smoothing.toFixed(2)}
+          </output>
           <input id={ids.log} type="checkbox" checked={logLoss} onChange={(e) => setLogLoss(e.target.checked)} />
           <label htmlFor={ids.log}>Log scale (loss)</label>
         </div>
@@ -71,10 +80,8 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
         <>
           <ChartLegend runs={chartRuns} />
           <div className="chart-pair">
-            <MetricChart title="Loss" metric="loss" runs={chartRuns} x={xSpec} smoothing={smoothing} log={logLoss}
-              yLabel="cross-entropy (nats)" />
-            <MetricChart title="Accuracy" metric="accuracy" runs={chartRuns} x={xSpec} smoothing={smoothing} log={false}
-              yLabel="accuracy (%)" />
+            <MetricChart title="Loss" metric="loss" runs={chartRuns} x={xSpec} smoothing={smoothing} log={logLoss} yLabel="cross-entropy (nats)" />
+            <MetricChart title="Accuracy" metric="accuracy" runs={chartRuns} x={xSpec} smoothing={smoothing} log={false} yLabel="accuracy (%)" />
           </div>
         </>
       )}
@@ -148,22 +155,44 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
       <ResponsiveContainer width="100%" height={260}>
         <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-          <XAxis type="number" dataKey="x" domain={[0, 'auto']} tickFormatter={(v: number) => formatShort(v)}
-            label={{ value: x.label, position: 'insideBottom', offset: -14 }} allowDecimals={x.key !== 'step'}
-            padding={{ left: 4, right: 10 }} />
-          <YAxis scale={log ? 'log' : 'linear'} domain={yDomain} allowDataOverflow={log} width={56}
+          <XAxis
+            type="number"
+            dataKey="x"
+            domain={[0, 'auto']}
+            tickFormatter={(v: number) => formatShort(v)}
+            label={{ value: x.label, position: 'insideBottom', offset: -14 }}
+            allowDecimals={x.key !== 'step'}
+            padding={{ left: 4, right: 10 }}
+          />
+          <YAxis
+            scale={log ? 'log' : 'linear'}
+            domain={yDomain}
+            allowDataOverflow={log}
+            width={56}
             tickFormatter={(v: number) => formatShort(Number(v.toPrecision(3)))}
-            label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }} />
+            label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }}
+          />
           <Tooltip
-            formatter={(value, name) => [typeof value === 'number' ? value.toFixed(metric === 'loss' ? 3 : 1) + (metric === 'accuracy' ? '%' : '') : String(value), name]}
+            formatter={(value, name) => [
+              typeof value === 'number' ? value.toFixed(metric === 'loss' ? 3 : 1) + (metric === 'accuracy' ? '%' : '') : String(value),
+              name,
+            ]}
             labelFormatter={(label) => `${x.label}: ${typeof label === 'number' ? formatShort(label) : String(label)}`}
           />
           {lines.map((l) => (
-            <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.color} strokeWidth={l.dashed ? 1.5 : 2}
-              {...(l.dashed ? { strokeDasharray: '5 4' } : {})} connectNulls
+            <Line
+              key={l.key}
+              dataKey={l.key}
+              name={l.name}
+              stroke={l.color}
+              strokeWidth={l.dashed ? 1.5 : 2}
+              {...(l.dashed ? { strokeDasharray: '5 4' } : {})}
+              connectNulls
               // solid, filled dots: each is one evaluation, and a dashed outline would look broken
               dot={l.dashed ? { r: 3, fill: l.color, strokeDasharray: '0' } : false}
-              isAnimationActive={false} type="linear" />
+              isAnimationActive={false}
+              type="linear"
+            />
           ))}
         </LineChart>
       </ResponsiveContainer>

@@ -1,5 +1,6 @@
 /**
- * The comparison list: more nets trained one after another with the same recipe, seed and data. Each row is a
+ * The comparison list: more nets trained with the same recipe, seeds and data (in turn or racing, CompareSchedule).
+ * Each row is a
  * WRN-d-k with its own dropout. Row labels avoid the words "Depth", "Width" and "Dropout" on purpose: those
  * accessible names belong to the main model's controls, which tests find by label.
  */
@@ -8,6 +9,7 @@ import { LIMITS, modelName, type Config, type ModelConfig } from '../../core/con
 import { wrnCost } from '../../core/cost';
 import { formatShort } from '../lib/format';
 import { applyPreset, PRESETS } from '../lib/presets';
+import { CompareSchedule } from './CompareSchedule';
 import { DEPTH_OPTIONS } from './ModelControls';
 import { NumberField, SelectField } from './fields';
 
@@ -27,9 +29,7 @@ export function CompareControls({ config, onChange, disabled }: Props) {
   return (
     <section className="panel-section" aria-labelledby="compare-title">
       <h2 id="compare-title">Compare</h2>
-      <p className="hint">
-        Extra nets trained after the main one, with the same recipe, seed and data; their curves overlay.
-      </p>
+      <p className="hint">Extra nets trained with the same recipe, seeds and data as the main one; their curves overlay.</p>
       <div className="preset-row">
         <label htmlFor={presetId}>Preset</label>
         <select id={presetId} value={preset} disabled={disabled} onChange={(e) => setPreset(e.target.value)}>
@@ -69,15 +69,11 @@ export function CompareControls({ config, onChange, disabled }: Props) {
           ))}
         </ol>
       )}
-      <button
-        type="button"
-        className="secondary"
-        disabled={disabled || full}
-        onClick={() => setCompare([...config.compare, counterpart(config)])}
-      >
+      <button type="button" className="secondary" disabled={disabled || full} onClick={() => setCompare([...config.compare, counterpart(config)])}>
         Add model
       </button>
       {full && <p className="hint">At most {LIMITS.compare.max} comparison models.</p>}
+      <CompareSchedule config={config} onChange={(patch) => onChange({ ...config, ...patch })} disabled={disabled} />
     </section>
   );
 }

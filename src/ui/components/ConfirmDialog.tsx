@@ -28,11 +28,16 @@ export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel
     if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" data-testid="confirm-dialog"
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby="dialog-title"
+      data-testid="confirm-dialog"
       onCancel={(e) => {
         e.preventDefault(); // closing goes through React state, so the two never disagree
         onCancel();
-      }}>
+      }}
+    >
       <h2 id="dialog-title">{title}</h2>
       <div className="dialog-body">{children}</div>
       <div className="button-row end">

@@ -31,8 +31,13 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, select
           {CLASS_NAMES.map((name, t) => (
             <tr key={name} className={selected === t ? 'selected' : undefined}>
               <th scope="row">
-                <button type="button" className="link" aria-pressed={selected === t}
-                  onClick={() => onSelect(selected === t ? null : t)} title={`Show the mistakes on ${name}`}>
+                <button
+                  type="button"
+                  className="link"
+                  aria-pressed={selected === t}
+                  onClick={() => onSelect(selected === t ? null : t)}
+                  title={`Show the mistakes on ${name}`}
+                >
                   {name}
                 </button>
               </th>
@@ -40,9 +45,12 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, select
                 const count = confusion[t * 10 + p] ?? 0;
                 const share = rowTotals[t] ? count / rowTotals[t]! : 0;
                 return (
-                  <td key={pname} className={t === p ? 'diag' : undefined}
+                  <td
+                    key={pname}
+                    className={t === p ? 'diag' : undefined}
                     style={{ background: `color-mix(in srgb, ${t === p ? 'var(--good)' : 'var(--bad)'} ${Math.round(share * 85)}%, transparent)` }}
-                    title={`${name} predicted as ${pname}: ${count}`}>
+                    title={`${name} predicted as ${pname}: ${count}`}
+                  >
                     {count}
                   </td>
                 );

@@ -50,9 +50,7 @@ export function CostSummary({ config }: { config: Config }) {
         </div>
       </dl>
       {others.length > 0 && (
-        <p className="hint">
-          Comparison: {others.map((o) => `${o.name} ${formatCount(o.params)} params, ${formatFlops(o.forward)}`).join('; ')}
-        </p>
+        <p className="hint">Comparison: {others.map((o) => `${o.name} ${formatCount(o.params)} params, ${formatFlops(o.forward)}`).join('; ')}</p>
       )}
     </section>
   );

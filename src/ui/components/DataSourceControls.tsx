@@ -36,7 +36,12 @@ export function DataSourceControls(props: Props) {
   const noServer = props.server.state === 'none';
   const options: { value: SourceKind; label: string; sub: string; disabled?: boolean }[] = [
     { value: 'sample', label: 'Built-in sample', sub: `${formatCount(SAMPLE.train)} + ${formatCount(SAMPLE.test)} images, ${formatBytes(SAMPLE.bytes)}` },
-    { value: 'server', label: 'This app’s server', sub: `full CIFAR-10, 50,000 + 10,000 images${noServer ? ': none on this site' : ''}`, disabled: noServer },
+    {
+      value: 'server',
+      label: 'This app’s server',
+      sub: `full CIFAR-10, 50,000 + 10,000 images${noServer ? ': none on this site' : ''}`,
+      disabled: noServer,
+    },
     { value: 'files', label: 'Files on this computer', sub: 'full CIFAR-10 you have' },
     { value: 'url', label: 'From a URL', sub: 'full CIFAR-10 on another site' },
   ];
@@ -55,9 +60,8 @@ export function DataSourceControls(props: Props) {
       {kind === null && <p className="hint">Asking this site’s server for CIFAR-10…</p>}
       {kind === 'sample' && (
         <p className="hint" data-testid="sample-hint">
-          Real CIFAR-10 images that come with the playground: 200 training images per class (exact pixels) and 100 test
-          images per class (JPEG-decoded copies, slightly blurred). Training starts at once; for higher accuracy use the
-          full data set ({FULL_DOWNLOAD}
+          Real CIFAR-10 images that come with the playground: 200 training images per class (exact pixels) and 100 test images per class (JPEG-decoded
+          copies, slightly blurred). Training starts at once; for higher accuracy use the full data set ({FULL_DOWNLOAD}
           {noServer ? ': pick the files or give a URL' : ' from this app’s server, files or a URL'}).
         </p>
       )}
@@ -73,7 +77,11 @@ function ServerHint({ server }: { server: ServerData }) {
     case 'ready':
       return <p className="hint">The server has CIFAR-10 and streams it; training starts on the first batch.</p>;
     case 'failed':
-      return <p className="hint">The server’s last download failed ({server.error}); Train asks it to try again ({FULL_DOWNLOAD}).</p>;
+      return (
+        <p className="hint">
+          The server’s last download failed ({server.error}); Train asks it to try again ({FULL_DOWNLOAD}).
+        </p>
+      );
     case 'none':
       return <p className="hint">This site is plain static files, with no CIFAR-10 server: choose the sample, files or a URL.</p>;
     default:
@@ -100,8 +108,15 @@ function FilePicker({ files, onFiles, disabled }: Props) {
       onDrop={onDrop}
     >
       <label htmlFor={id}>CIFAR-10 files</label>
-      <input id={id} type="file" multiple accept={ACCEPT} disabled={disabled}
-        aria-describedby={`${id}-hint`} onChange={(e) => onFiles([...(e.target.files ?? [])])} />
+      <input
+        id={id}
+        type="file"
+        multiple
+        accept={ACCEPT}
+        disabled={disabled}
+        aria-describedby={`${id}-hint`}
+        onChange={(e) => onFiles([...(e.target.files ?? [])])}
+      />
       <p id={`${id}-hint`} className="hint">
         Pick or drop <code>cifar-10-binary.tar.gz</code> or its <code>.bin</code> files. They are read here, never uploaded.
       </p>

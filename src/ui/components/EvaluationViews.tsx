@@ -4,6 +4,7 @@
  */
 import { useCallback, useId, useState } from 'react';
 import type { TestSamples } from '../../worker/protocol';
+import { runLabel } from '../lib/comparison';
 import type { RunRecord } from '../lib/runRecord';
 import { ConfusionMatrix } from './ConfusionMatrix';
 import { PerClassAccuracy } from './PerClassAccuracy';
@@ -38,7 +39,7 @@ export function EvaluationViews({ runs, samples }: Props) {
             <select id={id} value={run.id} onChange={(e) => setChosenId(e.target.value)}>
               {evaluated.map((r) => (
                 <option key={r.id} value={r.id}>
-                  {r.imported ? `${r.name} (imported)` : r.name}
+                  {runLabel(r, runs)}
                 </option>
               ))}
             </select>
@@ -46,7 +47,7 @@ export function EvaluationViews({ runs, samples }: Props) {
         )}
       </div>
       <p className="sub">
-        {run.name} at step {last.step} (epoch {last.epoch.toFixed(2)}), {last.testImages.toLocaleString('en-US')} test images:{' '}
+        {runLabel(run, runs)} at step {last.step} (epoch {last.epoch.toFixed(2)}), {last.testImages.toLocaleString('en-US')} test images:{' '}
         {(100 * last.testAccuracy).toFixed(1)}% right.
       </p>
       <div className="eval-grid">

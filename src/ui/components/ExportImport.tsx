@@ -73,7 +73,10 @@ export function ExportImport({ live, imported, configText, onImport, onClearImpo
   const exportPytorchFiles = () => {
     const files = exportPytorch(config).files;
     for (const f of files) downloadText(f.name, f.text, f.name.endsWith('.py') ? 'text/x-python' : 'application/json');
-    setNote({ kind: 'ok', text: 'Saved train.py and config.json: put them in one folder and run python train.py --help (README: "Training on a GPU machine").' });
+    setNote({
+      kind: 'ok',
+      text: 'Saved train.py and config.json: put them in one folder and run python train.py --help (README: "Training on a GPU machine").',
+    });
   };
 
   const openWeights = async (files: File[]) => {
@@ -90,51 +93,81 @@ export function ExportImport({ live, imported, configText, onImport, onClearImpo
     <section className="card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Export and import</h2>
       <div className="button-row">
-        <button type="button" className="secondary" disabled={all.length === 0}
-          onClick={() => downloadText(`wrn-metrics-${stamp()}.csv`, encodeMetricsCsv(all), 'text/csv')}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={all.length === 0}
+          onClick={() => downloadText(`wrn-metrics-${stamp()}.csv`, encodeMetricsCsv(all), 'text/csv')}
+        >
           Download CSV
         </button>
-        <button type="button" className="secondary" disabled={all.length === 0}
-          onClick={() => downloadText(`wrn-metrics-${stamp()}.json`, encodeMetricsJson(all, configText, new Date()), 'application/json')}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={all.length === 0}
+          onClick={() => downloadText(`wrn-metrics-${stamp()}.json`, encodeMetricsJson(all, configText, new Date()), 'application/json')}
+        >
           Download JSON
         </button>
         {exportable.length > 1 && (
           <>
-            <label htmlFor={`${id}-model`} className="visually-hidden">Model to export</label>
+            <label htmlFor={`${id}-model`} className="visually-hidden">
+              Model to export
+            </label>
             <select id={`${id}-model`} value={chosen?.id ?? ''} onChange={(e) => setWeightsModel(e.target.value)}>
               {exportable.map((r) => (
-                <option key={r.id} value={r.id}>{r.name}</option>
+                <option key={r.id} value={r.id}>
+                  {r.name}
+                </option>
               ))}
             </select>
           </>
         )}
-        <button type="button" className="secondary" disabled={!chosen || busy} onClick={() => chosen && void exportWeights(chosen)}
-          title={chosen ? undefined : 'available once a model has finished or been stopped'}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!chosen || busy}
+          onClick={() => chosen && void exportWeights(chosen)}
+          title={chosen ? undefined : 'available once a model has finished or been stopped'}
+        >
           Download weights{chosen && exportable.length === 1 ? ` (${chosen.name})` : ''}
         </button>
-        <button type="button" className="secondary" onClick={exportPytorchFiles}
-          title="train.py + config.json: this config in PyTorch, for one GPU or many (torchrun)">
+        <button
+          type="button"
+          className="secondary"
+          onClick={exportPytorchFiles}
+          title="train.py + config.json: this config in PyTorch, for one GPU or many (torchrun)"
+        >
           Export as PyTorch
         </button>
       </div>
       <div className="import-row">
         <label htmlFor={`${id}-weights`}>Open weights (model.json + weights.bin)</label>
-        <input id={`${id}-weights`} type="file" multiple accept=".json,.bin,application/json,application/octet-stream"
+        <input
+          id={`${id}-weights`}
+          type="file"
+          multiple
+          accept=".json,.bin,application/json,application/octet-stream"
           disabled={!onOpenWeights}
           onChange={(e) => {
             const files = [...(e.target.files ?? [])];
             e.target.value = '';
             if (files.length) void openWeights(files);
-          }} />
+          }}
+        />
       </div>
       <div className="import-row">
         <label htmlFor={`${id}-import`}>Import metrics</label>
-        <input id={`${id}-import`} type="file" accept=".csv,.json,.jsonl,text/csv,application/json"
+        <input
+          id={`${id}-import`}
+          type="file"
+          accept=".csv,.json,.jsonl,text/csv,application/json"
           onChange={(e) => {
             const file = e.target.files?.[0];
             e.target.value = ''; // the same file can be imported again
             if (file) void importFile(file);
-          }} />
+          }}
+        />
         {imported.length > 0 && (
           <button type="button" className="secondary small" onClick={onClearImported}>
             Remove imported runs

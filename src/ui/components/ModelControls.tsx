@@ -7,10 +7,9 @@ import { groupWidths } from '../../core/shape';
 import { NumberField, SelectField } from './fields';
 
 /** 10, 16, 22, ... 100: every depth the architecture has (d = 6N + 4) within the limits. */
-export const VALID_DEPTHS: readonly number[] = Array.from(
-  { length: (LIMITS.depth.max - 4) / 6 },
-  (_, i) => 6 * (i + 1) + 4,
-).filter((d) => d >= LIMITS.depth.min);
+export const VALID_DEPTHS: readonly number[] = Array.from({ length: (LIMITS.depth.max - 4) / 6 }, (_, i) => 6 * (i + 1) + 4).filter(
+  (d) => d >= LIMITS.depth.min,
+);
 
 export const DEPTH_OPTIONS = VALID_DEPTHS.map((d) => ({ value: d, label: String(d) }));
 

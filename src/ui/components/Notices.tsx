@@ -10,7 +10,12 @@ import { FULL_DOWNLOAD } from './DataSourceControls';
  * The run will train on the built-in sample: why (the person chose it, or this site has no CIFAR-10 ready), which
  * subset sizes it caps, and the full data set one click away with its size.
  */
-export function SampleNotice({ corrections, chosen, server, onFull }: {
+export function SampleNotice({
+  corrections,
+  chosen,
+  server,
+  onFull,
+}: {
   corrections: readonly Correction[];
   /** the person or the link chose the sample (else `source=auto` fell back to it) */
   chosen: boolean;
@@ -82,8 +87,7 @@ export function ErrorNotices() {
           {errors.map((e) => (
             <li key={e.id}>
               {e.message}
-              {e.suggestion && <span className="suggestion"> — {e.suggestion}</span>}{' '}
-              <span className="sub">({e.code})</span>{' '}
+              {e.suggestion && <span className="suggestion"> — {e.suggestion}</span>} <span className="sub">({e.code})</span>{' '}
               <button type="button" className="link" onClick={() => client.dismissError(e.id)} aria-label={`Dismiss: ${e.message}`}>
                 Dismiss
               </button>

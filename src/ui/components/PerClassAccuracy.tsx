@@ -20,8 +20,13 @@ export const PerClassAccuracy = memo(function PerClassAccuracy({ confusion, sele
           const text = Number.isNaN(a) ? 'no images' : `${(100 * a).toFixed(0)}%`;
           return (
             <li key={name}>
-              <button type="button" className={`class-bar${selected === c ? ' selected' : ''}`} aria-pressed={selected === c}
-                onClick={() => onSelect(selected === c ? null : c)} aria-label={`${name}: ${text}. Show its mistakes`}>
+              <button
+                type="button"
+                className={`class-bar${selected === c ? ' selected' : ''}`}
+                aria-pressed={selected === c}
+                onClick={() => onSelect(selected === c ? null : c)}
+                aria-label={`${name}: ${text}. Show its mistakes`}
+              >
                 <span className="class-name">{name}</span>
                 <span className="bar" aria-hidden="true">
                   <span style={{ width: `${Number.isNaN(a) ? 0 : 100 * a}%` }} />

@@ -3,22 +3,34 @@
  * imported runs (they live only in this page) next to the live ones.
  */
 import { useCallback, useMemo, useState } from 'react';
-import { modelName, modelsOf, type Config } from '../../core/config';
+import { describeBudget, modelName, modelsOf, type Config } from '../../core/config';
 import { wrnCost } from '../../core/cost';
 import { useHistoryView } from '../hooks/useHistory';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
 import type { ForeignWeights } from '../../worker/protocol';
 import { Charts } from './Charts';
+import { ComparisonTable } from './ComparisonTable';
+import { CostScatter } from './CostScatter';
 import { ErrorBoundary } from './ErrorBoundary';
 import { EvaluationViews } from './EvaluationViews';
 import { ExportImport } from './ExportImport';
 import { RunTable } from './RunTable';
 
-export function Results({ config, configText, onOpenWeights }: { config: Config; configText: string; onOpenWeights?: ((w: ForeignWeights) => void) | null }) {
+export function Results({
+  config,
+  configText,
+  onOpenWeights,
+}: {
+  config: Config;
+  configText: string;
+  onOpenWeights?: ((w: ForeignWeights) => void) | null;
+}) {
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);
   const samples = useTrainingSelector((v) => v.samples);
+  const runConfig = useTrainingSelector((v) => v.runConfig);
+  const budget = runConfig && live.length ? describeBudget(runConfig) : null;
   const [imported, setImported] = useState<readonly RunRecord[]>([]);
   // Runs opened from the browser's run history (RunHistory.tsx) are drawn next to the live ones.
   const saved = useHistoryView((v) => v.shown);
@@ -41,11 +53,22 @@ export function Results({ config, configText, onOpenWeights }: { config: Config;
         <Charts runs={runs} />
       </ErrorBoundary>
       <RunTable runs={runs.length ? runs : planned} currentId={current === null ? null : `live-${current}`} />
+      <ErrorBoundary area="comparison">
+        <CostScatter runs={runs} budget={budget} />
+        <ComparisonTable runs={runs} budget={budget} />
+      </ErrorBoundary>
       <ErrorBoundary area="evaluation">
         <EvaluationViews runs={runs} samples={samples ?? savedSamples} />
       </ErrorBoundary>
-      <ExportImport live={live} imported={imported} configText={configText} onImport={onImport} onClearImported={onClearImported}
-        config={config} onOpenWeights={onOpenWeights ?? null} />
+      <ExportImport
+        live={live}
+        imported={imported}
+        configText={configText}
+        onImport={onImport}
+        onClearImported={onClearImported}
+        config={config}
+        onOpenWeights={onOpenWeights ?? null}
+      />
     </>
   );
 }
@@ -54,8 +77,16 @@ function plannedRuns(config: Config): RunRecord[] {
   return modelsOf(config).map((m, i) => {
     const cost = wrnCost(m);
     return {
-      id: `planned-${i}`, name: modelName(m), params: cost.params, macs: cost.macs, steps: [], evals: [],
-      imported: false, totalSteps: null, summary: null,
+      id: `planned-${i}`,
+      name: modelName(m),
+      params: cost.params,
+      macs: cost.macs,
+      steps: [],
+      evals: [],
+      imported: false,
+      totalSteps: null,
+      summary: null,
+      net: i,
     };
   });
 }

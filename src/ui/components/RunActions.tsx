@@ -23,8 +23,13 @@ export function RunActions({ phase, blockedReason, onTrain, onPause, onResume, o
   return (
     <div className="run-actions">
       <div className="run-buttons" role="group" aria-label="Run">
-        <button type="button" className="primary" disabled={active || blockedReason !== null} onClick={onTrain}
-          aria-describedby={blockedReason ? blockedId : undefined}>
+        <button
+          type="button"
+          className="primary"
+          disabled={active || blockedReason !== null}
+          onClick={onTrain}
+          aria-describedby={blockedReason ? blockedId : undefined}
+        >
           Train
         </button>
         <button type="button" disabled={phase !== 'running' && phase !== 'loading' && phase !== 'starting'} onClick={onPause}>
@@ -91,13 +96,7 @@ function CopyLink() {
       {state.kind === 'manual' && (
         <div className="manual-copy">
           <label htmlFor="manual-link">Link (press Ctrl+C to copy)</label>
-          <input
-            id="manual-link"
-            readOnly
-            value={state.href}
-            ref={manualInput}
-            onBlur={() => setState({ kind: 'idle' })}
-          />
+          <input id="manual-link" readOnly value={state.href} ref={manualInput} onBlur={() => setState({ kind: 'idle' })} />
         </div>
       )}
     </>

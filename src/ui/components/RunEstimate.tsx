@@ -49,7 +49,12 @@ export function RunEstimate({ config, limit, onApply, disabled }: Props) {
     }
   }, [key, runs]);
 
-  if (!backend) return <p className="hint run-estimate" data-testid="run-estimate">Estimated time: once the backend is chosen…</p>;
+  if (!backend)
+    return (
+      <p className="hint run-estimate" data-testid="run-estimate">
+        Estimated time: once the backend is chosen…
+      </p>
+    );
   const speed = stored?.key === key ? stored.speed : referenceSpeed(backend);
   if (!speed) {
     return (
@@ -77,8 +82,12 @@ export function RunEstimate({ config, limit, onApply, disabled }: Props) {
               </button>
             );
           })}
-          <button type="button" className="secondary small" disabled={disabled}
-            onClick={() => onApply({ ...config, depth: 10, width: 1, dropout: 0, epochs: 1, compare: [] })}>
+          <button
+            type="button"
+            className="secondary small"
+            disabled={disabled}
+            onClick={() => onApply({ ...config, depth: 10, width: 1, dropout: 0, epochs: 1, compare: [] })}
+          >
             {modelName({ depth: 10, width: 1, dropout: 0 })}, 1 epoch{' '}
             <span className="sub">({roughDuration(seconds({ ...config, depth: 10, width: 1, dropout: 0, epochs: 1, compare: [] }))})</span>
           </button>
@@ -93,7 +102,11 @@ function speedOfRuns(runs: readonly RunRecord[]): Speed | null {
   for (let i = runs.length - 1; i >= 0; i--) {
     const run = runs[i]!;
     if (run.imported || run.steps.length < 4) continue;
-    const rates = run.steps.slice(1).map((s) => s.imagesPerSec).filter((r) => Number.isFinite(r) && r > 0).sort((a, b) => a - b);
+    const rates = run.steps
+      .slice(1)
+      .map((s) => s.imagesPerSec)
+      .filter((r) => Number.isFinite(r) && r > 0)
+      .sort((a, b) => a - b);
     if (rates.length < 3) continue;
     return measuredSpeed(run.name, run.macs, rates[Math.floor(rates.length / 2)]!);
   }
@@ -103,7 +116,8 @@ function speedOfRuns(runs: readonly RunRecord[]): Speed | null {
 function readSpeed(key: string): Speed | null {
   try {
     const v = JSON.parse(localStorage.getItem(key) ?? 'null') as Partial<Speed> | null;
-    if (v && typeof v.macsPerSec === 'number' && v.macsPerSec > 0 && typeof v.basis === 'string') return { macsPerSec: v.macsPerSec, basis: v.basis, measured: true };
+    if (v && typeof v.macsPerSec === 'number' && v.macsPerSec > 0 && typeof v.basis === 'string')
+      return { macsPerSec: v.macsPerSec, basis: v.basis, measured: true };
   } catch {
     // unreadable: ignore it
   }

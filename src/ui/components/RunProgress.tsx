@@ -28,15 +28,22 @@ export function RunProgress() {
   const runs = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);
   const backend = useTrainingSelector((v) => v.backend?.backend ?? null);
+  // Under a time budget (budget=time:S) a net trains until its own seconds are spent: its steps are not known ahead.
+  const budgetSeconds = useTrainingSelector((v) => (v.runConfig?.budget.kind === 'time' ? v.runConfig.budget.seconds : null));
   if (phase === 'idle' && !data) return null;
   const run = (current !== null ? runs[current] : undefined) ?? runs.at(-1);
   return (
     <section className="card run-progress" aria-labelledby="progress-title">
       <h2 id="progress-title">
-        Progress <span className={`phase phase-${phase}`} data-testid="run-phase">{PHASE_TEXT[phase]}</span>
+        Progress{' '}
+        <span className={`phase phase-${phase}`} data-testid="run-phase">
+          {PHASE_TEXT[phase]}
+        </span>
       </h2>
       {data && <DataBar data={data} />}
-      {run && <ModelProgress run={run} index={runs.indexOf(run)} count={runs.length} backend={backend} ended={!isActive(phase)} />}
+      {run && (
+        <ModelProgress run={run} index={runs.indexOf(run)} count={runs.length} backend={backend} ended={!isActive(phase)} budgetSeconds={budgetSeconds} />
+      )}
     </section>
   );
 }
@@ -67,13 +74,16 @@ interface ModelProgressProps {
   backend: string | null;
   /** the run is over: no time left to estimate */
   ended: boolean;
+  /** a time budget per net (s): progress is then in seconds, not steps; null otherwise */
+  budgetSeconds: number | null;
 }
 
-function ModelProgress({ run, index, count, backend, ended }: ModelProgressProps) {
+function ModelProgress({ run, index, count, backend, ended, budgetSeconds }: ModelProgressProps) {
   const id = useId();
   const last = run.steps.at(-1);
-  const total = run.totalSteps;
-  const eta = !ended && last && total ? etaSeconds(last.step, last.seconds, total) : null;
+  const total = budgetSeconds === null ? run.totalSteps : null;
+  const eta =
+    ended || !last ? null : budgetSeconds !== null ? Math.max(0, budgetSeconds - last.seconds) : total ? etaSeconds(last.step, last.seconds, total) : null;
   const memoryLabel = backend === 'webgpu' || backend === 'webgl' ? 'GPU memory in use' : 'Tensor memory in use';
   return (
     <div className="model-progress">
@@ -82,7 +92,11 @@ function ModelProgress({ run, index, count, backend, ended }: ModelProgressProps
           Training {run.name}
           {count > 1 && ` (model ${index + 1} of ${count})`}
         </label>
-        <progress id={id} max={total ?? 1} value={last?.step ?? 0} />
+        {budgetSeconds === null ? (
+          <progress id={id} max={total ?? 1} value={last?.step ?? 0} />
+        ) : (
+          <progress id={id} max={budgetSeconds} value={Math.min(budgetSeconds, last?.seconds ?? 0)} />
+        )}
       </div>
       <dl className="stats">
         <div>

@@ -6,6 +6,7 @@ import { memo, useId, useState } from 'react';
 import { formatCount, formatDuration, formatFlops, formatPercent } from '../lib/format';
 import type { RunRecord } from '../lib/runRecord';
 import { bestTestAccuracy, timeToAccuracy } from '../lib/timeToAccuracy';
+import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
 
 interface Props {
@@ -19,17 +20,25 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
   const [targetPercent, setTargetPercent] = useState(40);
   const target = targetPercent / 100;
   if (runs.length === 0) return null;
+  const slots = colorSlots(runs); // the seeds of one net share its colour
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
       <div className="card-head">
         <h2 id={`${id}-title`}>Runs</h2>
         <div className="inline-field">
           <label htmlFor={id}>Target accuracy</label>
-          <input id={id} type="number" min={1} max={100} step={1} value={targetPercent}
+          <input
+            id={id}
+            type="number"
+            min={1}
+            max={100}
+            step={1}
+            value={targetPercent}
             onChange={(e) => {
               const v = Number(e.target.value);
               if (Number.isFinite(v) && v >= 1 && v <= 100) setTargetPercent(v);
-            }} />
+            }}
+          />
           <span className="unit">%</span>
         </div>
       </div>
@@ -38,18 +47,30 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
           <thead>
             <tr>
               <th scope="col">Model</th>
-              <th scope="col" className="num">Params</th>
-              <th scope="col" className="num">FLOPs / image</th>
-              <th scope="col" className="num">Images/s</th>
-              <th scope="col" className="num">Best test acc.</th>
-              <th scope="col" className="num">Time to {targetPercent}%</th>
-              <th scope="col" className="num">FLOPs to {targetPercent}%</th>
+              <th scope="col" className="num">
+                Params
+              </th>
+              <th scope="col" className="num">
+                FLOPs / image
+              </th>
+              <th scope="col" className="num">
+                Images/s
+              </th>
+              <th scope="col" className="num">
+                Best test acc.
+              </th>
+              <th scope="col" className="num">
+                Time to {targetPercent}%
+              </th>
+              <th scope="col" className="num">
+                FLOPs to {targetPercent}%
+              </th>
               <th scope="col">Status</th>
             </tr>
           </thead>
           <tbody>
             {runs.map((run, i) => (
-              <RunRow key={run.id} run={run} color={colorOf(i)} target={target} current={run.id === currentId} />
+              <RunRow key={run.id} run={run} label={runLabel(run, runs)} color={colorOf(slots[i]!)} target={target} current={run.id === currentId} />
             ))}
           </tbody>
         </table>
@@ -59,25 +80,26 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
   );
 });
 
-function RunRow({ run, color, target, current }: { run: RunRecord; color: string; target: number; current: boolean }) {
+function RunRow({ run, label, color, target, current }: { run: RunRecord; label: string; color: string; target: number; current: boolean }) {
   const best = bestTestAccuracy(run.evals);
   const reached = timeToAccuracy(run.evals, target);
   const last = run.steps.at(-1);
-  const status = run.savedStatus ?? (run.imported
-    ? 'imported'
-    : run.id.startsWith('planned-')
-      ? 'not started'
-      : run.summary
-        ? run.summary.status
-        : current
-          ? 'training'
-          : 'waiting');
+  const status =
+    run.savedStatus ??
+    (run.imported
+      ? 'imported'
+      : run.id.startsWith('planned-')
+        ? 'not started'
+        : run.summary
+          ? run.summary.status
+          : current || run.steps.length > 0 // racing nets (order=interleaved) train at once
+            ? 'training'
+            : 'waiting');
   return (
     <tr>
       <th scope="row">
         <span className="swatch" style={{ background: color }} aria-hidden="true" />
-        {run.name}
-        {run.imported && <span className="sub"> (imported)</span>}
+        {label}
       </th>
       <td className="num">{formatCount(run.params)}</td>
       <td className="num">{formatFlops(6 * run.macs)}</td>

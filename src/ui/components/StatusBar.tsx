@@ -28,12 +28,16 @@ export function StatusBar() {
         <span className={`dot ${warn ? 'warn' : 'ok'}`} aria-hidden="true" />
         <strong>Backend: {BACKEND_NAMES[info.backend]}</strong>
         {info.threads !== undefined && info.backend === 'wasm' && (
-          <span data-testid="wasm-threads"> · {info.threads} thread{info.threads === 1 ? '' : 's'}</span>
+          <span data-testid="wasm-threads">
+            {' '}
+            · {info.threads} thread{info.threads === 1 ? '' : 's'}
+          </span>
         )}
         <span> · {adapter}</span>
         {info.backend === 'webgl' && info.webglRenderer && (
           <span data-testid="webgl-renderer">
-            {' '}· WebGL renderer: {info.webglRenderer}
+            {' '}
+            · WebGL renderer: {info.webglRenderer}
             {info.softwareWebgl ? ' (software emulation)' : ''}
           </span>
         )}

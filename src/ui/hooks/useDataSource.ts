@@ -74,10 +74,15 @@ export function useDataSource(config: Config, patch: (p: Partial<Config>) => voi
   }
 
   const linkKind: SourceKind | null =
-    config.source === 'sample' ? 'sample'
-      : config.source === 'full' ? 'server'
-        : server.state === 'checking' ? null
-          : server.state === 'ready' ? 'server' : 'sample';
+    config.source === 'sample'
+      ? 'sample'
+      : config.source === 'full'
+        ? 'server'
+        : server.state === 'checking'
+          ? null
+          : server.state === 'ready'
+            ? 'server'
+            : 'sample';
   const kind = chosen ?? linkKind;
   const fit = kind === 'sample' ? fitToSample(config) : null;
 

@@ -19,11 +19,31 @@ function fakeWorker() {
 }
 
 const step = (n: number): StepPoint => ({
-  kind: 'step', step: n, epoch: n / 10, loss: 2, trainAccuracy: 0.1, lr: 0.1, imagesPerSec: 1, stepMs: 1,
-  numTensors: 1, deviceBytes: 1, seconds: n, flops: n,
+  kind: 'step',
+  step: n,
+  epoch: n / 10,
+  loss: 2,
+  trainAccuracy: 0.1,
+  lr: 0.1,
+  imagesPerSec: 1,
+  stepMs: 1,
+  numTensors: 1,
+  deviceBytes: 1,
+  seconds: n,
+  flops: n,
 });
 const started = (model: number, name: string): FromWorker => ({
-  type: 'modelStarted', runId: 1, model, name, params: 10, macs: 20, stepsPerEpoch: 4, totalSteps: 8, batch: 8,
+  type: 'modelStarted',
+  runId: 1,
+  model,
+  name,
+  params: 10,
+  macs: 20,
+  stepsPerEpoch: 4,
+  totalSteps: 8,
+  batch: 8,
+  net: model,
+  seed: 0,
 });
 
 describe('training store (the UI side of the worker client)', () => {
@@ -56,7 +76,12 @@ describe('training store (the UI side of the worker client)', () => {
     client.start(DEFAULT_CONFIG, { kind: 'server', base: '/cifar10' });
     receive(started(0, 'WRN-10-1'));
     receive({ type: 'metrics', runId: 1, model: 0, points: [step(1)] });
-    receive({ type: 'modelEnded', runId: 1, model: 0, summary: { status: 'finished', steps: 1, seconds: 1, flops: 1, firstStepMs: 1, finalEval: null, predictions: null } });
+    receive({
+      type: 'modelEnded',
+      runId: 1,
+      model: 0,
+      summary: { status: 'finished', steps: 1, seconds: 1, flops: 1, firstStepMs: 1, finalEval: null, predictions: null },
+    });
     receive(started(1, 'WRN-10-2'));
     const before = store.getView();
     expect(store.getView()).toBe(before); // no change, same view

@@ -6,6 +6,7 @@
  * `toTrainingView` is the one place that knows the client's state shape; the rest of the UI reads TrainingView.
  */
 import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
+import type { Config } from '../../core/config';
 import type { BackendInfo, DataProgress, TestSamples } from '../../worker/protocol';
 import type { RunRecord } from '../lib/runRecord';
 import { throttleSubscribe } from '../lib/throttle';
@@ -19,6 +20,8 @@ export interface TrainingView {
   backend: BackendInfo | null;
   /** the current run's id, null before the first */
   runId: number | null;
+  /** the config the current run was started with (not the page's config now), null before the first */
+  runConfig: Config | null;
   phase: RunPhase;
   data: DataProgress | null;
   /** index of the model training now (into the config's models), null when none */
@@ -40,8 +43,17 @@ function createViewAdapter(): (s: WorkerState) => TrainingView {
     let r = records.get(m);
     if (!r) {
       r = {
-        id: `live-${m.index}`, name: m.name, params: m.params, macs: m.macs, steps: m.steps, evals: m.evals,
-        imported: false, totalSteps: m.totalSteps, summary: m.summary,
+        id: `live-${m.index}`,
+        name: m.name,
+        params: m.params,
+        macs: m.macs,
+        steps: m.steps,
+        evals: m.evals,
+        imported: false,
+        totalSteps: m.totalSteps,
+        summary: m.summary,
+        net: m.net,
+        seed: m.seed,
       };
       records.set(m, r);
     }
@@ -58,6 +70,7 @@ function createViewAdapter(): (s: WorkerState) => TrainingView {
     return {
       backend: s.backend,
       runId: run?.runId ?? null,
+      runConfig: run?.config ?? null,
       phase: run?.status ?? 'idle',
       data: run?.data ?? null,
       currentModel: run?.currentModel ?? null,

@@ -3,7 +3,10 @@ import { parseCsv, toCsv } from './csv';
 
 describe('csv', () => {
   it('round-trips commas, quotes and newlines', () => {
-    const rows = [['a', 'b,c', 'say "hi"'], ['line\nbreak', '', '3.5']];
+    const rows = [
+      ['a', 'b,c', 'say "hi"'],
+      ['line\nbreak', '', '3.5'],
+    ];
     expect(parseCsv(toCsv(rows))).toEqual(rows);
   });
 
@@ -12,7 +15,10 @@ describe('csv', () => {
   });
 
   it('accepts LF line ends, skips blank lines and a missing final newline', () => {
-    expect(parseCsv('a,b\n\n1,2')).toEqual([['a', 'b'], ['1', '2']]);
+    expect(parseCsv('a,b\n\n1,2')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
   });
 
   it('rejects an unterminated quote', () => {

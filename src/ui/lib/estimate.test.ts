@@ -48,7 +48,11 @@ describe('run estimate', () => {
 
   it('says durations without false precision', () => {
     expect([roughDuration(21), roughDuration(426), roughDuration(3271), roughDuration(15_120), roughDuration(Number.NaN)]).toEqual([
-      'under a minute', 'about 7 min', 'about 55 min', 'about 4.2 h', 'unknown',
+      'under a minute',
+      'about 7 min',
+      'about 55 min',
+      'about 4.2 h',
+      'unknown',
     ]);
   });
 });

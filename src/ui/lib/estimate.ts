@@ -62,7 +62,11 @@ export function referenceSpeed(info: BackendInfo): Speed | null {
 
 /** What a run measured, as a speed: images/s on one net. */
 export function measuredSpeed(net: string, macsPerImage: number, imagesPerSec: number): Speed {
-  return { macsPerSec: imagesPerSec * macsPerImage, basis: `measured here: ${net} at ${imagesPerSec.toFixed(imagesPerSec < 10 ? 1 : 0)} images/s`, measured: true };
+  return {
+    macsPerSec: imagesPerSec * macsPerImage,
+    basis: `measured here: ${net} at ${imagesPerSec.toFixed(imagesPerSec < 10 ? 1 : 0)} images/s`,
+    measured: true,
+  };
 }
 
 /**

@@ -19,7 +19,13 @@ export function formatShort(n: number): string {
 
 /** FLOPs with SI prefix: 5.243e9 -> "5.24 GFLOP". */
 export function formatFlops(flops: number): string {
-  const units: [number, string][] = [[1e15, 'PFLOP'], [1e12, 'TFLOP'], [1e9, 'GFLOP'], [1e6, 'MFLOP'], [1e3, 'kFLOP']];
+  const units: [number, string][] = [
+    [1e15, 'PFLOP'],
+    [1e12, 'TFLOP'],
+    [1e9, 'GFLOP'],
+    [1e6, 'MFLOP'],
+    [1e3, 'kFLOP'],
+  ];
   for (const [scale, unit] of units) if (Math.abs(flops) >= scale) return `${trim(flops / scale)} ${unit}`;
   return `${trim(flops)} FLOP`;
 }

@@ -4,15 +4,38 @@ import { decodeMetricsFile, encodeMetricsCsv, encodeMetricsJson } from './metric
 import type { RunRecord } from './runRecord';
 
 const step = (s: number): StepPoint => ({
-  kind: 'step', step: s, epoch: s / 4, loss: 2.3 - s * 0.01, trainAccuracy: 0.1 + s / 1000, lr: 0.1,
-  imagesPerSec: 123.4, stepMs: 56.7, numTensors: 321, deviceBytes: 1 << 20, seconds: s * 0.25, flops: s * 1.5e9,
+  kind: 'step',
+  step: s,
+  epoch: s / 4,
+  loss: 2.3 - s * 0.01,
+  trainAccuracy: 0.1 + s / 1000,
+  lr: 0.1,
+  imagesPerSec: 123.4,
+  stepMs: 56.7,
+  numTensors: 321,
+  deviceBytes: 1 << 20,
+  seconds: s * 0.25,
+  flops: s * 1.5e9,
 });
 const evalPoint = (s: number): EvalPoint => ({
-  kind: 'eval', step: s, epoch: s / 4, testLoss: 2.1, testAccuracy: 0.25, testImages: 50,
-  seconds: s * 0.25, flops: s * 1.5e9, confusion: Array.from({ length: 100 }, (_, i) => i % 7),
+  kind: 'eval',
+  step: s,
+  epoch: s / 4,
+  testLoss: 2.1,
+  testAccuracy: 0.25,
+  testImages: 50,
+  seconds: s * 0.25,
+  flops: s * 1.5e9,
+  confusion: Array.from({ length: 100 }, (_, i) => i % 7),
 });
 const run = (id: string, name: string, n: number): RunRecord => ({
-  id, name, params: 77850, macs: 12_999_000, imported: false, totalSteps: n, summary: null,
+  id,
+  name,
+  params: 77850,
+  macs: 12_999_000,
+  imported: false,
+  totalSteps: n,
+  summary: null,
   steps: Array.from({ length: n }, (_, i) => step(i + 1)),
   evals: [evalPoint(Math.ceil(n / 2)), evalPoint(n)],
 });

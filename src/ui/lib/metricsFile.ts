@@ -16,8 +16,18 @@ const STEP_FIELDS = ['loss', 'trainAccuracy', 'lr', 'imagesPerSec', 'stepMs', 'n
 const EVAL_FIELDS = ['testLoss', 'testAccuracy', 'testImages'] as const;
 /** Column order of the CSV; a point leaves the other kind's columns empty. */
 export const CSV_COLUMNS = [
-  'run', 'name', 'params', 'macs', 'kind', 'step', 'epoch', 'seconds', 'flops',
-  ...STEP_FIELDS, ...EVAL_FIELDS, 'confusion',
+  'run',
+  'name',
+  'params',
+  'macs',
+  'kind',
+  'step',
+  'epoch',
+  'seconds',
+  'flops',
+  ...STEP_FIELDS,
+  ...EVAL_FIELDS,
+  'confusion',
 ] as const;
 type Column = (typeof CSV_COLUMNS)[number];
 
@@ -28,10 +38,26 @@ export function encodeMetricsCsv(runs: readonly RunRecord[]): string {
     const points = [...run.steps, ...run.evals].sort((a, b) => a.step - b.step || (a.kind === 'step' ? -1 : 1));
     for (const p of points) {
       const row: Record<Column, CsvCell> = {
-        run: index, name: run.name, params: run.params, macs: run.macs, kind: p.kind,
-        step: p.step, epoch: p.epoch, seconds: p.seconds, flops: p.flops,
-        loss: null, trainAccuracy: null, lr: null, imagesPerSec: null, stepMs: null, numTensors: null, deviceBytes: null,
-        testLoss: null, testAccuracy: null, testImages: null, confusion: null,
+        run: index,
+        name: run.name,
+        params: run.params,
+        macs: run.macs,
+        kind: p.kind,
+        step: p.step,
+        epoch: p.epoch,
+        seconds: p.seconds,
+        flops: p.flops,
+        loss: null,
+        trainAccuracy: null,
+        lr: null,
+        imagesPerSec: null,
+        stepMs: null,
+        numTensors: null,
+        deviceBytes: null,
+        testLoss: null,
+        testAccuracy: null,
+        testImages: null,
+        confusion: null,
       };
       if (p.kind === 'step') for (const f of STEP_FIELDS) row[f] = p[f];
       else {
@@ -61,12 +87,18 @@ export function encodeMetricsJson(runs: readonly RunRecord[], config: string, ex
     version: METRICS_VERSION,
     exportedAt: exportedAt.toISOString(),
     config,
-    runs: runs.map((r): JsonRun => ({
-      name: r.name, params: r.params, macs: r.macs, totalSteps: r.totalSteps,
-      steps: [...r.steps], evals: [...r.evals],
-      // predictions are per test image and belong with the weights, not the curves
-      summary: r.summary ? withoutPredictions(r.summary) : null,
-    })),
+    runs: runs.map(
+      (r): JsonRun => ({
+        name: r.name,
+        params: r.params,
+        macs: r.macs,
+        totalSteps: r.totalSteps,
+        steps: [...r.steps],
+        evals: [...r.evals],
+        // predictions are per test image and belong with the weights, not the curves
+        summary: r.summary ? withoutPredictions(r.summary) : null,
+      }),
+    ),
   };
   return JSON.stringify(doc, null, 1);
 }
@@ -117,13 +149,25 @@ function decodeCsv(text: string): Decoded[] {
     const kind = text('kind');
     if (kind === 'step') {
       run.steps.push({
-        kind, ...common, loss: num('loss'), trainAccuracy: num('trainAccuracy'), lr: num('lr'),
-        imagesPerSec: num('imagesPerSec'), stepMs: num('stepMs'), numTensors: num('numTensors'), deviceBytes: num('deviceBytes'),
+        kind,
+        ...common,
+        loss: num('loss'),
+        trainAccuracy: num('trainAccuracy'),
+        lr: num('lr'),
+        imagesPerSec: num('imagesPerSec'),
+        stepMs: num('stepMs'),
+        numTensors: num('numTensors'),
+        deviceBytes: num('deviceBytes'),
       });
     } else if (kind === 'eval') {
       const confusion = text('confusion').trim() === '' ? [] : text('confusion').trim().split(/\s+/).map(Number);
       run.evals.push({
-        kind, ...common, testLoss: num('testLoss'), testAccuracy: num('testAccuracy'), testImages: num('testImages'), confusion,
+        kind,
+        ...common,
+        testLoss: num('testLoss'),
+        testAccuracy: num('testAccuracy'),
+        testImages: num('testImages'),
+        confusion,
       });
     } else throw new Error(`line ${line}: kind is "${kind}", expected step or eval`);
   });

@@ -21,6 +21,10 @@ export interface RunRecord {
   totalSteps: number | null;
   /** how the run ended, once it has */
   summary: RunSummary | null;
+  /** which net of the config it trains (0 = the main one), for live runs; seeds of one net share it */
+  net?: number;
+  /** the seed it was trained with, for live runs */
+  seed?: number;
   /** for a run reopened from the browser's run history: what became of it ("interrupted", "finished", ...) */
   savedStatus?: string;
 }

@@ -44,6 +44,8 @@ const started = (runId: number): FromWorkerAll => ({
   stepsPerEpoch: 10,
   totalSteps: 20,
   batch: 8,
+  net: 0,
+  seed: 0,
 });
 const source = { kind: 'server', base: '/cifar10' } as const;
 
@@ -218,7 +220,7 @@ describe('run recorder', () => {
     const runId = client.start(DEFAULT_CONFIG, source, {
       historyKey: key,
       checkpoint: saved!.checkpoint,
-      models: [{ ...model, steps: kept, evals: [] }],
+      models: [{ ...model, net: 0, seed: 0, steps: kept, evals: [] }],
     });
     receive(started(runId));
     receive({ type: 'metrics', runId, model: 0, points: [{ ...step(5), loss: 7 }] });

@@ -317,6 +317,8 @@ function savedModelOf(m: ModelView, checkpointStep: number | null): SavedModel {
     summary: m.summary,
     checkpointStep,
     lastStep: m.steps.at(-1)?.step ?? 0,
+    net: m.net,
+    seed: m.seed,
   };
 }
 

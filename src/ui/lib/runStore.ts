@@ -35,6 +35,9 @@ export interface SavedModel {
   checkpointStep: number | null;
   /** the last step recorded (the points hold the details) */
   lastStep: number;
+  /** which net of the config and which seed (seeds=N); absent in runs saved before seeds existed */
+  net?: number;
+  seed?: number;
 }
 
 export interface SavedRun {

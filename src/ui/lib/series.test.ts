@@ -14,10 +14,26 @@ describe('series', () => {
 
   it('mergeLines makes one row per x with each line’s value', () => {
     const rows = mergeLines([
-      { key: 'a', points: [{ x: 1, y: 10 }, { x: 2, y: 20 }] },
-      { key: 'b', points: [{ x: 2, y: 5 }, { x: 3, y: 6 }] },
+      {
+        key: 'a',
+        points: [
+          { x: 1, y: 10 },
+          { x: 2, y: 20 },
+        ],
+      },
+      {
+        key: 'b',
+        points: [
+          { x: 2, y: 5 },
+          { x: 3, y: 6 },
+        ],
+      },
     ]);
-    expect(rows).toEqual([{ x: 1, a: 10 }, { x: 2, a: 20, b: 5 }, { x: 3, b: 6 }]);
+    expect(rows).toEqual([
+      { x: 1, a: 10 },
+      { x: 2, a: 20, b: 5 },
+      { x: 3, b: 6 },
+    ]);
   });
 
   it('flops axis picks a unit that keeps the total above 1', () => {
@@ -27,8 +43,18 @@ describe('series', () => {
 
   it('trainLine plots accuracy in percent against the chosen x', () => {
     const p: StepPoint = {
-      kind: 'step', step: 4, epoch: 0.5, loss: 2, trainAccuracy: 0.25, lr: 0.1, imagesPerSec: 1, stepMs: 1,
-      numTensors: 1, deviceBytes: 1, seconds: 3, flops: 2e12,
+      kind: 'step',
+      step: 4,
+      epoch: 0.5,
+      loss: 2,
+      trainAccuracy: 0.25,
+      lr: 0.1,
+      imagesPerSec: 1,
+      stepMs: 1,
+      numTensors: 1,
+      deviceBytes: 1,
+      seconds: 3,
+      flops: 2e12,
     };
     expect(trainLine([p], 'accuracy', xAxisSpec('seconds', 0), 0)).toEqual([{ x: 3, y: 25 }]);
     expect(trainLine([p], 'loss', xAxisSpec('flops', 2e12), 0)).toEqual([{ x: 2, y: 2 }]);

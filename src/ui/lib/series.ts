@@ -32,7 +32,11 @@ export function xAxisSpec(key: XAxisKey, maxFlops: number): XAxisSpec {
     case 'seconds':
       return { key, label: 'training time (s)', divisor: 1 };
     case 'flops': {
-      const units: [number, string][] = [[1e15, 'PFLOP'], [1e12, 'TFLOP'], [1e9, 'GFLOP']];
+      const units: [number, string][] = [
+        [1e15, 'PFLOP'],
+        [1e12, 'TFLOP'],
+        [1e9, 'GFLOP'],
+      ];
       const [divisor, unit] = units.find(([d]) => maxFlops >= d) ?? [1e9, 'GFLOP'];
       return { key, label: `training compute (${unit})`, divisor };
     }
@@ -48,9 +52,7 @@ export function trainLine(steps: readonly StepPoint[], metric: MetricKey, x: XAx
 
 /** Test points (per evaluation, not smoothed: there are few and each is already an average). */
 export function testLine(evals: readonly EvalPoint[], metric: MetricKey, x: XAxisSpec): XY[] {
-  return evals
-    .map((p) => ({ x: p[x.key] / x.divisor, y: metric === 'loss' ? p.testLoss : 100 * p.testAccuracy }))
-    .filter(finite);
+  return evals.map((p) => ({ x: p[x.key] / x.divisor, y: metric === 'loss' ? p.testLoss : 100 * p.testAccuracy })).filter(finite);
 }
 
 function finite(p: XY): boolean {

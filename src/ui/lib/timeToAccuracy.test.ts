@@ -3,8 +3,15 @@ import type { EvalPoint } from '../../core/metrics';
 import { bestTestAccuracy, timeToAccuracy } from './timeToAccuracy';
 
 const evalAt = (step: number, testAccuracy: number): EvalPoint => ({
-  kind: 'eval', step, epoch: step / 10, testLoss: 1, testAccuracy, testImages: 100,
-  seconds: step * 2, flops: step * 1e9, confusion: [],
+  kind: 'eval',
+  step,
+  epoch: step / 10,
+  testLoss: 1,
+  testAccuracy,
+  testImages: 100,
+  seconds: step * 2,
+  flops: step * 1e9,
+  confusion: [],
 });
 
 describe('timeToAccuracy', () => {

@@ -22,7 +22,9 @@ describe('opening weights files', () => {
 
   it('says what is missing or wrong', async () => {
     await expect(readWeightsFiles([new File([new Uint8Array(4)], 'weights.bin')])).rejects.toThrow(/choose one model.json/);
-    await expect(readWeightsFiles([new File([modelJson(['a.bin', 'b.bin'])], 'model.json'), new File([new Uint8Array(1)], 'a.bin')])).rejects.toThrow('choose b.bin too');
+    await expect(readWeightsFiles([new File([modelJson(['a.bin', 'b.bin'])], 'model.json'), new File([new Uint8Array(1)], 'a.bin')])).rejects.toThrow(
+      'choose b.bin too',
+    );
     await expect(readWeightsFiles([new File(['{"x":1}'], 'model.json')])).rejects.toThrow(/not a tfjs model.json/);
     await expect(readWeightsFiles([new File(['nope'], 'model.json')])).rejects.toThrow(/not JSON/);
   });

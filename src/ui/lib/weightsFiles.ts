@@ -22,7 +22,8 @@ export async function readWeightsFiles(files: readonly File[]): Promise<ForeignW
   } catch (e) {
     throw new Error(`${jsons[0]!.name} is not JSON: ${(e as Error).message}`);
   }
-  if (!doc.modelTopology || !Array.isArray(doc.weightsManifest)) throw new Error(`${jsons[0]!.name} is not a tfjs model.json (no modelTopology or weightsManifest)`);
+  if (!doc.modelTopology || !Array.isArray(doc.weightsManifest))
+    throw new Error(`${jsons[0]!.name} is not a tfjs model.json (no modelTopology or weightsManifest)`);
   const paths = doc.weightsManifest.flatMap((g) => (Array.isArray(g.paths) ? g.paths.map(String) : []));
   // By the names the manifest gives; a single .bin under another name (a browser renames repeated downloads) is
   // taken for a manifest of one file.
