@@ -42,7 +42,7 @@ import torch.nn.functional as F
 # ---------------------------------------------------------------------------------------------------------------
 CONFIG = json.loads(r"""
 {
-  "url": "v=1&depth=16&width=4&dropout=0&batch=128&epochs=5&lr=0.1&schedule=step&warmup=0&momentum=0.9&nesterov=1&wd=0.0005&train=10000&test=2000&subset=first&augment=1&seed=0&backend=auto&eval=0",
+  "url": "v=1&depth=16&width=4&dropout=0&batch=128&epochs=5&lr=0.1&schedule=step&warmup=0&momentum=0.9&nesterov=1&wd=0.0005&train=10000&test=2000&subset=first&augment=1&seed=0&backend=auto&eval=0&seeds=1&order=sequential&budget=epochs",
   "config": {
     "depth": 16,
     "width": 4,
@@ -61,10 +61,16 @@ CONFIG = json.loads(r"""
     "augment": true,
     "seed": 0,
     "backend": "auto",
+    "kernels": "ours",
     "evalEvery": 0,
     "source": "auto",
     "data": "",
-    "compare": []
+    "compare": [],
+    "seeds": 1,
+    "order": "sequential",
+    "budget": {
+      "kind": "epochs"
+    }
   }
 }
 """)  # end of config
@@ -638,6 +644,13 @@ def main():
 
     env = Env(args.device)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if env.main else (lambda s: None)
+    # The page's comparison policies are not part of this script: say so rather than train something else silently.
+    if cfg.get("seeds", 1) > 1:
+        log(f"note: seeds={cfg['seeds']} in the link: train.py trains seed {cfg['seed']} only (run it once per seed)")
+    if cfg.get("budget", {}).get("kind", "epochs") != "epochs":
+        log(f"note: the link's {cfg['budget']['kind']} budget is not applied: train.py trains {cfg['epochs']} epochs")
+    if cfg.get("order") == "interleaved":
+        log("note: order=interleaved does not apply: train.py trains the nets one after another")
     data = load_cifar(args.data, cfg, log)
     log(f"data: {len(data[1])} train and {len(data[3])} test images from {args.data}; device {env.device}, {env.world} process(es)")
     if args.eval_only:
