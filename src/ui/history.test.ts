@@ -1,55 +1,18 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
-import type { StepPoint } from '../core/metrics';
-import type { FromWorker as FromWorkerAll, ToWorker } from '../worker/protocol';
+import type { ToWorker } from '../worker/protocol';
 type StartMessage = Extract<ToWorker, { type: 'start' }>;
 import { createHistory } from './history';
 import { checkpointAt as checkpoint } from './lib/checkpointFixture';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from './lib/workerFixture';
 import { createRunRecorder } from './lib/runRecorder';
 import { openRunStore } from './lib/runStore';
-import { createWorkerClient, type WorkerLike } from './workerClient';
+import { createWorkerClient } from './workerClient';
 
-function fakeWorker() {
-  const sent: ToWorker[] = [];
-  let onMessage: ((e: MessageEvent<FromWorkerAll>) => void) | null = null;
-  const worker: WorkerLike = {
-    postMessage: (m) => void sent.push(m),
-    addEventListener: ((type: string, l: (e: MessageEvent<FromWorkerAll>) => void) => {
-      if (type === 'message') onMessage = l;
-    }) as WorkerLike['addEventListener'],
-    terminate: () => {},
-  };
-  return { worker, sent, receive: (msg: FromWorkerAll) => onMessage!({ data: msg } as MessageEvent<FromWorkerAll>) };
-}
-const step = (n: number): StepPoint => ({
-  kind: 'step',
-  step: n,
-  epoch: n / 10,
-  loss: 2 / n,
-  trainAccuracy: 0.1,
-  lr: 0.1,
-  imagesPerSec: 1,
-  stepMs: 1,
-  numTensors: 1,
-  deviceBytes: 1,
-  seconds: n,
-  flops: n,
-});
-const started = (runId: number): FromWorkerAll => ({
-  type: 'modelStarted',
-  runId,
-  model: 0,
-  name: 'WRN-10-1',
-  params: 77_850,
-  macs: 1,
-  stepsPerEpoch: 10,
-  totalSteps: 20,
-  batch: 8,
-  net: 0,
-  seed: 0,
-});
-const source = { kind: 'server', base: '/cifar10' } as const;
+const step = (n: number) => stepPoint(n);
+const started = modelStarted;
+const source = serverSource;
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(check()).toBe(true);

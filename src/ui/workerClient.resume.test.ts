@@ -1,64 +1,16 @@
 /** The worker client's side of checkpoints, Resume and a crashed or lost worker. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
-import type { StepPoint } from '../core/metrics';
-import type { FromWorker as FromWorkerAll, ToWorker } from '../worker/protocol';
+import type { ToWorker } from '../worker/protocol';
 import { checkpointAt as checkpoint } from './lib/checkpointFixture';
-import { createWorkerClient, type ModelView, type WorkerLike } from './workerClient';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from './lib/workerFixture';
+import { createWorkerClient, type ModelView } from './workerClient';
 
 type StartMessage = Extract<ToWorker, { type: 'start' }>;
 
-/** A fake worker: records what it is sent, lets the test answer and crash it. */
-function fakeWorker() {
-  const sent: ToWorker[] = [];
-  const listeners: Record<string, ((e: Event | MessageEvent<FromWorkerAll>) => void)[]> = {};
-  let terminated = false;
-  const worker: WorkerLike = {
-    postMessage: (m) => void sent.push(m),
-    addEventListener: ((type: string, l: (e: Event) => void) => {
-      (listeners[type] ??= []).push(l);
-    }) as WorkerLike['addEventListener'],
-    terminate: () => {
-      terminated = true;
-    },
-  };
-  return {
-    worker,
-    sent,
-    isTerminated: () => terminated,
-    receive: (msg: FromWorkerAll) => listeners['message']?.forEach((l) => l({ data: msg } as MessageEvent<FromWorkerAll>)),
-    crash: () => listeners['error']?.forEach((l) => l(new Event('error'))),
-  };
-}
-
-const step = (n: number): StepPoint => ({
-  kind: 'step',
-  step: n,
-  epoch: n / 10,
-  loss: 2,
-  trainAccuracy: 0.1,
-  lr: 0.1,
-  imagesPerSec: 1,
-  stepMs: 1,
-  numTensors: 1,
-  deviceBytes: 1,
-  seconds: n,
-  flops: n,
-});
-const started = (runId: number): FromWorkerAll => ({
-  type: 'modelStarted',
-  runId,
-  model: 0,
-  name: 'WRN-10-1',
-  params: 77_850,
-  macs: 1,
-  stepsPerEpoch: 10,
-  totalSteps: 20,
-  batch: 8,
-  net: 0,
-  seed: 0,
-});
-const source = { kind: 'server', base: '/cifar10' } as const;
+const step = (n: number) => stepPoint(n, 2);
+const started = modelStarted;
+const source = serverSource;
 
 describe('worker client: checkpoints and resume', () => {
   it('hands each checkpoint of the current run to its listeners and notes its step, not the checkpoint, in the state', () => {

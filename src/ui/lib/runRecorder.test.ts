@@ -1,53 +1,15 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
-import type { StepPoint } from '../../core/metrics';
-import { createWorkerClient, type WorkerLike } from '../workerClient';
-import type { FromWorker as FromWorkerAll } from '../../worker/protocol';
+import { createWorkerClient } from '../workerClient';
 import { checkpointAt as checkpoint } from './checkpointFixture';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from './workerFixture';
 import { createRunRecorder, heldRunKeys } from './runRecorder';
 import { displayStatus, openRunStore, type RunStore } from './runStore';
 
-function fakeWorker() {
-  let onMessage: ((e: MessageEvent<FromWorkerAll>) => void) | null = null;
-  const worker: WorkerLike = {
-    postMessage: () => {},
-    addEventListener: ((type: string, l: (e: MessageEvent<FromWorkerAll>) => void) => {
-      if (type === 'message') onMessage = l;
-    }) as WorkerLike['addEventListener'],
-    terminate: () => {},
-  };
-  return { worker, receive: (msg: FromWorkerAll) => onMessage!({ data: msg } as MessageEvent<FromWorkerAll>) };
-}
-
-const step = (n: number): StepPoint => ({
-  kind: 'step',
-  step: n,
-  epoch: n / 10,
-  loss: 2 / n,
-  trainAccuracy: 0.1,
-  lr: 0.1,
-  imagesPerSec: 1,
-  stepMs: 1,
-  numTensors: 1,
-  deviceBytes: 1,
-  seconds: n,
-  flops: n,
-});
-const started = (runId: number): FromWorkerAll => ({
-  type: 'modelStarted',
-  runId,
-  model: 0,
-  name: 'WRN-10-1',
-  params: 77_850,
-  macs: 1,
-  stepsPerEpoch: 10,
-  totalSteps: 20,
-  batch: 8,
-  net: 0,
-  seed: 0,
-});
-const source = { kind: 'server', base: '/cifar10' } as const;
+const step = (n: number) => stepPoint(n);
+const started = modelStarted;
+const source = serverSource;
 
 /** A LockManager with just what the recorder uses: request holds a name until the callback's promise settles. */
 function fakeLocks(): LockManager {
