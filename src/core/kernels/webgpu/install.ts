@@ -1,7 +1,7 @@
 /**
  * Our WebGPU kernels, installed and removed as a set: batch norm in training, the running statistics, the fused
- * momentum update, ReLU's gradient and the convolution filter gradient (./batchNorm.ts, ./momentum.ts, ./relu.ts,
- * ./convFilterGrad.ts). Every other backend is untouched: kernels are registered for backendName 'webgpu' only.
+ * momentum update, ReLU's gradient, the convolution filter gradient and the input gradient as an implicit GEMM
+ * (./batchNorm.ts, ./momentum.ts, ./relu.ts, ./convFilterGrad.ts, ./convInputGrad.ts). Every other backend is untouched: kernels are registered for backendName 'webgpu' only.
  *
  * The switch: `kernelChoice()` says whether to use ours ('ours', the default) or tfjs's own ('tfjs'), from the
  * environment variable WRN_KERNELS in Node, or from `setKernelChoice` (the worker sets it from the run's config, the
@@ -14,6 +14,7 @@ import { BATCH_NORM_WEBGPU_KERNELS } from './batchNorm';
 import { MOMENTUM_STEP_KERNEL, MOMENTUM_WEBGPU_KERNELS } from './momentum';
 import { registerReluGradient, RELU_WEBGPU_KERNELS } from './relu';
 import { registerConvFilterGrad, unregisterConvFilterGrad } from './convFilterGrad';
+import { registerConvInputGrad, unregisterConvInputGrad } from './convInputGrad';
 
 import { KERNEL_CHOICES, type KernelChoice } from '../../config';
 
@@ -50,6 +51,7 @@ export function setKernelChoice(choice: KernelChoice | null): void {
 export function registerWebGpuKernels(): void {
   registerReluGradient(); // tfjs's formula wherever our kernel is not registered (relu.ts)
   registerConvFilterGrad(); // replaces tfjs-webgpu's own Conv2DBackpropFilter (kept, and put back on uninstall)
+  registerConvInputGrad(); // tfjs-webgpu's Conv2DBackpropInput with its implicit-GEMM program (likewise put back)
   for (const [kernelName, kernelFunc] of Object.entries(WEBGPU_KERNELS)) {
     if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
   }
@@ -58,6 +60,7 @@ export function registerWebGpuKernels(): void {
 /** Removes them again: batch norm and the optimizer fall back to tfjs's ops on WebGPU (idempotent). */
 export function uninstallWebGpuKernels(): void {
   unregisterConvFilterGrad();
+  unregisterConvInputGrad();
   for (const kernelName of Object.keys(WEBGPU_KERNELS)) {
     if (tf.getKernel(kernelName, 'webgpu')) tf.unregisterKernel(kernelName, 'webgpu');
   }

@@ -2,7 +2,7 @@
  * Our WebGPU kernels (kernels/webgpu) against tfjs's own on real WebGPU in Node (Dawn; SwiftShader on a machine
  * without a GPU): batch norm in training on every batch-norm shape of WRN-10-1, 16-4, 22-3 and 28-10 (from the
  * builder) at batch 1, 3 and 8; the running statistics; the fused momentum update; the dispatches each makes; the
- * filter gradient on every convolution shape of the same nets (webgpuTraining.test.ts has a whole WRN).
+ * filter and input gradients on every convolution shape of the same nets (webgpuTraining.test.ts has a whole WRN).
  * Relative error is max |ours - theirs| / max |theirs| per output tensor.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -11,9 +11,21 @@ import { setUpBackend } from '../../../../cli/backend';
 import { WrnBatchNorm } from '../../batchNorm';
 import { MOVING_AVERAGE_KERNEL, splitRows } from './batchNorm';
 import { planFilterGemm } from './convFilterGrad';
+import { NAIVE_TRANSPOSE_FLAG, pickInputGradProgram, setConvInputProgram } from './convInputGrad';
 import { countDispatches, type DispatchCounts } from './dispatchCount';
 import { kernelChoice, parseKernelChoice, setKernelChoice } from './install';
-import { compareCase, KERNEL_TEST_NETS, type KernelKind, kernelCases, type LayerShapes, layerShapes, liveCounts, relError, withKernels } from './kernelCases';
+import {
+  compareCase,
+  KERNEL_TEST_NETS,
+  type KernelCase,
+  type KernelKind,
+  kernelCases,
+  type LayerShapes,
+  layerShapes,
+  liveCounts,
+  relError,
+  withKernels,
+} from './kernelCases';
 import { FusedMomentum } from './momentum';
 
 const EPS = 1e-5;
@@ -117,6 +129,55 @@ describe('our WebGPU kernels against tfjs-webgpu', () => {
     const worst = await checkAll('convFilterGrad');
     console.log(`filter gradient: worst relative error ${worst.toExponential(2)} over ${convs.length * 3} shapes`);
   }, 1_800_000);
+
+  it("the input gradient: tfjs's implicit GEMM on every convolution shape at batch 1, 3 and 8 within 1e-4 of tfjs's default program, no leaks", async (ctx) => {
+    if (!gpu) ctx.skip();
+    // the rule picks the direct program on SwiftShader: force the implicit GEMM, which a GPU runs at stride 1
+    setConvInputProgram('mm');
+    try {
+      const worst = await checkAll('convInputGrad');
+      console.log(`input gradient: worst relative error ${worst.toExponential(2)} over ${layers.conv.length * 3} shapes`);
+    } finally {
+      setConvInputProgram(null);
+    }
+  }, 1_800_000);
+
+  it("the input gradient's program: the implicit GEMM at stride 1 on a hardware adapter, else tfjs's direct one; the flag left as it was", async (ctx) => {
+    expect(pickInputGradProgram(false, [1, 1])).toBe('mm');
+    expect(pickInputGradProgram(false, [2, 2])).toBe('direct');
+    expect(pickInputGradProgram(true, [1, 1])).toBe('direct');
+    if (!gpu) ctx.skip();
+    const shape = (stride: number) => ({ h: 8, w: 8, cin: 16, k: 3, stride, cout: 32 });
+    const [one, two] = kernelCases('convInputGrad', { batchNorm: [], conv: [shape(1), shape(2)] }, [2]);
+    const programs = async (c: KernelCase, choice: 'ours' | 'tfjs') => {
+      const counter = countDispatches();
+      try {
+        const [dx] = c.run(choice);
+        await dx!.data();
+        dx!.dispose();
+        return counter.snapshot().byProgram;
+      } finally {
+        counter.stop();
+      }
+    };
+    const flag = tf.env().getBool(NAIVE_TRANSPOSE_FLAG);
+    // on SwiftShader (a software adapter, as here without a GPU) the rule keeps tfjs's direct program
+    const info = (tf.backend() as unknown as { adapterInfo?: { architecture?: string } }).adapterInfo;
+    const swiftShader = /swiftshader/i.test(info?.architecture ?? '');
+    expect(await programs(one!, 'ours')).toEqual(swiftShader ? { Conv2DDerInputProgram: 1 } : { Conv2DDerInputMMProgram: 1 });
+    expect(await programs(two!, 'ours')).toEqual({ Conv2DDerInputProgram: 1 });
+    setConvInputProgram('mm');
+    try {
+      expect(await programs(one!, 'ours')).toEqual({ Conv2DDerInputMMProgram: 1 });
+      expect(await programs(two!, 'ours')).toEqual({ Conv2DDerInputMMProgram: 1 });
+      expect(await programs(one!, 'tfjs')).toEqual({ Conv2DDerInputProgram: 1 }); // tfjs's own kernel back: its default
+    } finally {
+      setConvInputProgram(null);
+    }
+    expect(tf.env().getBool(NAIVE_TRANSPOSE_FLAG)).toBe(flag);
+    one!.dispose();
+    two!.dispose();
+  });
 
   it('batch norm costs 4 dispatches forward, 4 backward and 1 per running statistic; tfjs takes far more', async (ctx) => {
     if (!gpu) ctx.skip();
