@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from '@playwright/test';
-import type { NetJob, NetResult } from './types';
+import type { KernelJob, KernelTimingResult, NetJob, NetResult } from './types';
 import type { BenchPage } from './web/page';
 import type { YieldCost } from './web/protocol';
 import { CHROMIUM_PATH, chromiumArgs, realGpuRequested } from '../../tools/chromium';
@@ -36,6 +36,7 @@ export interface BrowserSession {
   version: string;
   environment: ReturnType<BenchPage['environment']>;
   run(job: NetJob): Promise<NetResult>;
+  runKernels(job: KernelJob): Promise<KernelTimingResult>;
   yieldCost(rounds: number): Promise<YieldCost>;
   close(): Promise<void>;
 }
@@ -78,6 +79,7 @@ export async function openBrowserSession(log: (line: string) => void, opts: { re
       version,
       environment,
       run: (job) => page.evaluate((j) => (globalThis as unknown as { bench: BenchPage }).bench.run(j), job),
+      runKernels: (job) => page.evaluate((j) => (globalThis as unknown as { bench: BenchPage }).bench.runKernels(j), job),
       yieldCost: (rounds) => page.evaluate((r) => (globalThis as unknown as { bench: BenchPage }).bench.yieldCost(r), rounds),
       close: async () => {
         await b.close();

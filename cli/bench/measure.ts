@@ -443,8 +443,16 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
   }
   const masks = job.maskCost && job.dropout > 0 ? await part('mask cost', () => maskCost(job.dropout)) : undefined;
   if (masks) result.maskCost = masks;
-  const profile = job.profile ? await part('profile', () => profileStep(job)) : undefined;
-  if (profile) result.profile = profile;
+  if (job.profile) {
+    // The trainer's own step; on WebGPU with the row's kernel set, and with ours also with tfjs's, then the row's back.
+    const profile = await part('profile', () => profileStep(job, kernels));
+    if (profile) result.profile = profile;
+    if (kernels === 'ours') {
+      const theirs = await part('profile with tfjs kernels', () => profileStep(job, 'tfjs'));
+      if (theirs) result.profileTfjs = theirs;
+    }
+    if (kernels) installWebGpuKernels(kernels);
+  }
   result.seconds = (performance.now() - started) / 1000;
   return result;
 }

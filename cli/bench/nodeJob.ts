@@ -1,21 +1,23 @@
 /**
  * One benchmark job in a fresh Node process (so that each net's first step is a cold start):
- *   node --import tsx cli/bench/nodeJob.ts '<NetJob JSON>' <result file>
- * Progress lines go to stderr; the NetResult is written as JSON to the result file.
+ *   node --import tsx cli/bench/nodeJob.ts '<NetJob or KernelJob JSON>' <result file>
+ * Progress lines go to stderr; the NetResult (or, for a KernelJob, the KernelTimingResult) is written as JSON to the
+ * result file.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { activeGpuDevice, DeviceWatch } from '../../src/core/deviceWatch';
 import { installNodeWebGpu } from '../gpu';
 import { describeActiveBackend } from './adapter';
+import { timeKernels } from './kernelTiming';
 import { measureNet } from './measure';
-import { backendOf, type NetJob, type NetResult } from './types';
+import { backendOf, type KernelJob, type KernelTimingResult, type NetJob, type NetResult } from './types';
 
 async function main(): Promise<void> {
   const [jobJson, outFile] = process.argv.slice(2);
   if (!jobJson || !outFile) throw new Error('usage: nodeJob.ts <job JSON> <result file>');
-  const job = JSON.parse(jobJson) as NetJob;
+  const job = JSON.parse(jobJson) as NetJob | KernelJob;
   const wanted = backendOf(job.target);
   if (wanted === 'webgpu') {
     const gpu = await installNodeWebGpu();
@@ -30,7 +32,15 @@ async function main(): Promise<void> {
   const device = activeGpuDevice();
   const deviceErrors: string[] = [];
   if (device) new DeviceWatch(device).subscribe((failure) => deviceErrors.push(failure.message));
-  const result: NetResult = await measureNet(job, adapter, (line) => process.stderr.write(`  ${line}\n`));
+  const log = (line: string) => process.stderr.write(`  ${line}\n`);
+  // A kernel job writes its result after every case (whole or not at all: the process may be killed at any moment),
+  // so that one stopped by its time limit still leaves what it measured.
+  const partial = (r: KernelTimingResult) => {
+    writeFileSync(`${outFile}.part`, JSON.stringify(r));
+    renameSync(`${outFile}.part`, outFile);
+  };
+  const result: NetResult | KernelTimingResult =
+    'kind' in job && job.kind === 'kernels' ? await timeKernels(job, adapter, log, partial) : await measureNet(job as NetJob, adapter, log);
   result.errors.push(...deviceErrors.slice(0, 3).map((m) => `device: ${m}`));
   writeFileSync(outFile, JSON.stringify(result));
   tf.disposeVariables();

@@ -1,83 +1,107 @@
 /**
  * Where a training step's time goes, kernel by kernel, with `tf.profile`.
  *
- * The step mirrors the trainer's (trainer.ts `trainStep`): upload and normalise a batch, augment it, forward and
- * backward with dropout, weight decay folded into the gradients, Nesterov momentum. It runs once unprofiled (so
- * kernel/shader compilation is not counted) and once profiled. Kernel times come from GPU timestamps where the
- * backend has them (WebGPU with 'timestamp-query', WebGL with EXT_disjoint_timer_query); otherwise tfjs times each
- * kernel by reading its output back, which inflates small kernels but still ranks the big ones.
+ * The step is the app's own: src/core/trainer.ts's, run through `Trainer.advance` with a metrics window of 1, so it
+ * includes the batch's upload, normalisation and augmentation, forward and backward with dropout, weight decay and
+ * the optimizer (on WebGPU with our kernels, the fused momentum kernel), and the read-back of loss and accuracy.
+ * Steps 1 and 2 run unprofiled (kernel/shader compilation, the optimizer's state), step 3 is profiled. On WebGPU the
+ * kernel set is the one asked for (ours or tfjs's), whatever WRN_KERNELS says, and put back after.
+ *
+ * Kernel times come from GPU timestamps where the backend has them (WebGPU with 'timestamp-query', WebGL with
+ * EXT_disjoint_timer_query); WebGL without them times each kernel by reading its output back, which inflates small
+ * kernels but still ranks the big ones. WebGPU without timestamp-query has no per-kernel time at all (tfjs reports
+ * 0 for every kernel): the profile then says 'unavailable' and keeps only the calls.
  */
 import * as tf from '@tensorflow/tfjs';
-import { augmentBatch, drawAugmentation, toNormalisedImages } from '../../src/core/augment';
-import { RECORD_PIXELS } from '../../src/core/data/dataset';
-import { buildWrn, NUM_CLASSES } from '../../src/core/model';
+import { DEFAULT_CONFIG, type Config, type KernelChoice } from '../../src/core/config';
+import { kernelChoiceOverride, setKernelChoice } from '../../src/core/kernels/webgpu/install';
+import { Trainer } from '../../src/core/trainer';
 import { syntheticSource } from './data';
 import { SMALL_OUTPUT, type KernelShare, type NetJob, type StepProfile } from './types';
 
-/** How many kernels the report lists. */
-const TOP = 12;
+/** How many kernels a profile keeps (the report lists the first 12). */
+const TOP = 24;
 
 /** The part of KernelBackend that says whether kernel timing uses device timers. */
 interface TimedBackend {
   timerAvailable(): boolean;
+  /** tfjs-webgpu: whether the device has 'timestamp-query' (without it, every kernel time is 0) */
+  supportTimestampQuery?: boolean;
 }
 
-export async function profileStep(job: NetJob): Promise<StepProfile> {
-  const n = job.batch;
-  const model = buildWrn({ depth: job.depth, width: job.width, dropout: job.dropout }, { seed: job.seed });
-  const optimizer = tf.train.momentum(0.1, 0.9, true);
-  const data = syntheticSource(n, job.seed);
-  const pixels = data.pixels.subarray(0, n * RECORD_PIXELS);
-  const labels = Int32Array.from(data.labels);
-  const vars = () => model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const step = async (seed: number) => {
-    const loss = tf.tidy(() => {
-      const x = augmentBatch(toNormalisedImages(pixels, n), drawAugmentation(n, seed));
-      const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(oneHot, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        vars(),
-      );
-      optimizer.applyGradients(vars().map((v) => ({ name: v.name, tensor: tf.add(grads[v.name]!, tf.mul(v, 5e-4)) })));
-      return tf.keep(value);
-    });
-    await loss.data();
-    loss.dispose();
-  };
-  try {
-    await step(1);
-    const info = await tf.profile(() => step(2));
-    type Entry = Omit<KernelShare, 'kernel' | 'share'>;
-    const byKernel = new Map<string, Entry>();
-    const size = (s: number[] | undefined) => (s ?? []).reduce((a, b) => a * b, 1);
-    for (const k of info.kernels) {
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      const entry = byKernel.get(k.name) ?? { calls: 0, ms: 0, smallCalls: 0, smallMs: 0, broadcastCalls: 0, broadcastMs: 0 };
-      entry.calls++;
-      entry.ms += ms;
-      const outputSize = Math.max(0, ...k.outputShapes.map(size));
-      if (outputSize < SMALL_OUTPUT) {
-        entry.smallCalls++;
-        entry.smallMs += ms;
-      }
-      if (k.inputShapes.length > 1 && new Set(k.inputShapes.map(size)).size > 1) {
-        entry.broadcastCalls++;
-        entry.broadcastMs += ms;
-      }
-      byKernel.set(k.name, entry);
+/** How the current backend's kernel times in tf.profile are taken. */
+export function profileTimer(): StepProfile['timer'] {
+  const backend = tf.getBackend();
+  if (backend === 'cpu' || backend === 'wasm') return 'host';
+  // Narrow cast: every KernelBackend has timerAvailable(); tfjs-webgpu's says true even without timestamps.
+  const b = tf.backend() as unknown as TimedBackend;
+  if (backend === 'webgpu') return b.supportTimestampQuery === true ? 'gpu-timestamps' : 'unavailable';
+  return b.timerAvailable() ? 'gpu-timestamps' : 'wall-with-sync';
+}
+
+/** The profiled kernels, summed per kernel name, largest first (pure). */
+export function shareByKernel(kernels: readonly { name: string; kernelTimeMs: unknown; inputShapes: number[][]; outputShapes: number[][] }[]): {
+  total: number;
+  top: KernelShare[];
+} {
+  type Entry = Omit<KernelShare, 'kernel' | 'share'>;
+  const byKernel = new Map<string, Entry>();
+  const size = (s: number[] | undefined) => (s ?? []).reduce((a, b) => a * b, 1);
+  for (const k of kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const entry = byKernel.get(k.name) ?? { calls: 0, ms: 0, smallCalls: 0, smallMs: 0, broadcastCalls: 0, broadcastMs: 0 };
+    entry.calls++;
+    entry.ms += ms;
+    const outputSize = Math.max(0, ...k.outputShapes.map(size));
+    if (outputSize < SMALL_OUTPUT) {
+      entry.smallCalls++;
+      entry.smallMs += ms;
     }
-    const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-    const top: KernelShare[] = [...byKernel]
-      .sort((a, b) => b[1].ms - a[1].ms)
-      .slice(0, TOP)
-      .map(([kernel, e]) => ({ kernel, ...e, share: total > 0 ? e.ms / total : 0 }));
-    const backend = tf.getBackend();
-    // Narrow cast: every KernelBackend has timerAvailable().
-    const gpuTimer = (tf.backend() as unknown as TimedBackend).timerAvailable();
-    const timer: StepProfile['timer'] = backend === 'cpu' || backend === 'wasm' ? 'host' : gpuTimer ? 'gpu-timestamps' : 'wall-with-sync';
-    return { timer, kernels: info.kernels.length, totalKernelMs: total, top };
+    if (k.inputShapes.length > 1 && new Set(k.inputShapes.map(size)).size > 1) {
+      entry.broadcastCalls++;
+      entry.broadcastMs += ms;
+    }
+    byKernel.set(k.name, entry);
+  }
+  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+  const top: KernelShare[] = [...byKernel]
+    .sort((a, b) => b[1].ms - a[1].ms || b[1].calls - a[1].calls)
+    .slice(0, TOP)
+    .map(([kernel, e]) => ({ kernel, ...e, share: total > 0 ? e.ms / total : 0 }));
+  return { total, top };
+}
+
+/** Profiles step 3 of the app's trainer on this job's net and batch; on WebGPU with the given kernel set. */
+export async function profileStep(job: NetJob, kernels?: KernelChoice): Promise<StepProfile> {
+  const steps = 10; // no evaluation before step 10 (one epoch of 10 steps), and the profiled step is 3
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    depth: job.depth,
+    width: job.width,
+    dropout: job.dropout,
+    batch: job.batch,
+    epochs: 1,
+    train: job.batch * steps,
+    test: job.batch,
+    evalEvery: 0,
+    seed: job.seed,
+    ...(kernels ? { kernels } : {}),
+  };
+  const data = syntheticSource(config.train, job.seed);
+  // The trainer installs the set its config names unless the environment forces tfjs's: a profile of ours must be ours.
+  const override = kernelChoiceOverride();
+  if (kernels) setKernelChoice(kernels);
+  const trainer = new Trainer({ config, train: data, test: data, maxSteps: steps, readEvery: 1 });
+  try {
+    trainer.begin();
+    await trainer.advance(2);
+    const info = await tf.profile(async () => {
+      await trainer.advance(1);
+    });
+    const { total, top } = shareByKernel(info.kernels);
+    return { timer: profileTimer(), ...(kernels ? { kernelSet: kernels } : {}), kernels: info.kernels.length, totalKernelMs: total, top };
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    trainer.dispose();
+    setKernelChoice(override);
   }
 }

@@ -5,7 +5,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResults } from './run';
-import { SMALL_OUTPUT, type LoopTiming, type NetResult, type PytorchReference, type PytorchRow, type VsPytorch } from './types';
+import { kindTotals, summariseKernels } from './kernelSummary';
+import {
+  SMALL_OUTPUT,
+  type KernelTimingResult,
+  type LoopTiming,
+  type NetResult,
+  type PytorchReference,
+  type PytorchRow,
+  type StepProfile,
+  type VsPytorch,
+} from './types';
 
 /**
  * Markers of a generated block. Each run writes the block of its label (`--label`, default "default"), so one file
@@ -61,23 +71,30 @@ function mainTable(results: NetResult[]): string[] {
 function profileTables(results: NetResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
-    if (!r.profile) continue;
-    const p = r.profile;
-    lines.push(
-      '',
-      `**${r.job.target}, ${r.net}, batch ${r.job.batch}** (dropout ${r.job.dropout}; ${p.kernels} kernels, ` +
-        `${fmt(p.totalKernelMs, 0)} ms summed; timer: ${p.timer})`,
-      '',
-      `| kernel | calls | ms | share | calls with < ${SMALL_OUTPUT} outputs: calls, ms | broadcasting calls: calls, ms |`,
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
-      ...p.top.map(
+    for (const p of [r.profile, r.profileTfjs]) {
+      if (p) lines.push(...profileTable(r, p));
+    }
+  }
+  return lines;
+}
+
+function profileTable(r: NetResult, p: StepProfile): string[] {
+  const set = p.kernelSet ? `, ${p.kernelSet === 'ours' ? 'our kernels' : "tfjs's kernels"}` : '';
+  return [
+    '',
+    `**${r.job.target}, ${r.net}, batch ${r.job.batch}${set}** (the trainer's step 3, dropout ${r.job.dropout}; ${p.kernels} kernels, ` +
+      `${fmt(p.totalKernelMs, 0)} ms summed; timer: ${p.timer})`,
+    '',
+    `| kernel | calls | ms | share | calls with < ${SMALL_OUTPUT} outputs: calls, ms | broadcasting calls: calls, ms |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...p.top
+      .slice(0, 12)
+      .map(
         (k) =>
           `| ${k.kernel} | ${k.calls} | ${fmt(k.ms, 1)} | ${(100 * k.share).toFixed(1)}% | ${k.smallCalls}, ${fmt(k.smallMs, 1)} | ` +
           `${k.broadcastCalls}, ${fmt(k.broadcastMs, 1)} |`,
       ),
-    );
-  }
-  return lines;
+  ];
 }
 
 /** Per WebGPU row: the dispatches of one trainer step program by program, our kernels against tfjs's. */
@@ -102,6 +119,70 @@ export function dispatchTables(results: NetResult[]): string[] {
   return lines;
 }
 
+/** Three significant digits below 10 (SwiftShader's rates are fractions of a G), whole numbers above. */
+const rateText = (x: number): string => (!Number.isFinite(x) ? '–' : x >= 10 ? x.toFixed(0) : x.toPrecision(3));
+
+const TIMER_WORDS: Record<KernelTimingResult['timer'], string> = {
+  'gpu-timestamps': "GPU timestamps (timestamp-query: the device time of the case's dispatches, summed)",
+  'wall-with-sync': 'wall time from an idle queue to the queue drained again (host encoding of every dispatch included)',
+};
+
+/**
+ * Per WebGPU target: every kernel case ours against tfjs's, one row per layer shape, then per kernel the sums of
+ * the medians. Rates are GFLOP/s (2 per multiply-add) for the convolution gradients and G elements/s for batch norm.
+ */
+export function kernelTimingTables(runs: readonly KernelTimingResult[]): string[] {
+  const lines: string[] = [];
+  for (const run of runs) {
+    const j = run.job;
+    const rows = summariseKernels(run);
+    const load = run.loadAverage ? `; load average ${fmt(run.loadAverage.start, 2)} before, ${fmt(run.loadAverage.end, 2)} after` : '';
+    lines.push(
+      '',
+      `**${j.target}, layer shapes of ${j.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}, batch ${j.batch}** ` +
+        `(${describeAdapter(run.adapter)}; timer: ${TIMER_WORDS[run.timer]}; median of ${j.reps} interleaved runs of each after a warm-up${load}; ` +
+        `${fmt(run.seconds, 0)} s)`,
+      '',
+      '| kernel | shape (input, kernel/stride -> filters) | ours ms | tfjs ms | tfjs / ours | ours G/s | tfjs G/s | ours: programs | tfjs: programs |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+      ...rows.map(
+        (r) =>
+          `| ${r.kind} | ${r.shape} | ${fmt(r.oursMs, 3)} | ${fmt(r.tfjsMs, 3)} | ${ratio(r.tfjsOverOurs)} | ${rateText(r.oursRate)} | ` +
+          `${rateText(r.tfjsRate)} | ${r.oursPrograms ?? '–'} | ${r.tfjsPrograms ?? '–'} |`,
+      ),
+      '',
+      '| kernel | shapes | ours ms (sum of medians) | tfjs ms | tfjs / ours | shapes where ours is faster |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...kindTotals(rows).map(
+        (t) => `| ${t.kind} | ${t.cases} | ${fmt(t.oursMs, 2)} | ${fmt(t.tfjsMs, 2)} | ${ratio(t.tfjsOverOurs)} | ${t.oursFaster} of ${t.cases} |`,
+      ),
+    );
+    if (run.errors.length) lines.push('', ...run.errors.map((e) => `- failed: ${e}`));
+  }
+  if (lines.length) {
+    lines.push(
+      '',
+      'G/s: GFLOP/s (2 per multiply-add) for convFilterGrad and convInputGrad, G elements/s for batchNorm (forward and ' +
+        'backward of one layer in training: y, its statistics and the gradients of x, gamma and beta). *programs*: what one ' +
+        'run dispatched with each set (xN: N dispatches). A ratio above 1 means ours is faster. convInputGrad: ours is ' +
+        "tfjs's implicit-GEMM program (Conv2DDerInputMMProgram) on every shape, tfjs's is its default direct program; which " +
+        'one the trainer runs is the rule in src/core/kernels/webgpu/convInputGrad.ts.',
+    );
+  }
+  return lines;
+}
+
+/** The command line that repeats a run. */
+export function benchCommand(o: BenchResults['options']): string {
+  const nets = o.nets.length ? o.nets.map((n) => `${n.depth}-${n.width}`).join(',') : 'none';
+  const k = o.kernelTiming;
+  const kernels = k
+    ? ` --kernel-nets ${k.nets.map(([d, w]) => `${d}-${w}`).join(',')} --kernel-batch ${k.batch} --kernel-reps ${k.reps}` +
+      (k.timer === 'wall' ? ' --kernel-timer wall' : '')
+    : '';
+  return `npm run bench -- --nets ${nets} --batch ${o.batch} --steps ${o.steps} --read-every ${o.readEvery} --targets ${o.targets.join(',')}${kernels}`;
+}
+
 /** The generated Markdown block (between the markers). */
 export function renderBlock(b: BenchResults, label: string): string {
   const m = b.machine;
@@ -109,8 +190,7 @@ export function renderBlock(b: BenchResults, label: string): string {
   const lines = [
     beginMarker(label),
     '',
-    `Run ${b.date} in ${fmt(b.seconds / 60, 1)} min: \`npm run bench -- --nets ${o.nets.map((n) => `${n.depth}-${n.width}`).join(',')} ` +
-      `--batch ${o.batch} --steps ${o.steps} --read-every ${o.readEvery} --targets ${o.targets.join(',')}\`.`,
+    `Run ${b.date} in ${fmt(b.seconds / 60, 1)} min: \`${benchCommand(o)}\`.`,
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; load average ${fmt(m.loadAverage.start, 1)} ` +
       `at the start, ${fmt(m.loadAverage.end, 1)} at the end (a shared machine: compare rows of one run, not runs).`,
@@ -121,32 +201,40 @@ export function renderBlock(b: BenchResults, label: string): string {
         ? `; Chromium ${b.chromium.version} (cross-origin isolated: ${b.chromium.crossOriginIsolated}, ${b.chromium.hardwareConcurrency} logical cores)`
         : '') +
       '.',
-    `- Adapters: ${[...new Set(b.results.map((r) => `${r.job.target}: ${describeAdapter(r.adapter)}`))].join('; ')}.`,
-    `- Dropout masks for one seed on every backend: ${b.masks.agree ? 'bit-identical' : 'DIFFER'} ` +
-      `(${Object.entries(b.masks.checksums)
-        .map(([t, c]) => `${t} ${c}`)
-        .join(', ')}).`,
-    '',
-    ...mainTable(b.results),
-    '',
-    "Columns: *first step* is the trainer's first step in a fresh process/worker, kernel and shader compilation included. " +
-      '*ms/step* and *img/s* are medians over steady-state windows; the compared loops ran interleaved, one window each in turn, ' +
-      'so outside load hits them alike. ' +
-      '*trainer* is src/core/trainer.ts as the app runs it (uint8 batch uploaded each step, normalised and augmented on the device, ' +
-      `Nesterov momentum, weight decay, metrics read back every ${o.readEvery} step${o.readEvery === 1 ? '' : 's'}); ` +
-      "*trainer (SGD)* is the same with the bare loop's optimizer (no momentum, no weight decay), so *trainer (SGD) / bare* " +
-      "is what the trainer's own machinery costs and *trainer / bare* adds the recipe's optimizer. " +
-      '*bare* is `model.trainOnBatch` on the same net, batch and ' +
-      'backend (plain SGD, softmax cross-entropy from logits, one batch already on the device, loss read back every step). ' +
-      '*dropout 0.3 / 0* and *old mask / 0* are trainer step-time ratios with the GPU-side mask and with the old host-drawn ' +
-      '`tf.randomUniform` mask. *pipeline* is gather + upload + normalise + augment alone, and how many times what the trainer ' +
-      'consumes. *read-backs* (device to host) and *uploads* (tensors made from host values, and their bytes) are counted ' +
-      "during the trainer's steady-state steps. *ms / small op* is one elementwise kernel on 4096 floats, end to end: " +
-      'the per-kernel overhead a step pays about a thousand times. ' +
-      '*kernelsPerStep* (WebGPU rows) is the compute dispatches of one trainer step, counted at `dispatchWorkgroups`, with ' +
-      "our kernels (src/core/kernels/webgpu) and with tfjs's own (`WRN_KERNELS=tfjs`); *ours / tfjs kernels* is the " +
-      "trainer's img/s with ours over a trainer with tfjs's, interleaved in the same job.",
+    `- Adapters: ${[...new Set([...b.results, ...(b.kernelTimes ?? [])].map((r) => `${r.job.target}: ${describeAdapter(r.adapter)}`))].join('; ')}.`,
   ];
+  if (Object.keys(b.masks.checksums).length) {
+    lines.push(
+      `- Dropout masks for one seed on every backend: ${b.masks.agree ? 'bit-identical' : 'DIFFER'} ` +
+        `(${Object.entries(b.masks.checksums)
+          .map(([t, c]) => `${t} ${c}`)
+          .join(', ')}).`,
+    );
+  }
+  if (b.results.length) {
+    lines.push(
+      '',
+      ...mainTable(b.results),
+      '',
+      "Columns: *first step* is the trainer's first step in a fresh process/worker, kernel and shader compilation included. " +
+        '*ms/step* and *img/s* are medians over steady-state windows; the compared loops ran interleaved, one window each in turn, ' +
+        'so outside load hits them alike. ' +
+        '*trainer* is src/core/trainer.ts as the app runs it (uint8 batch uploaded each step, normalised and augmented on the device, ' +
+        `Nesterov momentum, weight decay, metrics read back every ${o.readEvery} step${o.readEvery === 1 ? '' : 's'}); ` +
+        "*trainer (SGD)* is the same with the bare loop's optimizer (no momentum, no weight decay), so *trainer (SGD) / bare* " +
+        "is what the trainer's own machinery costs and *trainer / bare* adds the recipe's optimizer. " +
+        '*bare* is `model.trainOnBatch` on the same net, batch and ' +
+        'backend (plain SGD, softmax cross-entropy from logits, one batch already on the device, loss read back every step). ' +
+        '*dropout 0.3 / 0* and *old mask / 0* are trainer step-time ratios with the GPU-side mask and with the old host-drawn ' +
+        '`tf.randomUniform` mask. *pipeline* is gather + upload + normalise + augment alone, and how many times what the trainer ' +
+        'consumes. *read-backs* (device to host) and *uploads* (tensors made from host values, and their bytes) are counted ' +
+        "during the trainer's steady-state steps. *ms / small op* is one elementwise kernel on 4096 floats, end to end: " +
+        'the per-kernel overhead a step pays about a thousand times. ' +
+        '*kernelsPerStep* (WebGPU rows) is the compute dispatches of one trainer step, counted at `dispatchWorkgroups`, with ' +
+        "our kernels (src/core/kernels/webgpu) and with tfjs's own (`WRN_KERNELS=tfjs`); *ours / tfjs kernels* is the " +
+        "trainer's img/s with ours over a trainer with tfjs's, interleaved in the same job.",
+    );
+  }
   if (b.failures.length) {
     lines.push('', 'Jobs that produced no result:', '', ...b.failures.map((f) => `- ${f.target} ${f.net}: ${f.error}`));
   }
@@ -168,7 +256,7 @@ export function renderBlock(b: BenchResults, label: string): string {
       ),
     );
   }
-  if (b.parse) {
+  if (b.parse && b.results.length) {
     const p = b.parse;
     lines.push(
       '',
@@ -184,11 +272,14 @@ export function renderBlock(b: BenchResults, label: string): string {
         `MessageChannel ${fmt(y.messageChannelMs, 3)} ms.`,
     );
   }
+  const kernelTimes = kernelTimingTables(b.kernelTimes ?? []);
+  if (kernelTimes.length) lines.push('', "### Per-kernel time (WebGPU): our kernels against tfjs-webgpu's on each layer shape", ...kernelTimes);
   const dispatches = dispatchTables(b.results);
   if (dispatches.length) lines.push('', '### Compute dispatches of one training step (WebGPU), by program', ...dispatches);
   const profiles = profileTables(b.results);
   if (profiles.length) lines.push('', "### Where a step's time goes (one profiled step, top kernels)", ...profiles);
-  lines.push('', ...pytorchLines(b.pytorch, b.vsPytorch ?? []));
+  // A run of the per-kernel timing alone has no trainer rows to set next to PyTorch.
+  if (b.results.length || b.pytorch?.status === 'measured') lines.push('', ...pytorchLines(b.pytorch, b.vsPytorch ?? []));
   lines.push('', endMarker(label));
   return lines.join('\n');
 }

@@ -13,7 +13,18 @@ import { RECORD_BYTES } from '../../src/core/data/dataset';
 import { openBrowserSession, type BrowserSession } from './browser';
 import { machineInfo, packageVersions, type MachineInfo } from './machine';
 import { compareWithPytorch, measurePytorch, mergePytorch, pytorchThreadsFor } from './pytorch';
-import { backendOf, envOf, type NetJob, type NetResult, type PytorchReference, type Target, type VsPytorch } from './types';
+import {
+  backendOf,
+  envOf,
+  type KernelJob,
+  type KernelTimingResult,
+  type NetJob,
+  type NetResult,
+  type PytorchReference,
+  type Target,
+  TIMED_KERNEL_KINDS,
+  type VsPytorch,
+} from './types';
 import type { YieldCost } from './web/protocol';
 import { netName } from '../../src/core/config';
 import { messageOf, toError } from '../../src/core/errors';
@@ -43,6 +54,11 @@ export interface BenchOptions {
   python?: string;
   /** Chromium on the machine's GPU rather than pinned to SwiftShader (tools/chromium.ts); absent: SwiftShader */
   realGpu?: boolean;
+  /**
+   * Per-kernel timing on each WebGPU target (kernelTiming.ts): our kernels against tfjs's on the layer shapes of
+   * these nets at this batch, after the net jobs. Absent: not run.
+   */
+  kernelTiming?: { nets: [number, number][]; batch: number; reps: number; timer: 'auto' | 'wall' };
 }
 
 /** PyTorch's steady-state steps: at least this many, whatever --steps says (its steps are short). */
@@ -73,6 +89,8 @@ export interface BenchResults {
   yieldCost?: YieldCost;
   /** dropout mask checksums per target: all equal when every backend computes the same mask for the same seed */
   masks: { agree: boolean; checksums: Partial<Record<Target, string>> };
+  /** per-kernel timing, one entry per WebGPU target (options.kernelTiming) */
+  kernelTimes?: KernelTimingResult[];
   /** native PyTorch on the same CPU, measured after the tfjs jobs, or why not */
   pytorch?: PytorchReference;
   /** each WASM trainer row as a percentage of PyTorch on as many threads */
@@ -121,6 +139,22 @@ export function planJobs(o: BenchOptions): NetJob[] {
 }
 
 /**
+ * The per-kernel timing jobs, when asked for: one per WebGPU target and net (each with its own process and time
+ * limit, so that a slow wide net cannot take a thin one's results with it).
+ */
+export function planKernelJobs(o: BenchOptions): KernelJob[] {
+  const k = o.kernelTiming;
+  if (!k) return [];
+  return o.targets
+    .filter((target) => backendOf(target) === 'webgpu')
+    .flatMap((target) =>
+      k.nets.map(
+        (net): KernelJob => ({ kind: 'kernels', target, nets: [net], batch: k.batch, reps: k.reps, timer: k.timer, kinds: [...TIMED_KERNEL_KINDS] }),
+      ),
+    );
+}
+
+/**
  * How to start a job process: in the repo, nodeJob.ts through the tsx loader; in the self-contained folder that
  * bench/gpu/pack.sh makes for GPU machines without npm, the prebuilt nodeJob.mjs beside this (bundled) module.
  */
@@ -129,11 +163,13 @@ function nodeJobScript(): string[] {
   return existsSync(bundled) ? [bundled] : ['--import', 'tsx', path.join(HERE, 'nodeJob.ts')];
 }
 
-/** Runs one job in a fresh Node process, with a timeout. */
-function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void): Promise<NetResult> {
+/** Runs one job (a net's, or per-kernel timing) in a fresh Node process, with a timeout. */
+function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void): Promise<NetResult>;
+function runNodeJob(job: KernelJob, timeoutS: number, log: (line: string) => void): Promise<KernelTimingResult>;
+function runNodeJob(job: NetJob | KernelJob, timeoutS: number, log: (line: string) => void): Promise<NetResult | KernelTimingResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wrn-bench-'));
   const out = path.join(dir, 'result.json');
-  return new Promise<NetResult>((resolve, reject) => {
+  return new Promise<NetResult | KernelTimingResult>((resolve, reject) => {
     // --expose-gc: measure.ts collects garbage between the interleaved loops' turns.
     const child = spawn(process.execPath, ['--expose-gc', ...nodeJobScript(), JSON.stringify(job), out], {
       cwd: REPO,
@@ -149,9 +185,16 @@ function runNodeJob(job: NetJob, timeoutS: number, log: (line: string) => void):
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       try {
-        if (code === 0) resolve(JSON.parse(readFileSync(out, 'utf8')) as NetResult);
+        if (code === 0) resolve(JSON.parse(readFileSync(out, 'utf8')) as NetResult | KernelTimingResult);
         else {
           const why = signal ? `killed (${signal}) after ${timeoutS} s` : `exit ${code}`;
+          // A kernel job leaves its cases so far (nodeJob.ts): keep them, saying where it stopped.
+          if ('kind' in job && existsSync(out)) {
+            const partial = JSON.parse(readFileSync(out, 'utf8')) as KernelTimingResult;
+            partial.errors.push(`stopped after ${partial.cases.length} cases: ${why}`);
+            resolve(partial);
+            return;
+          }
           const last = stderr
             .trim()
             .split('\n')
@@ -249,11 +292,32 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     await attempt(job, () => runNodeJob(job, o.jobTimeoutS, log));
     await bracket(job, 'after');
   }
+  // Per-kernel timing: each one a job of its own, with the load average around it (its numbers are ratios taken
+  // interleaved in one process, and the load says how far to trust them).
+  const kernelJobs = planKernelJobs(o);
+  const kernelTimes: KernelTimingResult[] = [];
+  const timeKernelJob = async (job: KernelJob, run: () => Promise<KernelTimingResult>): Promise<boolean> => {
+    const what = `${job.target} per-kernel timing on ${job.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}`;
+    log(`${what}: starting`);
+    const start = os.loadavg()[0] ?? 0;
+    try {
+      const r = await run();
+      kernelTimes.push({ ...r, loadAverage: { start, end: os.loadavg()[0] ?? 0 } });
+      return true;
+    } catch (err) {
+      failures.push({ target: job.target, net: `per-kernel timing, ${job.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}`, error: messageOf(err) });
+      log(`${what}: FAILED ${messageOf(err)}`);
+      return false;
+    }
+  };
+  for (const job of kernelJobs.filter((j) => envOf(j.target) === 'node')) await timeKernelJob(job, () => runNodeJob(job, o.jobTimeoutS, log));
+
   const browserJobs = jobs.filter((j) => envOf(j.target) === 'chromium');
-  if (browserJobs.length) {
+  const browserKernelJobs = kernelJobs.filter((j) => envOf(j.target) === 'chromium');
+  if (browserJobs.length || browserKernelJobs.length) {
     const open = () => openBrowserSession(log, { realGpu: o.realGpu === true });
     let session: BrowserSession | null = null;
-    const done = new Set<NetJob>();
+    const done = new Set<NetJob | KernelJob>();
     try {
       session = await open();
       out.chromium = { version: session.version, ...session.environment };
@@ -270,9 +334,21 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
           session = await open();
         }
       }
+      for (const job of browserKernelJobs) {
+        const current: BrowserSession = session;
+        const ok = await timeKernelJob(job, () => withTimeout(current.runKernels(job), o.jobTimeoutS, `${job.target} per-kernel timing`));
+        done.add(job);
+        if (!ok) {
+          await session.close();
+          session = await open();
+        }
+      }
     } catch (err) {
       // The browser itself failed (it did not start, or not again): every job it did not get to fails with it.
       for (const job of browserJobs.filter((j) => !done.has(j))) fail(job, err, 'browser: ');
+      for (const job of browserKernelJobs.filter((j) => !done.has(j))) {
+        failures.push({ target: job.target, net: 'per-kernel timing', error: `browser: ${messageOf(err)}` });
+      }
     } finally {
       await session?.close();
     }
@@ -295,6 +371,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     log(`parser measurement FAILED: ${messageOf(err)}`);
   }
 
+  if (kernelJobs.length) out.kernelTimes = kernelTimes;
   for (const r of results) if (r.maskChecksum) out.masks.checksums[r.job.target] = r.maskChecksum;
   out.masks.agree = new Set(Object.values(out.masks.checksums)).size <= 1;
   machine.loadAverage.end = os.loadavg()[0] ?? 0;

@@ -117,8 +117,13 @@ export interface KernelShare {
 }
 
 export interface StepProfile {
-  /** how kernel times were taken: GPU timestamps, or wall time with a read-back after each kernel */
-  timer: 'gpu-timestamps' | 'wall-with-sync' | 'host';
+  /**
+   * how kernel times were taken: GPU timestamps, wall time with a read-back after each kernel, host time (CPU and
+   * WASM), or not at all (WebGPU without timestamp-query: tfjs reports 0 ms for every kernel; the calls still count)
+   */
+  timer: 'gpu-timestamps' | 'wall-with-sync' | 'host' | 'unavailable';
+  /** WebGPU: the kernel set the profiled step ran with */
+  kernelSet?: 'ours' | 'tfjs';
   kernels: number;
   totalKernelMs: number;
   top: KernelShare[];
@@ -166,7 +171,10 @@ export interface NetResult {
   legacyDropoutRatio?: number;
   audit?: StepAudit;
   pipeline?: PipelineTiming;
+  /** one profiled trainer step (on WebGPU with the row's kernel set) */
   profile?: StepProfile;
+  /** WebGPU rows with our kernels: the same step profiled with tfjs's kernels */
+  profileTfjs?: StepProfile;
   maskCost?: MaskCost;
   /** ms per small elementwise kernel (4096 floats), dispatch overhead included: see measure.ts smallOpMs */
   smallOpMs?: number;
@@ -234,3 +242,54 @@ export interface VsPytorch {
 
 /** Before/after PyTorch measurements that differ by more than this fraction of the larger flag their row. */
 export const PYTORCH_PAIR_TOLERANCE = 0.1;
+
+/** The kernels the per-kernel timing compares (src/core/kernels/webgpu/kernelCases.ts). */
+export const TIMED_KERNEL_KINDS = ['batchNorm', 'convFilterGrad', 'convInputGrad'] as const;
+export type TimedKernelKind = (typeof TIMED_KERNEL_KINDS)[number];
+
+/**
+ * How a kernel case was timed: 'gpu-timestamps' sums the device time of the case's dispatches (WebGPU
+ * timestamp-query, through tf.time's kernelMs); 'wall-with-sync' is the wall time from an idle queue until the
+ * queue has drained again (host encoding of every dispatch included).
+ */
+export type KernelTimer = 'gpu-timestamps' | 'wall-with-sync';
+
+/** Per-kernel timing on one WebGPU target: every case of each kernel kind on the layer shapes of these nets. */
+export interface KernelJob {
+  kind: 'kernels';
+  target: Target;
+  /** the nets whose distinct layer shapes are timed, as [depth, width] */
+  nets: [number, number][];
+  batch: number;
+  /** timed runs of each set per case, after one untimed warm-up run of each (shader compilation) */
+  reps: number;
+  /** 'auto': GPU timestamps when the device has 'timestamp-query', else wall time; 'wall': always wall time */
+  timer: 'auto' | 'wall';
+  kinds: TimedKernelKind[];
+}
+
+/** One case timed both ways, interleaved. */
+export interface KernelCaseTiming {
+  kind: TimedKernelKind;
+  /** kernelCases.ts's label, e.g. "convInputGrad [2, 16, 16, 64] 3x3/1 -> 64" */
+  label: string;
+  /** multiply-adds (convolutions) or elements (batch norm) of one run */
+  work: number;
+  /** every timed run (ms), in the order taken */
+  oursMs: number[];
+  tfjsMs: number[];
+  /** the programs one run dispatches with each set, and how often (counted during the warm-up run) */
+  programs?: { ours: Record<string, number>; tfjs: Record<string, number> };
+}
+
+export interface KernelTimingResult {
+  job: KernelJob;
+  backend: string;
+  adapter: Record<string, string | number | boolean>;
+  timer: KernelTimer;
+  cases: KernelCaseTiming[];
+  /** 1-minute load average before and after (Node; absent in a browser worker) */
+  loadAverage?: { start: number; end: number };
+  errors: string[];
+  seconds: number;
+}

@@ -35,7 +35,7 @@ export const DEFAULT_BENCH: BenchOptions = {
 
 const HELP = `usage: npm run bench [-- options]
 
-  --nets 10-1,16-1      WRN depth-width list (first is the small net, the rest larger)
+  --nets 10-1,16-1      WRN depth-width list (first is the small net, the rest larger); none: no net jobs
   --batch 2             images per step
   --steps 3             steady-state steps timed per variant (after one untimed first step)
   --read-every 1        the trainer's metrics window (app default 5); the compared loops take turns by it
@@ -50,12 +50,18 @@ const HELP = `usage: npm run bench [-- options]
                         imports torch: same nets and batch, 1 thread and the threaded WASM target's count)
   --python PATH         the Python with torch (default: the first of python3, /usr/bin/python3 that has it)
   --real-gpu            Chromium on the machine's GPU instead of SwiftShader (also WRN_REAL_GPU=1)
+  --kernel-nets 10-1,16-4  per-kernel timing on each WebGPU target (cli/bench/kernelTiming.ts): batch norm and
+                        both convolution gradients, ours against tfjs's, on every layer shape of these nets
+  --kernel-batch N      its batch (default: --batch)
+  --kernel-reps 5       timed runs of each kernel set per shape, interleaved, after a warm-up
+  --kernel-timer auto   auto: GPU timestamps where the device has timestamp-query, else wall time; wall: always
   --json bench/results.json  --md BENCHMARKS.md   where to write
   --label default       which generated block of the Markdown file this run rewrites (one per label)
 
 examples:
   npm run bench
   npm run bench -- --nets 16-4,28-10 --steps 50 --batch 128 --targets node-webgpu --label gpu
+  npm run bench -- --nets none --targets node-webgpu --kernel-nets 10-1,16-4 --kernel-batch 2 --label kernels
 `;
 
 /** The flags, as node:util's parseArgs reads them (as `train` does); every value is checked below. */
@@ -74,6 +80,10 @@ const FLAGS = {
   'no-pytorch': { type: 'boolean' },
   python: { type: 'string' },
   'real-gpu': { type: 'boolean' },
+  'kernel-nets': { type: 'string' },
+  'kernel-batch': { type: 'string' },
+  'kernel-reps': { type: 'string' },
+  'kernel-timer': { type: 'string' },
   json: { type: 'string' },
   md: { type: 'string' },
   label: { type: 'string' },
@@ -102,15 +112,26 @@ export function parseBenchArgs(args: string[]): { options: BenchOptions; json: s
     if (!Number.isInteger(n) || n < min) throw new RangeError(`--${flag} needs a whole number >= ${min}, got ${value}`);
     return n;
   };
-  if (v.nets !== undefined) {
-    o.nets = v.nets.split(',').map((s) => {
+  const readNets = (flag: string, text: string) =>
+    text.split(',').map((s) => {
       const net = parseModel(s);
-      if (!net || net.dropout > 0) throw new RangeError(`--nets takes depth-width pairs like 10-1,16-4; got "${s}"`);
+      if (!net || net.dropout > 0) throw new RangeError(`--${flag} takes depth-width pairs like 10-1,16-4; got "${s}"`);
       checkNet(net);
       return { depth: net.depth, width: net.width };
     });
-  }
+  if (v.nets !== undefined) o.nets = v.nets.trim() === 'none' ? [] : readNets('nets', v.nets);
   if (v.batch !== undefined) o.batch = int('batch', v.batch, 1);
+  const kernelFlags = (['kernel-batch', 'kernel-reps', 'kernel-timer'] as const).filter((f) => v[f] !== undefined);
+  if (v['kernel-nets'] !== undefined) {
+    const timer = v['kernel-timer'] ?? 'auto';
+    if (timer !== 'auto' && timer !== 'wall') throw new RangeError('--kernel-timer is auto or wall');
+    o.kernelTiming = {
+      nets: readNets('kernel-nets', v['kernel-nets']).map((n): [number, number] => [n.depth, n.width]),
+      batch: v['kernel-batch'] !== undefined ? int('kernel-batch', v['kernel-batch'], 1) : o.batch,
+      reps: v['kernel-reps'] !== undefined ? int('kernel-reps', v['kernel-reps'], 1) : 5,
+      timer,
+    };
+  } else if (kernelFlags.length) throw new RangeError(`--${kernelFlags[0]} needs --kernel-nets (the nets whose layer shapes to time)`);
   if (v.steps !== undefined) o.steps = int('steps', v.steps, 1);
   if (v['read-every'] !== undefined) o.readEvery = int('read-every', v['read-every'], 1);
   if (v.targets !== undefined) {

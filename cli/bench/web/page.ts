@@ -2,11 +2,12 @@
  * The benchmark page: runs each job in a fresh dedicated worker (cold start per job, as a user gets, and the WASM
  * thread count can differ per job) and exposes `window.bench` for Playwright (cli/bench/browser.ts).
  */
-import type { NetJob, NetResult } from '../types';
+import type { KernelJob, KernelTimingResult, NetJob, NetResult } from '../types';
 import type { FromBenchWorker, ToBenchWorker, YieldCost } from './protocol';
 
 export interface BenchPage {
   run(job: NetJob): Promise<NetResult>;
+  runKernels(job: KernelJob): Promise<KernelTimingResult>;
   yieldCost(rounds: number): Promise<YieldCost>;
   /** what the page's context offers (for the results file) */
   environment(): { userAgent: string; crossOriginIsolated: boolean; hardwareConcurrency: number; webgpu: boolean };
@@ -37,6 +38,7 @@ function once<K extends FromBenchWorker['kind']>(message: ToBenchWorker, want: K
 
 const bench: BenchPage = {
   run: async (job) => (await once({ kind: 'job', job }, 'result')).result,
+  runKernels: async (job) => (await once({ kind: 'kernels', job }, 'kernel-result')).result,
   yieldCost: async (rounds) => (await once({ kind: 'yield-cost', rounds }, 'yield-cost')).cost,
   environment: () => ({
     userAgent: navigator.userAgent,

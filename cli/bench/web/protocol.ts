@@ -1,7 +1,7 @@
 /** Messages between the benchmark page and its worker. */
-import type { NetJob, NetResult } from '../types';
+import type { KernelJob, KernelTimingResult, NetJob, NetResult } from '../types';
 
-export type ToBenchWorker = { kind: 'job'; job: NetJob } | { kind: 'yield-cost'; rounds: number };
+export type ToBenchWorker = { kind: 'job'; job: NetJob } | { kind: 'kernels'; job: KernelJob } | { kind: 'yield-cost'; rounds: number };
 
 export interface YieldCost {
   /** mean ms per `await new Promise(r => setTimeout(r, 0))`, chained as the trainer does between steps */
@@ -14,5 +14,6 @@ export interface YieldCost {
 export type FromBenchWorker =
   | { kind: 'log'; line: string }
   | { kind: 'result'; result: NetResult }
+  | { kind: 'kernel-result'; result: KernelTimingResult }
   | { kind: 'yield-cost'; cost: YieldCost }
   | { kind: 'error'; message: string };

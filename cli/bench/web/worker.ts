@@ -5,8 +5,9 @@
 import { initBackend } from '../../../src/core/backend';
 import { configureWasmAssets } from '../../../src/browser/wasmAssets';
 import { describeActiveBackend } from '../adapter';
+import { timeKernels } from '../kernelTiming';
 import { measureNet } from '../measure';
-import { backendOf, type NetJob } from '../types';
+import { backendOf, type KernelJob, type NetJob } from '../types';
 import type { FromBenchWorker, ToBenchWorker, YieldCost } from './protocol';
 import * as tf from '@tensorflow/tfjs';
 
@@ -38,6 +39,15 @@ async function runJob(job: NetJob): Promise<void> {
   post({ kind: 'result', result });
 }
 
+/** Per-kernel timing on this worker's WebGPU (the job's target is a WebGPU one). */
+async function runKernels(job: KernelJob): Promise<void> {
+  const choice = await initBackend('webgpu');
+  if (choice.backend !== 'webgpu') throw new Error(`webgpu did not start: ${choice.tried.map((t) => t.error).join('; ')}`);
+  const adapter = { ...(await describeActiveBackend()), crossOriginIsolated };
+  const result = await timeKernels(job, adapter, (line) => post({ kind: 'log', line }));
+  post({ kind: 'kernel-result', result });
+}
+
 /**
  * What a yield between steps costs here. The trainer yields with setTimeout(0) outside Node (trainer.ts
  * `yieldToEventLoop`); chained timers are clamped to >= 4 ms after 5 levels of nesting (HTML spec), which a
@@ -64,6 +74,7 @@ async function yieldCost(rounds: number): Promise<YieldCost> {
 
 addEventListener('message', (e: MessageEvent<ToBenchWorker>) => {
   const m = e.data;
-  const work = m.kind === 'job' ? runJob(m.job) : yieldCost(m.rounds).then((cost) => post({ kind: 'yield-cost', cost }));
+  const work =
+    m.kind === 'job' ? runJob(m.job) : m.kind === 'kernels' ? runKernels(m.job) : yieldCost(m.rounds).then((cost) => post({ kind: 'yield-cost', cost }));
   work.catch((err: unknown) => post({ kind: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
 });
