@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, inside the folder bench/gpu/pack.sh made (no npm, no network needed there):
 #   bash run.sh <results dir> [data dir]
-# 1. PyTorch's images/s for the same nets, batch and optimizer (pytorch_wrn.py), 2. `bench` on node-webgpu (Dawn
-# over the vendor's Vulkan driver), 3. with a data dir of CIFAR-10 .bin files, a short real training run on WebGPU.
-# Each step has its own time limit so that one slow part cannot eat the others' time.
+# In this order, the newest questions first:
+# 1. diag.mjs: can Dawn make a device (and with tfjs's request);
+# 2. per-kernel time (cli/bench/kernelTiming.ts): batch norm and both convolution gradients, our kernels against
+#    tfjs's, on every layer shape of the nets at the batch, with GPU timestamps (timestamp quantization off);
+# 3. `bench` on node-webgpu (Dawn over the vendor's Vulkan driver): the trainer's speed with our kernels and with
+#    tfjs's, and a kernel profile of one trainer step with each set (tf.profile on timestamp queries);
+# 4. PyTorch's images/s for the same nets, batch and optimizer (pytorch_wrn.py);
+# 5. with a data dir of CIFAR-10 .bin files, a short real training run on WebGPU.
+# Each step has its own time limit, and all of them together stay within DEADLINE seconds from the start (default
+# 570: a device session allows 600 s per command), so that one slow part cannot eat the others' time. SKIP_KERNELS,
+# SKIP_BENCH, SKIP_TORCH (any value) leave a step out.
 set -u
 cd "$(dirname "$0")"
 res=${1:?results dir}; data=${2:-}
 mkdir -p "$res"
+deadline=${DEADLINE:-570}
+# A step's limit: its own, or what is left before the deadline if that is less (0: skip it).
+limit() { local left=$((deadline - SECONDS - 5)); [ "$left" -lt 20 ] && { echo 0; return; }; echo $(( $1 < left ? $1 : left )); }
 python3 - <<'PY'
 import lzma, os, shutil
 for src, dst in [("node.xz", "/tmp/wrn-node"), ("dawn.node.xz", "node_modules/webgpu/dist/linux-x64/dawn.node")]:
@@ -24,15 +35,36 @@ node=/tmp/wrn-node
 
 nets=${NETS:-16-4,28-10}; batch=${BATCH:-128}
 echo "== Dawn: which device request works (diag.mjs)"
-timeout 60 $node diag.mjs 2>&1 | tee "$res/diag.txt"
-[ -n "${SKIP_TORCH:-}" ] || { echo "== PyTorch"
-PYTHONUNBUFFERED=1 timeout "${T_TORCH:-150}" python3 pytorch_wrn.py --nets "$nets" --batch "$batch" --steps 30 --out "$res/results-pytorch.json" 2>&1 | tee "$res/pytorch.log"; }
-echo "== tfjs WebGPU (node-webgpu)"
-timeout "${T_BENCH:-330}" $node cli/bench/wrn.mjs bench --targets node-webgpu --nets "$nets" --batch "$batch" --steps "${STEPS:-20}" \
-  --read-every 5 --job-timeout "${T_JOB:-150}" --json "$res/results-gpu.json" --md "$res/BENCHMARKS-gpu.md" --label gpu 2>&1 | tee "$res/bench.log"
-if [ -n "$data" ]; then
-  echo "== training on real images (WebGPU)"
-  CIFAR10_DIR=$data timeout "${T_TRAIN:-120}" $node cli/bench/wrn.mjs train "${TRAIN_CONFIG:-depth=16&width=4&batch=128&epochs=5&lr=0.1&train=4000&test=2000&seed=0}" \
+timeout 45 $node diag.mjs 2>&1 | tee "$res/diag.txt"
+
+t=$(limit "${T_KERNELS:-170}")
+if [ -z "${SKIP_KERNELS:-}" ] && [ "$t" -gt 0 ]; then
+  echo "== per-kernel time, ours against tfjs's (node-webgpu, batch $batch, ${t} s)"
+  # Dawn quantizes timestamps to 100 us unless told not to: kernels here take tens of microseconds to milliseconds.
+  DAWN_FLAGS=${DAWN_FLAGS:-disable-dawn-features=timestamp_quantization} timeout "$t" $node cli/bench/wrn.mjs bench --targets node-webgpu \
+    --nets none --kernel-nets "$nets" --kernel-batch "$batch" --kernel-reps "${KERNEL_REPS:-5}" --no-pytorch --job-timeout "${T_KJOB:-80}" \
+    --json "$res/results-kernels.json" --md "$res/BENCHMARKS-kernels.md" --label gpu-kernels 2>&1 | tee "$res/kernels.log"
+fi
+
+t=$(limit "${T_BENCH:-240}")
+if [ -z "${SKIP_BENCH:-}" ] && [ "$t" -gt 0 ]; then
+  echo "== tfjs WebGPU trainer and step profiles (node-webgpu, ${t} s)"
+  DAWN_FLAGS=${DAWN_FLAGS:-disable-dawn-features=timestamp_quantization} timeout "$t" $node cli/bench/wrn.mjs bench --targets node-webgpu \
+    --nets "$nets" --batch "$batch" --steps "${STEPS:-10}" --read-every 5 --profile all --no-pytorch --job-timeout "${T_JOB:-150}" \
+    --json "$res/results-gpu.json" --md "$res/BENCHMARKS-gpu.md" --label gpu 2>&1 | tee "$res/bench.log"
+fi
+
+t=$(limit "${T_TORCH:-75}")
+if [ -z "${SKIP_TORCH:-}" ] && [ "$t" -gt 0 ]; then
+  echo "== PyTorch (${t} s)"
+  PYTHONUNBUFFERED=1 timeout "$t" python3 pytorch_wrn.py --nets "$nets" --batch "$batch" --steps 30 --out "$res/results-pytorch.json" 2>&1 | tee "$res/pytorch.log"
+fi
+
+t=$(limit "${T_TRAIN:-60}")
+if [ -n "$data" ] && [ "$t" -gt 0 ]; then
+  echo "== training on real images (WebGPU, ${t} s)"
+  CIFAR10_DIR=$data timeout "$t" $node cli/bench/wrn.mjs train "${TRAIN_CONFIG:-depth=16&width=4&batch=128&epochs=3&lr=0.1&train=4000&test=2000&seed=0}" \
     --data "$data" --backend webgpu > "$res/train.jsonl" 2> "$res/train.txt"
   echo "train exit $?"; tail -3 "$res/train.jsonl"
 fi
+echo "== done in ${SECONDS} s"
