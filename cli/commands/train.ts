@@ -111,8 +111,12 @@ export const train: Command = {
       process.stderr.write(`warning: data=${config.data} in the config is not used: --data ${values.data} is\n`);
       config.data = '';
     }
-    if (resume)
-      process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
+    if (resume) {
+      const c = resume.checkpoint;
+      // A rate set by hand before the checkpoint (Runner.setLearningRate) goes on: the runner applies it.
+      const lr = c.lrOverride == null ? '' : ` (learning rate set by hand: ${c.lrOverride})`;
+      process.stderr.write(`resuming ${c.modelName} at step ${c.step}${lr} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
+    }
     process.stderr.write(`config: #${encodeConfig(config)}\n`);
     if (runJobs(config).length > 1) {
       process.stderr.write(`compare: ${describeBudget(config)}, ${config.order}, seeds ${config.seed}..${config.seed + config.seeds - 1}\n`);
