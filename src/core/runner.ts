@@ -64,7 +64,10 @@ export interface RunInput {
 export interface RunnerOptions {
   config: Config;
   onEvent(event: RunEvent): void;
-  /** stop each model after this many steps (CLI --steps); the schedule still spans the whole configured run */
+  /**
+   * stop each model at this step (CLI --steps), counted from the model's start, also when resumed from a checkpoint;
+   * the schedule still spans the whole configured run
+   */
   maxSteps?: number;
   /** go on from this checkpoint (of this config): its model and step; earlier models are not trained again */
   resumeFrom?: Checkpoint | null;
