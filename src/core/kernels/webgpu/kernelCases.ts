@@ -122,10 +122,11 @@ function convCase(kind: 'convFilterGrad' | 'convInputGrad', s: ConvShape, batch:
   const other =
     kind === 'convFilterGrad' ? tf.randomNormal([batch, h, w, cin], 0, 1, 'float32', seed) : tf.randomNormal([k, k, cin, cout], 0, 0.1, 'float32', seed);
   const common = { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
-  const call = () =>
+  const attrs = (extra: Record<string, number[]>) => ({ ...common, ...extra }) as unknown as tf.NamedAttrMap;
+  const call = (): tf.Tensor =>
     kind === 'convFilterGrad'
-      ? (tf.engine().runKernel('Conv2DBackpropFilter', { x: other, dy }, { ...common, filterShape: [k, k, cin, cout] } as unknown as tf.NamedAttrMap) as tf.Tensor)
-      : (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: other }, { ...common, inputShape: [batch, h, w, cin] } as unknown as tf.NamedAttrMap) as tf.Tensor);
+      ? tf.engine().runKernel('Conv2DBackpropFilter', { x: other, dy }, attrs({ filterShape: [k, k, cin, cout] }))
+      : tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: other }, attrs({ inputShape: [batch, h, w, cin] }));
   return {
     kind,
     label: `${kind} [${batch}, ${h}, ${w}, ${cin}] ${k}x${k}/${stride} -> ${cout}`,
