@@ -46,11 +46,12 @@ export function layerShapes(nets: readonly (readonly [number, number])[] = KERNE
   for (const [depth, width] of nets) {
     const model = buildWrn({ depth, width, dropout: 0 });
     for (const layer of model.layers) {
-      const input = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
-      if (layer instanceof WrnBatchNorm) bn.set(input.join('x'), input);
+      // only single-input layers are read (an Add has a list of inputs)
+      const input = () => (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
+      if (layer instanceof WrnBatchNorm) bn.set(input().join('x'), input());
       else if (layer.getClassName() === 'Conv2D') {
         const c = layer.getConfig() as { kernelSize: number[]; strides: number[]; filters: number };
-        const [h, w, cin] = input as [number, number, number];
+        const [h, w, cin] = input() as [number, number, number];
         const shape = { h, w, cin, k: c.kernelSize[0]!, stride: c.strides[0]!, cout: c.filters };
         conv.set(Object.values(shape).join('x'), shape);
       }
