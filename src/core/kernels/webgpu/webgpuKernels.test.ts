@@ -8,74 +8,33 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../../../cli/backend';
-import { batchNormTrain, WrnBatchNorm } from '../../batchNorm';
-import { buildWrn } from '../../model';
+import { WrnBatchNorm } from '../../batchNorm';
 import { MOVING_AVERAGE_KERNEL, splitRows } from './batchNorm';
 import { planFilterGemm } from './convFilterGrad';
 import { countDispatches, type DispatchCounts } from './dispatchCount';
-import { installWebGpuKernels, kernelChoice, parseKernelChoice, setKernelChoice } from './install';
+import { kernelChoice, parseKernelChoice, setKernelChoice } from './install';
+import {
+  compareCase,
+  KERNEL_TEST_NETS,
+  type KernelKind,
+  kernelCases,
+  type LayerShapes,
+  layerShapes,
+  liveCounts,
+  relError,
+  withKernels,
+} from './kernelCases';
 import { FusedMomentum } from './momentum';
 
 const EPS = 1e-5;
 
-async function relError(ours: tf.Tensor, theirs: tf.Tensor): Promise<number> {
-  expect(ours.shape).toEqual(theirs.shape);
-  const [a, b] = await Promise.all([ours.data(), theirs.data()]);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-  }
-  return scale === 0 ? err : err / scale;
-}
-
-/** The distinct [H, W, C] inputs of every batch norm layer of these nets, read from the built models (on cpu). */
-function batchNormShapes(nets: [number, number][]): number[][] {
-  const seen = new Map<string, number[]>();
-  for (const [depth, width] of nets) {
-    const model = buildWrn({ depth, width, dropout: 0 });
-    for (const layer of model.layers) {
-      if (!(layer instanceof WrnBatchNorm)) continue;
-      const shape = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
-      seen.set(shape.join('x'), shape);
-    }
-    model.dispose();
-  }
-  return [...seen.values()];
-}
-
-/** The distinct convolutions of these nets as [H, W, Cin, kernel, stride, Cout], read from the built models. */
-function convShapes(nets: [number, number][]): number[][] {
-  const seen = new Map<string, number[]>();
-  for (const [depth, width] of nets) {
-    const model = buildWrn({ depth, width, dropout: 0 });
-    for (const layer of model.layers) {
-      if (layer.getClassName() !== 'Conv2D') continue;
-      const c = layer.getConfig() as { kernelSize: number[]; strides: number[]; filters: number };
-      const [h, w, cin] = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
-      const shape = [h!, w!, cin!, c.kernelSize[0]!, c.strides[0]!, c.filters];
-      seen.set(shape.join('x'), shape);
-    }
-    model.dispose();
-  }
-  return [...seen.values()];
-}
-
 let gpu = false;
-let convs: number[][] = [];
+let layers: LayerShapes = { batchNorm: [], conv: [] };
 
 beforeAll(async () => {
   // the shapes come from models built on the CPU backend (WRN-28-10 has 36M weights: no need to put them on a GPU)
   await setUpBackend('cpu');
-  const nets: [number, number][] = [
-    [10, 1],
-    [16, 4],
-    [22, 3],
-    [28, 10],
-  ];
-  shapes = batchNormShapes(nets);
-  convs = convShapes(nets);
+  layers = layerShapes(KERNEL_TEST_NETS);
   const choice = await setUpBackend('webgpu');
   gpu = choice.backend === 'webgpu';
 }, 300_000);
@@ -84,16 +43,20 @@ afterAll(() => {
   setKernelChoice(null);
 });
 
-let shapes: number[][] = [];
-
-/** Runs f with our kernels installed (or tfjs's), restoring ours after. */
-function withKernels<T>(choice: 'ours' | 'tfjs', f: () => T): T {
-  installWebGpuKernels(choice);
-  try {
-    return f();
-  } finally {
-    installWebGpuKernels('ours');
+/** Every case of one kernel at batch 1, 3 and 8 against tfjs's kernel: within 1e-4, nothing leaked; the worst error. */
+async function checkAll(kind: KernelKind): Promise<number> {
+  const before = liveCounts();
+  let worst = 0;
+  for (const c of kernelCases(kind, layers)) {
+    const { errors } = await compareCase(c);
+    c.dispose();
+    for (const [name, e] of Object.entries(errors)) {
+      worst = Math.max(worst, e);
+      expect(e, `${name} of ${c.label}`).toBeLessThan(1e-4);
+    }
   }
+  expect(liveCounts()).toEqual(before);
+  return worst;
 }
 
 describe('the kernel switch', () => {
@@ -142,78 +105,26 @@ describe('the kernel switch', () => {
 describe('our WebGPU kernels against tfjs-webgpu', () => {
   it('the builder gives 12 distinct batch norm shapes over WRN-10-1, 16-4, 22-3 and 28-10', () => {
     // per width k: [32,32,16], [32,32,16k], [16,16,32k], [8,8,64k]; k = 1 adds none beyond 16 at 32x32
-    expect(shapes).toHaveLength(12);
-    expect(shapes).toContainEqual([8, 8, 640]);
-    expect(shapes).toContainEqual([32, 32, 16]);
+    expect(layers.batchNorm).toHaveLength(12);
+    expect(layers.batchNorm).toContainEqual([8, 8, 640]);
+    expect(layers.batchNorm).toContainEqual([32, 32, 16]);
   });
 
   it('batch norm forward and backward: every shape at batch 1, 3 and 8 within 1e-4, no leaked tensors or buffers', async (ctx) => {
     if (!gpu) ctx.skip();
-    const backend = tf.backend() as unknown as { numDataIds(): number };
-    const tensorsBefore = tf.memory().numTensors;
-    const buffersBefore = backend.numDataIds();
-    let worst = 0;
-    for (const hwc of shapes) {
-      for (const batch of [1, 3, 8]) {
-        const shape = [batch, ...hwc];
-        const C = hwc[2]!;
-        const seed = batch * 1000 + C;
-        const x = tf.randomNormal(shape, 0.5, 2, 'float32', seed);
-        const gamma = tf.randomNormal([C], 1, 0.3, 'float32', seed + 1) as tf.Tensor1D;
-        const beta = tf.randomNormal([C], 0, 0.3, 'float32', seed + 2) as tf.Tensor1D;
-        const dy = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
-        const run = (path: 'kernels' | 'ops') =>
-          tf.tidy(() => {
-            const { y, mean, variance } = batchNormTrain(x, gamma, beta, EPS, path);
-            const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, EPS, path).y)(
-              [x, gamma, beta],
-              dy,
-            );
-            return [y, mean, variance, ...grads];
-          });
-        const ours = run('kernels');
-        const theirs = withKernels('tfjs', () => run('ops'));
-        const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
-        for (let i = 0; i < ours.length; i++) {
-          const e = await relError(ours[i]!, theirs[i]!);
-          worst = Math.max(worst, e);
-          expect(e, `${names[i]} of [${shape.join(', ')}]`).toBeLessThan(1e-4);
-        }
-        tf.dispose([x, gamma, beta, dy, ...ours, ...theirs]);
-      }
-    }
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
-    expect(backend.numDataIds()).toBe(buffersBefore);
-    console.log(`batch norm: worst relative error ${worst.toExponential(2)} over ${shapes.length * 3} shapes`);
+    const worst = await checkAll('batchNorm');
+    console.log(`batch norm: worst relative error ${worst.toExponential(2)} over ${layers.batchNorm.length * 3} shapes`);
   }, 900_000);
 
   it("the filter gradient: every convolution shape at batch 1, 3 and 8 within 1e-4 of tfjs-webgpu's, no leaked tensors or buffers", async (ctx) => {
     if (!gpu) ctx.skip();
     // 3x3 stride 1 and 2, 1x1 shortcuts, the stem from 3 channels, widths 16k..64k
-    expect(convs).toContainEqual([32, 32, 3, 3, 1, 16]);
-    expect(convs.some((c) => c[3] === 1 && c[4] === 2)).toBe(true);
-    expect(convs.some((c) => c[3] === 3 && c[4] === 2)).toBe(true);
-    const backend = tf.backend() as unknown as { numDataIds(): number };
-    const tensorsBefore = tf.memory().numTensors;
-    const buffersBefore = backend.numDataIds();
-    let worst = 0;
-    for (const [h, w, cin, k, stride, cout] of convs) {
-      for (const batch of [1, 3, 8]) {
-        const seed = batch * 7919 + cin! * 31 + cout!;
-        const x = tf.randomNormal([batch, h!, w!, cin!], 0, 1, 'float32', seed);
-        const dy = tf.randomNormal([batch, Math.ceil(h! / stride!), Math.ceil(w! / stride!), cout!], 0, 1, 'float32', seed + 1);
-        const attrs = { strides: [stride!, stride!], pad: 'same', dataFormat: 'NHWC', filterShape: [k!, k!, cin!, cout!] };
-        const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-        const ours = run();
-        const theirs = withKernels('tfjs', run);
-        const e = await relError(ours, theirs);
-        worst = Math.max(worst, e);
-        expect(e, `[${batch}, ${h}, ${w}, ${cin}] ${k}x${k}/${stride} -> ${cout}`).toBeLessThan(1e-4);
-        tf.dispose([x, dy, ours, theirs]);
-      }
-    }
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
-    expect(backend.numDataIds()).toBe(buffersBefore);
+    const convs = layers.conv;
+    expect(convs).toContainEqual({ h: 32, w: 32, cin: 3, k: 3, stride: 1, cout: 16 });
+    expect(convs.some((c) => c.k === 1 && c.stride === 2)).toBe(true);
+    expect(convs.some((c) => c.k === 3 && c.stride === 2)).toBe(true);
+    expect(convs.some((c) => c.cout === 640)).toBe(true);
+    const worst = await checkAll('convFilterGrad');
     console.log(`filter gradient: worst relative error ${worst.toExponential(2)} over ${convs.length * 3} shapes`);
   }, 1_800_000);
 
