@@ -89,7 +89,7 @@ export interface BenchResults {
   yieldCost?: YieldCost;
   /** dropout mask checksums per target: all equal when every backend computes the same mask for the same seed */
   masks: { agree: boolean; checksums: Partial<Record<Target, string>> };
-  /** per-kernel timing, one entry per WebGPU target (options.kernelTiming) */
+  /** per-kernel timing, one entry per WebGPU target and net (options.kernelTiming) */
   kernelTimes?: KernelTimingResult[];
   /** native PyTorch on the same CPU, measured after the tfjs jobs, or why not */
   pytorch?: PytorchReference;
@@ -296,8 +296,9 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
   // interleaved in one process, and the load says how far to trust them).
   const kernelJobs = planKernelJobs(o);
   const kernelTimes: KernelTimingResult[] = [];
+  const kernelJobName = (job: KernelJob) => `per-kernel timing, ${job.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}`;
   const timeKernelJob = async (job: KernelJob, run: () => Promise<KernelTimingResult>): Promise<boolean> => {
-    const what = `${job.target} per-kernel timing on ${job.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}`;
+    const what = `${job.target} ${kernelJobName(job)}`;
     log(`${what}: starting`);
     const start = os.loadavg()[0] ?? 0;
     try {
@@ -305,7 +306,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       kernelTimes.push({ ...r, loadAverage: { start, end: os.loadavg()[0] ?? 0 } });
       return true;
     } catch (err) {
-      failures.push({ target: job.target, net: `per-kernel timing, ${job.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}`, error: messageOf(err) });
+      failures.push({ target: job.target, net: kernelJobName(job), error: messageOf(err) });
       log(`${what}: FAILED ${messageOf(err)}`);
       return false;
     }
@@ -336,7 +337,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       }
       for (const job of browserKernelJobs) {
         const current: BrowserSession = session;
-        const ok = await timeKernelJob(job, () => withTimeout(current.runKernels(job), o.jobTimeoutS, `${job.target} per-kernel timing`));
+        const ok = await timeKernelJob(job, () => withTimeout(current.runKernels(job), o.jobTimeoutS, `${job.target} ${kernelJobName(job)}`));
         done.add(job);
         if (!ok) {
           await session.close();
@@ -347,7 +348,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       // The browser itself failed (it did not start, or not again): every job it did not get to fails with it.
       for (const job of browserJobs.filter((j) => !done.has(j))) fail(job, err, 'browser: ');
       for (const job of browserKernelJobs.filter((j) => !done.has(j))) {
-        failures.push({ target: job.target, net: 'per-kernel timing', error: `browser: ${messageOf(err)}` });
+        failures.push({ target: job.target, net: kernelJobName(job), error: `browser: ${messageOf(err)}` });
       }
     } finally {
       await session?.close();

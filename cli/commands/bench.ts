@@ -200,6 +200,13 @@ export const bench: Command = {
           errors: r.errors,
         })),
         failures: results.failures,
+        kernelTimes: results.kernelTimes?.map((k) => ({
+          target: k.job.target,
+          nets: k.job.nets,
+          timer: k.timer,
+          cases: k.cases.length,
+          errors: k.errors,
+        })),
         pytorch: results.pytorch?.status,
         vsPytorch: results.vsPytorch,
       }) + '\n',
