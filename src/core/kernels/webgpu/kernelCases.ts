@@ -124,8 +124,13 @@ function convCase(kind: 'convFilterGrad' | 'convInputGrad', s: ConvShape, batch:
   const common = { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
   const call = () =>
     kind === 'convFilterGrad'
-      ? (tf.engine().runKernel('Conv2DBackpropFilter', { x: other, dy }, { ...common, filterShape: [k, k, cin, cout] } as unknown as tf.NamedAttrMap) as tf.Tensor)
-      : (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: other }, { ...common, inputShape: [batch, h, w, cin] } as unknown as tf.NamedAttrMap) as tf.Tensor);
+      ? (tf
+          .engine()
+          .runKernel('Conv2DBackpropFilter', { x: other, dy }, { ...common, filterShape: [k, k, cin, cout] } as unknown as tf.NamedAttrMap) as tf.Tensor)
+      : (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: other }, {
+          ...common,
+          inputShape: [batch, h, w, cin],
+        } as unknown as tf.NamedAttrMap) as tf.Tensor);
   return {
     kind,
     label: `${kind} [${batch}, ${h}, ${w}, ${cin}] ${k}x${k}/${stride} -> ${cout}`,

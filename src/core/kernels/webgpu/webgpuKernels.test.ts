@@ -13,7 +13,17 @@ import { MOVING_AVERAGE_KERNEL, splitRows } from './batchNorm';
 import { planFilterGemm } from './convFilterGrad';
 import { countDispatches, type DispatchCounts } from './dispatchCount';
 import { kernelChoice, parseKernelChoice, setKernelChoice } from './install';
-import { compareCase, KERNEL_TEST_NETS, type KernelKind, kernelCases, type LayerShapes, layerShapes, liveCounts, relError, withKernels } from './kernelCases';
+import {
+  compareCase,
+  KERNEL_TEST_NETS,
+  type KernelKind,
+  kernelCases,
+  type LayerShapes,
+  layerShapes,
+  liveCounts,
+  relError,
+  withKernels,
+} from './kernelCases';
 import { FusedMomentum } from './momentum';
 
 const EPS = 1e-5;
