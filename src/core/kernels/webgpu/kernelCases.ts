@@ -46,7 +46,9 @@ export function layerShapes(nets: readonly (readonly [number, number])[] = KERNE
   for (const [depth, width] of nets) {
     const model = buildWrn({ depth, width, dropout: 0 });
     for (const layer of model.layers) {
-      const input = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
+      // the residual additions have several inputs, and are neither kind
+      if (Array.isArray(layer.input)) continue;
+      const input = layer.input.shape.slice(1) as number[];
       if (layer instanceof WrnBatchNorm) bn.set(input.join('x'), input);
       else if (layer.getClassName() === 'Conv2D') {
         const c = layer.getConfig() as { kernelSize: number[]; strides: number[]; filters: number };

@@ -26,13 +26,8 @@ export interface GradientComparison {
 export async function compareWrnGradients(depth: number, width: number, batch: number, seed = 3): Promise<GradientComparison> {
   const model = buildWrn({ depth, width, dropout: 0 }, { seed });
   const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', seed + 2);
-  const labels = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: batch }, (_, i) => (i * 7 + 1) % NUM_CLASSES),
-      'int32',
-    ),
-    NUM_CLASSES,
-  );
+  const classes = Array.from({ length: batch }, (_, i) => (i * 7 + 1) % NUM_CLASSES);
+  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(classes, 'int32'), NUM_CLASSES));
   const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const gradsNow = () =>
     tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, weights);
