@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { configureWasmAssets } from '../src/browser/wasmAssets';
 import { type BackendChoice, initBackend } from '../src/core/backend';
-import { countDispatches } from '../src/core/kernels/webgpu/dispatchCount';
-import { webGpuKernelsActive } from '../src/core/kernels/webgpu/install';
+import { countDispatches, type DispatchCounter, diffCounts } from '../src/core/kernels/webgpu/dispatchCount';
+import { type KernelChoice, webGpuKernelsActive } from '../src/core/kernels/webgpu/install';
 import {
   type CaseComparison,
   compareCase,
@@ -19,8 +19,9 @@ import {
   type LayerShapes,
   layerShapes,
   liveCounts,
+  withKernels,
 } from '../src/core/kernels/webgpu/kernelCases';
-import { compareWrnGradients, type GradientComparison } from '../src/core/kernels/webgpu/wrnGradients';
+import { compareWrnGradients, type GradientComparison, type KernelRunner } from '../src/core/kernels/webgpu/wrnGradients';
 
 export type Net = readonly [depth: number, width: number];
 export type LiveCounts = ReturnType<typeof liveCounts>;
@@ -39,8 +40,12 @@ export interface RunRecord {
   /** live tensors and backend buffers before and after: equal when nothing leaked */
   before: LiveCounts;
   after: LiveCounts;
-  /** dispatches per WebGPU program (pipeline label): shows that our kernels and tfjs's both ran */
-  programs: Record<string, number>;
+  /**
+   * dispatches per WebGPU program (pipeline label) in the passes with our kernels and in those with tfjs's: programs
+   * that ran in one set's passes only show that the two are different kernels. The labels are class names, which
+   * the production build minifies (e.g. "Ke" for WrnConvFilterGemm), so compare the sets, not the names.
+   */
+  programs: Record<KernelChoice, Record<string, number>>;
   ms: number;
 }
 
@@ -95,14 +100,29 @@ async function shapesOf(nets: readonly Net[]): Promise<LayerShapes> {
   return shapes;
 }
 
-/** Runs `work` with the live counts taken around it and its dispatches counted. */
-async function recorded<T>(work: () => Promise<T>): Promise<T & RunRecord> {
+/**
+ * Runs `work` with the live counts taken around it and the dispatches of each pass counted by kernel set: `work`
+ * gets a KernelRunner that installs a set (withKernels) and adds that pass's dispatches to the set's counts.
+ */
+async function recorded<T>(work: (runWith: KernelRunner) => Promise<T>): Promise<T & RunRecord> {
   const before = liveCounts();
   const start = performance.now();
-  const counter = countDispatches();
+  const counter: DispatchCounter = countDispatches();
+  const programs: RunRecord['programs'] = { ours: {}, tfjs: {} };
+  const runWith: KernelRunner = (choice, f) => {
+    const from = counter.snapshot();
+    try {
+      return withKernels(choice, f);
+    } finally {
+      // tfjs records a program's dispatch when the kernel runs, so the pass's dispatches are all in by now
+      for (const [program, n] of Object.entries(diffCounts(from, counter.snapshot()).byProgram)) {
+        programs[choice][program] = (programs[choice][program] ?? 0) + n;
+      }
+    }
+  };
   try {
-    const result = await work();
-    return { ...result, backend: tf.getBackend(), before, after: liveCounts(), programs: counter.snapshot().byProgram, ms: performance.now() - start };
+    const result = await work(runWith);
+    return { ...result, backend: tf.getBackend(), before, after: liveCounts(), programs, ms: performance.now() - start };
   } finally {
     counter.stop();
   }
@@ -113,14 +133,16 @@ async function runKind(kind: KernelKind, opts: { nets?: readonly Net[]; batches?
   // One shape at a time, so only one case's inputs are on the (emulated) GPU at once.
   const single: LayerShapes[] =
     kind === 'batchNorm' ? shapes.batchNorm.map((s) => ({ batchNorm: [s], conv: [] })) : shapes.conv.map((s) => ({ batchNorm: [], conv: [s] }));
-  return recorded(async () => {
+  return recorded(async (runWith) => {
     const cases: KindRun['cases'] = [];
     for (const batch of opts.batches ?? [1, 3, 8]) {
       for (const one of single) {
         for (const c of kernelCases(kind, one, [batch])) {
           const start = performance.now();
           try {
-            cases.push({ ...(await compareCase(c)), ms: performance.now() - start });
+            // the case's own run already installs the set; runWith adds the counting around it
+            const counted = { ...c, run: (choice: KernelChoice) => runWith(choice, () => c.run(choice)) };
+            cases.push({ ...(await compareCase(counted)), ms: performance.now() - start });
           } finally {
             c.dispose();
           }
@@ -137,7 +159,7 @@ async function runKind(kind: KernelKind, opts: { nets?: readonly Net[]; batches?
 const harness: KernelsHarness = {
   setUp,
   runKind,
-  gradients: (depth, width, batch) => recorded(() => compareWrnGradients(depth, width, batch)),
+  gradients: (depth, width, batch) => recorded((runWith) => compareWrnGradients(depth, width, batch, { runWith })),
 };
 
 (window as unknown as { kernels: KernelsHarness }).kernels = harness;

@@ -5,7 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildWrn, NUM_CLASSES } from '../../model';
+import type { KernelChoice } from './install';
 import { relError, withKernels } from './kernelCases';
+
+/** Runs f with one set of kernels installed (withKernels; a caller may wrap it, e.g. to count each pass's dispatches). */
+export type KernelRunner = <T>(choice: KernelChoice, f: () => T) => T;
 
 export interface GradientComparison {
   /** e.g. "WRN-10-1, batch 3" */
@@ -23,7 +27,12 @@ export interface GradientComparison {
  * Builds WRN-depth-width (seeded, no dropout) on the current backend and compares its weight gradients on a seeded
  * random batch; frees everything it made.
  */
-export async function compareWrnGradients(depth: number, width: number, batch: number, seed = 3): Promise<GradientComparison> {
+export async function compareWrnGradients(
+  depth: number,
+  width: number,
+  batch: number,
+  { seed = 3, runWith = withKernels }: { seed?: number; runWith?: KernelRunner } = {},
+): Promise<GradientComparison> {
   const model = buildWrn({ depth, width, dropout: 0 }, { seed });
   const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', seed + 2);
   const classes = Array.from({ length: batch }, (_, i) => (i * 7 + 1) % NUM_CLASSES);
@@ -34,9 +43,9 @@ export async function compareWrnGradients(depth: number, width: number, batch: n
   // the running statistics move in each training-mode call: save and restore them so both passes see the same
   const stats = model.weights.filter((w) => !w.trainable);
   const saved = stats.map((w) => w.read().clone());
-  const ours = withKernels('ours', gradsNow);
+  const ours = runWith('ours', gradsNow);
   stats.forEach((w, i) => w.write(saved[i]!)); // shares the saved buffers, freed below: the variables keep them alive
-  const theirs = withKernels('tfjs', gradsNow);
+  const theirs = runWith('tfjs', gradsNow);
   try {
     const errors: Record<string, number> = {};
     for (const w of weights) {
