@@ -8,9 +8,11 @@ export class ProgressBar {
   private last = '';
   private testAccuracy: number | null = null;
 
+  /** `from`: the step training starts after (a resumed run's checkpoint step), so the ETA counts this process's steps only. */
   constructor(
     private readonly label: string,
     private readonly total: number,
+    private readonly from = 0,
   ) {}
 
   update(p: MetricPoint, lr: number): void {
@@ -21,7 +23,9 @@ export class ProgressBar {
     const frac = Math.min(1, p.step / this.total);
     const filled = Math.round(frac * WIDTH);
     const elapsed = (Date.now() - this.started) / 1000;
-    const eta = frac > 0 ? elapsed / frac - elapsed : NaN;
+    // The pace is this process's: steps before `from` were trained by an earlier one.
+    const done = (p.step - this.from) / (this.total - this.from);
+    const eta = done > 0 ? elapsed / Math.min(1, done) - elapsed : NaN;
     const test = this.testAccuracy === null ? '' : ` test ${(100 * this.testAccuracy).toFixed(1)}%`;
     this.last =
       `\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${p.step}/${this.total}` +

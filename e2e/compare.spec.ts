@@ -7,48 +7,23 @@
  */
 import fs from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import { collectConsoleErrors, openHarness, tinyConfig, waitForState } from './helpers';
+import { collectConsoleErrors, madeUpRun, openHarness, tinyConfig, waitForState } from './helpers';
 import type { Harness } from './harness';
 import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
 
-/** A run whose final evaluation reaches `final` on `testImages` images after `steps` steps. */
+/** A run whose final evaluation reaches `final` on `testImages` images after `steps` steps (half of it halfway). */
 function finishedRun(name: string, params: number, final: number, steps = 20, testImages = 1000): RunRecord {
-  const confusion = Array.from({ length: 100 }, (_, i) => (i % 11 === 0 ? 8 : 1));
-  return {
+  return madeUpRun({
     id: `${name}-${final}`,
     name,
     params,
     macs: params * 100,
-    imported: false,
-    totalSteps: steps,
-    summary: null,
-    steps: Array.from({ length: steps }, (_, i) => ({
-      kind: 'step' as const,
-      step: i + 1,
-      epoch: (i + 1) / 10,
-      loss: 2.3 / (1 + i / 10),
-      trainAccuracy: 0.1 + i / (2 * steps),
-      lr: 0.1,
-      imagesPerSec: 100,
-      stepMs: 80,
-      numTensors: 200,
-      deviceBytes: 1e6,
-      seconds: (i + 1) * 0.5,
-      flops: (i + 1) * params * 600 * 32,
-    })),
-    evals: [0.5, 1].map((k) => ({
-      kind: 'eval' as const,
-      step: k * steps,
-      epoch: (k * steps) / 10,
-      testLoss: 2 / (1 + k),
-      testAccuracy: k === 1 ? final : final / 2,
-      testImages,
-      seconds: k * steps * 0.5,
-      flops: k * steps * params * 600 * 32,
-      confusion,
-    })),
-  };
+    steps,
+    secondsPerStep: 0.5,
+    flopsPerStep: params * 600 * 32,
+    evals: [0.5, 1].map((k) => ({ at: k * steps, testLoss: 2 / (1 + k), testAccuracy: k === 1 ? final : final / 2, testImages })),
+  });
 }
 
 async function importRuns(page: Page, file: string, runs: RunRecord[]): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Shared helpers for the end-to-end tests: console-error collection, the worker harness page
- * (e2e/harness.html, which exposes the real worker client as `window.harness`), and small run configs.
+ * (e2e/harness.html, which exposes the real worker client as `window.harness`), small run configs, and made-up
+ * runs to import.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { DATA_DIR } from '../src/core/data/testFixtures';
 import type { Harness } from './harness';
 import type { TrainingWorkerDebug } from '../src/worker/training.worker';
 import type { WorkerState } from '../src/ui/workerClient';
+import type { RunRecord } from '../src/ui/lib/runRecord';
 
 /**
  * Collects console errors and uncaught exceptions from the page and its workers (Playwright reports a dedicated
@@ -43,6 +45,63 @@ export function tinyConfig(overrides: Partial<Config> & { steps?: number } = {})
     backend: 'webgpu',
     compare: [],
     ...rest,
+  };
+}
+
+/** What `madeUpRun` makes: a net's size, its pace, and where it was evaluated. */
+export interface MadeUpRun {
+  name: string;
+  /** the record's id; default: the name */
+  id?: string;
+  params: number;
+  macs: number;
+  steps: number;
+  /** active seconds and training FLOPs per step: a point at step s has spent s times these */
+  secondsPerStep: number;
+  flopsPerStep: number;
+  /** the evaluations, each after `at` steps (its step is the nearest whole one), with what it measured */
+  evals: { at: number; testLoss: number; testAccuracy: number; testImages: number }[];
+}
+
+/**
+ * A run that never trained, for the tests that import metrics (the numbers are known exactly): a falling loss and a
+ * rising training accuracy at every step, then the given evaluations, each with the same confusion matrix.
+ */
+export function madeUpRun(r: MadeUpRun): RunRecord {
+  const confusion = Array.from({ length: 100 }, (_, i) => (i % 11 === 0 ? 8 : 1));
+  return {
+    id: r.id ?? r.name,
+    name: r.name,
+    params: r.params,
+    macs: r.macs,
+    imported: false,
+    totalSteps: r.steps,
+    summary: null,
+    steps: Array.from({ length: r.steps }, (_, i) => ({
+      kind: 'step' as const,
+      step: i + 1,
+      epoch: (i + 1) / 10,
+      loss: 2.3 / (1 + i / 10),
+      trainAccuracy: 0.1 + i / (2 * r.steps),
+      lr: 0.1,
+      imagesPerSec: 100,
+      stepMs: 80,
+      numTensors: 200,
+      deviceBytes: 1e6,
+      seconds: (i + 1) * r.secondsPerStep,
+      flops: (i + 1) * r.flopsPerStep,
+    })),
+    evals: r.evals.map((e) => ({
+      kind: 'eval' as const,
+      step: Math.round(e.at),
+      epoch: e.at / 10,
+      testLoss: e.testLoss,
+      testAccuracy: e.testAccuracy,
+      testImages: e.testImages,
+      seconds: e.at * r.secondsPerStep,
+      flops: e.at * r.flopsPerStep,
+      confusion,
+    })),
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import { collectConsoleErrors } from './helpers';
+import { collectConsoleErrors, madeUpRun } from './helpers';
 import { DATA_DIR } from '../src/core/data/testFixtures';
 import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
@@ -507,39 +507,13 @@ test.describe('training in the worker', () => {
 
 /** A made-up run for the import test: a falling loss and a rising accuracy, evaluated three times. */
 function fakeRun(name: string, steps: number): RunRecord {
-  const confusion = Array.from({ length: 100 }, (_, i) => (i % 11 === 0 ? 8 : 1));
-  return {
-    id: name,
+  return madeUpRun({
     name,
     params: 1000,
     macs: 1e6,
-    imported: false,
-    totalSteps: steps,
-    summary: null,
-    steps: Array.from({ length: steps }, (_, i) => ({
-      kind: 'step' as const,
-      step: i + 1,
-      epoch: (i + 1) / 10,
-      loss: 2.3 / (1 + i / 10),
-      trainAccuracy: 0.1 + i / (2 * steps),
-      lr: 0.1,
-      imagesPerSec: 100,
-      stepMs: 80,
-      numTensors: 200,
-      deviceBytes: 1e6,
-      seconds: (i + 1) * 0.1,
-      flops: (i + 1) * 6e9,
-    })),
-    evals: [1, 2, 3].map((k) => ({
-      kind: 'eval' as const,
-      step: Math.round((k * steps) / 3),
-      epoch: (k * steps) / 30,
-      testLoss: 2 / k,
-      testAccuracy: 0.2 * k,
-      testImages: 100,
-      seconds: (k * steps) / 30,
-      flops: k * steps * 2e9,
-      confusion,
-    })),
-  };
+    steps,
+    secondsPerStep: 0.1,
+    flopsPerStep: 6e9,
+    evals: [1, 2, 3].map((k) => ({ at: (k * steps) / 3, testLoss: 2 / k, testAccuracy: 0.2 * k, testImages: 100 })),
+  });
 }

@@ -3,7 +3,8 @@
  *
  *   GET /cifar10/manifest.json   CifarManifest: the files once ready, else the download's status (and a request
  *                                while the cache is empty, or after a failure, starts the download)
- *   GET /cifar10/status          CifarServerStatus: the same status, without side effects (for progress bars)
+ *   GET /cifar10/status          CifarServerStatus: the same status, without side effects (for progress bars and the
+ *                                page's probe; it shadows the built site's own cifar10/status file, which says 'none')
  *   GET /cifar10/files/<name>    one .bin file, streamed with its Content-Length
  *
  * Failures (no such folder, HTTP 404 upstream, a cut connection, a wrong checksum) are reported in the status,

@@ -108,6 +108,26 @@ describe('wrn train', () => {
     expect((await cli([recipe, '--resume', cut])).code).toBe(2);
   });
 
+  it("--steps N with --resume counts from the run's start: on to step N; N at or before the checkpoint is refused, folder untouched", async () => {
+    const recipe = 'depth=10&width=1&batch=8&epochs=2&train=32&test=16&eval=2&seed=2&backend=wasm';
+    const dir = path.join(scratch, 'steps');
+    // 3 of 8 steps: the last checkpoint is step 2's evaluation.
+    expect((await cli([recipe, '--data', DATA_DIR, '--out', dir, '--steps', '3'])).code).toBe(0);
+    const files = () => [readFileSync(path.join(dir, 'metrics.jsonl')), readFileSync(path.join(dir, 'checkpoint.bin'))];
+    const before = files();
+    const refused = await cli(['--resume', dir, '--data', DATA_DIR, '--steps', '2']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/--steps 2: WRN-10-1 is already at step 2 .*give more than 2/);
+    expect(files()).toEqual(before);
+
+    const on = await cli(['--resume', dir, '--data', DATA_DIR, '--steps', '5']);
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stderr).toMatch(/WRN-10-1 \(seed 2\): [\d,]+ params, 3 steps \(3 to 5\) of 8/);
+    expect(on.lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([3, 4, 5]); // 3 more, not 5
+    expect(on.lines.at(-1)).toMatchObject({ kind: 'summary', steps: 5 });
+  });
+
   it('seeds=3: every line names its model and seed, and a last line summarises each net over its seeds', async () => {
     const r = await cli([
       'depth=10&width=1&batch=8&epochs=1&train=16&test=20&schedule=constant&backend=wasm&seed=7&seeds=3&compare=10-1-0.3',

@@ -2,6 +2,8 @@
  * `train '<config>' [--data <dir|file>] [--steps N] [--out <dir> [--overwrite]] [--backend B]`: the page's trainer,
  * headless. Data: --data, else the config's `data=` URL, else $CIFAR10_DIR, else the built-in sample.
  * `train --resume <dir> [--data ...] [--steps N] [--backend B]`: goes on with a run written by `--out <dir>`.
+ * --steps N: each model stops at its step N, counted from its start, also on --resume (a run resumed at step 40 with
+ * --steps 100 trains 60 more steps; --steps 40 or less is refused, exit 2).
  *
  * An adapter around the core's run driver (src/core/runner.ts): its events become JSON Lines and files.
  * stdout: one JSON object per metrics point (JSON Lines), each with the model's name and seed; a `summary` line per
@@ -92,6 +94,16 @@ export const train: Command = {
     }
     const maxSteps = values.steps === undefined ? undefined : Number(values.steps);
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) return usageError('--steps must be a whole number > 0');
+    // --steps N is the step each model stops at, counted from its start: a resumed run at step 40 with --steps 100
+    // trains 60 more. One already at or past N has nothing to train: say so rather than end it (a compare run
+    // would then move on to its next model, and the checkpoint of this one would be gone).
+    if (maxSteps !== undefined && resume && maxSteps <= resume.checkpoint.step) {
+      const c = resume.checkpoint;
+      return usageError(
+        `--steps ${maxSteps}: ${c.modelName} is already at step ${c.step} in ${resume.dir}; --steps counts from the run's start, ` +
+          `so give more than ${c.step} (or no --steps to finish the run)`,
+      );
+    }
 
     if (values.overwrite && values.out === undefined) return usageError('--overwrite goes with --out DIR');
     let runDir: RunDir | null = null;
@@ -111,8 +123,12 @@ export const train: Command = {
       process.stderr.write(`warning: data=${config.data} in the config is not used: --data ${values.data} is\n`);
       config.data = '';
     }
-    if (resume)
-      process.stderr.write(`resuming ${resume.checkpoint.modelName} at step ${resume.checkpoint.step} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
+    if (resume) {
+      const c = resume.checkpoint;
+      // A rate set by hand before the checkpoint (Runner.setLearningRate) goes on: the runner applies it.
+      const lr = c.lrOverride == null ? '' : ` (learning rate set by hand: ${c.lrOverride})`;
+      process.stderr.write(`resuming ${c.modelName} at step ${c.step}${lr} from ${path.join(resume.dir, CHECKPOINT_FILE)}\n`);
+    }
     process.stderr.write(`config: #${encodeConfig(config)}\n`);
     if (runJobs(config).length > 1) {
       process.stderr.write(`compare: ${describeBudget(config)}, ${config.order}, seeds ${config.seed}..${config.seed + config.seeds - 1}\n`);
@@ -173,9 +189,16 @@ export const train: Command = {
             seeds[e.model] = e.seed;
             nets[e.model] = e.net;
             const total = Math.min(maxSteps ?? Infinity, e.totalSteps);
-            bar = bars ? new ProgressBar(e.name, total) : null;
+            // A resumed model goes on from its checkpoint's step (the runner resumes the first model it starts).
+            const from = resume && e.model === resume.checkpoint.modelIndex ? resume.checkpoint.step : 0;
+            bar = bars ? new ProgressBar(e.name, total, from) : null;
             // Under a time budget the steps are not known ahead: the net trains until its own seconds are spent.
-            const steps = config.budget.kind === 'time' ? `until ${config.budget.seconds} s of active training, steps` : `${total} steps`;
+            const steps =
+              config.budget.kind === 'time'
+                ? `until ${config.budget.seconds} s of active training, steps`
+                : from > 0
+                  ? `${total - from} steps (${from + 1} to ${total})`
+                  : `${total} steps`;
             process.stderr.write(`${e.name} (seed ${e.seed}): ${e.params.toLocaleString('en')} params, ${steps} of ${e.batch}\n`);
             return;
           }

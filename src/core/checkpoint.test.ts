@@ -44,6 +44,14 @@ describe('checkpoint file', () => {
     expect(checkpointProblem(null)).toBe('not an object');
   });
 
+  it('keeps a hand-set learning rate (null: the schedule), reads files without one, and refuses a rate that is none', () => {
+    expect(decodeCheckpoint(encodeCheckpoint({ ...sample(), lrOverride: 0.002 })).lrOverride).toBe(0.002);
+    expect(decodeCheckpoint(encodeCheckpoint({ ...sample(), lrOverride: null })).lrOverride).toBeNull();
+    expect(decodeCheckpoint(encodeCheckpoint(sample())).lrOverride).toBeUndefined(); // an older file: the schedule
+    for (const bad of [0, -0.1, Number.NaN, Number.POSITIVE_INFINITY, '0.1'])
+      expect(checkpointProblem({ ...sample(), lrOverride: bad })).toMatch(/lrOverride .* is not a learning rate/);
+  });
+
   it('lists each array buffer once for a transfer', () => {
     expect(checkpointBuffers(sample())).toHaveLength(4);
   });

@@ -8,7 +8,9 @@
  * - optimizer: the momentum buffer of each trainable weight (SGD keeps nothing else);
  * - step: the learning-rate schedule, the augmentation seeds (a function of seed and step) and the epoch follow;
  * - dataOrder: the current epoch's permutation of the training records and how far it has been walked;
- * - rng: the dropout layers' mask counters (their masks are a hash of seed and counter, see dropout.ts).
+ * - rng: the dropout layers' mask counters (their masks are a hash of seed and counter, see dropout.ts);
+ * - lrOverride: a learning rate set by hand during the run (the page's live control), which the run keeps after a
+ *   resume until it is set back to the schedule.
  * The recipe itself travels as the encoded URL config, so a checkpoint cannot be resumed under another recipe.
  */
 import type { EvalPoint } from './metrics';
@@ -47,6 +49,11 @@ export interface Checkpoint {
   dataOrder: { perm: Int32Array; next: number };
   /** random-stream state that is not a function of (seed, step): each dropout layer's count of masks drawn */
   rng: { dropoutMasks: number[] };
+  /**
+   * the learning rate set by hand for the rest of the run (Runner.setLearningRate), or null while it follows the
+   * schedule; absent in checkpoints written before it was kept, which then follow the schedule
+   */
+  lrOverride?: number | null;
   /** the last evaluation before this step, if any (a run stopped right after a resume still reports it) */
   lastEval: EvalPoint | null;
   /** when the checkpoint was taken (ISO 8601) */
@@ -72,6 +79,9 @@ export function checkpointProblem(c: unknown): string | null {
   }
   if (!(k.dataOrder?.perm instanceof Int32Array) || !Number.isInteger(k.dataOrder.next)) return 'no data order';
   if (!Array.isArray(k.rng?.dropoutMasks)) return 'no random-stream state';
+  const lr = k.lrOverride;
+  if (!(lr === undefined || lr === null || (typeof lr === 'number' && Number.isFinite(lr) && lr > 0)))
+    return `lrOverride ${String(lr)} is not a learning rate > 0 (or null: the schedule)`;
   return null;
 }
 

@@ -178,6 +178,7 @@ export class ModelSession {
         optimizer: s.optimizer,
         dataOrder: s.dataOrder,
         rng: { dropoutMasks: s.dropoutMasks },
+        lrOverride: t.learningRateOverride,
         lastEval: s.lastEval,
         savedAt: new Date().toISOString(),
       },
@@ -193,9 +194,10 @@ export class ModelSession {
 
 /**
  * The checkpoint that starts model `index` of a run from scratch: where a run whose earlier models are done goes on.
- * No arrays: the model's initial weights follow from the seed.
+ * No arrays: the model's initial weights follow from the seed. `lrOverride`: the rate set by hand, which applies to
+ * the following models too.
  */
-export function startOfModel(encodedConfig: string, index: number, name: string, trainImages: number): Checkpoint {
+export function startOfModel(encodedConfig: string, index: number, name: string, trainImages: number, lrOverride: number | null): Checkpoint {
   return {
     version: CHECKPOINT_VERSION,
     config: encodedConfig,
@@ -210,6 +212,7 @@ export function startOfModel(encodedConfig: string, index: number, name: string,
     optimizer: [],
     dataOrder: { perm: new Int32Array(0), next: 0 },
     rng: { dropoutMasks: [] },
+    lrOverride,
     lastEval: null,
     savedAt: new Date().toISOString(),
   };

@@ -63,6 +63,7 @@ async function runAll(c: Config, extra: Partial<RunnerOptions> = {}, control?: (
 }
 
 const losses = (steps: StepPoint[]) => steps.map((s) => [s.step, s.loss]);
+const rates = (steps: StepPoint[]) => steps.map((s) => s.lr);
 
 describe('Runner on WASM, real images', () => {
   let full: Awaited<ReturnType<typeof runAll>>;
@@ -125,6 +126,53 @@ describe('Runner on WASM, real images', () => {
     expect(resumed.status).toBe('finished');
     expect(losses(resumed.steps())).toEqual(losses(full.steps().slice(lastStep)));
     expect(resumed.evals().at(-1)!.testAccuracy).toBe(full.evals().at(-1)!.testAccuracy);
+  }, 300_000);
+
+  it('a learning rate set by hand is kept in the checkpoint (and its file) and a resumed run goes on with it', async () => {
+    const byHand = 0.0031; // none of the schedule's rates (0.05, then x0.2 at 30, 60 and 80% of the run)
+    let set = false;
+    const stopped = await runAll(config, {}, (e, runner) => {
+      if (e.type !== 'metrics') return;
+      if (!set) {
+        runner.setLearningRate(byHand);
+        set = true;
+      }
+      if (e.points.some((p) => p.kind === 'step' && p.step === 6)) runner.stop();
+    });
+    expect(stopped.status).toBe('stopped');
+    const last = stopped.checkpoints.at(-1)!;
+    const lastStep = stopped.steps().at(-1)!.step;
+    expect(last.step).toBe(lastStep); // the stop's checkpoint
+    expect(last.lrOverride).toBe(byHand);
+    expect(stopped.steps().at(-1)!.lr).toBe(byHand);
+    const back = decodeCheckpoint(encodeCheckpoint(last));
+    expect(back.lrOverride).toBe(byHand);
+
+    const resumed = await runAll(config, { resumeFrom: back });
+    expect(resumed.status).toBe('finished');
+    const after = full.steps().slice(lastStep);
+    expect(resumed.steps().map((s) => s.step)).toEqual(after.map((s) => s.step));
+    expect(rates(resumed.steps()).every((lr) => lr === byHand)).toBe(true);
+    // ...where the schedule alone would have used other rates (the uninterrupted run's)
+    const scheduleAfter = rates(after);
+    expect(scheduleAfter.every((lr) => lr !== byHand)).toBe(true);
+
+    // "Back to schedule" before the resumed run begins wins over the checkpoint's rate.
+    const scheduled = await runAll(config, { resumeFrom: back }, (e, runner) => {
+      if (e.type === 'state' && e.state === 'loading') runner.setLearningRate(null);
+    });
+    expect(rates(scheduled.steps())).toEqual(scheduleAfter);
+  }, 300_000);
+
+  it('a checkpoint written before the hand-set rate was kept (no lrOverride) still resumes, on the schedule', async () => {
+    const { lrOverride, ...old } = full.checkpoints[0]!;
+    expect(lrOverride).toBeNull(); // checkpoints now say "the schedule" explicitly
+    const back = decodeCheckpoint(encodeCheckpoint(old));
+    expect('lrOverride' in back).toBe(false);
+    const resumed = await runAll(config, { resumeFrom: back });
+    expect(resumed.status).toBe('finished');
+    expect(losses(resumed.steps())).toEqual(losses(full.steps().slice(4)));
+    expect(rates(resumed.steps())).toEqual(rates(full.steps().slice(4)));
   }, 300_000);
 
   it('a compare run checkpoints the start of its next model; resumed there, it trains only that model, to the same losses', async () => {

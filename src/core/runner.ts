@@ -25,6 +25,7 @@
  *   evaluation where it ended, and the run goes on (`BudgetWatch`).
  * - A Checkpoint holds one model (`modelIndex`, an index into `runJobs`), so racing runs take no checkpoints and a
  *   resume of one is refused as bad-config; sequential runs with seeds resume as before.
+ * - A learning rate set by hand travels in every checkpoint (`lrOverride`), so a resumed run goes on with it.
  */
 import { estimateSteps, timeSpent, type Progress } from './budget';
 import { checkpointProblem, type Checkpoint } from './checkpoint';
@@ -63,7 +64,10 @@ export interface RunInput {
 export interface RunnerOptions {
   config: Config;
   onEvent(event: RunEvent): void;
-  /** stop each model after this many steps (CLI --steps); the schedule still spans the whole configured run */
+  /**
+   * stop each model at this step (CLI --steps), counted from the model's start, also when resumed from a checkpoint;
+   * the schedule still spans the whole configured run
+   */
   maxSteps?: number;
   /** go on from this checkpoint (of this config): its model and step; earlier models are not trained again */
   resumeFrom?: Checkpoint | null;
@@ -97,6 +101,9 @@ export class Runner {
 
   constructor(private readonly options: RunnerOptions) {
     this.jobs = runJobs(options.config);
+    // A rate set by hand before the checkpoint still holds (checkpoints from before it was kept have none); a
+    // setLearningRate() before run() replaces it. A checkpoint that is not usable fails the run in checkResume().
+    this.lrOverride = options.resumeFrom?.lrOverride ?? null;
   }
 
   /** The current model's finished steps (reported or not yet), or null when no model is training. */
@@ -228,7 +235,7 @@ export class Runner {
         const next = this.jobs[i + 1];
         // Where a stopped or interrupted run goes on when this model is done: the next one, from scratch.
         if (summary.status === 'finished' && next)
-          this.emit({ type: 'checkpoint', checkpoint: startOfModel(encodedConfig, i + 1, modelName(next.model), ctx.trainImages) });
+          this.emit({ type: 'checkpoint', checkpoint: startOfModel(encodedConfig, i + 1, modelName(next.model), ctx.trainImages, this.lrOverride) });
       } finally {
         this.sessions = [];
         session.dispose();

@@ -176,6 +176,11 @@ export class Trainer {
     return this.lrOverride ?? learningRateAt(this.config, this.plan, this.stepValue);
   }
 
+  /** The rate set by hand (`setLearningRate`), or null while the schedule rules. */
+  get learningRateOverride(): number | null {
+    return this.lrOverride;
+  }
+
   /** Takes effect from the next step; null returns to the schedule. */
   setLearningRate(lr: number | null): void {
     this.lrOverride = lr;

@@ -1,37 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
-import type { EvalPoint, StepPoint } from '../core/metrics';
-import type { FromWorker, ToWorker } from '../worker/protocol';
-import { createWorkerClient, type WorkerLike } from './workerClient';
+import type { EvalPoint } from '../core/metrics';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from './lib/workerFixture';
+import { createWorkerClient } from './workerClient';
 
-/** A worker that records what it is sent and lets the test post messages back. */
-function fakeWorker() {
-  const sent: ToWorker[] = [];
-  let onMessage: ((e: MessageEvent<FromWorker>) => void) | null = null;
-  const worker: WorkerLike = {
-    postMessage: (m) => void sent.push(m),
-    addEventListener: ((type: string, l: (e: MessageEvent<FromWorker>) => void) => {
-      if (type === 'message') onMessage = l;
-    }) as WorkerLike['addEventListener'],
-    terminate: () => {},
-  };
-  return { worker, sent, receive: (msg: FromWorker) => onMessage!({ data: msg } as MessageEvent<FromWorker>) };
-}
-
-const step = (n: number): StepPoint => ({
-  kind: 'step',
-  step: n,
-  epoch: n / 10,
-  loss: 2,
-  trainAccuracy: 0.1,
-  lr: 0.1,
-  imagesPerSec: 1,
-  stepMs: 1,
-  numTensors: 1,
-  deviceBytes: 1,
-  seconds: n,
-  flops: n,
-});
+const step = (n: number) => stepPoint(n, 2);
 const evalPoint = (n: number): EvalPoint => ({
   kind: 'eval',
   step: n,
@@ -43,20 +16,7 @@ const evalPoint = (n: number): EvalPoint => ({
   flops: n,
   confusion: [],
 });
-const modelStarted = (runId: number, model = 0): FromWorker => ({
-  type: 'modelStarted',
-  runId,
-  model,
-  name: 'WRN-10-1',
-  params: 78_042,
-  macs: 1,
-  stepsPerEpoch: 10,
-  totalSteps: 10,
-  batch: 8,
-  net: model,
-  seed: 0,
-});
-const source = { kind: 'server', base: '/cifar10' } as const;
+const source = serverSource;
 
 describe('createWorkerClient', () => {
   it('starts runs with increasing ids and addresses controls to the current run', () => {

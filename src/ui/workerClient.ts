@@ -79,7 +79,8 @@ export interface RunView {
   error: WorkerError | null;
   /**
    * the learning rate set by hand for the rest of this run (`setLearningRate`), or null while it follows the
-   * config's schedule. The worker applies it from its next step; step points report the rate each step used.
+   * config's schedule. The worker applies it from its next step; step points report the rate each step used. A run
+   * resumed from a checkpoint starts with the checkpoint's (`Checkpoint.lrOverride`).
    */
   lrOverride: number | null;
   /** the stored run (run history key) this run continues after a Resume from a checkpoint; null for a new run */
@@ -325,7 +326,8 @@ function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
     models: resume?.models ?? [],
     currentModel: null,
     error: null,
-    lrOverride: null,
+    // A resumed run goes on with the rate set by hand before its checkpoint (the worker's runner does the same).
+    lrOverride: resume?.checkpoint.lrOverride ?? null,
     historyKey: resume?.historyKey ?? null,
   };
 }

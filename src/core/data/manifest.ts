@@ -63,6 +63,15 @@ export function parseManifest(json: unknown): CifarManifest {
   };
 }
 
+/**
+ * What a static build answers at <base>/status: the site carries that path as a file (public/cifar10/status) whose
+ * status is 'none', so the page's probe learns "no app server here" from an answer rather than a 404, which the
+ * browser would log as an error. The app's server (dev and preview) answers the path itself and never says 'none'.
+ */
+export function isNoServerStatus(json: unknown): boolean {
+  return isRecord(json) && json['status'] === 'none';
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -5,7 +5,7 @@
  * anything yet trains at once.
  */
 import { useEffect, useState } from 'react';
-import { parseManifest } from '../../core/data/manifest';
+import { isNoServerStatus, parseManifest } from '../../core/data/manifest';
 
 /**
  * 'checking': no answer yet; 'ready': the server has the files; 'can-download': it is an app server without the
@@ -14,27 +14,34 @@ import { parseManifest } from '../../core/data/manifest';
  */
 export type ServerData = { state: 'checking' | 'ready' | 'can-download' | 'none' } | { state: 'failed'; error: string };
 
-/** The app server's CIFAR-10 endpoint root. */
+/**
+ * The app server's CIFAR-10 endpoint root, next to the page (like every URL of the site): `/cifar10` where the dev
+ * and preview servers serve the page, and on a static host the folder where the site's own `cifar10/status` file
+ * says that there is no server (rather than a 404 from somewhere else on the host).
+ */
 export function serverBase(): string {
-  return `${window.location.origin}/cifar10`;
+  return new URL('cifar10', document.baseURI).href;
 }
 
 export function useServerData(): ServerData {
   const [data, setData] = useState<ServerData>({ state: 'checking' });
   useEffect(() => {
     const abort = new AbortController();
-    probe(abort.signal).then(setData, () => undefined);
+    probeServer(serverBase(), abort.signal).then(setData, () => undefined);
     return () => abort.abort();
   }, []);
   return data;
 }
 
-async function probe(signal: AbortSignal): Promise<ServerData> {
+/** Asks `<base>/status` once; rejects only when `signal` aborts. `fetchImpl`: for tests. */
+export async function probeServer(base: string, signal: AbortSignal, fetchImpl: typeof fetch = fetch): Promise<ServerData> {
   try {
-    const res = await fetch(`${serverBase()}/status`, { signal, cache: 'no-store' });
-    // A static host answers 404, or its index.html for any path: neither is a status.
+    const res = await fetchImpl(`${base}/status`, { signal, cache: 'no-store' });
+    // A static build answers with its own file that says so; another host 404, or its index.html for any path.
     if (!res.ok) return { state: 'none' };
-    const status = parseManifest(await res.json());
+    const json: unknown = await res.json();
+    if (isNoServerStatus(json)) return { state: 'none' };
+    const status = parseManifest(json);
     if (status.status === 'ready') return { state: 'ready' };
     if (status.status === 'error') return { state: 'failed', error: status.error ?? 'unknown error' };
     return { state: 'can-download' };

@@ -1,37 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
-import type { StepPoint } from '../../core/metrics';
 import type { FromWorker } from '../../worker/protocol';
-import { createWorkerClient, type WorkerLike } from '../workerClient';
+import { fakeWorker, stepPoint } from '../lib/workerFixture';
+import { createWorkerClient } from '../workerClient';
 import { createTrainingStore } from './useTraining';
 
-/** A worker the test answers for (the real client on top of it). */
-function fakeWorker() {
-  let onMessage: ((e: MessageEvent<FromWorker>) => void) | null = null;
-  const worker: WorkerLike = {
-    postMessage: () => {},
-    addEventListener: ((type: string, l: (e: MessageEvent<FromWorker>) => void) => {
-      if (type === 'message') onMessage = l;
-    }) as WorkerLike['addEventListener'],
-    terminate: () => {},
-  };
-  return { worker, receive: (msg: FromWorker) => onMessage!({ data: msg } as MessageEvent<FromWorker>) };
-}
-
-const step = (n: number): StepPoint => ({
-  kind: 'step',
-  step: n,
-  epoch: n / 10,
-  loss: 2,
-  trainAccuracy: 0.1,
-  lr: 0.1,
-  imagesPerSec: 1,
-  stepMs: 1,
-  numTensors: 1,
-  deviceBytes: 1,
-  seconds: n,
-  flops: n,
-});
+const step = (n: number) => stepPoint(n, 2);
 const started = (model: number, name: string): FromWorker => ({
   type: 'modelStarted',
   runId: 1,

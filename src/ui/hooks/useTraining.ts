@@ -128,7 +128,9 @@ function useStore(): TrainingStore {
  */
 export function useTrainingSelector<T>(select: (v: TrainingView) => T): T {
   const store = useStore();
-  return useSyncExternalStore(store.subscribe, () => select(store.getView()));
+  const get = () => select(store.getView());
+  // The same snapshot on the server: the page never renders there, but tests render components to markup.
+  return useSyncExternalStore(store.subscribe, get, get);
 }
 
 /** Commands to the worker (start, pause, resume, stop, exportWeights, clearErrors...). Stable across renders. */

@@ -47,18 +47,18 @@ export const stepPoint = (n: number, loss = 2 / n): StepPoint => ({
   flops: n,
 });
 
-/** The worker's 'modelStarted' for a WRN-10-1 of 20 steps in run `runId`. */
-export const modelStarted = (runId: number): FromWorker => ({
+/** The worker's 'modelStarted' for a WRN-10-1 of 20 steps in run `runId`, as model `model` (net `model`) of the run. */
+export const modelStarted = (runId: number, model = 0): FromWorker => ({
   type: 'modelStarted',
   runId,
-  model: 0,
+  model,
   name: 'WRN-10-1',
   params: 77_850,
   macs: 1,
   stepsPerEpoch: 10,
   totalSteps: 20,
   batch: 8,
-  net: 0,
+  net: model,
   seed: 0,
 });
 

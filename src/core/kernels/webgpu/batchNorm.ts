@@ -24,7 +24,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL } from '../batchNormKernels';
-import { asWebGpu, flatDispatch, need, numberAttr, scalars, sizeOf, type Uniform, type WebGpuProgram } from './program';
+import { asWebGpu, ElementwiseProgram, FlatProgram, need, numberAttr, scalars, sizeOf, type Uniform } from './program';
 
 export const MOVING_AVERAGE_KERNEL = 'WrnMovingAverage';
 
@@ -57,19 +57,18 @@ const CHUNK_PRELUDE = /* wgsl */ `
   let r0 = g * uniforms.chunk;
   let r1 = min(r0 + uniforms.chunk, uniforms.rows);`;
 
-/** Per (chunk, channel): the chunk's mean and sum of squared deviations from it. Output [2, G, C]. */
-class WrnBnStatsPartial implements WebGpuProgram {
-  variableNames = ['x'];
-  outputShape: number[];
-  shaderKey = 'wrnBnStatsPartial';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
+/** One invocation per (chunk, channel), each writing its two partials: output [2, G, C]. */
+abstract class ChunkPartialsProgram extends FlatProgram {
   uniforms = SPLIT_FIELDS;
   constructor(s: RowSplit, channels: number) {
-    this.outputShape = [2 * s.chunks * channels];
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(s.chunks * channels));
+    super([2 * s.chunks * channels], s.chunks * channels);
   }
+}
+
+/** Per (chunk, channel): the chunk's mean and sum of squared deviations from it. Output [2, G, C]. */
+class WrnBnStatsPartial extends ChunkPartialsProgram {
+  variableNames = ['x'];
+  shaderKey = 'wrnBnStatsPartial';
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {
@@ -95,21 +94,16 @@ const COMBINED_MEAN = /* wgsl */ `
   }`;
 
 /** Per channel: the batch mean (what: 'mean') or biased variance (what: 'variance') from the partials. Output [C]. */
-class WrnBnStatsFinish implements WebGpuProgram {
+class WrnBnStatsFinish extends FlatProgram {
   variableNames = ['partials'];
-  outputShape: number[];
   shaderKey: string;
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
   uniforms = SPLIT_FIELDS;
   constructor(
     channels: number,
     private readonly what: 'mean' | 'variance',
   ) {
-    this.outputShape = [channels];
+    super([channels], channels);
     this.shaderKey = `wrnBnStatsFinish_${what}`;
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(channels));
   }
   getUserCode(): string {
     const value = this.what === 'mean' ? 'combinedMean(c)' : /* wgsl */ `variance(c)`;
@@ -133,19 +127,10 @@ class WrnBnStatsFinish implements WebGpuProgram {
 }
 
 /** y = (x - mean) * gamma / sqrt(variance + eps) + beta, one invocation per element. */
-class WrnBnNormalize implements WebGpuProgram {
+class WrnBnNormalize extends ElementwiseProgram {
   variableNames = ['x', 'mean', 'variance', 'gamma', 'beta'];
-  outputShape: number[];
   shaderKey = 'wrnBnNormalize';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
-  size = true;
   uniforms = 'channels : i32, eps : f32,';
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
-  }
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {
@@ -158,18 +143,9 @@ class WrnBnNormalize implements WebGpuProgram {
 }
 
 /** Per (chunk, channel): sum of dy and of dy * (x - mean) over the chunk. Output [2, G, C]. */
-class WrnBnGradPartial implements WebGpuProgram {
+class WrnBnGradPartial extends ChunkPartialsProgram {
   variableNames = ['dy', 'x', 'mean'];
-  outputShape: number[];
   shaderKey = 'wrnBnGradPartial';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
-  uniforms = SPLIT_FIELDS;
-  constructor(s: RowSplit, channels: number) {
-    this.outputShape = [2 * s.chunks * channels];
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(s.chunks * channels));
-  }
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {
@@ -189,23 +165,18 @@ class WrnBnGradPartial implements WebGpuProgram {
 }
 
 /** Per channel: dbeta = sum dy (what: 'dbeta') or dgamma = rstd * sum dy (x - mean) (what: 'dgamma'). */
-class WrnBnGradFinish implements WebGpuProgram {
+class WrnBnGradFinish extends FlatProgram {
   /** dbeta needs no variance: pipelines are laid out from what the shader uses, so it must not be bound */
   variableNames: string[];
-  outputShape: number[];
   shaderKey: string;
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
   uniforms = `${SPLIT_FIELDS} eps : f32,`;
   constructor(
     channels: number,
     private readonly what: 'dbeta' | 'dgamma',
   ) {
-    this.outputShape = [channels];
+    super([channels], channels);
     this.shaderKey = `wrnBnGradFinish_${what}`;
     this.variableNames = what === 'dbeta' ? ['partials'] : ['partials', 'variance'];
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(channels));
   }
   getUserCode(): string {
     const half = this.what === 'dbeta' ? '0' : 'uniforms.chunks';
@@ -223,19 +194,10 @@ class WrnBnGradFinish implements WebGpuProgram {
 
 /** dx = gamma rstd (dy - dbeta / M - (x - mean) rstd dgamma / M), one invocation per element (7 inputs: the most
  * a stage may bind with the output is 8 storage buffers). */
-class WrnBnGradInput implements WebGpuProgram {
+class WrnBnGradInput extends ElementwiseProgram {
   variableNames = ['dy', 'x', 'gamma', 'mean', 'variance', 'dgamma', 'dbeta'];
-  outputShape: number[];
   shaderKey = 'wrnBnGradInput';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
-  size = true;
   uniforms = 'channels : i32, eps : f32, rows : f32,';
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
-  }
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {
@@ -249,19 +211,10 @@ class WrnBnGradInput implements WebGpuProgram {
 }
 
 /** moving - (moving - value) * rate: tfjs's running-average update, op for op, in one dispatch. */
-class WrnMovingAverage implements WebGpuProgram {
+class WrnMovingAverage extends ElementwiseProgram {
   variableNames = ['moving', 'value'];
-  outputShape: number[];
   shaderKey = 'wrnMovingAverage';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
-  size = true;
   uniforms = 'rate : f32,';
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
-  }
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {

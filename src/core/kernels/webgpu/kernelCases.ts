@@ -46,13 +46,12 @@ export function layerShapes(nets: readonly (readonly [number, number])[] = KERNE
   for (const [depth, width] of nets) {
     const model = buildWrn({ depth, width, dropout: 0 });
     for (const layer of model.layers) {
-      // the residual additions have several inputs, and are neither kind
-      if (Array.isArray(layer.input)) continue;
-      const input = layer.input.shape.slice(1) as number[];
-      if (layer instanceof WrnBatchNorm) bn.set(input.join('x'), input);
+      // only single-input layers are read (an Add has a list of inputs)
+      const input = () => (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
+      if (layer instanceof WrnBatchNorm) bn.set(input().join('x'), input());
       else if (layer.getClassName() === 'Conv2D') {
         const c = layer.getConfig() as { kernelSize: number[]; strides: number[]; filters: number };
-        const [h, w, cin] = input as [number, number, number];
+        const [h, w, cin] = input() as [number, number, number];
         const shape = { h, w, cin, k: c.kernelSize[0]!, stride: c.strides[0]!, cout: c.filters };
         conv.set(Object.values(shape).join('x'), shape);
       }
@@ -124,15 +123,11 @@ function convCase(kind: 'convFilterGrad' | 'convInputGrad', s: ConvShape, batch:
   const other =
     kind === 'convFilterGrad' ? tf.randomNormal([batch, h, w, cin], 0, 1, 'float32', seed) : tf.randomNormal([k, k, cin, cout], 0, 0.1, 'float32', seed);
   const common = { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
-  const call = () =>
+  const attrs = (extra: Record<string, number[]>) => ({ ...common, ...extra }) as unknown as tf.NamedAttrMap;
+  const call = (): tf.Tensor =>
     kind === 'convFilterGrad'
-      ? (tf
-          .engine()
-          .runKernel('Conv2DBackpropFilter', { x: other, dy }, { ...common, filterShape: [k, k, cin, cout] } as unknown as tf.NamedAttrMap) as tf.Tensor)
-      : (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: other }, {
-          ...common,
-          inputShape: [batch, h, w, cin],
-        } as unknown as tf.NamedAttrMap) as tf.Tensor);
+      ? tf.engine().runKernel('Conv2DBackpropFilter', { x: other, dy }, attrs({ filterShape: [k, k, cin, cout] }))
+      : tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: other }, attrs({ inputShape: [batch, h, w, cin] }));
   return {
     kind,
     label: `${kind} [${batch}, ${h}, ${w}, ${cin}] ${k}x${k}/${stride} -> ${cout}`,

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { inPlaceBackend, PER_DISPATCH, recordMomentumInPlace } from './momentumInPlace';
-import { asWebGpu, flatDispatch, need, numberAttr, scalars, sizeOf, type Uniform, type WebGpuProgram } from './program';
+import { asWebGpu, ElementwiseProgram, need, numberAttr, scalars, type Uniform } from './program';
 
 /** inputs accumulation, gradient, weight; attrs momentum, wd; output the new accumulation. */
 export const MOMENTUM_ACCUMULATE_KERNEL = 'WrnMomentumAccumulate';
@@ -25,19 +25,10 @@ export const MOMENTUM_STEP_KERNEL = 'WrnMomentumStep';
 
 const UNIFORMS = 'lr : f32, momentum : f32, wd : f32, nesterov : f32,';
 
-class WrnMomentumAccumulate implements WebGpuProgram {
+class WrnMomentumAccumulate extends ElementwiseProgram {
   variableNames = ['accumulation', 'gradient', 'weight'];
-  outputShape: number[];
   shaderKey = 'wrnMomentumAccumulate';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
-  size = true;
   uniforms = UNIFORMS;
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
-  }
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {
@@ -48,19 +39,10 @@ class WrnMomentumAccumulate implements WebGpuProgram {
   }
 }
 
-class WrnMomentumStep implements WebGpuProgram {
+class WrnMomentumStep extends ElementwiseProgram {
   variableNames = ['weight', 'gradient', 'accumulation'];
-  outputShape: number[];
   shaderKey = 'wrnMomentumStep';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
-  size = true;
   uniforms = UNIFORMS;
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
-  }
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {

@@ -57,6 +57,36 @@ export function flatDispatch(n: number, rank = 1): Pick<WebGpuProgram, 'dispatch
   };
 }
 
+/**
+ * The set-up our flat programs share: the output's shape and a flat dispatch of `invocations` threads (see
+ * `flatDispatch`). A program extends it with its inputs (`variableNames`), `shaderKey`, uniforms and code. Each
+ * program stays a class of its own: tfjs labels the pipeline with the class name, which `dispatchCount.ts` counts by.
+ */
+export abstract class FlatProgram implements WebGpuProgram {
+  abstract variableNames: string[];
+  abstract shaderKey: string;
+  outputShape: number[];
+  dispatchLayout: WebGpuProgram['dispatchLayout'];
+  dispatch: WebGpuProgram['dispatch'];
+  workgroupSize: WebGpuProgram['workgroupSize'];
+  constructor(outputShape: number[], invocations: number, rank = 1) {
+    this.outputShape = outputShape;
+    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(invocations, rank));
+  }
+  abstract getUserCode(): string;
+}
+
+/**
+ * One invocation per element of the output (of `shape`), all its axes in the layout's x; `uniforms.size` is the
+ * element count, for `main(index)` to guard the tail with.
+ */
+export abstract class ElementwiseProgram extends FlatProgram {
+  size = true;
+  constructor(shape: number[]) {
+    super(shape, sizeOf(shape), shape.length);
+  }
+}
+
 /** The registry hands a kernel `{}`; for backendName 'webgpu' it is a WebGPUBackend (narrow cast, one place). */
 export const asWebGpu = (backend: {}): WebGpuBackend => backend as WebGpuBackend;
 

@@ -7,22 +7,13 @@
  * op for op, everywhere else.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asWebGpu, flatDispatch, need, sizeOf, type WebGpuProgram } from './program';
+import { asWebGpu, ElementwiseProgram, need, sizeOf } from './program';
 
 export const RELU_GRAD_KERNEL = 'WrnReluGrad';
 
-class WrnReluGrad implements WebGpuProgram {
+class WrnReluGrad extends ElementwiseProgram {
   variableNames = ['dy', 'x'];
-  outputShape: number[];
   shaderKey = 'wrnReluGrad';
-  dispatchLayout;
-  dispatch;
-  workgroupSize;
-  size = true;
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    ({ dispatchLayout: this.dispatchLayout, dispatch: this.dispatch, workgroupSize: this.workgroupSize } = flatDispatch(sizeOf(shape), shape.length));
-  }
   getUserCode(): string {
     return /* wgsl */ `
       fn main(index : i32) {
