@@ -204,7 +204,8 @@ describe('wrn train', () => {
   });
 
   /**
-   * Measured (seed 0, WASM, 2026-11-29): 32.1% after epoch 1, 35.9% after 2, 36.0% after 3; chance is 10%. A seed
+   * Measured (seed 0, WASM, 2026-11-29, the first epoch in seeded blocks: src/core/dataOrder.ts): 27.7% after epoch 1,
+   * 34.4% after 2, 35.0% after 3 (36.0% under the earlier first-epoch order); chance is 10%. A seed
    * reproduces a run exactly on one machine; 30% leaves room for another CPU's float rounding while still needing
    * three times chance.
    */

@@ -147,7 +147,7 @@ export const train: Command = {
     try {
       // The config's data= link is read as the page reads it (a .tar.gz, .bin or a server's manifest over http(s)).
       data = local === null ? loadCifar({ kind: 'url', url: config.data }, subsets) : loadLocal(local, subsets);
-      await data.done; // headless runs load everything first, so a seed reproduces the run exactly
+      await data.done; // loaded whole first, to plan on what is there (the batches are the page's either way: dataOrder.ts)
     } catch (err) {
       process.stderr.write(`error: bad data in ${dataName}: ${messageOf(err)}\n`);
       watch?.dispose();

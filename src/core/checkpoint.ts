@@ -7,7 +7,8 @@
  * - weights: every weight of the net, trainable or not (batch norm's running mean and variance too);
  * - optimizer: the momentum buffer of each trainable weight (SGD keeps nothing else);
  * - step: the learning-rate schedule, the augmentation seeds (a function of seed and step) and the epoch follow;
- * - dataOrder: the current epoch's permutation of the training records and how far it has been walked;
+ * - dataOrder: the segment of the data order being walked (dataOrder.ts: a block of the first epoch, or a later
+ *   epoch's permutation) and how far; a checkpoint of the earlier rule (an epoch's permutation) resumes as well;
  * - rng: the dropout layers' mask counters (their masks are a hash of seed and counter, see dropout.ts);
  * - lrOverride: a learning rate set by hand during the run (the page's live control), which the run keeps after a
  *   resume until it is set back to the schedule.
@@ -45,7 +46,7 @@ export interface Checkpoint {
   weights: NamedArray[];
   /** momentum buffers, named `<weight name>/momentum`, in the order of the net's trainable weights */
   optimizer: NamedArray[];
-  /** the current epoch's permutation of training records and the next position in it */
+  /** the segment of the data order being walked (record indices: see dataOrder.ts) and the next position in it */
   dataOrder: { perm: Int32Array; next: number };
   /** random-stream state that is not a function of (seed, step): each dropout layer's count of masks drawn */
   rng: { dropoutMasks: number[] };

@@ -8,7 +8,7 @@ import { setUpBackend } from '../../cli/backend';
 import { loadCifarFromPath } from '../../cli/localData';
 import { DATA_DIR } from './data/testFixtures';
 import { DEFAULT_CONFIG, type Config } from './config';
-import type { GrowingDataset } from './data/dataset';
+import type { GrowingDataset, ImageSource } from './data/dataset';
 import { RECORD_PIXELS } from './data/dataset';
 import type { EvalPoint, MetricPoint, StepPoint } from './metrics';
 import { toNormalisedImages } from './augment';
@@ -114,6 +114,48 @@ describe('trainer on WASM, real images', () => {
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
   });
+
+  it('the same seed trains on the same batches whether the data is all there or still trickling in (the page streams it)', async () => {
+    // 1,100 real images, batch 64: 17 steps per epoch; the first epoch spans two blocks of the order (dataOrder.ts).
+    const data = await realData(1100, 20);
+    const config = tiny({ batch: 64, train: 1100, test: 20, epochs: 2, augment: true, seed: 3 });
+    const train = async (chunk: number | null) => {
+      const source = chunk === null ? null : new TrickleSource(data.train, chunk);
+      const seen: number[][] = [];
+      const arrived: number[] = [];
+      const inner = source ?? data.train;
+      const recording: ImageSource = {
+        available: () => inner.available(),
+        isComplete: () => inner.isComplete(),
+        waitFor: (n) => inner.waitFor(n),
+        gather: (idx, pixels, labels) => {
+          seen.push(Array.from(idx));
+          arrived.push(inner.available());
+          inner.gather(idx, pixels, labels);
+          source?.arrive(); // more data comes in while the step trains
+        },
+      };
+      const points: MetricPoint[] = [];
+      const trainer = new Trainer({
+        config,
+        train: recording,
+        test: data.test,
+        trainImages: 1100,
+        maxSteps: 19,
+        readEvery: 19,
+        onMetrics: (p) => points.push(...p),
+      });
+      await trainer.run();
+      trainer.dispose();
+      return { seen, arrived, losses: points.filter((p): p is StepPoint => p.kind === 'step').map((p) => p.loss) };
+    };
+    const atOnce = await train(null);
+    const trickled = await train(40);
+    expect(trickled.arrived[0]).toBeLessThan(1100); // it did start before the data was all in
+    expect(trickled.seen).toHaveLength(19);
+    expect(trickled.seen).toEqual(atOnce.seen);
+    expect(trickled.losses).toEqual(atOnce.losses);
+  }, 300_000);
 
   it('pauses, resumes from the same step, and stops early with a final evaluation', async () => {
     const data = await realData(64, 20);
@@ -303,3 +345,34 @@ describe('trainer on WebGPU in Node (Dawn)', () => {
     expect(Math.abs(gpu.testAccuracy - cpu.testAccuracy)).toBeLessThanOrEqual(1 / 36);
   }, 600_000);
 });
+
+/**
+ * A split that is all loaded, shown to the trainer as if it streamed in: `chunk` records arrive per event-loop turn
+ * while the trainer waits, and one more chunk per `arrive()` (a step's worth of download).
+ */
+class TrickleSource implements ImageSource {
+  private arrived = 0;
+  constructor(
+    private readonly full: GrowingDataset,
+    private readonly chunk: number,
+  ) {}
+  available(): number {
+    return this.arrived;
+  }
+  isComplete(): boolean {
+    return this.arrived >= this.full.available();
+  }
+  arrive(): void {
+    this.arrived = Math.min(this.full.available(), this.arrived + this.chunk);
+  }
+  async waitFor(n: number): Promise<void> {
+    while (this.arrived < n && !this.isComplete()) {
+      this.arrive();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  gather(indices: ArrayLike<number>, pixels: Uint8Array, labels: Int32Array): void {
+    for (let i = 0; i < indices.length; i++) if (indices[i]! >= this.arrived) throw new RangeError(`record ${indices[i]} has not arrived`);
+    this.full.gather(indices, pixels, labels);
+  }
+}

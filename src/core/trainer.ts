@@ -24,7 +24,8 @@ import { MetricsWindow, type WindowReading } from './metricsWindow';
 import { buildWrn, NUM_CLASSES } from './model';
 import { FusedMomentum } from './kernels/webgpu/momentum';
 import { installWebGpuKernels, kernelChoice, webGpuKernelsActive } from './kernels/webgpu/install';
-import { mixSeed, mulberry32, permutation } from './rng';
+import { DataOrder } from './dataOrder';
+import { mixSeed } from './rng';
 import { learningRateAt, planRun, type RunPlan } from './schedule';
 
 export type TrainerState = 'idle' | 'running' | 'paused' | 'done';
@@ -76,8 +77,8 @@ export interface TrainerSnapshot {
  */
 const SLOW_STEP_MS = 1000;
 
-/** Seeds for the independent random streams of a run, all derived from config.seed. */
-const STREAM = { order: 1, augment: 2 } as const;
+/** Seeds for the independent random streams of a run, all derived from config.seed (dataOrder.ts has 1 and 3). */
+const STREAM = { augment: 2 } as const;
 
 export class Trainer {
   readonly model: tf.LayersModel;
@@ -112,7 +113,8 @@ export class Trainer {
   private activeMs = 0;
   /** mean step time of the last read-back window (ms) */
   private lastStepMs = 0;
-  private order: { perm: Int32Array; next: number } = { perm: new Int32Array(0), next: 0 };
+  /** which training records each step's batch holds (dataOrder.ts: the same whatever the data's arrival) */
+  private readonly order: DataOrder;
   private firstStepMs = -1;
   private lastEval: { point: EvalPoint; predictions: Uint8Array | null } | null = null;
 
@@ -122,7 +124,8 @@ export class Trainer {
     this.name = modelName(m);
     this.train = opts.train;
     this.test = opts.test;
-    const plan = planRun(opts.config, opts.trainImages ?? opts.config.train);
+    const trainImages = opts.trainImages ?? opts.config.train;
+    const plan = planRun(opts.config, trainImages);
     this.planValue = opts.length ? { ...plan, totalSteps: Math.max(1, Math.floor(opts.length.steps)) } : plan;
     this.now = opts.now ?? (() => performance.now());
     this.readEvery = Math.max(1, opts.readEvery ?? 5);
@@ -132,6 +135,7 @@ export class Trainer {
     this.evalChunk = Math.max(1, opts.evalChunk ?? Math.max(this.plan.batch, 100));
     this.evalEvery = opts.config.evalEvery > 0 ? opts.config.evalEvery : this.plan.stepsPerEpoch;
     this.pending = new MetricsWindow(this.now);
+    this.order = new DataOrder(this.train, opts.config.seed, { batch: plan.batch, stepsPerEpoch: plan.stepsPerEpoch }, trainImages);
     this.flopsPerImage = trainFlopsPerImage(m);
     this.model = buildWrn(m, { seed: opts.config.seed });
     // WebGPU: tfjs's kernels when the config (URL key `kernels`) or the environment (WRN_KERNELS) asks, else ours.
@@ -348,7 +352,7 @@ export class Trainer {
       seconds: this.activeMs / 1000,
       weights,
       optimizer,
-      dataOrder: { perm: this.order.perm.slice(), next: this.order.next },
+      dataOrder: this.order.snapshot(),
       dropoutMasks: this.dropoutLayers().map((l) => l.masksDrawn),
       lastEval: this.lastEval?.point ?? null,
     };
@@ -374,7 +378,7 @@ export class Trainer {
     const dropout = this.dropoutLayers();
     if (s.dropoutMasks.length && s.dropoutMasks.length !== dropout.length)
       throw new RangeError(`the checkpoint holds ${s.dropoutMasks.length} dropout counters; ${this.name} has ${dropout.length} dropout layers`);
-    if (s.dataOrder.perm.length) await this.train.waitFor(s.dataOrder.perm.length); // the order names these records
+    await this.order.restore(s.dataOrder); // waits for the records it names, and refuses records the data lacks
 
     for (const w of weights) {
       const a = byName.get(w.originalName);
@@ -400,7 +404,6 @@ export class Trainer {
       tf.dispose([iterations, ...tensors]); // setWeights made variables of their own from them
     }
     dropout.forEach((l, i) => (l.masksDrawn = s.dropoutMasks[i] ?? 0));
-    this.order = { perm: s.dataOrder.perm.slice(), next: s.dataOrder.next };
     this.stepValue = s.step;
     this.activeMs = s.seconds * 1000;
     this.lastEval = s.lastEval ? { point: s.lastEval, predictions: null } : null;
@@ -490,22 +493,10 @@ export class Trainer {
     return reading;
   }
 
-  /**
-   * Draws the next batch: each epoch walks a seeded permutation of the records that have arrived by then.
-   * While data still streams in, a permutation that runs out is redrawn over what has arrived since.
-   */
+  /** Draws the next batch: the records the order (dataOrder.ts) names for this step, and the step's augmentation seed. */
   private async nextBatch(): Promise<{ pixels: Uint8Array; labels: Int32Array; seed: number }> {
     const n = this.plan.batch;
-    const epochStep = this.stepValue % this.plan.stepsPerEpoch;
-    if (epochStep === 0 || this.order.next + n > this.order.perm.length) {
-      await this.train.waitFor(n);
-      const have = this.train.available();
-      if (have < n) throw new Error(`the training data ended with ${have} images, fewer than one batch of ${n}`);
-      const epoch = Math.floor(this.stepValue / this.plan.stepsPerEpoch);
-      this.order = { perm: permutation(have, mulberry32(mixSeed(this.config.seed, STREAM.order, epoch, this.stepValue))), next: 0 };
-    }
-    const idx = this.order.perm.subarray(this.order.next, this.order.next + n);
-    this.order.next += n;
+    const idx = await this.order.batch(this.stepValue);
     const pixels = new Uint8Array(n * RECORD_PIXELS);
     const labels = new Int32Array(n);
     this.train.gather(idx, pixels, labels);

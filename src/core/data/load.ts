@@ -3,7 +3,8 @@
  *
  * Every source ends up as a list of inputs, each a byte stream that is either a CIFAR-10 `.bin` file or a
  * (gzipped) tar of them, recognised by its first bytes. Records pass the subset selector and are appended as they
- * are parsed, so training can start on the first batch while the rest streams.
+ * are parsed, so training can start on the first block of records while the rest streams (the trainer's data
+ * order, ../dataOrder.ts, is the same whatever the timing).
  *
  * Order: train files are read one after another in natural name order (data_batch_1 before data_batch_2), test
  * files likewise, and the two splits stream side by side, so both the first training batch and the test set the

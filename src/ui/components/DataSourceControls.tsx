@@ -75,7 +75,7 @@ export function DataSourceControls(props: Props) {
 function ServerHint({ server }: { server: ServerData }) {
   switch (server.state) {
     case 'ready':
-      return <p className="hint">The server has CIFAR-10 and streams it; training starts on the first batch.</p>;
+      return <p className="hint">The server has CIFAR-10 and streams it; training starts once the first 1,024 images are in.</p>;
     case 'failed':
       return (
         <p className="hint">
@@ -85,7 +85,9 @@ function ServerHint({ server }: { server: ServerData }) {
     case 'none':
       return <p className="hint">This site is plain static files, with no CIFAR-10 server: choose the sample, files or a URL.</p>;
     default:
-      return <p className="hint">The server downloads CIFAR-10 once ({FULL_DOWNLOAD}) and streams it; training starts on the first batch.</p>;
+      return (
+        <p className="hint">The server downloads CIFAR-10 once ({FULL_DOWNLOAD}) and streams it; training starts once the first 1,024 images are in.</p>
+      );
   }
 }
 
