@@ -34,7 +34,7 @@ const OURS_DIFFER: Record<KernelKind, boolean> = { batchNorm: true, convFilterGr
 
 const BATCHES = [1, 3, 8];
 
-// the longest test (the filter gradient at batch 8) took 5.3 min on 2 loaded cores: 4x that before one counts as hung
+// the longest test (the filter gradient at batch 8) took 5.3-6.4 min on 2 loaded cores: 3x that before one counts as hung
 test.describe.configure({ timeout: 20 * 60_000 });
 
 let page: Page;
