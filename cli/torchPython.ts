@@ -22,3 +22,11 @@ export async function findTorchPython(env: NodeJS.ProcessEnv = process.env): Pro
   const torchrun = path.isAbsolute(found.python) && existsSync(beside) ? [beside] : [found.python, '-m', 'torch.distributed.run'];
   return { ...found, torchrun };
 }
+
+/**
+ * torchrun for `nproc` ranks on this machine (rendezvous on localhost), with `--redirects 1 --tee 1`: PyTorch 1.13 on
+ * Python 3.11 (Debian bookworm) misparses torchrun's defaults for those two.
+ */
+export function localTorchrun(found: TorchPython, nproc: number): string[] {
+  return [...found.torchrun, '--standalone', `--nproc_per_node=${nproc}`, '--redirects', '1', '--tee', '1'];
+}

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DATA_DIR } from '../src/core/data/testFixtures';
-import { findTorchPython } from '../cli/torchPython';
+import { findTorchPython, localTorchrun } from '../cli/torchPython';
 import { decodeConfig } from '../src/core/url';
 import { exportPytorch } from '../src/core/export/pytorch';
 import { collectConsoleErrors } from './helpers';
@@ -53,29 +53,13 @@ test.describe('PyTorch export, torchrun runs and their results in the page', () 
     const dir = testInfo.outputPath('torch');
     mkdirSync(dir, { recursive: true });
     for (const f of exportPytorch(decodeConfig(TORCH).config).files) writeFileSync(path.join(dir, f.name), f.text);
-    // (--redirects/--tee: PyTorch 1.13 on Python 3.11 misparses torchrun's defaults for them)
-    const r = spawnSync(
-      found.torchrun[0]!,
-      [
-        ...found.torchrun.slice(1),
-        '--standalone',
-        '--nproc_per_node=2',
-        '--redirects',
-        '1',
-        '--tee',
-        '1',
-        'train.py',
-        '--data',
-        CIFAR_DIR,
-        '--out',
-        'run',
-        '--threads',
-        '1',
-        '--device',
-        'cpu',
-      ],
-      { cwd: dir, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 300_000 },
-    );
+    const [torchrun, ...torchrunArgs] = localTorchrun(found, 2);
+    const r = spawnSync(torchrun!, [...torchrunArgs, 'train.py', '--data', CIFAR_DIR, '--out', 'run', '--threads', '1', '--device', 'cpu'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      timeout: 300_000,
+    });
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const metrics = path.join(dir, 'run', 'metrics.jsonl');
     const summary = JSON.parse(readFileSync(path.join(dir, 'run', 'model', 'summary.json'), 'utf8')) as { testAccuracy: number };

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../../cli/backend';
 import { loadCifarFromPath } from '../../../cli/localData';
-import { findTorchPython } from '../../../cli/torchPython';
+import { findTorchPython, localTorchrun } from '../../../cli/torchPython';
 import { decodeMetricsFile } from '../../ui/lib/metricsFile';
 import { saveWeights } from '../weights';
 import { DEFAULT_CONFIG, type Config } from '../config';
@@ -232,27 +232,7 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const text = 'depth=10&width=1&batch=32&train=512&test=500&epochs=1&lr=0.05&seed=1';
     const { script, dir } = exportTo('ddp', text);
     const out = path.join(dir, 'run');
-    const r = await run(
-      [
-        ...torch!.torchrun,
-        '--standalone',
-        '--nproc_per_node=2',
-        '--redirects',
-        '1',
-        '--tee',
-        '1',
-        script,
-        '--data',
-        DATA_DIR,
-        '--out',
-        out,
-        '--threads',
-        '1',
-        '--device',
-        'cpu',
-      ],
-      dir,
-    );
+    const r = await run([...localTorchrun(torch!, 2), script, '--data', DATA_DIR, '--out', out, '--threads', '1', '--device', 'cpu'], dir);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).toContain('2 process(es)');
     expect(r.stderr).toContain('16 per process on 2');
