@@ -1,24 +1,11 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
-import type { EvalPoint, StepPoint } from '../../core/metrics';
+import type { EvalPoint } from '../../core/metrics';
 import { checkpointAt as checkpoint } from './checkpointFixture';
+import { stepPoint as step } from './workerFixture';
 import { displayStatus, isQuotaError, mergeChunks, openRunStore, type RunStore, type SavedRun } from './runStore';
 
-const step = (n: number, loss = 2 / n): StepPoint => ({
-  kind: 'step',
-  step: n,
-  epoch: n / 10,
-  loss,
-  trainAccuracy: 0.1,
-  lr: 0.1,
-  imagesPerSec: 1,
-  stepMs: 1,
-  numTensors: 1,
-  deviceBytes: 1,
-  seconds: n,
-  flops: n,
-});
 const evalAt = (n: number): EvalPoint => ({
   kind: 'eval',
   step: n,
