@@ -21,16 +21,16 @@ deadline=${DEADLINE:-570}
 limit() { local left=$((deadline - SECONDS - 5)); [ "$left" -lt 20 ] && { echo 0; return; }; echo $(( $1 < left ? $1 : left )); }
 python3 - <<'PY'
 import lzma, os, shutil
-for src, dst in [("node.xz", "/tmp/wrn-node"), ("dawn.node.xz", "node_modules/webgpu/dist/linux-x64/dawn.node")]:
+for src, dst in [("node.xz", "node"), ("dawn.node.xz", "node_modules/webgpu/dist/linux-x64/dawn.node")]:
     with lzma.open(src) as f, open(dst, "wb") as g:
         shutil.copyfileobj(f, g)
-os.chmod("/tmp/wrn-node", 0o755)
+os.chmod("node", 0o755)
 PY
 # Dawn finds the GPU through the Vulkan loader; point it at NVIDIA's ICD where the driver is mounted outside /usr.
 for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
   [ -f "$icd" ] && { export VK_ICD_FILENAMES=$icd; break; }
 done
-node=/tmp/wrn-node
+node=$PWD/node  # unpacked into the pack's own folder
 { nvidia-smi -L; echo "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-unset}"; $node --version; ldconfig -p | grep -c libvulkan; } 2>&1 | tee "$res/machine.txt"
 
 nets=${NETS:-16-4,28-10}; batch=${BATCH:-128}
