@@ -19,13 +19,12 @@ import * as tf from '@tensorflow/tfjs';
 import { WrnBatchNorm } from './batchNorm';
 import { netName, type ModelConfig } from './config';
 import { BlockDropout } from './dropout';
-import { type ConvLayer, IMAGE_SIZE, wrnArchitecture } from './shape';
+import { BATCH_NORM, type ConvLayer, IMAGE_SIZE, wrnArchitecture } from './shape';
 
 // The shape helpers live in shape.ts (no tfjs) so that the page can compute costs without loading tfjs.
 export { NUM_CLASSES, IMAGE_SIZE, groupWidths, checkDepth } from './shape';
 
-/** Keras-style BN momentum 0.9 is PyTorch's 0.1 (the reference code); epsilon 1e-5 likewise (tfjs: 1e-3). */
-const BN = { momentum: 0.9, epsilon: 1e-5 } as const;
+const BN = BATCH_NORM;
 
 export interface WrnOptions {
   /** seeds the initial weights (each layer draws from seed + its index) and the dropout masks */

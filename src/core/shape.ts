@@ -9,6 +9,9 @@ import { blocksPerGroup, DEPTH_RULE } from './config';
 export const NUM_CLASSES = 10;
 export const IMAGE_SIZE = 32;
 
+/** Keras-style BN momentum 0.9 is PyTorch's 0.1 (the reference code); epsilon 1e-5 likewise (tfjs: 1e-3). */
+export const BATCH_NORM = { momentum: 0.9, epsilon: 1e-5 } as const;
+
 /** Channel widths of the three groups: 16k, 32k, 64k. */
 export function groupWidths(width: number): [number, number, number] {
   return [16 * width, 32 * width, 64 * width];
