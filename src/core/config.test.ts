@@ -43,6 +43,7 @@ describe('URL codec', () => {
       seed: 123456789,
       backend: 'wasm',
       kernels: 'tfjs',
+      engine: 'tfjs',
       evalEvery: 25,
       source: 'full',
       data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
@@ -66,6 +67,16 @@ describe('URL codec', () => {
     const bad = decodeConfig('kernels=fast');
     expect(bad.config.kernels).toBe('ours');
     expect(bad.corrections[0]).toMatchObject({ key: 'kernels', given: 'fast', used: 'ours' });
+  });
+
+  it('writes engine only when not the default (compiled), and reads it back', () => {
+    expect(encodeConfig(DEFAULT_CONFIG)).not.toContain('engine');
+    expect(encodeConfig({ ...DEFAULT_CONFIG, engine: 'tfjs' })).toContain('&engine=tfjs');
+    expect(decodeConfig('depth=16&engine=tfjs').config.engine).toBe('tfjs');
+    expect(decodeConfig('engine=COMPILED').config.engine).toBe('compiled');
+    const bad = decodeConfig('engine=fast');
+    expect(bad.config.engine).toBe('compiled');
+    expect(bad.corrections[0]).toMatchObject({ key: 'engine', given: 'fast', used: 'compiled' });
   });
 
   it('reads the short readable form and leaves the rest at defaults', () => {

@@ -15,6 +15,19 @@ export type BackendPreference = (typeof BACKENDS)[number];
 export const KERNEL_CHOICES = ['ours', 'tfjs'] as const;
 export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
+/**
+ * What trains on WebGPU: 'compiled', the whole step planned once on the device (src/core/compiled), or 'tfjs', tfjs's
+ * op-by-op path (with our kernels or its own: `kernels`). Other backends always train through tfjs.
+ */
+export const ENGINES = ['compiled', 'tfjs'] as const;
+export type EngineChoice = (typeof ENGINES)[number];
+
+/** The engine a model trains with, and why (a fallback says what the compiled step could not do here). */
+export interface EngineInfo {
+  engine: EngineChoice;
+  reason: string;
+}
+
 export const SCHEDULES = ['step', 'cosine', 'constant'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
 
@@ -82,6 +95,8 @@ export interface Config extends ModelConfig {
   backend: BackendPreference;
   /** on WebGPU: our kernels or tfjs's own (a fallback, and for comparing); no effect on other backends */
   kernels: KernelChoice;
+  /** on WebGPU: the compiled step or tfjs's path; a plan that cannot be made falls back to tfjs and says why */
+  engine: EngineChoice;
   /** evaluate on the test subset every this many steps; 0 = once per epoch */
   evalEvery: number;
   /** which data set: see SOURCES */
@@ -117,6 +132,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   seed: 0,
   backend: 'auto',
   kernels: 'ours',
+  engine: 'compiled',
   evalEvery: 0,
   source: 'auto',
   data: '',

@@ -96,6 +96,7 @@ export class ModelSession {
       }
       this.savedStep = resume.step;
     }
+    const engine = await this.ctx.race.guard(trainer.prepare());
     const cost = wrnCost(this.model);
     this.ctx.emit({
       type: 'modelStarted',
@@ -108,6 +109,7 @@ export class ModelSession {
       batch: trainer.plan.batch,
       net: this.job.net,
       seed: this.job.seed,
+      engine,
     });
     if (lr !== null) trainer.setLearningRate(lr);
     trainer.begin();

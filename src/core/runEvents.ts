@@ -4,6 +4,7 @@
  * `compare`'s, once per seed.
  */
 import type { Checkpoint } from './checkpoint';
+import type { EngineInfo } from './config';
 import type { MetricPoint, RunSummary } from './metrics';
 import type { ClassifiedError } from './runErrors';
 import type { SavedWeights } from './weights';
@@ -24,6 +25,8 @@ export interface ModelInfo {
   net: number;
   /** the seed it trains with: config.seed + its repeat */
   seed: number;
+  /** what trains it on WebGPU: the compiled step or tfjs's path, and why (tfjs on every other backend) */
+  engine?: EngineInfo;
 }
 
 /** Where a run is: loading its data, training, paused (at any phase), or ending after a stop. */

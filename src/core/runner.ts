@@ -287,8 +287,8 @@ export class Runner {
     if (problem) throw new RunFailure('bad-config', `cannot resume: the checkpoint is not usable (${problem})`);
     const theirs = decodeConfig(c.config).config;
     const ours = this.options.config;
-    // The backend may differ (a run goes on elsewhere); the recipe and the nets may not.
-    if (encodeConfig({ ...theirs, backend: ours.backend }) !== encodeConfig(ours)) {
+    // The backend and the WebGPU engine may differ (a run goes on elsewhere); the recipe and the nets may not.
+    if (encodeConfig({ ...theirs, backend: ours.backend, engine: ours.engine }) !== encodeConfig(ours)) {
       throw new RunFailure('bad-config', `cannot resume: the checkpoint is of another config (#${c.config})`);
     }
     if (c.modelIndex >= this.jobs.length)

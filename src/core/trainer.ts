@@ -12,12 +12,19 @@
  * the whole training state at a step boundary (checkpoint.ts says what that is).
  */
 import * as tf from '@tensorflow/tfjs';
-import { modelName, type Config, type ModelConfig } from './config';
+import { modelName, type Config, type EngineInfo, type ModelConfig } from './config';
 import { trainFlopsPerImage } from './cost';
 import { augmentBatch, drawAugmentation, toNormalisedImages } from './augment';
 import type { NamedArray } from './checkpoint';
 import { RECORD_PIXELS, type ImageSource } from './data/dataset';
 import { BlockDropout } from './dropout';
+import { dropoutKeys } from './dropoutHash';
+import { activeGpuDevice } from './deviceWatch';
+import { CompiledEngine } from './compiled/engine';
+import type { PlanSpec } from './compiled/plan';
+import { type ClosedWindow, DeferredWindow } from './compiled/window';
+import { messageOf } from './errors';
+import { wrnArchitecture } from './shape';
 import { evaluateModel } from './evaluate';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { MetricsWindow, type WindowReading } from './metricsWindow';
@@ -55,6 +62,8 @@ export interface TrainerOptions {
   now?: () => number;
   /** test images per forward pass in an evaluation (default: the batch size, at least 100) */
   evalChunk?: number;
+  /** makes the compiled step's plan (default CompiledEngine.create); tests inject a failure to see the fallback */
+  planCompiled?: (device: GPUDevice, spec: PlanSpec) => Promise<CompiledEngine>;
 }
 
 /** How a slice of training ended: its steps were done, the trainer reached its pause point, or the model is over. */
@@ -117,6 +126,16 @@ export class Trainer {
   private readonly order: DataOrder;
   private firstStepMs = -1;
   private lastEval: { point: EvalPoint; predictions: Uint8Array | null } | null = null;
+  private readonly modelConfig: ModelConfig;
+  private readonly planCompiled: (device: GPUDevice, spec: PlanSpec) => Promise<CompiledEngine>;
+  /** the engine chosen by `prepare()` (null before) and, when it is the compiled step, the step and its metrics */
+  private engineValue: EngineInfo | null = null;
+  private preparing: Promise<EngineInfo> | null = null;
+  /** time `prepare()` took (planning the compiled step compiles its kernels): counted in the first step's time */
+  private planMs = 0;
+  private compiled: { engine: CompiledEngine; window: DeferredWindow } | null = null;
+  /** momentum buffers of a restored checkpoint, for the compiled step's plan (made after the restore) */
+  private restoredMomentum: NamedArray[] | null = null;
 
   constructor(opts: TrainerOptions) {
     this.config = opts.config;
@@ -137,6 +156,8 @@ export class Trainer {
     this.pending = new MetricsWindow(this.now);
     this.order = new DataOrder(this.train, opts.config.seed, { batch: plan.batch, stepsPerEpoch: plan.stepsPerEpoch }, trainImages);
     this.flopsPerImage = trainFlopsPerImage(m);
+    this.modelConfig = m;
+    this.planCompiled = opts.planCompiled ?? ((device, spec) => CompiledEngine.create(device, spec));
     this.model = buildWrn(m, { seed: opts.config.seed });
     // WebGPU: tfjs's kernels when the config (URL key `kernels`) or the environment (WRN_KERNELS) asks, else ours.
     if (tf.getBackend() === 'webgpu') installWebGpuKernels(opts.config.kernels === 'tfjs' ? 'tfjs' : kernelChoice());
@@ -235,6 +256,61 @@ export class Trainer {
     }
   }
 
+  /**
+   * Chooses the engine and, for the compiled step, makes its plan (compiling every kernel) from the model's current
+   * weights and any restored momentum: call it after `restore()`, before training (`advance` calls it too).
+   * On WebGPU with engine=compiled a plan that cannot be made falls back to tfjs's path, and the reason says why.
+   */
+  prepare(): Promise<EngineInfo> {
+    if (!this.preparing) {
+      const start = this.now();
+      this.preparing = this.chooseEngine().then((info) => {
+        this.planMs = this.now() - start;
+        return (this.engineValue = info);
+      });
+    }
+    return this.preparing;
+  }
+
+  /** The engine `prepare()` chose; null before. */
+  get engine(): EngineInfo | null {
+    return this.engineValue;
+  }
+
+  /** The compiled step's engine when it trains (host time and dispatches per step, device memory), else null. */
+  get compiledEngine(): CompiledEngine | null {
+    return this.compiled?.engine ?? null;
+  }
+
+  private async chooseEngine(): Promise<EngineInfo> {
+    const backend = tf.getBackend();
+    if (backend !== 'webgpu') return { engine: 'tfjs', reason: `the compiled step is for WebGPU; ${backend} trains through tfjs` };
+    if (this.config.engine === 'tfjs') return { engine: 'tfjs', reason: 'engine=tfjs was asked for' };
+    const device = activeGpuDevice();
+    if (!device) return { engine: 'tfjs', reason: 'the compiled step could not be planned: tfjs-webgpu holds no GPUDevice; tfjs trains instead' };
+    let engine: CompiledEngine | null = null;
+    try {
+      engine = await this.planCompiled(device, {
+        arch: wrnArchitecture(this.modelConfig),
+        batch: this.plan.batch,
+        recipe: { momentum: this.config.momentum, nesterov: this.config.nesterov, wd: this.config.wd },
+        augment: this.config.augment,
+        evalBatch: this.evalChunk,
+        metricSlots: Math.max(this.readEvery, 1),
+      });
+      const weights = await Promise.all(
+        this.model.weights.map(async (w) => ({ name: w.originalName, shape: w.shape as number[], dtype: 'float32' as const, data: (await w.read().data()) as Float32Array })),
+      );
+      engine.setState(weights, this.restoredMomentum);
+    } catch (err) {
+      engine?.dispose();
+      return { engine: 'tfjs', reason: `the compiled step could not be planned here (${messageOf(err)}); tfjs trains instead` };
+    }
+    this.restoredMomentum = null;
+    this.compiled = { engine, window: new DeferredWindow(engine, this.now) };
+    return { engine: 'compiled', reason: `the whole step is planned once on the GPU: ${engine.dispatchesPerStep} dispatches and one submit a step` };
+  }
+
   /** Marks the trainer running (pause and stop apply from now on); a Trainer trains once. */
   begin(): void {
     if (this.stateValue !== 'idle') throw new Error('a Trainer runs once; make a new one for a new run');
@@ -248,8 +324,10 @@ export class Trainer {
    */
   async advance(maxSteps = Infinity): Promise<AdvanceResult> {
     if (this.stateValue === 'idle' || this.stateValue === 'done') throw new Error('advance() needs begin() first, and a model that is not over');
+    await this.prepare();
     const until = Math.min(this.maxSteps, this.stepValue + maxSteps);
     this.pending.restart(); // the time since the last slice was no step's
+    this.compiled?.window.restart();
     while (this.stepValue < until && !this.stopRequested) {
       const gate = this.resumeGate;
       if (gate) {
@@ -258,23 +336,30 @@ export class Trainer {
         await this.report();
         return { status: 'paused', resumed: gate.promise };
       }
-      const batch = await this.nextBatch();
       const lr = this.currentLearningRate();
-      const { loss, correct } = this.trainStep(batch, lr);
-      this.pending.push(loss, correct, lr);
+      if (this.compiled) await this.compiledStep(this.compiled, lr);
+      else {
+        const batch = await this.nextBatch();
+        const { loss, correct } = this.trainStep(batch, lr);
+        this.pending.push(loss, correct, lr);
+      }
       this.stepValue++;
+      const held = this.compiled ? this.compiled.window.length : this.pending.length;
       if (this.firstStepMs < 0) {
         await this.pending.settleFirst(); // the first step includes kernel compilation: time it on its own
         const reading = await this.report();
-        this.firstStepMs = reading?.elapsedMs ?? 0;
-      } else if (this.pending.length >= (this.lastStepMs > SLOW_STEP_MS ? 1 : this.readEvery)) {
-        await this.report();
+        this.firstStepMs = (reading?.elapsedMs ?? 0) + this.planMs;
+        this.activeMs += this.planMs;
+      } else if (held >= (this.lastStepMs > SLOW_STEP_MS ? 1 : this.readEvery)) {
+        if (this.compiled) await this.reportLater(this.compiled.window);
+        else await this.report();
       }
       if (this.shouldEvaluate()) {
         await this.report();
         this.lastEval = await this.evaluate();
         this.onMetrics([this.lastEval.point]);
         this.pending.restart();
+        this.compiled?.window.restart();
       }
       await yieldToEventLoop(); // lets pause/stop messages in between steps
     }
@@ -299,6 +384,7 @@ export class Trainer {
         this.lastEval = await this.evaluate();
         this.onMetrics([this.lastEval.point]);
       }
+      await this.syncModel();
     } finally {
       this.stateValue = 'done';
     }
@@ -328,6 +414,18 @@ export class Trainer {
    * `advance` runs): the steps taken are then all reported, and nothing changes under the read.
    */
   async snapshot(): Promise<TrainerSnapshot> {
+    if (this.compiled) {
+      const state = await this.compiled.engine.readState();
+      return {
+        step: this.stepValue,
+        seconds: this.activeMs / 1000,
+        weights: state.weights,
+        optimizer: state.momentum,
+        dataOrder: this.order.snapshot(),
+        dropoutMasks: this.dropoutLayers().map((l) => l.masksDrawn),
+        lastEval: this.lastEval?.point ?? null,
+      };
+    }
     const weights = await Promise.all(
       this.model.weights.map(async (w) => {
         const v = w.read();
@@ -404,6 +502,12 @@ export class Trainer {
       tf.dispose([iterations, ...tensors]); // setWeights made variables of their own from them
     }
     dropout.forEach((l, i) => (l.masksDrawn = s.dropoutMasks[i] ?? 0));
+    // The compiled step takes its weights from the model when it is planned, and its momentum from here.
+    this.restoredMomentum = s.optimizer.length ? s.optimizer : null;
+    if (this.compiled && s.weights.length) {
+      this.compiled.engine.setState(s.weights, this.restoredMomentum);
+      this.restoredMomentum = null;
+    }
     this.stepValue = s.step;
     this.activeMs = s.seconds * 1000;
     this.lastEval = s.lastEval ? { point: s.lastEval, predictions: null } : null;
@@ -416,6 +520,8 @@ export class Trainer {
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
     this.pending.dispose();
+    this.compiled?.window.dispose();
+    this.compiled?.engine.dispose();
     this.fused?.dispose();
     this.optimizer.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose forgets the learning-rate scalar its SGD base class keeps as `c`.
@@ -466,15 +572,33 @@ export class Trainer {
 
   /** Reads the pending steps back in one go, reports them, and starts the next window's clock. */
   private async report(): Promise<WindowReading | null> {
+    if (this.compiled) {
+      const windows = await this.compiled.window.drain(this.stepValue);
+      for (const w of windows) this.emitWindow(w, w.lastStep);
+      return windows.length ? { ...windows[windows.length - 1]!, elapsedMs: windows.reduce((a, w) => a + w.elapsedMs, 0) } : null;
+    }
     const reading = await this.pending.read();
     this.pending.restart();
     if (!reading) return null;
+    this.emitWindow(reading, this.stepValue);
+    return reading;
+  }
+
+  /** Starts reading the compiled step's window back without waiting for it; reports the windows read by now. */
+  private async reportLater(window: DeferredWindow): Promise<void> {
+    await window.close(this.stepValue);
+    for (const w of window.settled()) this.emitWindow(w, w.lastStep);
+  }
+
+  /** Reports a window of steps ending at `lastStep`, and counts its time as active. */
+  private emitWindow(reading: WindowReading | ClosedWindow, lastStep: number): void {
     const { losses, correct, lrs, elapsedMs: elapsed } = reading;
     this.activeMs += elapsed;
     const k = losses.length;
     this.lastStepMs = elapsed / k;
     const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
-    const first = this.stepValue - k + 1;
+    const deviceBytes = (mem.numBytesInGPU ?? mem.numBytes) + (this.compiled?.engine.memory.bytes ?? 0);
+    const first = lastStep - k + 1;
     const points: StepPoint[] = lrs.map((lr, i) => ({
       kind: 'step',
       step: first + i,
@@ -485,12 +609,40 @@ export class Trainer {
       imagesPerSec: (k * this.plan.batch) / (elapsed / 1000),
       stepMs: elapsed / k,
       numTensors: mem.numTensors, // the window's own scalars are already freed
-      deviceBytes: mem.numBytesInGPU ?? mem.numBytes,
+      deviceBytes,
       seconds: (this.activeMs - elapsed + ((i + 1) * elapsed) / k) / 1000,
       flops: (first + i) * this.plan.batch * this.flopsPerImage,
     }));
     this.onMetrics(points);
-    return reading;
+  }
+
+  /**
+   * One step of the compiled engine: the batch's records gathered straight into the buffer it uploads, the step's
+   * augmentation draws and dropout keys (each dropout layer's next mask, as the tfjs path draws them), then the step.
+   */
+  private async compiledStep(c: { engine: CompiledEngine; window: DeferredWindow }, lr: number): Promise<void> {
+    const n = this.plan.batch;
+    const idx = await this.order.batch(this.stepValue);
+    const views = c.engine.batchViews();
+    this.train.gather(idx, views.pixels, views.labels);
+    const draw = this.config.augment ? drawAugmentation(n, mixSeed(this.config.seed, STREAM.augment, this.stepValue)) : null;
+    const keys = this.dropoutLayers().map((l) => dropoutKeys(l.seed * 1_000_003 + l.masksDrawn++, l.rate));
+    c.engine.step(lr, draw, keys);
+    c.window.push(lr);
+  }
+
+  /** Writes the compiled step's weights into the tfjs model (for saved weights, export and evaluation views). */
+  private async syncModel(): Promise<void> {
+    if (!this.compiled || this.compiled.engine.isDisposed) return;
+    const { weights } = await this.compiled.engine.readState();
+    const byName = new Map(weights.map((w) => [w.name, w]));
+    for (const w of this.model.weights) {
+      const a = byName.get(w.originalName);
+      if (!a) continue;
+      const t = tf.tensor(a.data, a.shape, 'float32');
+      w.write(t);
+      t.dispose();
+    }
   }
 
   /** Draws the next batch: the records the order (dataOrder.ts) names for this step, and the step's augmentation seed. */
@@ -510,7 +662,9 @@ export class Trainer {
   async evaluate(): Promise<{ point: EvalPoint; predictions: Uint8Array }> {
     const start = this.now();
     await this.test.waitFor(this.config.test);
-    const { predictions, ...result } = await evaluateModel(this.model, this.test, this.config.test, this.evalChunk, yieldToEventLoop);
+    const { predictions, ...result } = this.compiled
+      ? await this.compiled.engine.evaluate(this.test, this.config.test, yieldToEventLoop)
+      : await evaluateModel(this.model, this.test, this.config.test, this.evalChunk, yieldToEventLoop);
     this.activeMs += this.now() - start;
     const point: EvalPoint = {
       kind: 'eval',

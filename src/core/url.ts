@@ -10,6 +10,7 @@
 import {
   BACKENDS,
   DEFAULT_CONFIG,
+  ENGINES,
   KERNEL_CHOICES,
   LIMITS,
   ORDERS,
@@ -58,7 +59,7 @@ type Field =
 type PropsOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
 type NumericProp = PropsOfType<number>;
 type BooleanProp = PropsOfType<boolean>;
-type EnumProp = 'schedule' | 'subset' | 'backend' | 'kernels' | 'source' | 'order';
+type EnumProp = 'schedule' | 'subset' | 'backend' | 'kernels' | 'engine' | 'source' | 'order';
 
 /** The public keys, in the order they are written. */
 export const FIELDS: readonly Field[] = [
@@ -82,6 +83,8 @@ export const FIELDS: readonly Field[] = [
   { key: 'eval', prop: 'evalEvery', kind: 'int', bounds: LIMITS.evalEvery },
   // written only when not the default, so links made before the key existed read the same
   { key: 'kernels', prop: 'kernels', kind: 'enum', values: KERNEL_CHOICES, omitDefault: true },
+  // likewise only when not the default (compiled): links and checkpoints made before the key read the same
+  { key: 'engine', prop: 'engine', kind: 'enum', values: ENGINES, omitDefault: true },
   { key: 'source', prop: 'source', kind: 'enum', values: SOURCES },
   { key: 'data', prop: 'data', kind: 'url' },
   { key: 'compare', prop: 'compare', kind: 'models' },

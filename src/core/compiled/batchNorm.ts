@@ -65,7 +65,7 @@ function chunkPrelude(g: BnGeometry, s: RowSplit, C4: number): string {
 export function bnStats(label: string, g: BnGeometry, x: Slice, partials: Slice): Kernel {
   const C4 = check(g);
   const s = splitRows(g.rows, g.channels);
-  const code = /* wgsl */ `// ${label}: ${g.rows} rows x ${g.channels} channels, ${s.chunks} chunks of ${s.chunk}
+  const code = /* wgsl */ `// bn stats: ${g.rows} rows x ${g.channels} channels, ${s.chunks} chunks of ${s.chunk}
 ${v4(0, 'x', 'read')}
 ${v4(1, 'partials', 'read_write')}
 @compute @workgroup_size(${WG})
@@ -80,7 +80,7 @@ fn main(${FLAT_MAIN}) {
   partials[${s.chunks * C4} + index] = q;
 }
 `;
-  return { label, code, bindings: [bind(x, 'read'), bind(partials, 'read_write')], workgroups: grid1d(s.chunks * C4, WG) };
+  return { kind: 'bn stats', label, code, bindings: [bind(x, 'read'), bind(partials, 'read_write')], workgroups: grid1d(s.chunks * C4, WG) };
 }
 
 /** The running statistics of one layer: a slice from its moving mean through its moving variance. */
@@ -98,7 +98,7 @@ export function bnFinish(label: string, g: BnGeometry, partials: Slice, batchSta
   const C4 = check(g);
   const s = splitRows(g.rows, g.channels);
   const last = g.rows - (s.chunks - 1) * s.chunk;
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// bn finish
 ${v4(0, 'partials', 'read')}
 ${v4(1, 'stats', 'read_write')}
 ${v4(2, 'running', 'read_write')}
@@ -125,6 +125,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'bn finish',
     label,
     code,
     bindings: [bind(partials, 'read'), bind(batchStats, 'read_write'), bind(running.slice, 'read_write')],
@@ -179,7 +180,7 @@ export function bnApply(label: string, g: BnGeometry, io: ApplyIo, eps: number):
   const C4 = check(g);
   const n4 = g.rows * C4;
   const d = io.dropout;
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// bn apply
 ${d ? stepUniformStruct(d.keyCount) : ''}
 ${v4(0, 'x', 'read')}
 ${v4(1, 'out', 'read_write')}
@@ -202,6 +203,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'bn apply',
     label,
     code,
     bindings: [
@@ -220,7 +222,7 @@ export function bnInfer(label: string, g: BnGeometry, io: { x: Slice; out: Slice
   const C4 = check(g);
   const n4 = g.rows * C4;
   const vo = io.running.varianceOffset / 4;
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// bn infer
 ${v4(0, 'x', 'read')}
 ${v4(1, 'out', 'read_write')}
 ${v4(2, 'params', 'read')}
@@ -235,6 +237,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'bn infer',
     label,
     code,
     bindings: [bind(io.x, 'read'), bind(io.out, 'read_write'), bind(io.params.slice, 'read'), bind(io.running.slice, 'read')],
@@ -268,7 +271,7 @@ export function bnBackwardStats(
 ): Kernel {
   const C4 = check(g);
   const s = splitRows(g.rows, g.channels);
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// bn backward stats
 ${gradFn(io.src, C4, 0, 'dy', 'read')}
 ${v4(1, 'a', 'read')}
 ${v4(2, 'x', 'read')}
@@ -291,6 +294,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'bn backward stats',
     label,
     code,
     bindings: [bind(sliceOf(io.src), 'read'), bind(io.a, 'read'), bind(io.x, 'read'), bind(io.batchStats, 'read'), bind(io.partials, 'read_write')],
@@ -302,7 +306,7 @@ fn main(${FLAT_MAIN}) {
 export function bnBackwardFinish(label: string, g: BnGeometry, io: { partials: Slice; batchStats: Slice; grads: ParamSlice }, eps: number): Kernel {
   const C4 = check(g);
   const s = splitRows(g.rows, g.channels);
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// bn backward finish
 ${v4(0, 'partials', 'read')}
 ${v4(1, 'stats', 'read')}
 ${v4(2, 'grads', 'read_write')}
@@ -322,6 +326,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'bn backward finish',
     label,
     code,
     bindings: [bind(io.partials, 'read'), bind(io.batchStats, 'read'), bind(io.grads.slice, 'read_write')],
@@ -362,7 +367,7 @@ export function bnBackwardInput(label: string, g: BnGeometry, io: BackwardInputI
   add('grads', io.grads.slice, 'read');
   if (io.residual) add('res', io.residual, 'read');
   const target = inPlace ? 'dy' : 'out';
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// bn backward input
 ${decl.join('\n')}
 @compute @workgroup_size(${WG})
 fn main(${FLAT_MAIN}) {
@@ -378,5 +383,5 @@ fn main(${FLAT_MAIN}) {
   ${target}[index] = dx${io.residual ? ' + res[index]' : ''};
 }
 `;
-  return { label, code, bindings, workgroups: grid1d(n4, WG) };
+  return { kind: 'bn backward input', label, code, bindings, workgroups: grid1d(n4, WG) };
 }

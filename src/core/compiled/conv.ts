@@ -85,7 +85,7 @@ interface Operand {
 }
 
 interface GemmSpec {
-  label: string;
+  kind: string;
   M: number;
   N: number;
   K: number;
@@ -130,7 +130,7 @@ function gemm(s: GemmSpec): string {
       : `let nL = u / ${TK / 4}; let kL = (u % ${TK / 4}) * 4;
         let v = loadB(k0 + kL, n0 + nL, kEnd);
         for (var j = 0; j < 4; j++) { let e = (kL + j) * ${TN} + nL; Bs[e / 4][e % 4] = v[j]; }`;
-  return /* wgsl */ `// ${s.label}: M ${s.M}, N ${s.N}, K ${s.K}; tile ${TM}x${TN}x${TK}; ${s.split.slices} slice(s) of K
+  return /* wgsl */ `// ${s.kind}: M ${s.M}, N ${s.N}, K ${s.K}; tile ${TM}x${TN}x${TK}; ${s.split.slices} slice(s) of K
 ${s.declarations}
 var<workgroup> As : array<vec4<f32>, ${(TK * TM) / 4}>;
 var<workgroup> Bs : array<vec4<f32>, ${(TK * TN) / 4}>;
@@ -259,9 +259,10 @@ export function convForward(label: string, g: ConvGeometry, io: ConvBindings, ep
   ].join('\n');
   const split = { slices: 1, kPerSlice: Math.ceil(K / tiles.TK) * tiles.TK };
   return {
+    kind: 'conv forward',
     label,
     code: gemm({
-      label,
+      kind: 'conv forward',
       M,
       N,
       K,
@@ -336,9 +337,10 @@ export function convInputGrad(label: string, g: ConvGeometry, io: ConvBindings, 
   if (epilogue === 'residual') throw new Error('convInputGrad takes epilogue set or add');
   const split = { slices: 1, kPerSlice: Math.ceil(K / tiles.TK) * tiles.TK };
   return {
+    kind: 'conv input gradient',
     label,
     code: gemm({
-      label,
+      kind: 'conv input gradient',
       M,
       N,
       K,
@@ -402,9 +404,10 @@ export function convFilterGrad(label: string, g: ConvGeometry, io: ConvBindings)
 }`;
   const declarations = [declare(0, 'x', 'read', xv), declare(1, 'dy', 'read', dv), declare(2, 'out', 'read_write', N % 4 === 0)].join('\n');
   return {
+    kind: 'conv filter gradient',
     label,
     code: gemm({
-      label,
+      kind: 'conv filter gradient',
       M,
       N,
       K,
@@ -424,7 +427,7 @@ export function convFilterGrad(label: string, g: ConvGeometry, io: ConvBindings)
 export function splitKReduce(label: string, size: number, slices: number, partials: Slice, out: Slice): Kernel {
   if (size % 4 !== 0) throw new Error(`${label}: split-K reduce needs a size divisible by 4, got ${size}`);
   const n4 = size / 4;
-  const code = /* wgsl */ `// ${label}: ${slices} slices of ${size}
+  const code = /* wgsl */ `// split-k sum: ${slices} slices of ${size}
 ${declare(0, 'partials', 'read', true)}
 ${declare(1, 'out', 'read_write', true)}
 @compute @workgroup_size(64)
@@ -436,7 +439,7 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   out[i] = vec4<f32>(s);
 }
 `;
-  return { label, code, bindings: [bind(partials, 'read'), bind(out, 'read_write')], workgroups: [Math.ceil(n4 / 64), 1, 1] };
+  return { kind: 'split-k sum', label, code, bindings: [bind(partials, 'read'), bind(out, 'read_write')], workgroups: [Math.ceil(n4 / 64), 1, 1] };
 }
 
 /** Element helpers for other kernels (exported for the plan's generated code). */

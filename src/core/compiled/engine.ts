@@ -256,7 +256,7 @@ export class CompiledEngine {
   gradientsOnly(draw: AugmentDraw | null, keys: readonly DropoutKeys[] = []): void {
     const dispatches = this.plan.dispatches;
     const last = dispatches[dispatches.length - 1];
-    if (last?.label !== 'optimizer') throw new Error('the plan does not end with the optimizer');
+    if (last?.kind !== 'optimizer') throw new Error('the plan does not end with the optimizer');
     this.run(dispatches.slice(0, -1), 0, draw, keys);
   }
 

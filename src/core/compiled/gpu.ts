@@ -19,15 +19,21 @@ export type Binding = { slice: Slice; access: 'read' | 'read_write' | 'uniform' 
 
 /** One planned dispatch: everything `dispatchWorkgroups` needs, made before the first step. */
 export interface Dispatch {
-  /** the kernel's name (its pipeline's label; dispatchCount.ts counts by it) */
+  /** the program (its pipeline's label; dispatchCount.ts counts by it) */
+  kind: string;
+  /** the layer's use of it, e.g. "g1b1_conv1 forward" */
   label: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
 }
 
-/** A kernel as generated: its WGSL, the bindings its `@binding(i)` declarations stand for, and its grid. */
+/**
+ * A kernel as generated: its WGSL, the bindings its `@binding(i)` declarations stand for, and its grid. `kind` names
+ * the program (the pipeline's label: layers of one shape share a pipeline), `label` the layer's use of it.
+ */
 export interface Kernel {
+  kind: string;
   label: string;
   code: string;
   bindings: Binding[];
@@ -118,7 +124,7 @@ export class PipelineCache {
 
 /** Makes a kernel's pipeline and bind group: a dispatch ready to encode. */
 export async function planDispatch(device: GPUDevice, pipelines: PipelineCache, k: Kernel): Promise<Dispatch> {
-  const pipeline = await pipelines.pipeline(k.label, k.code);
+  const pipeline = await pipelines.pipeline(k.kind, k.code);
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
   if (k.workgroups.some((n) => n > limit))
     throw new PlanError(`${k.label} needs a grid of ${k.workgroups.join('x')} workgroups; this device allows ${limit} per dimension`);
@@ -130,7 +136,7 @@ export async function planDispatch(device: GPUDevice, pipelines: PipelineCache, 
   });
   const error = await device.popErrorScope();
   if (error) throw new PlanError(`the ${k.label} kernel's bindings are not valid here: ${error.message}`);
-  return { label: k.label, pipeline, bindGroup, workgroups: k.workgroups.map((n) => Math.max(1, n)) as [number, number, number] };
+  return { kind: k.kind, label: k.label, pipeline, bindGroup, workgroups: k.workgroups.map((n) => Math.max(1, n)) as [number, number, number] };
 }
 
 /** Records planned dispatches into a compute pass (the pipeline is set only when it changes). */

@@ -76,7 +76,7 @@ export interface HeadForwardIo {
 
 export function headForward(label: string, g: HeadGeometry, io: HeadForwardIo): Kernel {
   const { batch: B, channels: C, classes: K } = g;
-  const code = /* wgsl */ `// ${label}: ${B} images, ${g.pool} pixels x ${C} channels -> ${K} classes
+  const code = /* wgsl */ `// head forward: ${B} images, ${g.pool} pixels x ${C} channels -> ${K} classes
 @group(0) @binding(0) var<storage, read> act : array<f32>;
 @group(0) @binding(1) var<storage, read> params : array<f32>;
 @group(0) @binding(2) var<storage, read> labels : array<u32>;
@@ -110,6 +110,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) lc 
 }
 `;
   return {
+    kind: 'head forward',
     label,
     code,
     bindings: [
@@ -141,7 +142,7 @@ export interface HeadBackwardIo {
 export function headBackward(label: string, g: HeadGeometry, io: HeadBackwardIo): Kernel {
   const { batch: B, channels: C, classes: K } = g;
   const n = C * K + K + 1;
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// head backward
 ${stepUniformStruct(io.keyCount)}
 @group(0) @binding(0) var<storage, read> pooled : array<f32>;
 @group(0) @binding(1) var<storage, read> dlogits : array<f32>;
@@ -173,6 +174,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'head backward',
     label,
     code,
     bindings: [
@@ -190,7 +192,7 @@ fn main(${FLAT_MAIN}) {
 /** Evaluation: per image its loss and predicted class, into `results` as (loss, class) pairs. */
 export function headEval(label: string, g: HeadGeometry, io: { act: Slice; params: Slice; labels: Slice; results: Slice }): Kernel {
   const { channels: C, classes: K } = g;
-  const code = /* wgsl */ `// ${label}
+  const code = /* wgsl */ `// head eval
 @group(0) @binding(0) var<storage, read> act : array<f32>;
 @group(0) @binding(1) var<storage, read> params : array<f32>;
 @group(0) @binding(2) var<storage, read> labels : array<u32>;
@@ -208,6 +210,7 @@ fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) lc 
 }
 `;
   return {
+    kind: 'head eval',
     label,
     code,
     bindings: [bind(io.act, 'read'), bind(io.params, 'read'), bind(io.labels, 'read'), bind(io.results, 'read_write')],

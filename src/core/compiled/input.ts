@@ -37,7 +37,7 @@ export function inputKernel(label: string, batch: number, augment: boolean, io: 
   let sy = reflect(py);
   let sx = reflect(px);`
     : 'let sy = y; let sx = x;';
-  const code = /* wgsl */ `// ${label}: ${batch} images${augment ? ', crop + flip' : ''}
+  const code = /* wgsl */ `// input: ${batch} images${augment ? ', crop + flip' : ''}
 @group(0) @binding(0) var<storage, read> words : array<u32>;
 @group(0) @binding(1) var<storage, read_write> out : array<f32>;
 // reflect padding (the edge pixel is not repeated): -1 -> 1, S -> S - 2
@@ -58,6 +58,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'input',
     label,
     code,
     bindings: [

@@ -28,7 +28,7 @@ export function sgdKernel(
 ): Kernel {
   if (floats % 4 !== 0) throw new Error(`${label}: the flat buffers hold a multiple of 4 floats, got ${floats}`);
   const n4 = floats / 4;
-  const code = /* wgsl */ `// ${label}: ${floats} parameters
+  const code = /* wgsl */ `// optimizer: ${floats} parameters
 ${stepUniformStruct(keyCount)}
 @group(0) @binding(0) var<storage, read_write> w : array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> grads : array<vec4<f32>>;
@@ -46,6 +46,7 @@ fn main(${FLAT_MAIN}) {
 }
 `;
   return {
+    kind: 'optimizer',
     label,
     code,
     bindings: [

@@ -434,7 +434,7 @@ async function planAll(device: GPUDevice, pipelines: PipelineCache, kernels: Ker
   // distinct shaders first, so that layers of the same shape wait for one compilation
   const distinct = new Map<string, Kernel>();
   for (const k of kernels) if (!distinct.has(k.code)) distinct.set(k.code, k);
-  await Promise.all([...distinct.values()].map((k) => pipelines.pipeline(k.label, k.code)));
+  await Promise.all([...distinct.values()].map((k) => pipelines.pipeline(k.kind, k.code)));
   return Promise.all(kernels.map((k) => planDispatch(device, pipelines, k)));
 }
 
