@@ -199,7 +199,9 @@ export const train: Command = {
                 : from > 0
                   ? `${total - from} steps (${from + 1} to ${total})`
                   : `${total} steps`;
-            process.stderr.write(`${e.name} (seed ${e.seed}): ${e.params.toLocaleString('en')} params, ${steps} of ${e.batch}\n`);
+            // On WebGPU: which engine trains (the compiled step, or tfjs's path and why)
+            const engine = choice.backend === 'webgpu' && e.engine ? `; engine: ${e.engine.engine} (${e.engine.reason})` : '';
+            process.stderr.write(`${e.name} (seed ${e.seed}): ${e.params.toLocaleString('en')} params, ${steps} of ${e.batch}${engine}\n`);
             return;
           }
           case 'metrics':

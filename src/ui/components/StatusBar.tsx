@@ -1,6 +1,7 @@
 /**
  * The backend in use and the WebGPU adapter found (or why another backend was chosen), from the worker; on WebGL,
- * the renderer it draws with.
+ * the renderer it draws with; and once a model trains, the engine that trains it (the compiled step or tfjs's path,
+ * with the reason when the compiled step could not be planned).
  */
 import { useTrainingSelector } from '../hooks/useTraining';
 
@@ -8,6 +9,7 @@ const BACKEND_NAMES = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'pl
 
 export function StatusBar() {
   const info = useTrainingSelector((v) => v.backend);
+  const engine = useTrainingSelector((v) => v.engine);
   if (!info) {
     return (
       <p className="status-bar" role="status" data-testid="backend-status">
@@ -46,6 +48,11 @@ export function StatusBar() {
         {info.reason}
         {info.tried.length > 0 && ` Tried first: ${info.tried.map((t) => `${t.backend} (${t.error})`).join('; ')}.`}
       </p>
+      {engine && (
+        <p className="sub" data-testid="engine-status">
+          <strong>Engine: {engine.engine === 'compiled' ? 'compiled step' : 'tfjs'}</strong> · {engine.reason}
+        </p>
+      )}
     </div>
   );
 }

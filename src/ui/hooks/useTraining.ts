@@ -6,7 +6,7 @@
  * `toTrainingView` is the one place that knows the client's state shape; the rest of the UI reads TrainingView.
  */
 import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
-import type { Config } from '../../core/config';
+import type { Config, EngineInfo } from '../../core/config';
 import type { BackendInfo, DataProgress, TestSamples } from '../../worker/protocol';
 import type { RunRecord } from '../lib/runRecord';
 import { throttleSubscribe } from '../lib/throttle';
@@ -32,6 +32,8 @@ export interface TrainingView {
   errors: readonly WorkerError[];
   /** the current run's hand-set learning rate, or null while it follows the schedule (see RunView.lrOverride) */
   lrOverride: number | null;
+  /** the engine of the model training now, else of the run's last model to start; null before any */
+  engine: EngineInfo | null;
 }
 
 /** Reuses the previous view's slices where the client state did not change them (selectors compare by identity). */
@@ -78,6 +80,7 @@ function createViewAdapter(): (s: WorkerState) => TrainingView {
       samples: run?.samples ?? null,
       errors: s.errors,
       lrOverride: run?.lrOverride ?? null,
+      engine: (models?.[run?.currentModel ?? models.length - 1] ?? models?.findLast((m) => m !== undefined))?.engine ?? null,
     };
   };
 }
