@@ -30,7 +30,8 @@ export class TinyExecutor {
   upload(values: ArrayLike<number> | Uint32Array | number): Slice {
     const n = typeof values === 'number' ? values : values.length;
     const buffer = this.pool.create('test', Math.max(16, n * 4));
-    if (typeof values !== 'number') this.device.queue.writeBuffer(buffer, 0, values instanceof Uint32Array ? Uint32Array.from(values) : Float32Array.from(values));
+    if (typeof values !== 'number')
+      this.device.queue.writeBuffer(buffer, 0, values instanceof Uint32Array ? Uint32Array.from(values) : Float32Array.from(values));
     return { buffer, offset: 0, size: Math.ceil((n * 4) / 16) * 16 };
   }
 

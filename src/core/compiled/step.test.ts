@@ -1,0 +1,216 @@
+/**
+ * The compiled step for a whole WRN on WebGPU in Node (Dawn; SwiftShader without a GPU): WRN-10-1's weight
+ * gradients against tfjs autograd, with and without dropout; the trainer on the compiled engine against the tfjs
+ * path (losses, evaluation), no buffer made while it steps, every buffer freed by dispose; a checkpoint that goes
+ * compiled -> tfjs -> compiled; the fallback when a plan cannot be made. Small on purpose (an emulated GPU runs a
+ * WRN-10-1 step in seconds): 20 steps at batch 16, 100 and 200 steps and every layer shape are in
+ * scripts/check-compiled.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setUpBackend } from '../../../cli/backend';
+import { loadCifarFromPath } from '../../../cli/localData';
+import { augmentBatch, drawAugmentation, toNormalisedImages } from '../augment';
+import { DEFAULT_CONFIG, type Config, type EngineChoice } from '../config';
+import { DATA_DIR } from '../data/testFixtures';
+import type { ImageSource } from '../data/dataset';
+import { activeGpuDevice } from '../deviceWatch';
+import { BlockDropout } from '../dropout';
+import { dropoutKeys } from '../dropoutHash';
+import type { EvalPoint, MetricPoint, StepPoint } from '../metrics';
+import { buildWrn, NUM_CLASSES } from '../model';
+import { wrnArchitecture } from '../shape';
+import { Trainer, type TrainerSnapshot } from '../trainer';
+import { CompiledEngine } from './engine';
+import { PlanError } from './gpu';
+import { relativeError } from './testing';
+
+let gpu = false;
+let device: GPUDevice;
+let train: ImageSource;
+let test: ImageSource;
+
+beforeAll(async () => {
+  gpu = (await setUpBackend('webgpu')).backend === 'webgpu';
+  if (!gpu && process.env['CI']) throw new Error('no WebGPU adapter in Node (Dawn): the compiled step cannot be tested');
+  if (gpu) device = activeGpuDevice()!;
+  const load = loadCifarFromPath(DATA_DIR, { train: 16, test: 8, subset: 'first' });
+  await load.done;
+  train = load.train;
+  test = load.test;
+}, 300_000);
+
+describe('WRN-10-1: the compiled step against tfjs autograd', () => {
+  for (const dropout of [0, 0.3]) {
+    it(`every weight gradient within 1e-4${dropout ? ` with dropout ${dropout}` : ''}, the loss and the running statistics too`, async (ctx) => {
+      if (!gpu) ctx.skip();
+      const B = 4; // the trainer tests' batch: their plans reuse these pipelines
+      const m = { depth: 10, width: 1, dropout };
+      const model = buildWrn(m, { seed: 3 });
+      const engine = await CompiledEngine.create(device, {
+        arch: wrnArchitecture(m),
+        batch: B,
+        recipe: { momentum: 0.9, nesterov: true, wd: 5e-4 },
+        augment: true,
+        evalBatch: B,
+        metricSlots: 4,
+      });
+      engine.setState(
+        await Promise.all(
+          model.weights.map(async (w) => ({
+            name: w.originalName,
+            shape: w.shape as number[],
+            dtype: 'float32' as const,
+            data: (await w.read().data()) as Float32Array,
+          })),
+        ),
+        null,
+      );
+      const views = engine.batchViews();
+      train.gather([0, 1, 2, 3], views.pixels, views.labels);
+      const draw = drawAugmentation(B, 1234);
+      const layers = model.layers.filter((l): l is BlockDropout => l instanceof BlockDropout);
+      expect(layers).toHaveLength(dropout ? 3 : 0);
+      // the keys of each layer's next mask; the tfjs pass below draws the same (its counters are still at 0)
+      engine.gradientsOnly(
+        draw,
+        layers.map((l) => dropoutKeys(l.seed * 1_000_003 + l.masksDrawn, l.rate)),
+      );
+      const ours = await engine.readGradients();
+      const metrics = await engine.readMetrics()!;
+      const state = await engine.readState();
+
+      const x = augmentBatch(toNormalisedImages(Uint8Array.from(views.pixels), B), draw);
+      const labels = tf.oneHot(tf.tensor1d(Int32Array.from(views.labels), 'int32'), NUM_CLASSES);
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        vars,
+      );
+      const loss = (await value.data())[0]!;
+      expect(loss).toBeGreaterThan(1);
+      expect(Math.abs(metrics.losses[0]! - loss) / loss).toBeLessThan(1e-5);
+      expect(ours.size).toBe(25);
+      for (const w of model.trainableWeights) {
+        const theirs = (await grads[(w.read() as tf.Variable).name]!.data()) as Float32Array;
+        expect(relativeError(ours.get(w.originalName)!, theirs), w.originalName).toBeLessThan(1e-4);
+      }
+      // the running statistics moved once, as tfjs's layer moves them
+      for (const w of model.weights.filter((w) => !w.trainable)) {
+        const a = state.weights.find((s) => s.name === w.originalName)!;
+        expect(relativeError(a.data, (await w.read().data()) as Float32Array), w.originalName).toBeLessThan(1e-4);
+      }
+      engine.dispose();
+      expect(engine.memory.buffers).toBe(0);
+      tf.dispose([x, labels, value, ...Object.values(grads)]);
+      model.dispose();
+    }, 600_000);
+  }
+});
+
+describe('the compiled engine in the trainer', () => {
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    depth: 10,
+    width: 1,
+    dropout: 0.3,
+    batch: 4,
+    epochs: 1,
+    lr: 0.05,
+    schedule: 'constant',
+    train: 16,
+    test: 8,
+    seed: 5,
+  };
+  const make = (engine: EngineChoice, onMetrics: (p: MetricPoint[]) => void, extra: Partial<ConstructorParameters<typeof Trainer>[0]> = {}) =>
+    new Trainer({ config: { ...config, engine }, train, test, trainImages: 16, readEvery: 2, evalChunk: 4, onMetrics, ...extra });
+  const stepsOf = (points: MetricPoint[]) => points.filter((p): p is StepPoint => p.kind === 'step');
+  let compiledLosses: number[] = [];
+
+  it('trains as the tfjs path does (losses within 1e-3, the same evaluation), makes no buffer while it steps, frees all on dispose', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const points: MetricPoint[] = [];
+    const t = make('compiled', (p) => points.push(...p));
+    expect(await t.prepare()).toMatchObject({ engine: 'compiled' });
+    const engine = t.compiledEngine!;
+    expect(engine.dispatchesPerStep).toBeLessThanOrEqual(90);
+    let made = 0;
+    const createBuffer = device.createBuffer.bind(device);
+    device.createBuffer = (d: GPUBufferDescriptor) => {
+      made++;
+      return createBuffer(d);
+    };
+    try {
+      t.begin();
+      await t.advance(1);
+      const before = { made, memory: engine.memory, tensors: tf.memory().numTensors };
+      await t.advance(2);
+      expect({ made, memory: engine.memory, tensors: tf.memory().numTensors }).toEqual(before);
+    } finally {
+      device.createBuffer = createBuffer;
+    }
+    await t.advance();
+    const summary = await t.finish();
+    expect(summary).toMatchObject({ status: 'finished', steps: 4 });
+    t.dispose();
+    expect(engine.memory.buffers).toBe(0);
+    expect(engine.memory.bytes).toBe(0);
+
+    const theirs: MetricPoint[] = [];
+    const r = make('tfjs', (p) => theirs.push(...p));
+    expect(await r.prepare()).toEqual({ engine: 'tfjs', reason: 'engine=tfjs was asked for' });
+    await r.run();
+    r.dispose();
+    compiledLosses = stepsOf(points).map((p) => p.loss);
+    const tfjsLosses = stepsOf(theirs).map((p) => p.loss);
+    expect(stepsOf(points).map((p) => p.step)).toEqual([1, 2, 3, 4]);
+    for (let i = 0; i < 4; i++) expect(Math.abs(compiledLosses[i]! - tfjsLosses[i]!) / tfjsLosses[i]!, `step ${i + 1}`).toBeLessThan(1e-3);
+    expect(stepsOf(points).map((p) => p.trainAccuracy)).toEqual(stepsOf(theirs).map((p) => p.trainAccuracy));
+    const [ours, tfjs] = [points, theirs].map((ps) => ps.find((p): p is EvalPoint => p.kind === 'eval')!);
+    expect(ours).toMatchObject({ step: 4, testImages: 8, testAccuracy: tfjs!.testAccuracy, confusion: tfjs!.confusion });
+    expect(Math.abs(ours!.testLoss - tfjs!.testLoss) / tfjs!.testLoss).toBeLessThan(1e-4);
+  }, 900_000);
+
+  it('a checkpoint goes compiled -> tfjs -> compiled with the losses of a run never interrupted', async (ctx) => {
+    if (!gpu || compiledLosses.length !== 4) ctx.skip();
+    const losses: number[] = [];
+    const onMetrics = (p: MetricPoint[]) => losses.push(...stepsOf(p).map((q) => q.loss));
+    const leg = async (engine: EngineChoice, steps: number, from: TrainerSnapshot | null): Promise<TrainerSnapshot> => {
+      const t = make(engine, onMetrics);
+      if (from) await t.restore(from);
+      expect((await t.prepare()).engine).toBe(engine);
+      t.begin();
+      await t.advance(steps);
+      const s = await t.snapshot();
+      t.dispose();
+      return s;
+    };
+    const a = await leg('compiled', 2, null);
+    expect(a.optimizer).toHaveLength(25);
+    expect(a.dropoutMasks).toEqual([2, 2, 2]);
+    const b = await leg('tfjs', 1, a);
+    await leg('compiled', 1, b);
+    expect(losses).toHaveLength(4);
+    for (let i = 0; i < 4; i++) expect(Math.abs(losses[i]! - compiledLosses[i]!) / compiledLosses[i]!, `step ${i + 1}`).toBeLessThan(1e-4);
+  }, 900_000);
+
+  it('a plan that cannot be made falls back to tfjs, saying why', async (ctx) => {
+    if (!gpu) ctx.skip();
+    const points: MetricPoint[] = [];
+    const t = make('compiled', (p) => points.push(...p), {
+      planCompiled: async () => {
+        throw new PlanError('the weights need a binding of 9.9 GiB; this device allows 1.0 GiB');
+      },
+    });
+    const info = await t.prepare();
+    expect(info.engine).toBe('tfjs');
+    expect(info.reason).toBe(
+      'the compiled step could not be planned here (the weights need a binding of 9.9 GiB; this device allows 1.0 GiB); tfjs trains instead',
+    );
+    expect(t.compiledEngine).toBeNull();
+    t.begin();
+    await t.advance(1);
+    expect(stepsOf(points)).toHaveLength(1);
+    t.dispose();
+  }, 600_000);
+});
