@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors, madeUpRun } from './helpers';
 import { DATA_DIR } from '../src/core/data/testFixtures';
-import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
+import { encodeMetricsCsv } from '../src/core/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
 
 /** The e2e CIFAR-10 files: the folder playwright.config.ts gives the app's server. */

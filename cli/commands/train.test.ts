@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../src/core/data/testFixtures';
+import { decodeLine, decodeMetricsFile, encodeLine } from '../../src/core/metricsFile';
 import { REPO_ROOT } from '../localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-train-'));
@@ -64,6 +65,11 @@ describe('wrn train', () => {
     expect(evals[0]!.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(r.lines.at(-1)).toMatchObject({ kind: 'summary', status: 'finished', steps: 3 });
     expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(r.stdout);
+    // The lines are metrics.jsonl's format (src/core/metricsFile.ts) to the byte, and import as the page reads them.
+    for (const line of r.stdout.split('\n').filter(Boolean)) expect(encodeLine(decodeLine(line, 'stdout'))).toBe(`${line}\n`);
+    expect(decodeMetricsFile(r.stdout).map((m) => [m.name, m.seed, m.steps.length, m.evals.length, m.summary?.status])).toEqual([
+      ['WRN-10-1', 0, 3, 1, 'finished'],
+    ]);
     expect(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).config).toMatchObject({ depth: 10, batch: 8 });
     const manifest = JSON.parse(readFileSync(path.join(out, 'model', 'model.json'), 'utf8'));
     expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin']);
@@ -153,6 +159,8 @@ describe('wrn train', () => {
       ['WRN-10-1', 9],
       ['WRN-10-1 (dropout 0.3)', 9],
     ]);
+    // The page imports the file as six runs, one per model and seed (the last line is read, not drawn).
+    expect(decodeMetricsFile(r.stdout).map((m) => [m.name, m.seed])).toEqual(perModel.map((l) => [l.model, l.seed]));
     // Distinct seeds, distinct runs: the first losses of WRN-10-1's three seeds differ.
     const firstLoss = (seed: number) => r.lines.find((l) => l.kind === 'step' && l.model === 'WRN-10-1' && l.seed === seed)!.loss;
     expect(new Set([7, 8, 9].map(firstLoss)).size).toBe(3);

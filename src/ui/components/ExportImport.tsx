@@ -8,8 +8,8 @@ import type { Config } from '../../core/config';
 import { exportPytorch } from '../../core/export/pytorch';
 import type { ForeignWeights } from '../../worker/protocol';
 import { downloadBlob, downloadText } from '../lib/download';
-import { decodeMetricsFile, encodeMetricsCsv, encodeMetricsJson } from '../lib/metricsFile';
-import type { RunRecord } from '../lib/runRecord';
+import { decodeMetricsFile, encodeMetricsCsv, encodeMetricsJson } from '../../core/metricsFile';
+import { importedRuns, type RunRecord } from '../lib/runRecord';
 import { readWeightsFiles } from '../lib/weightsFiles';
 import { useTrainingClient } from '../hooks/useTraining';
 
@@ -60,7 +60,7 @@ export function ExportImport({ live, imported, configText, onImport, onClearImpo
 
   const importFile = async (file: File) => {
     try {
-      const runs = decodeMetricsFile(await file.text(), `imported-${importCount + 1}`);
+      const runs = importedRuns(decodeMetricsFile(await file.text()), `imported-${importCount + 1}`);
       setImportCount((n) => n + 1);
       onImport(runs);
       const points = runs.reduce((n, r) => n + r.steps.length + r.evals.length, 0);
