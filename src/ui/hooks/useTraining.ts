@@ -7,10 +7,12 @@
  */
 import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
 import type { Config } from '../../core/config';
-import type { BackendInfo, DataProgress, TestSamples } from '../../worker/protocol';
+import type { TestSamples } from '../../core/data/dataset';
+import type { BackendInfo, DataProgress } from '../../worker/protocol';
 import type { RunRecord } from '../lib/runRecord';
 import { throttleSubscribe } from '../lib/throttle';
-import type { ModelView, RunStatus, WorkerClient, WorkerError, WorkerState } from '../workerClient';
+import { isFinal, type RunStatus } from '../../core/runEvents';
+import type { ModelView, WorkerClient, WorkerError, WorkerState } from '../workerClient';
 
 /** 'idle' before the first run; then the client's run status. */
 export type RunPhase = 'idle' | RunStatus;
@@ -140,5 +142,5 @@ export function useTrainingClient(): WorkerClient {
 
 /** True while a run holds the worker (Train is disabled, the data source is locked). */
 export function isActive(phase: RunPhase): boolean {
-  return phase === 'starting' || phase === 'loading' || phase === 'running' || phase === 'paused' || phase === 'stopping';
+  return phase !== 'idle' && !isFinal(phase);
 }
