@@ -17,7 +17,7 @@ import type { RunRecord } from '../src/ui/lib/runRecord';
 /** The e2e CIFAR-10 files: the folder playwright.config.ts gives the app's server. */
 const CIFAR_DIR = DATA_DIR;
 
-/** The main model's controls, by the accessible names the issues fix (exact: other labels must not shadow them). */
+/** The main model's controls, by their accessible names (exact: other labels must not shadow them). */
 const depth = (page: Page) => page.getByLabel('Depth', { exact: true });
 const width = (page: Page) => page.getByLabel('Width (k)', { exact: true });
 const dropout = (page: Page) => page.getByLabel('Dropout', { exact: true });

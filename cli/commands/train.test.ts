@@ -3,7 +3,7 @@
  * The accuracy tests are the real thing: WRN-10-1, the paper's recipe scaled down, 3 epochs on WASM, over the
  * built-in sample (2,000 training images, judged on its 1,000 test images; always runs) and over the 4,000 images
  * of the shared subset (judged on its 5,000 test images; PyTorch with the same recipe: about 40%), which runs only
- * where ../shared or CIFAR10_DIR has them.
+ * where CIFAR10_DIR (or the team's shared folder beside the checkout: src/core/data/testFixtures.ts) has them.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -212,10 +212,8 @@ describe('wrn train', () => {
   });
 
   /**
-   * Measured (seed 0, WASM, 2026-11-29, the first epoch in seeded blocks: src/core/dataOrder.ts): 27.7% after epoch 1,
-   * 34.4% after 2, 35.0% after 3 (36.0% under the earlier first-epoch order); chance is 10%. A seed
-   * reproduces a run exactly on one machine; 30% leaves room for another CPU's float rounding while still needing
-   * three times chance.
+   * This run reaches about 35% (BENCHMARKS.md, section 5); chance is 10%. A seed reproduces a run exactly on one
+   * machine; 30% leaves room for another CPU's float rounding while still needing three times chance.
    */
   it('without --data or CIFAR10_DIR it says so and trains on the built-in sample: WRN-10-1, 3 epochs, >= 30% on its 1,000 test images', async () => {
     const env = { ...process.env };

@@ -1,7 +1,8 @@
 /**
  * What the run driver (runner.ts) reports, as plain data: the worker turns each event into a protocol message, the
  * CLI into JSON Lines and files. `model` indexes the run's models, `runJobs(config)` (config.ts): the main net and
- * `compare`'s, once per seed.
+ * `compare`'s, once per seed. Also the words the page and the run history share for a run: its status and what a
+ * model is.
  */
 import type { Checkpoint } from './checkpoint';
 import type { MetricPoint, RunSummary } from './metrics';
@@ -26,7 +27,7 @@ export interface ModelInfo {
   seed: number;
 }
 
-/** A model's ModelInfo alone, from a larger record of it (a model's view, a stored model): the one copy of its fields. */
+/** A model's ModelInfo alone, picked from a larger record of it (a model's view, a stored model). */
 export function modelInfoOf(m: ModelInfo): ModelInfo {
   const { name, params, macs, stepsPerEpoch, totalSteps, batch, net, seed } = m;
   return { name, params, macs, stepsPerEpoch, totalSteps, batch, net, seed };

@@ -3,7 +3,8 @@
  * Components read small slices with `useTrainingSelector`, so a metrics message re-renders the charts and the
  * table, not the controls; notifications are throttled (lib/throttle.ts) so a burst of messages is one redraw.
  *
- * `toTrainingView` is the one place that knows the client's state shape; the rest of the UI reads TrainingView.
+ * `createViewAdapter` turns the client's state into the TrainingView that components read; outside the components,
+ * the run recorder and the run history read the client's state themselves.
  */
 import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
 import type { Config } from '../../core/config';
