@@ -19,7 +19,7 @@ import { DEFAULT_CONFIG, type Config } from '../config';
 import { RECORD_PIXELS } from '../data/dataset';
 import { DATA_DIR, REPO_ROOT } from '../data/testFixtures';
 import type { EvalPoint, MetricPoint, StepPoint } from '../metrics';
-import { decodeLine, decodeMetricsFile, encodeLine, EVAL_FIELDS, LINE_FIELDS, STEP_FIELDS, SUMMARY_FIELDS } from '../metricsFile';
+import { decodeLine, decodeMetricsFile, encodeLine, EVAL_FIELDS, LINE_FIELDS, STEP_FIELDS, SUMMARY_FIELDS, type MetricsLine } from '../metricsFile';
 import { buildWrn } from '../model';
 import { Trainer } from '../trainer';
 import { toNormalisedImages } from '../augment';
@@ -53,11 +53,14 @@ function run(cmd: string[], cwd = scratch): Promise<Proc> {
   });
 }
 
-const jsonLines = (text: string) =>
+/** The metrics lines of a train.py run (its stdout or metrics.jsonl), as the core's reader reads them. */
+const metricsLines = (text: string) =>
   text
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l, i) => decodeLine(l, `line ${i + 1}`));
+const stepsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'step' }> => l.kind === 'step');
+const evalsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'eval' }> => l.kind === 'eval');
 
 /** Writes train.py for a config string into a fresh folder; returns the script's path. */
 function exportTo(name: string, configText: string): { dir: string; script: string; config: Config } {
@@ -231,9 +234,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
 
       const py = await run([python, script, '--init-from', init, '--data', DATA_DIR, '--threads', '1', '--read-every', '1', '--device', 'cpu']);
       expect(py.code, py.stderr).toBe(0);
-      const pyLines = jsonLines(py.stdout);
+      const pyLines = metricsLines(py.stdout);
       const tfSteps = points.filter((p): p is StepPoint => p.kind === 'step');
-      const pySteps = pyLines.filter((l) => l['kind'] === 'step') as unknown as StepPoint[];
+      const pySteps = stepsOf(pyLines);
       expect(pySteps).toHaveLength(3);
       expect(tfSteps).toHaveLength(3);
       const diffs = tfSteps.map((s, i) => Math.abs(s.loss - pySteps[i]!.loss));
@@ -248,9 +251,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       expect(tfSteps[2]!.loss).toBeLessThan(tfSteps[0]!.loss);
       // The evaluations after each step use BN's running statistics: the same update rule in both (biased variance).
       const tfEvals = points.filter((p) => p.kind === 'eval');
-      const pyEvals = pyLines.filter((l) => l['kind'] === 'eval');
+      const pyEvals = evalsOf(pyLines);
       expect(pyEvals).toHaveLength(3);
-      tfEvals.forEach((e, i) => expect(Math.abs(e.testLoss - (pyEvals[i]!['testLoss'] as number))).toBeLessThan(1e-3));
+      tfEvals.forEach((e, i) => expect(Math.abs(e.testLoss - pyEvals[i]!.testLoss)).toBeLessThan(1e-3));
     }, 300_000);
   });
 
@@ -260,7 +263,7 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const out = path.join(dir, 'run');
     const r = await run([python, script, '--data', DATA_DIR, '--out', out, '--threads', '1', '--device', 'cpu'], dir);
     expect(r.code, r.stderr).toBe(0);
-    const final = jsonLines(r.stdout).find((l) => l['kind'] === 'eval')!;
+    const final = evalsOf(metricsLines(r.stdout))[0]!;
     await setUpBackend('wasm');
     const model = await loadSaved(path.join(out, 'model'));
     expect(model.layers.filter((l) => l.getClassName() === 'WrnBlockDropout')).toHaveLength(3);
@@ -270,8 +273,8 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), logits).dataSync()[0]!;
     });
     model.dispose();
-    console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final['testLoss']}, tfjs on its weights ${loss}`);
-    expect(Math.abs(loss - (final['testLoss'] as number))).toBeLessThan(1e-4);
+    console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final.testLoss}, tfjs on its weights ${loss}`);
+    expect(Math.abs(loss - final.testLoss)).toBeLessThan(1e-4);
 
     // Weights of another net: a clear error, no traceback.
     const other = exportTo('other', 'depth=10&width=1');
@@ -293,10 +296,8 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     expect(r.stderr).toContain('16 per process on 2');
     // rank 0 alone writes: stdout and metrics.jsonl hold each line once
     const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8');
-    const lines = jsonLines(metrics);
-    const steps = lines.filter((l) => l['kind'] === 'step');
-    expect(steps.map((l) => l['step'])).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
-    for (const s of steps) expect(Number.isFinite(s['loss'])).toBe(true);
+    const steps = stepsOf(metricsLines(metrics)); // the reader refuses a loss that is not a finite number
+    expect(steps.map((l) => l.step)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     // Each line as the core reads it and writes it back: every field, in the core's order.
     for (const text of metrics.split('\n').filter(Boolean))
       expect(encodeLine(decodeLine(text, text.slice(0, 40)))).toBe(`${JSON.stringify(JSON.parse(text))}\n`);
