@@ -1,4 +1,4 @@
-/** Download every run's metrics (live, reopened and imported) as CSV or JSON: the formats of core/metricsFile.ts. */
+/** Download the live and imported runs' metrics as CSV or JSON: the formats of core/metricsFile.ts. */
 import { encodeMetricsCsv, encodeMetricsJson } from '../../../core/metricsFile';
 import { downloadText } from '../../lib/download';
 import type { RunRecord } from '../../lib/runRecord';
