@@ -139,7 +139,7 @@ export function summaryRecord(s: RunSummary | SummaryRecord): SummaryRecord {
 }
 
 /** A summary read back from a file, as the run's summary (a file holds no predictions). */
-export function runSummaryOf(s: SummaryRecord): RunSummary {
+function runSummaryOf(s: SummaryRecord): RunSummary {
   return { status: s.status, steps: s.steps, seconds: s.seconds, flops: s.flops, firstStepMs: s.firstStepMs, finalEval: s.finalEval, predictions: null };
 }
 
