@@ -20,32 +20,16 @@ import { parseCsv, toCsv, type CsvCell } from './csv';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { summarize } from './stats';
 
+/** A step's own measurements (the CSV's step columns). */
+const STEP_MEASURES = ['loss', 'trainAccuracy', 'lr', 'imagesPerSec', 'stepMs', 'numTensors', 'deviceBytes'] as const;
+/** An evaluation's own numbers (the CSV's evaluation columns; its confusion counts are a column of their own). */
+const EVAL_MEASURES = ['testLoss', 'testAccuracy', 'testImages'] as const;
+
 /** A step point's fields after its `kind`, in the order they are written. */
-export const STEP_FIELDS = [
-  'step',
-  'epoch',
-  'loss',
-  'trainAccuracy',
-  'lr',
-  'imagesPerSec',
-  'stepMs',
-  'numTensors',
-  'deviceBytes',
-  'seconds',
-  'flops',
-] as const satisfies readonly (keyof StepPoint)[];
+export const STEP_FIELDS = ['step', 'epoch', ...STEP_MEASURES, 'seconds', 'flops'] as const satisfies readonly (keyof StepPoint)[];
 
 /** An evaluation point's fields after its `kind`: numbers, but `confusion` (10x10 counts). */
-export const EVAL_FIELDS = [
-  'step',
-  'epoch',
-  'testLoss',
-  'testAccuracy',
-  'testImages',
-  'confusion',
-  'seconds',
-  'flops',
-] as const satisfies readonly (keyof EvalPoint)[];
+export const EVAL_FIELDS = ['step', 'epoch', ...EVAL_MEASURES, 'confusion', 'seconds', 'flops'] as const satisfies readonly (keyof EvalPoint)[];
 const EVAL_NUMBERS = EVAL_FIELDS.filter((f): f is Exclude<(typeof EVAL_FIELDS)[number], 'confusion'> => f !== 'confusion');
 
 /** How a model ended, as its summary line and its folder's summary.json hold it. */
@@ -212,23 +196,11 @@ export const CSV_COLUMNS = [
   'epoch',
   'seconds',
   'flops',
-  'loss',
-  'trainAccuracy',
-  'lr',
-  'imagesPerSec',
-  'stepMs',
-  'numTensors',
-  'deviceBytes',
-  'testLoss',
-  'testAccuracy',
-  'testImages',
+  ...STEP_MEASURES,
+  ...EVAL_MEASURES,
   'confusion',
 ] as const;
 type Column = (typeof CSV_COLUMNS)[number];
-
-/** The CSV columns of each kind's own fields (those not shared by both kinds). */
-const STEP_COLUMNS = ['loss', 'trainAccuracy', 'lr', 'imagesPerSec', 'stepMs', 'numTensors', 'deviceBytes'] as const satisfies readonly Column[];
-const EVAL_COLUMNS = ['testLoss', 'testAccuracy', 'testImages'] as const satisfies readonly Column[];
 
 /** All runs' points as CSV, steps and evaluations interleaved in the order they happened. */
 export function encodeMetricsCsv(runs: readonly MetricsRun[]): string {
@@ -239,9 +211,9 @@ export function encodeMetricsCsv(runs: readonly MetricsRun[]): string {
       const row = Object.fromEntries(CSV_COLUMNS.map((c) => [c, null])) as Record<Column, CsvCell>;
       Object.assign(row, { run: index, name: run.name, params: run.params, macs: run.macs, kind: p.kind });
       Object.assign(row, { step: p.step, epoch: p.epoch, seconds: p.seconds, flops: p.flops });
-      if (p.kind === 'step') for (const f of STEP_COLUMNS) row[f] = p[f];
+      if (p.kind === 'step') for (const f of STEP_MEASURES) row[f] = p[f];
       else {
-        for (const f of EVAL_COLUMNS) row[f] = p[f];
+        for (const f of EVAL_MEASURES) row[f] = p[f];
         row.confusion = p.confusion.join(' ');
       }
       rows.push(CSV_COLUMNS.map((c) => row[c]));
