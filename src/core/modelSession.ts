@@ -109,7 +109,7 @@ export class ModelSession {
       batch: trainer.plan.batch,
       net: this.job.net,
       seed: this.job.seed,
-      engine,
+      ...(engine ? { engine } : {}),
     });
     if (lr !== null) trainer.setLearningRate(lr);
     trainer.begin();

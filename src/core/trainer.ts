@@ -130,7 +130,7 @@ export class Trainer {
   private readonly planCompiled: (device: GPUDevice, spec: PlanSpec) => Promise<CompiledEngine>;
   /** the engine chosen by `prepare()` (null before) and, when it is the compiled step, the step and its metrics */
   private engineValue: EngineInfo | null = null;
-  private preparing: Promise<EngineInfo> | null = null;
+  private preparing: Promise<EngineInfo | null> | null = null;
   /** time `prepare()` took (planning the compiled step compiles its kernels): counted in the first step's time */
   private planMs = 0;
   private compiled: { engine: CompiledEngine; window: DeferredWindow } | null = null;
@@ -260,8 +260,9 @@ export class Trainer {
    * Chooses the engine and, for the compiled step, makes its plan (compiling every kernel) from the model's current
    * weights and any restored momentum: call it after `restore()`, before training (`advance` calls it too).
    * On WebGPU with engine=compiled a plan that cannot be made falls back to tfjs's path, and the reason says why.
+   * Null on other backends: they always train through tfjs (there is no engine to choose).
    */
-  prepare(): Promise<EngineInfo> {
+  prepare(): Promise<EngineInfo | null> {
     if (!this.preparing) {
       const start = this.now();
       this.preparing = this.chooseEngine().then((info) => {
@@ -272,7 +273,7 @@ export class Trainer {
     return this.preparing;
   }
 
-  /** The engine `prepare()` chose; null before. */
+  /** The engine `prepare()` chose on WebGPU; null before, and on other backends. */
   get engine(): EngineInfo | null {
     return this.engineValue;
   }
@@ -282,9 +283,8 @@ export class Trainer {
     return this.compiled?.engine ?? null;
   }
 
-  private async chooseEngine(): Promise<EngineInfo> {
-    const backend = tf.getBackend();
-    if (backend !== 'webgpu') return { engine: 'tfjs', reason: `the compiled step is for WebGPU; ${backend} trains through tfjs` };
+  private async chooseEngine(): Promise<EngineInfo | null> {
+    if (tf.getBackend() !== 'webgpu') return null;
     if (this.config.engine === 'tfjs') return { engine: 'tfjs', reason: 'engine=tfjs was asked for' };
     const device = activeGpuDevice();
     if (!device) return { engine: 'tfjs', reason: 'the compiled step could not be planned: tfjs-webgpu holds no GPUDevice; tfjs trains instead' };

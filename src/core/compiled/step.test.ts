@@ -178,7 +178,7 @@ describe('the compiled engine in the trainer', () => {
     const leg = async (engine: EngineChoice, steps: number, from: TrainerSnapshot | null): Promise<TrainerSnapshot> => {
       const t = make(engine, onMetrics);
       if (from) await t.restore(from);
-      expect((await t.prepare()).engine).toBe(engine);
+      expect((await t.prepare())?.engine).toBe(engine);
       t.begin();
       await t.advance(steps);
       const s = await t.snapshot();
@@ -203,8 +203,8 @@ describe('the compiled engine in the trainer', () => {
       },
     });
     const info = await t.prepare();
-    expect(info.engine).toBe('tfjs');
-    expect(info.reason).toBe(
+    expect(info?.engine).toBe('tfjs');
+    expect(info?.reason).toBe(
       'the compiled step could not be planned here (the weights need a binding of 9.9 GiB; this device allows 1.0 GiB); tfjs trains instead',
     );
     expect(t.compiledEngine).toBeNull();
