@@ -267,7 +267,8 @@ export class Trainer {
       const start = this.now();
       this.preparing = this.chooseEngine().then((info) => {
         this.planMs = this.now() - start;
-        return (this.engineValue = info);
+        this.engineValue = info;
+        return info;
       });
     }
     return this.preparing;
@@ -299,7 +300,12 @@ export class Trainer {
         metricSlots: Math.max(this.readEvery, 1),
       });
       const weights = await Promise.all(
-        this.model.weights.map(async (w) => ({ name: w.originalName, shape: w.shape as number[], dtype: 'float32' as const, data: (await w.read().data()) as Float32Array })),
+        this.model.weights.map(async (w) => ({
+          name: w.originalName,
+          shape: w.shape as number[],
+          dtype: 'float32' as const,
+          data: (await w.read().data()) as Float32Array,
+        })),
       );
       engine.setState(weights, this.restoredMomentum);
     } catch (err) {
