@@ -28,7 +28,11 @@ export function collectConsoleErrors(page: Page, ignore: readonly RegExp[] = [])
   return errors;
 }
 
-/** A WRN-10-1 run small enough for an emulated GPU: `steps` SGD steps of `batch` images, one evaluation. */
+/**
+ * A WRN-10-1 run small enough for an emulated GPU: `steps` SGD steps of `batch` images, one evaluation. On tfjs's
+ * path (engine=tfjs): planning the compiled step compiles all its kernels in each new worker (tens of seconds on
+ * SwiftShader), so the compiled engine has a spec of its own (compiled.spec.ts).
+ */
 export function tinyConfig(overrides: Partial<Config> & { steps?: number } = {}): Config {
   const { steps = 4, ...rest } = overrides;
   const batch = rest.batch ?? 4;
@@ -43,6 +47,7 @@ export function tinyConfig(overrides: Partial<Config> & { steps?: number } = {})
     lr: 0.05,
     schedule: 'constant',
     backend: 'webgpu',
+    engine: 'tfjs',
     compare: [],
     ...rest,
   };

@@ -25,7 +25,7 @@ export class DeviceWatch {
     void device.lost.then((info) => {
       if (this.disposed) return; // we let go of it on purpose
       this.lostValue = true;
-      this.emit(new RunFailure('device-lost', `the WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`));
+      this.emit(deviceLostFailure(info));
     });
     device.addEventListener('uncapturederror', this.onError);
   }
@@ -74,6 +74,11 @@ export class DeviceWatch {
     this.poisonedValue = true;
     this.emit(failureOfGpuError(error.message, typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError));
   };
+}
+
+/** The failure of a run whose device was lost, with the reason WebGPU gave. */
+export function deviceLostFailure(info: { reason: string; message: string }): RunFailure {
+  return new RunFailure('device-lost', `the WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
 }
 
 /**

@@ -15,6 +15,7 @@ import { RECORD_PIXELS, type ImageSource } from '../data/dataset';
 import type { DropoutKeys } from '../dropoutHash';
 import { NUM_CLASSES } from '../shape';
 import type { AugmentDraw } from '../augment';
+import { deviceLostFailure } from '../deviceWatch';
 import { encodeDispatches, readBuffer } from './gpu';
 import { batchLayout } from './input';
 import { planTraining, type PlanSpec, type TrainingPlan } from './plan';
@@ -37,6 +38,12 @@ export interface MetricsReading {
 
 /** Staging buffers for metric reads in flight at once. */
 const STAGING = 3;
+
+/**
+ * How long a failed read waits for the device to say it was lost: destroying a device fails pending maps at once,
+ * and `device.lost` may resolve seconds later on a busy machine.
+ */
+const LOST_GRACE_MS = 10_000;
 
 export class CompiledEngine {
   private readonly device: GPUDevice;
@@ -151,21 +158,38 @@ export class CompiledEngine {
     const n = this.slotsUsed;
     if (n === 0) return null;
     this.slotsUsed = 0;
-    return this.withStaging(async (staging) => {
-      const encoder = this.device.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.plan.buffers.metrics, 0, staging, 0, n * 8);
-      this.device.queue.submit([encoder.finish()]);
-      await staging.mapAsync(GPUMapMode.READ, 0, n * 8);
-      const values = new Float32Array(staging.getMappedRange(0, n * 8).slice(0));
-      staging.unmap();
-      const losses = new Float32Array(n);
-      const correct = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        losses[i] = values[2 * i]!;
-        correct[i] = values[2 * i + 1]!;
-      }
-      return { losses, correct };
+    return this.whyFailed(
+      this.withStaging(async (staging) => {
+        const encoder = this.device.createCommandEncoder();
+        encoder.copyBufferToBuffer(this.plan.buffers.metrics, 0, staging, 0, n * 8);
+        this.device.queue.submit([encoder.finish()]);
+        await staging.mapAsync(GPUMapMode.READ, 0, n * 8);
+        const values = new Float32Array(staging.getMappedRange(0, n * 8).slice(0));
+        staging.unmap();
+        const losses = new Float32Array(n);
+        const correct = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          losses[i] = values[2 * i]!;
+          correct[i] = values[2 * i + 1]!;
+        }
+        return { losses, correct };
+      }),
+    );
+  }
+
+  /**
+   * A read that failed because the device was lost fails with the device's own word (the 'device-lost' failure the
+   * page shows as an interrupted run), not with the map's message.
+   */
+  private whyFailed<T>(p: Promise<T>): Promise<T> {
+    return p.catch(async (err: unknown) => {
+      const lost = await Promise.race([this.device.lost, new Promise<null>((resolve) => setTimeout(() => resolve(null), LOST_GRACE_MS))]);
+      throw lost ? deviceLostFailure(lost) : err;
     });
+  }
+
+  private read(buffer: GPUBuffer, offset?: number, size?: number): Promise<ArrayBuffer> {
+    return this.whyFailed(readBuffer(this.device, buffer, offset, size));
   }
 
   /** Runs `read` with a free staging buffer: the copy is encoded now (in queue order), only the map is awaited. */
@@ -194,11 +218,7 @@ export class CompiledEngine {
   async readState(): Promise<{ weights: NamedArray[]; momentum: NamedArray[] }> {
     this.assertLive();
     const { layout, buffers } = this.plan;
-    const [w, r, m] = await Promise.all([
-      readBuffer(this.device, buffers.weights),
-      readBuffer(this.device, buffers.running),
-      readBuffer(this.device, buffers.momentum),
-    ]);
+    const [w, r, m] = await Promise.all([this.read(buffers.weights), this.read(buffers.running), this.read(buffers.momentum)]);
     const pick = (data: ArrayBuffer, p: { name: string; shape: number[]; offset: number; size: number }, name = p.name): NamedArray => ({
       name,
       shape: p.shape.slice(),
@@ -248,7 +268,7 @@ export class CompiledEngine {
 
   /** The gradients of the last step (or of `gradientsOnly`), by trainable weight name: for tests. */
   async readGradients(): Promise<Map<string, Float32Array>> {
-    const g = await readBuffer(this.device, this.plan.buffers.grads);
+    const g = await this.read(this.plan.buffers.grads);
     return new Map(this.plan.layout.trainable.map((p) => [p.name, new Float32Array(g, p.offset * 4, p.size).slice()]));
   }
 
@@ -292,7 +312,7 @@ export class CompiledEngine {
       this.device.queue.submit([encoder.finish()]);
       await between();
     }
-    const values = total > 0 ? new Float32Array(await readBuffer(this.device, this.evalResults, 0, total * 8)) : new Float32Array(0);
+    const values = total > 0 ? new Float32Array(await this.read(this.evalResults, 0, total * 8)) : new Float32Array(0);
     const predictions = new Uint8Array(total);
     const confusion = new Array<number>(NUM_CLASSES * NUM_CLASSES).fill(0);
     let loss = 0;
