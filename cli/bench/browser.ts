@@ -3,7 +3,7 @@
  * (COOP/COEP headers, so the threaded WASM build can load), and drives headless Chromium through Playwright. Each
  * job runs in a fresh dedicated worker inside one page.
  *
- * Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH): never a downloaded one. Its flags (tools/chromium.ts)
+ * Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH): never a downloaded one. Its flags (src/node/chromium.ts)
  * give it a WebGPU adapter without a GPU (SwiftShader), or leave a real GPU to it (`--real-gpu`), and keep it off the
  * network (../shared/notes/webgpu-on-this-machine.md).
  */
@@ -13,7 +13,7 @@ import type { Browser, Page } from '@playwright/test';
 import type { KernelJob, KernelTimingResult, NetJob, NetResult } from './types';
 import type { BenchPage } from './web/page';
 import type { YieldCost } from './web/protocol';
-import { CHROMIUM_PATH, chromiumArgs, realGpuRequested } from '../../tools/chromium';
+import { CHROMIUM_PATH, chromiumArgs, realGpuRequested } from '../../src/node/chromium';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { installWebGpuKernels, KERNEL_CHOICES, type KernelChoice } from '../../src/core/kernels/webgpu/install';
-import { installNodeWebGpu } from '../gpu';
+import { installNodeWebGpu } from '../../src/node/gpu';
 import { countStepDispatches, type StepDispatches } from './kernelCount';
 
 interface Row extends StepDispatches {

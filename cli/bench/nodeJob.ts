@@ -8,7 +8,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { activeGpuDevice, DeviceWatch } from '../../src/core/deviceWatch';
-import { installNodeWebGpu } from '../gpu';
+import { installNodeWebGpu } from '../../src/node/gpu';
 import { describeActiveBackend } from './adapter';
 import { timeKernels } from './kernelTiming';
 import { measureNet } from './measure';

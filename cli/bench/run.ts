@@ -52,7 +52,7 @@ export interface BenchOptions {
   pytorch: boolean;
   /** the Python to run it with (default: the first of python3, /usr/bin/python3 that imports torch) */
   python?: string;
-  /** Chromium on the machine's GPU rather than pinned to SwiftShader (tools/chromium.ts); absent: SwiftShader */
+  /** Chromium on the machine's GPU rather than pinned to SwiftShader (src/node/chromium.ts); absent: SwiftShader */
   realGpu?: boolean;
   /**
    * Per-kernel timing on each WebGPU target (kernelTiming.ts): our kernels against tfjs's on the layer shapes of

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../src/core/data/testFixtures';
-import { REPO_ROOT } from '../localData';
+import { REPO_ROOT } from '../../src/node/localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-train-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -14,7 +14,7 @@
  *
  * This module touches no DOM-only or Node-only API: `navigator` is looked up only behind `typeof`. The WebGPU
  * package is imported lazily, because it registers itself only if `navigator.gpu` exists when it loads (in Node,
- * `cli/gpu.ts` installs Dawn's first). In the browser, `configureWasmAssets()`
+ * `src/node/gpu.ts` installs Dawn's first). In the browser, `configureWasmAssets()`
  * (src/browser/wasmAssets.ts) must run before `initBackend` so that the WASM binaries are found.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -161,7 +161,7 @@ export function planBackends(
   return { order, reason: `${pref} was asked for${warning}` };
 }
 
-/** The `navigator.gpu` of this context, if any (absent in Node unless cli/gpu.ts installed Dawn's). */
+/** The `navigator.gpu` of this context, if any (absent in Node unless src/node/gpu.ts installed Dawn's). */
 function navigatorGpu(): GPU | undefined {
   return typeof navigator === 'undefined' ? undefined : (navigator as Partial<Navigator>).gpu;
 }

@@ -4,8 +4,8 @@
  * it would alone), and equal budgets of time (an injected clock) and of training FLOPs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../cli/backend';
-import { loadCifarFromPath } from '../../cli/localData';
+import { setUpBackend } from '../node/backend';
+import { loadCifarFromPath } from '../node/localData';
 import { flopsBudgetSteps } from './budget';
 import { DEFAULT_CONFIG, type Config } from './config';
 import { trainFlopsPerImage } from './cost';

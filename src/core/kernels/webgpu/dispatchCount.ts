@@ -4,7 +4,7 @@
  * `GPUQueue.submit`. Counting tfjs kernel calls instead would miss kernels that dispatch several programs (or none:
  * reshapes, CPU hand-offs), which is what the dispatch budget of issue 16 is about.
  *
- * Works wherever the WebGPU classes are globals: Chromium (page or worker) and Node once cli/gpu.ts has copied the
+ * Works wherever the WebGPU classes are globals: Chromium (page or worker) and Node once src/node/gpu.ts has copied the
  * `webgpu` package's globals onto globalThis. The prototypes are patched while a counter is active and restored by
  * `stop()`; counters do not nest (a second one while one is active throws).
  */

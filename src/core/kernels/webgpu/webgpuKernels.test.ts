@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../../cli/backend';
+import { setUpBackend } from '../../../node/backend';
 import { WrnBatchNorm } from '../../batchNorm';
 import { MOVING_AVERAGE_KERNEL, splitRows } from './batchNorm';
 import { planFilterGemm } from './convFilterGrad';

@@ -4,8 +4,8 @@
  * Slow on an emulated GPU (minutes): a step of WRN-10-1 takes seconds there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../../cli/backend';
-import { loadCifarFromPath } from '../../../../cli/localData';
+import { setUpBackend } from '../../../node/backend';
+import { loadCifarFromPath } from '../../../node/localData';
 import { DATA_DIR } from '../../data/testFixtures';
 import { DEFAULT_CONFIG, type Config } from '../../config';
 import type { StepPoint } from '../../metrics';

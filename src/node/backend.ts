@@ -1,6 +1,6 @@
 /** The CLI's backend set-up: Node's WebGPU (Dawn) and the tfjs backends, then the same choice as the page. */
-import type { BackendPreference } from '../src/core/config';
-import { initBackend, type BackendChoice } from '../src/core/backend';
+import type { BackendPreference } from '../core/config';
+import { initBackend, type BackendChoice } from '../core/backend';
 import { installCpuBackends, installNodeWebGpu } from './gpu';
 
 /**

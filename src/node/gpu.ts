@@ -18,7 +18,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { messageOf } from '../src/core/errors';
+import { messageOf } from '../core/errors';
 
 /** Chromium's SwiftShader Vulkan driver as Debian packages it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
