@@ -119,7 +119,7 @@ function readableRenderer(raw: string): string {
  * - auto, software adapter: wasm, webgl, webgpu, cpu (on an emulated GPU WebGL was about 2.5x WebGPU's speed);
  * - auto, no adapter: wasm, webgl, cpu;
  * - an explicit backend: it first, then the auto order without it (an explicit 'cpu' is just cpu).
- * `webgl` is WebGL's renderer (probeWebGl); null when unknown, which plans as a software renderer would.
+ * `webgl` is WebGL's renderer (InitOptions.probeWebGl); null when unknown, which plans as a software renderer would.
  */
 export function planBackends(
   pref: BackendPreference,
@@ -186,37 +186,6 @@ export async function probeWebGpu(): Promise<WebGpuProbe | null> {
 }
 
 /**
- * Asks WebGL (on an OffscreenCanvas, so it works in a worker) which renderer it draws with; null when this context
- * has no WebGL (Node, a browser without it, or no context to be had). The context is released at once: browsers
- * keep only a few alive, and tfjs makes its own.
- */
-export function probeWebGl(): WebGlProbe | null {
-  if (typeof OffscreenCanvas === 'undefined') return null;
-  try {
-    // With failIfMajorPerformanceCaveat the browser refuses a context it would render in software.
-    let gl = webGlContext(true);
-    const caveat = gl === null;
-    gl ??= webGlContext(false);
-    if (!gl) return null;
-    try {
-      const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
-      const raw: unknown = gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
-      return describeRenderer(typeof raw === 'string' ? raw : '', caveat);
-    } finally {
-      gl.getExtension('WEBGL_lose_context')?.loseContext();
-    }
-  } catch {
-    return null;
-  }
-}
-
-function webGlContext(failIfMajorPerformanceCaveat: boolean): WebGL2RenderingContext | WebGLRenderingContext | null {
-  // A fresh canvas each time: a canvas that gave one kind of context gives no other.
-  const attrs = { failIfMajorPerformanceCaveat };
-  return new OffscreenCanvas(1, 1).getContext('webgl2', attrs) ?? new OffscreenCanvas(1, 1).getContext('webgl', attrs);
-}
-
-/**
  * Makes a backend's package loaded and registered, and installs our kernels for it; throws when it cannot be used
  * in this context.
  */
@@ -253,6 +222,11 @@ export interface InitOptions {
   probe?: WebGpuProbe | null;
   /** a WebGL probe result to use instead of asking WebGL (tests) */
   webgl?: WebGlProbe | null;
+  /**
+   * Asks WebGL which renderer it draws with (browsers: src/browser/webgl.ts's `probeWebGl`); absent, as in Node,
+   * there is no WebGL. Called only when WebGPU has no hardware adapter.
+   */
+  probeWebGl?: () => WebGlProbe | null;
 }
 
 /**
@@ -263,7 +237,7 @@ export interface InitOptions {
 export async function initBackend(pref: BackendPreference, opts: InitOptions = {}): Promise<BackendChoice> {
   const probe = opts.probe !== undefined ? opts.probe : await probeWebGpu();
   // WebGL's renderer only matters when WebGPU has no hardware adapter (it then decides between WebGL and WASM).
-  const webgl = opts.webgl !== undefined ? opts.webgl : probe && !probe.isSoftware ? null : probeWebGl();
+  const webgl = opts.webgl !== undefined ? opts.webgl : probe && !probe.isSoftware ? null : (opts.probeWebGl?.() ?? null);
   const plan = planBackends(pref, probe, webgl);
   const tried: BackendChoice['tried'] = [];
   for (const name of plan.order) {

@@ -10,6 +10,7 @@ import { activeGpuDevice } from '../core/deviceWatch';
 import { WorkerHost } from './host';
 import type { ToWorker } from './protocol';
 import { configureWasmAssets } from '../browser/wasmAssets';
+import { probeWebGl } from '../browser/webgl';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -18,7 +19,7 @@ configureWasmAssets();
 
 const host = new WorkerHost({
   post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
-  initBackend: (pref) => initBackend(pref),
+  initBackend: (pref) => initBackend(pref, { probeWebGl }),
 });
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => host.handle(event.data);
