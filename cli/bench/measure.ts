@@ -19,7 +19,7 @@ import { buildWrn, countTrainable, NUM_CLASSES } from '../../src/core/model';
 import { mulberry32 } from '../../src/core/rng';
 import { Trainer } from '../../src/core/trainer';
 import { canCountDispatches } from '../../src/core/kernels/webgpu/dispatchCount';
-import { installWebGpuKernels, kernelChoice, type KernelChoice } from '../../src/core/kernels/webgpu/install';
+import { installWebGpuKernels, type KernelChoice } from '../../src/core/kernels/webgpu/install';
 import { auditBackend, type AuditCounts, type BackendAudit } from './audit';
 import { countStepDispatches } from './kernelCount';
 import { Baton } from './baton';
@@ -348,21 +348,25 @@ function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-/** One trainer step's dispatches with our kernels and with tfjs's (3 steps each), then the run's choice back. */
-async function countKernels(job: NetJob, restore: KernelChoice): Promise<KernelsPerStep> {
+/** One trainer step's dispatches with our kernels and with tfjs's (3 steps each); the installed set stays. */
+async function countKernels(job: NetJob): Promise<KernelsPerStep> {
   const net = { depth: job.depth, width: job.width };
-  try {
-    const ours = await countStepDispatches(net, job.batch, 'ours', job.seed);
-    const tfjs = await countStepDispatches(net, job.batch, 'tfjs', job.seed);
-    const strip = ({ dispatches, submits, byProgram }: typeof ours) => ({ dispatches, submits, byProgram });
-    return { batch: job.batch, ours: strip(ours), tfjs: strip(tfjs) };
-  } finally {
-    installWebGpuKernels(restore);
-  }
+  const ours = await countStepDispatches(net, job.batch, 'ours', job.seed);
+  const tfjs = await countStepDispatches(net, job.batch, 'tfjs', job.seed);
+  const strip = ({ dispatches, submits, byProgram }: typeof ours) => ({ dispatches, submits, byProgram });
+  return { batch: job.batch, ours: strip(ours), tfjs: strip(tfjs) };
 }
 
-/** Runs every part of a job on the current backend. `log` gets one line per finished part. */
-export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log: (line: string) => void): Promise<NetResult> {
+/**
+ * Runs every part of a job on the current backend. `log` gets one line per finished part. On WebGPU the timed loops
+ * run `webgpuKernels` (the Node jobs': WRN_KERNELS, ours by default; the browser's: ours).
+ */
+export async function measureNet(
+  job: NetJob,
+  adapter: NetResult['adapter'],
+  log: (line: string) => void,
+  webgpuKernels: KernelChoice = 'ours',
+): Promise<NetResult> {
   const started = performance.now();
   const net = netName(job);
   const probe = buildWrn({ depth: job.depth, width: job.width, dropout: 0 }, { seed: job.seed });
@@ -390,10 +394,10 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
 
   // The compared loops, interleaved. The trainer goes first: in a fresh process/worker its first step is the cold
   // start a user sees (kernel and shader compilation); the others' first steps reuse what it compiled.
-  // WebGPU: the timed loops run the kernels the environment chose (WRN_KERNELS; ours by default), and with ours a
-  // trainer with tfjs's kernels takes its turns among them.
+  // WebGPU: the timed loops run the kernels asked for, and with ours a trainer with tfjs's kernels takes its turns
+  // among them.
   const webgpu = tf.getBackend() === 'webgpu';
-  const kernels = webgpu ? kernelChoice() : undefined;
+  const kernels = webgpu ? webgpuKernels : undefined;
   if (kernels) result.kernels = kernels;
   await part('interleaved loops', async () => {
     const baton = new Baton(collectGarbage);
@@ -432,7 +436,7 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
   });
 
   if (webgpu && canCountDispatches()) {
-    const counted = await part('dispatches per step', () => countKernels(job, kernels ?? 'ours'));
+    const counted = await part('dispatches per step', () => countKernels(job));
     if (counted) result.kernelsPerStep = counted;
   }
 

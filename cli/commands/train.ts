@@ -37,6 +37,7 @@ import { loadLocal, localDataSource } from '../../src/node/localData';
 import { onInterrupt } from '../interrupt';
 import { openRunDir, RunDirError, type RunDir } from '../runDir';
 import { setUpBackend } from '../../src/node/backend';
+import { cliKernels } from '../kernelsEnv';
 import { ProgressBar } from '../progress';
 import type { Command } from './index';
 import { messageOf } from '../../src/core/errors';
@@ -134,7 +135,7 @@ export const train: Command = {
       process.stderr.write(`compare: ${describeBudget(config)}, ${config.order}, seeds ${config.seed}..${config.seed + config.seeds - 1}\n`);
     }
 
-    const choice = await setUpBackend(config.backend);
+    const choice = await setUpBackend(config.backend, cliKernels(config.kernels));
     process.stderr.write(`backend: ${choice.backend}${choice.adapter ? ` (adapter ${choice.adapter})` : ''}: ${choice.reason}\n`);
     // WebGPU reports a lost device or an invalid shader only as events; tfjs reads zeros and carries on. A run that
     // meets one fails with its message rather than printing numbers that cannot be trusted.

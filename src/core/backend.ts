@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 // Static: the WASM package works in browsers and Node alike and registers 'wasm' on import.
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import type { BackendPreference } from './config';
+import type { BackendPreference, KernelChoice } from './config';
 import { installKernels } from './kernels';
 import { messageOf } from './errors';
 
@@ -186,17 +186,17 @@ export async function probeWebGpu(): Promise<WebGpuProbe | null> {
 }
 
 /**
- * Makes a backend's package loaded and registered, and installs our kernels for it; throws when it cannot be used
- * in this context.
+ * Makes a backend's package loaded and registered, and installs our kernels for it (on WebGPU, the `kernels` set);
+ * throws when it cannot be used in this context.
  */
-async function prepare(name: BackendName): Promise<void> {
+async function prepare(name: BackendName, kernels: KernelChoice): Promise<void> {
   if (name === 'webgpu') {
     if (!navigatorGpu()) throw new Error('this context has no navigator.gpu (no WebGPU)');
     // Registers 'webgpu' on load, but only if navigator.gpu exists by then (checked just above).
     await import('@tensorflow/tfjs-backend-webgpu');
   }
   // After the backend package's import (the WASM one is imported above), which registers the kernels ours replace.
-  installKernels(name);
+  installKernels(name, kernels);
 }
 
 /** Threads the WASM backend runs XNNPACK on (known once it is initialised). */
@@ -227,6 +227,8 @@ export interface InitOptions {
    * there is no WebGL. Called only when WebGPU has no hardware adapter.
    */
   probeWebGl?: () => WebGlProbe | null;
+  /** WebGPU's kernels: ours (the default) or tfjs's own; the run's config `kernels`, applied here once for the run */
+  kernels?: KernelChoice;
 }
 
 /**
@@ -242,7 +244,7 @@ export async function initBackend(pref: BackendPreference, opts: InitOptions = {
   const tried: BackendChoice['tried'] = [];
   for (const name of plan.order) {
     try {
-      await prepare(name);
+      await prepare(name, opts.kernels ?? 'ours');
       // setBackend resolves false (after logging a warning) when the backend's init fails, and throws when the
       // name is not registered (e.g. webgl without WebGL).
       if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed to initialise it`);

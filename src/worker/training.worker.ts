@@ -19,7 +19,7 @@ configureWasmAssets();
 
 const host = new WorkerHost({
   post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
-  initBackend: (pref) => initBackend(pref, { probeWebGl }),
+  initBackend: (pref, kernels) => initBackend(pref, { probeWebGl, kernels }),
 });
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => host.handle(event.data);
