@@ -22,7 +22,7 @@ const WEB_ROOT = path.join(HERE, 'web');
 const OUT_DIR = path.join(REPO, '.cache', 'bench-web');
 const PORT = 4190;
 
-/** The app's Chromium flags, plus gc() in the page and its workers: measure.ts collects garbage between turns. */
+/** The app's Chromium flags, plus gc() in the page and its workers: loops.ts collects garbage between turns. */
 const benchChromiumArgs = (realGpu: boolean): string[] => [...chromiumArgs({ realGpu }), '--js-flags=--expose-gc'];
 
 /** Cross-origin isolation for SharedArrayBuffer (threaded WASM), as the app's own servers send. */

@@ -13,6 +13,7 @@ import { Trainer } from '../../src/core/trainer';
 import { countDispatches, diffCounts, type DispatchCounts } from '../../src/core/kernels/webgpu/dispatchCount';
 import { withWebGpuKernels } from '../../src/core/kernels/webgpu/install';
 import { syntheticSource } from './data';
+import type { KernelsPerStep, NetJob } from './types';
 
 export interface StepDispatches extends DispatchCounts {
   /** true when steps 2 and 3 made the same number of dispatches (they should: a step is a fixed graph) */
@@ -60,4 +61,13 @@ export async function countStepDispatches(net: { depth: number; width: number },
   const step2 = diffCounts(marks[0]!, marks[1]!);
   const step3 = diffCounts(marks[1]!, marks[2]!);
   return { ...step3, steady: step2.dispatches === step3.dispatches };
+}
+
+/** One trainer step's dispatches with our kernels and with tfjs's (3 steps each); the installed set stays. */
+export async function countKernels(job: NetJob): Promise<KernelsPerStep> {
+  const net = { depth: job.depth, width: job.width };
+  const ours = await countStepDispatches(net, job.batch, 'ours', job.seed);
+  const tfjs = await countStepDispatches(net, job.batch, 'tfjs', job.seed);
+  const strip = ({ dispatches, submits, byProgram }: typeof ours) => ({ dispatches, submits, byProgram });
+  return { batch: job.batch, ours: strip(ours), tfjs: strip(tfjs) };
 }
