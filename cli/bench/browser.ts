@@ -5,7 +5,7 @@
  *
  * Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH): never a downloaded one. Its flags (src/node/chromium.ts)
  * give it a WebGPU adapter without a GPU (SwiftShader), or leave a real GPU to it (`--real-gpu`), and keep it off the
- * network (../shared/notes/webgpu-on-this-machine.md).
+ * network.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

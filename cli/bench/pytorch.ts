@@ -1,7 +1,7 @@
 /**
  * Native PyTorch on the same CPU, in the same `npm run bench` run: bench/gpu/pytorch_wrn.py --device cpu trains the
  * same nets at the same batch with the same optimizer, on one thread and on as many threads as the threaded WASM
- * target used, so that a WASM row can be read as a fraction of native speed (issue 7's goal: at least 10%).
+ * target used, so that a WASM row can be read as a fraction of native speed (the goal: at least 10%).
  * PyTorch is optional: without a Python that imports torch the report says so and the run goes on.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -1,8 +1,8 @@
 /**
  * `wrn export` as a person runs it, and the exported train.py against `wrn train` on the same short recipe:
  * weights trained by tfjs evaluate to the same test accuracy in PyTorch (same arithmetic, same BN statistics), and
- * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (measured 2026-11-29: tfjs 39.55%,
- * PyTorch 37.85%, and PyTorch's evaluation of the tfjs weights 39.55% with the same test loss 1.64201).
+ * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (the figures measured: README,
+ * "Training on a GPU machine").
  * The PyTorch half needs a Python that imports torch (src/node/torchPython.ts): skipped without one, unless CI=true.
  */
 import { spawn } from 'node:child_process';

@@ -204,10 +204,9 @@ describe('wrn train', () => {
   });
 
   /**
-   * Measured (seed 0, WASM, 2026-11-29, the first epoch in seeded blocks: src/core/dataOrder.ts): 27.7% after epoch 1,
-   * 34.4% after 2, 35.0% after 3 (36.0% under the earlier first-epoch order); chance is 10%. A seed
-   * reproduces a run exactly on one machine; 30% leaves room for another CPU's float rounding while still needing
-   * three times chance.
+   * What this run measured is in README's accuracy table (35.0% after 3 epochs); chance is 10%. A seed reproduces a
+   * run exactly on one machine; 30% leaves room for another CPU's float rounding while still needing three times
+   * chance.
    */
   it('without --data or CIFAR10_DIR it says so and trains on the built-in sample: WRN-10-1, 3 epochs, >= 30% on its 1,000 test images', async () => {
     const env = { ...process.env };

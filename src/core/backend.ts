@@ -1,14 +1,13 @@
 /**
  * Which tfjs backend a run trains on, and why: shared by the training worker and the Node CLI.
  *
- * The rule (measured on a 2-core machine without a GPU; see ../shared/notes/webgpu-on-this-machine.md):
+ * The rule (measured on a 2-core machine without a GPU: BENCHMARKS.md, sections 4 and 9):
  * - a hardware WebGPU adapter: WebGPU, by far the fastest;
  * - else, when WebGL renders on a hardware GPU (its unmasked renderer is not a CPU emulation): WebGL, which still
  *   runs the shaders on that GPU (a browser without WebGPU, or with WebGPU blocked on this GPU);
  * - else (a software adapter such as SwiftShader, any adapter flagged as a fallback, or none; and WebGL on a
  *   software renderer or not at all): WASM with our gradient kernels. A software GPU runs every shader on the CPU
- *   through an emulation: WRN-10-1 trained at 2-3 images/s there, against 65-70 on one core with WASM (XNNPACK,
- *   src/core/kernels/);
+ *   through an emulation, tens of times slower than WASM (XNNPACK, src/core/kernels/) on the same cores;
  * - an explicit `backend` in the config wins, with the rest as fallbacks in case it cannot start.
  * Whatever happens, the choice says why, and lists what was tried and failed.
  *

@@ -9,7 +9,7 @@
  * `checkpointEvery` steps, by default at each evaluation; on pause; on stop; and at the start of each further model),
  * resuming from one (`resumeFrom`), and reading each model's weights back when it ends (`modelEnded.weights`).
  *
- * Scheduling policies (issue 15), in `trainModels()`: the models are `runJobs(config)`, each net once per seed
+ * Scheduling policies, in `trainModels()`: the models are `runJobs(config)`, each net once per seed
  * (`seeds`), round by round. `order=sequential` trains them one after another; `order=interleaved` races the nets
  * of each round, `sliceSteps` steps each in turn on the same device (each net's time is its own active time). The
  * budget (budget.ts) sets each model's length: equal FLOPs fix its steps before it starts; equal time trains it

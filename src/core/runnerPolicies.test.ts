@@ -1,5 +1,5 @@
 /**
- * The runner's scheduling policies (issue 15) on real CIFAR-10 images, WASM in Node: seeds (each net once per
+ * The runner's scheduling policies on real CIFAR-10 images, WASM in Node: seeds (each net once per
  * seed, distinct runs), interleaved order (the nets take turns; their curves grow together; each trains exactly as
  * it would alone), and equal budgets of time (an injected clock) and of training FLOPs.
  */

@@ -42,7 +42,7 @@ export interface TrainerOptions {
   /** stop after this many steps (CLI --steps); the schedule still spans the whole configured run */
   maxSteps?: number;
   /**
-   * The run's length when a budget sets it instead of `epochs` (issue 15): `steps` is what the schedule spans and,
+   * The run's length when a budget sets it instead of `epochs` (budget.ts): `steps` is what the schedule spans and,
    * unless `open`, where training ends (equal FLOPs). `open`: train until `conclude()` or `stop()` (equal time);
    * `replan()` then revises `steps` as the pace becomes known.
    */

@@ -1,7 +1,8 @@
 /**
  * A trained model as the two files tfjs loads back (`tf.loadLayersModel`): `model.json` (topology plus weights
- * manifest) and one `weights.bin`. The one writer of them: the run driver makes them when a model ends, so that its
- * GPU memory can be freed at once; the worker keeps the bytes for 'exportWeights', the CLI writes them to --out.
+ * manifest) and one `weights.bin`. In tfjs, the one writer of them: the run driver makes them when a model ends, so
+ * that its GPU memory can be freed at once; the worker keeps the bytes for 'exportWeights', the CLI writes them to
+ * --out. (The exported train.py writes the same two files from PyTorch.)
  */
 import * as tf from '@tensorflow/tfjs';
 

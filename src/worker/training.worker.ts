@@ -3,7 +3,8 @@
  * `initBackend` (src/core/backend.ts), which imports and registers the WebGPU and WASM backends as it tries them.
  * Created by `src/ui/workerClient.ts`; speaks only `protocol.ts`.
  *
- * WebGPU: a dedicated worker has `navigator.gpu` in Chromium (a SharedWorker does not work: tfjs issue 7914).
+ * WebGPU: a dedicated worker has `navigator.gpu` in Chromium (a SharedWorker does not work:
+ * https://github.com/tensorflow/tfjs/issues/7914).
  */
 import { initBackend } from '../core/backend';
 import { activeGpuDevice } from '../core/deviceWatch';

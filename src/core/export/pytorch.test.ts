@@ -137,7 +137,7 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     expect(cli.code, cli.stderr).toBe(0);
     const ours = JSON.parse(cli.stdout);
     expect(JSON.parse(py.stdout)).toEqual(ours);
-    // and they are the paper's numbers (../shared/notes/wrn-reference.md)
+    // and they are the paper's architecture's counts (as in model.test.ts)
     expect(ours.params).toBe(77_850);
     expect(ours.compare.map((r: { params: number }) => r.params)).toEqual([2_748_890, 36_479_194, 8_949_210, 10_961_370, 175_066]);
   }, 180_000);

@@ -1,7 +1,8 @@
 /**
- * The one place this project's kernels and gradients go into tfjs's registries: `installKernels(backend)`, which
- * backend set-up (../backend.ts) calls for each backend before it starts it. No module of ours registers anything
- * when it is imported, so what a run uses is what this function installed, in this order.
+ * The one place a run's kernels and gradients go into tfjs's registries: `installKernels(backend)`, which backend
+ * set-up (../backend.ts) calls for each backend before it starts it. No module of ours registers anything when it
+ * is imported, so what a run uses is what this function installed, in this order. (Benchmarks and tests also switch
+ * WebGPU's set between ours and tfjs's with ./webgpu/install.ts; everything goes through ./registry.ts.)
  *
  * - every backend: device-side Mean/Sum gradients (./deviceGradients.ts) and, where the backend has one, the
  *   `WrnDropout` kernel with its gradient (./dropoutKernels.ts: webgpu, webgl, wasm, cpu);

@@ -7,7 +7,8 @@
  * is harmless, since the entry is consulted only when that backend runs. `tf.registerKernel` warns and overwrites
  * when a kernel exists, so replacing is done explicitly here: unregister, then register. Everything is idempotent,
  * and what was added or replaced can be taken back (WebGPU's kernels=tfjs removes our set again).
- * Nothing here runs on import: ./index.ts's `installKernels` is the only caller at run time.
+ * Nothing here runs on import: in a run, ./index.ts's `installKernels` is the only caller (benchmarks and tests
+ * also switch WebGPU's set through ./webgpu/install.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 

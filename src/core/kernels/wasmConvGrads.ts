@@ -2,9 +2,9 @@
  * The two convolution gradients for tfjs's WASM backend, written as forward convolutions (and, for 1x1 filters,
  * matrix products) so that XNNPACK's fast `Conv2D` / `BatchMatMul` do the arithmetic.
  *
- * Why: the WASM backend as shipped (tfjs 4.22) has no `Conv2DBackpropFilter` at all (tensorflow/tfjs issue 8474), so
- * a conv net cannot train on it; and its own `Conv2DBackpropInput` is a plain loop nest, slower than the forms
- * below. See `../shared/notes/webgpu-on-this-machine.md` for the experiment this follows.
+ * Why: the WASM backend as shipped (tfjs 4.22) has no `Conv2DBackpropFilter` at all
+ * (https://github.com/tensorflow/tfjs/issues/8474), so a conv net cannot train on it; and its own
+ * `Conv2DBackpropInput` is a plain loop nest, slower than the forms below (BENCHMARKS.md, section 9).
  *
  * Notation (NHWC, the only layout the WASM `Conv2D` accepts): the forward convolution takes
  *   x [N, H, W, Ci] and w [kh, kw, Ci, Co] with strides (sh, sw) and padding (top, left, bottom, right)

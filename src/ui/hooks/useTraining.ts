@@ -3,7 +3,8 @@
  * Components read small slices with `useTrainingSelector`, so a metrics message re-renders the charts and the
  * table, not the controls; notifications are throttled (lib/throttle.ts) so a burst of messages is one redraw.
  *
- * `toTrainingView` is the one place that knows the client's state shape; the rest of the UI reads TrainingView.
+ * For components, `toTrainingView` is the one place that knows the client's state shape: they read TrainingView.
+ * (The run history, history.ts and lib/runRecorder.ts, reads the client itself.)
  */
 import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
 import type { Config } from '../../core/config';
