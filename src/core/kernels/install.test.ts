@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+// Registers tfjs-webgpu's kernels (no WebGPU needed for that), so that replacing and restoring them shows.
+import '@tensorflow/tfjs-backend-webgpu';
 import { describe, expect, it } from 'vitest';
 
 const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -62,6 +64,10 @@ describe('installKernels', () => {
     // our WGSL batch norm and ReLU gradient (kernels/webgpu): the kernels a run gets unless its config says tfjs
     expect(all['webgpu/WrnBatchNormTrain']).toBeDefined();
     expect(all['grad/Relu']).not.toBe(shipped['grad/Relu']);
+    for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput]) {
+      expect(shipped[`webgpu/${name}`], name).toBeDefined();
+      expect(all[`webgpu/${name}`], name).not.toBe(shipped[`webgpu/${name}`]);
+    }
     expect(all['webgl/WrnBatchNormTrain']).toBeUndefined(); // WebGL composes tfjs ops for batch norm
 
     // Idempotent: installing again changes nothing.
@@ -73,6 +79,7 @@ describe('installKernels', () => {
     const tfjs = registries();
     expect(tfjs['webgpu/WrnBatchNormTrain']).toBeUndefined();
     expect(tfjs['grad/Relu']).toBe(shipped['grad/Relu']);
+    for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput]) expect(tfjs[`webgpu/${name}`], name).toBe(shipped[`webgpu/${name}`]);
     expect(tfjs['webgpu/WrnDropout']).toBe(all['webgpu/WrnDropout']);
     expect(tfjs['wasm/WrnBatchNormTrain']).toBe(all['wasm/WrnBatchNormTrain']);
     installKernels('webgpu', 'ours');
