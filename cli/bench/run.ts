@@ -333,15 +333,16 @@ class PytorchBrackets {
   }
 }
 
+/** What the job runners share: the options, the record of what the jobs gave, PyTorch beside them, the log. */
+interface BenchRun {
+  o: BenchOptions;
+  record: JobRecord;
+  pytorch: PytorchBrackets;
+  log: (line: string) => void;
+}
+
 /** The Node jobs (no browser running meanwhile): the nets', each between its PyTorch brackets, then the per-kernel ones. */
-async function runNodeJobs(
-  o: BenchOptions,
-  jobs: NetJob[],
-  kernelJobs: KernelJob[],
-  record: JobRecord,
-  pytorch: PytorchBrackets,
-  log: (line: string) => void,
-): Promise<void> {
+async function runNodeJobs({ o, record, pytorch, log }: BenchRun, jobs: NetJob[], kernelJobs: KernelJob[]): Promise<void> {
   for (const job of jobs.filter((j) => envOf(j.target) === 'node')) {
     await pytorch.measure(job, 'before');
     await record.attempt(job, () => runNodeJob(job, o.jobTimeoutS, log));
@@ -358,12 +359,9 @@ async function runNodeJobs(
  * Chromium jobs or the browser did not start (then every job it did not get to fails with it).
  */
 async function runBrowserJobs(
-  o: BenchOptions,
+  { o, record, pytorch, log }: BenchRun,
   jobs: NetJob[],
   kernelJobs: KernelJob[],
-  record: JobRecord,
-  pytorch: PytorchBrackets,
-  log: (line: string) => void,
 ): Promise<Pick<BenchResults, 'chromium' | 'yieldCost'> | null> {
   const browserJobs = jobs.filter((j) => envOf(j.target) === 'chromium');
   const browserKernelJobs = kernelJobs.filter((j) => envOf(j.target) === 'chromium');
@@ -446,8 +444,9 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     masks: { agree: true, checksums: {} },
     seconds: 0,
   };
-  await runNodeJobs(o, jobs, kernelJobs, record, pytorch, log);
-  const browser = await runBrowserJobs(o, jobs, kernelJobs, record, pytorch, log);
+  const run: BenchRun = { o, record, pytorch, log };
+  await runNodeJobs(run, jobs, kernelJobs);
+  const browser = await runBrowserJobs(run, jobs, kernelJobs);
   if (browser) Object.assign(out, browser);
   Object.assign(out, pytorch.reference(record.results));
   const parse = await measureParser(record.results, log);

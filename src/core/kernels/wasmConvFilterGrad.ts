@@ -9,8 +9,7 @@
  * A 1x1 filter is a matrix product of x sampled on the stride grid with dy.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './backendShapes';
-import { attrsOf, checkLayout, type ConvGradAttrs, forwardInfo, KernelScope } from './wasmConvShared';
+import { attrsOf, checkLayout, type ConvGradAttrs, forwardInfo, type KernelScope, withKernelScope } from './wasmConvShared';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -26,27 +25,19 @@ export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; back
   checkLayout(attrs, 'Conv2DBackpropFilter');
   const info = forwardInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs);
   const { padInfo } = info;
-  const scope = new KernelScope(args.backend as WasmBackend);
-  try {
-    // 'same' pads a 1x1 filter by nothing.
-    const unpadded = padInfo.top === 0 && padInfo.left === 0 && padInfo.bottom === 0 && padInfo.right === 0;
-    const dw =
-      info.filterHeight === 1 && info.filterWidth === 1 && unpadded ? filterGradMatMul(scope, x, dy, info) : filterGradDilated(scope, x, dy, info);
-    scope.release(dw);
-    return dw;
-  } catch (err) {
-    scope.release();
-    throw err;
-  }
+  // 'same' pads a 1x1 filter by nothing.
+  const unpadded = padInfo.top === 0 && padInfo.left === 0 && padInfo.bottom === 0 && padInfo.right === 0;
+  const oneByOne = info.filterHeight === 1 && info.filterWidth === 1 && unpadded;
+  return withKernelScope(args.backend, (scope) => (oneByOne ? filterGradMatMul(scope, x, dy, info) : filterGradDilated(scope, x, dy, info)));
 }
 
 /**
  * A 1x1 filter (WRN's projection shortcuts) reads x only on the strided grid, so dw[0,0] = xs^T dy with
  * xs = x[:, ::sh, ::sw, :] as an [M, Ci] matrix (M = N*Ho*Wo): a subsample and one matrix product instead of a
  * dilated convolution over the whole image. The subsample is a 1x1 convolution with the identity (XNNPACK strides it
- * at memory speed; the WASM StridedSlice took 37 ms for a 2 MB tensor here). The WASM BatchMatMul is slow with transposeA and with many
- * output columns, so the product is written as [big C, M] x [M, small C], transposing whichever operand has more
- * channels.
+ * at memory speed; the WASM StridedSlice took 37 ms for a 2 MB tensor here). The WASM BatchMatMul is slow with
+ * transposeA and with many output columns, so the product is written as [big C, M] x [M, small C], transposing
+ * whichever operand has more channels.
  */
 function filterGradMatMul(scope: KernelScope, x: tf.TensorInfo, dy: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo {
   const { batchSize: n, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co, strideHeight: sh, strideWidth: sw } = info;

@@ -10,8 +10,7 @@
  * multiplies first and spreads after.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './backendShapes';
-import { attrsOf, checkLayout, type ConvGradAttrs, forwardInfo, KernelScope } from './wasmConvShared';
+import { attrsOf, checkLayout, type ConvGradAttrs, forwardInfo, type KernelScope, withKernelScope } from './wasmConvShared';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -27,21 +26,12 @@ export function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backe
   checkLayout(attrs, 'Conv2DBackpropInput');
   const info = forwardInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
   const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
-  const scope = new KernelScope(args.backend as WasmBackend);
-  try {
-    let dx: tf.TensorInfo;
-    if (kh === 1 && kw === 1 && padInfo.top === 0 && padInfo.left === 0) dx = inputGrad1x1(scope, dy, filter, info);
-    else {
-      const rowPhases = sh > 1 || sw > 1 ? phasesOf(kh, sh, padInfo.top, h, ho) : null;
-      const colPhases = rowPhases ? phasesOf(kw, sw, padInfo.left, w, wo) : null;
-      dx = rowPhases && colPhases ? subPixelInputGrad(scope, dy, filter, rowPhases, colPhases, info) : inputGradSpread(scope, dy, filter, info);
-    }
-    scope.release(dx);
-    return dx;
-  } catch (err) {
-    scope.release();
-    throw err;
-  }
+  return withKernelScope(args.backend, (scope) => {
+    if (kh === 1 && kw === 1 && padInfo.top === 0 && padInfo.left === 0) return inputGrad1x1(scope, dy, filter, info);
+    const rowPhases = sh > 1 || sw > 1 ? phasesOf(kh, sh, padInfo.top, h, ho) : null;
+    const colPhases = rowPhases ? phasesOf(kw, sw, padInfo.left, w, wo) : null;
+    return rowPhases && colPhases ? subPixelInputGrad(scope, dy, filter, rowPhases, colPhases, info) : inputGradSpread(scope, dy, filter, info);
+  });
 }
 
 /**

@@ -68,6 +68,22 @@ export class KernelScope {
   }
 }
 
+/**
+ * Runs `f` in a new scope and returns its result; every other output made in the scope is freed, on success and on
+ * failure alike.
+ */
+export function withKernelScope(backend: {}, f: (scope: KernelScope) => tf.TensorInfo): tf.TensorInfo {
+  const scope = new KernelScope(backend as WasmBackend);
+  try {
+    const out = f(scope);
+    scope.release(out);
+    return out;
+  } catch (err) {
+    scope.release();
+    throw err;
+  }
+}
+
 /** Attribute objects for tfjs's kernels are plain records; this spells the cast once (NamedAttrMap is a loose map). */
 export function attrsOf<T extends object>(attrs: T): tf.NamedAttrMap {
   return attrs as unknown as tf.NamedAttrMap;
