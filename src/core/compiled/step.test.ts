@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../cli/backend';
-import { loadCifarFromPath } from '../../../cli/localData';
+import { setUpBackend } from '../../node/backend';
+import { loadCifarFromPath } from '../../node/localData';
 import { augmentBatch, drawAugmentation, toNormalisedImages } from '../augment';
 import { DEFAULT_CONFIG, type Config, type EngineChoice } from '../config';
 import { DATA_DIR } from '../data/testFixtures';
