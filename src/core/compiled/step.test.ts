@@ -10,20 +10,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../node/backend';
 import { loadCifarFromPath } from '../../node/localData';
-import { augmentBatch, drawAugmentation, toNormalisedImages } from '../augment';
 import { DEFAULT_CONFIG, type Config, type EngineChoice } from '../config';
 import { DATA_DIR } from '../data/testFixtures';
 import type { ImageSource } from '../data/dataset';
 import { activeGpuDevice } from '../deviceWatch';
-import { BlockDropout } from '../dropout';
-import { dropoutKeys } from '../dropoutHash';
 import type { EvalPoint, MetricPoint, StepPoint } from '../metrics';
-import { buildWrn, NUM_CLASSES } from '../model';
-import { wrnArchitecture } from '../shape';
 import { Trainer, type TrainerSnapshot } from '../trainer';
-import { CompiledEngine } from './engine';
+import { compareWrnGradients } from './checks';
 import { PlanError } from './gpu';
-import { relativeError } from './testing';
 
 let gpu = false;
 let device: GPUDevice;
@@ -44,66 +38,13 @@ describe('WRN-10-1: the compiled step against tfjs autograd', () => {
   for (const dropout of [0, 0.3]) {
     it(`every weight gradient within 1e-4${dropout ? ` with dropout ${dropout}` : ''}, the loss and the running statistics too`, async (ctx) => {
       if (!gpu) ctx.skip();
-      const B = 4; // the trainer tests' batch: their plans reuse these pipelines
-      const m = { depth: 10, width: 1, dropout };
-      const model = buildWrn(m, { seed: 3 });
-      const engine = await CompiledEngine.create(device, {
-        arch: wrnArchitecture(m),
-        batch: B,
-        recipe: { momentum: 0.9, nesterov: true, wd: 5e-4 },
-        augment: true,
-        evalBatch: B,
-        metricSlots: 4,
-      });
-      engine.setState(
-        await Promise.all(
-          model.weights.map(async (w) => ({
-            name: w.originalName,
-            shape: w.shape as number[],
-            dtype: 'float32' as const,
-            data: (await w.read().data()) as Float32Array,
-          })),
-        ),
-        null,
-      );
-      const views = engine.batchViews();
-      train.gather([0, 1, 2, 3], views.pixels, views.labels);
-      const draw = drawAugmentation(B, 1234);
-      const layers = model.layers.filter((l): l is BlockDropout => l instanceof BlockDropout);
-      expect(layers).toHaveLength(dropout ? 3 : 0);
-      // the keys of each layer's next mask; the tfjs pass below draws the same (its counters are still at 0)
-      engine.gradientsOnly(
-        draw,
-        layers.map((l) => dropoutKeys(l.seed * 1_000_003 + l.masksDrawn, l.rate)),
-      );
-      const ours = await engine.readGradients();
-      const metrics = await engine.readMetrics()!;
-      const state = await engine.readState();
-
-      const x = augmentBatch(toNormalisedImages(Uint8Array.from(views.pixels), B), draw);
-      const labels = tf.oneHot(tf.tensor1d(Int32Array.from(views.labels), 'int32'), NUM_CLASSES);
-      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        vars,
-      );
-      const loss = (await value.data())[0]!;
-      expect(loss).toBeGreaterThan(1);
-      expect(Math.abs(metrics.losses[0]! - loss) / loss).toBeLessThan(1e-5);
-      expect(ours.size).toBe(25);
-      for (const w of model.trainableWeights) {
-        const theirs = (await grads[(w.read() as tf.Variable).name]!.data()) as Float32Array;
-        expect(relativeError(ours.get(w.originalName)!, theirs), w.originalName).toBeLessThan(1e-4);
-      }
-      // the running statistics moved once, as tfjs's layer moves them
-      for (const w of model.weights.filter((w) => !w.trainable)) {
-        const a = state.weights.find((s) => s.name === w.originalName)!;
-        expect(relativeError(a.data, (await w.read().data()) as Float32Array), w.originalName).toBeLessThan(1e-4);
-      }
-      engine.dispose();
-      expect(engine.memory.buffers).toBe(0);
-      tf.dispose([x, labels, value, ...Object.values(grads)]);
-      model.dispose();
+      // batch 4, the trainer tests' batch: their plans reuse these pipelines
+      const g = await compareWrnGradients(device, { depth: 10, width: 1, dropout }, 4, train);
+      expect(g.loss.tfjs).toBeGreaterThan(1);
+      expect(Math.abs(g.loss.ours - g.loss.tfjs) / g.loss.tfjs).toBeLessThan(1e-5);
+      // 25 trainable weights, 14 running statistics
+      expect(Object.keys(g.errors)).toHaveLength(25 + 14);
+      for (const [name, e] of Object.entries(g.errors)) expect(e, name).toBeLessThan(1e-4);
     }, 600_000);
   }
 });

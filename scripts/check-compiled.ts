@@ -1,0 +1,212 @@
+/**
+ * The exhaustive checks of the compiled WebGPU step, too slow for `npm test` on an emulated GPU (tens of minutes on
+ * SwiftShader; minutes on a real GPU):
+ *
+ *   npx tsx scripts/check-compiled.ts [--parts kernels,gradients,training,memory] [--nets 10-1,16-4] [--batches 1,3]
+ *                                     [--batch 16] [--steps 20] [--memory-steps 200] [--data DIR]
+ *
+ * kernels    every convolution shape of the nets (from the builder) at each batch: forward (plain, with a residual,
+ *            added), input and filter gradient against tfjs, relative error < 1e-4
+ * gradients  WRN-10-1 and WRN-16-2, with and without dropout, at --batch: every weight gradient and running statistic
+ *            against tfjs autograd, < 1e-4
+ * training   WRN-10-1 for --steps seeded steps at --batch on real images (augmentation on), with and without dropout:
+ *            the compiled engine's losses within 1e-3 relative of tfjs's path (our kernels), the same training
+ *            accuracies, the same evaluation (accuracy and confusion matrix equal, loss within 1e-4)
+ * memory     WRN-10-1 at batch 2 for --memory-steps steps: no buffer made after the first step, the plan's buffers and
+ *            bytes and tfjs's tensors constant; dispose frees every buffer
+ *
+ * Prints one JSON line per check and a summary; exits 1 when a check fails. --data: CIFAR-10 .bin files
+ * ($CIFAR10_DIR, else the shared subsets beside the clone, else the built-in sample).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG, type Config, type EngineChoice } from '../src/core/config';
+import { DATA_DIR } from '../src/core/data/testFixtures';
+import { activeGpuDevice } from '../src/core/deviceWatch';
+import type { EvalPoint, MetricPoint, StepPoint } from '../src/core/metrics';
+import { Trainer } from '../src/core/trainer';
+import { compareConv, compareWrnGradients } from '../src/core/compiled/checks';
+import { TinyExecutor } from '../src/core/compiled/testing';
+import { layerShapes } from '../src/core/kernels/webgpu/kernelCases';
+import { setUpBackend } from '../src/node/backend';
+import { loadCifarFromPath } from '../src/node/localData';
+
+const { values } = parseArgs({
+  options: {
+    parts: { type: 'string', default: 'kernels,gradients,training,memory' },
+    nets: { type: 'string', default: '10-1,16-4,22-3,28-10' },
+    batches: { type: 'string', default: '1,3' },
+    batch: { type: 'string', default: '16' },
+    steps: { type: 'string', default: '20' },
+    'memory-steps': { type: 'string', default: '200' },
+    data: { type: 'string', default: DATA_DIR },
+  },
+});
+const parts = new Set(values.parts.split(','));
+const nets = values.nets.split(',').map((n) => n.split('-').map(Number) as [number, number]);
+const batches = values.batches.split(',').map(Number);
+const batch = Number(values.batch);
+const steps = Number(values.steps);
+const memorySteps = Number(values['memory-steps']);
+
+let failures = 0;
+function report(check: string, ok: boolean, detail: Record<string, unknown>): void {
+  if (!ok) failures++;
+  console.log(JSON.stringify({ check, ok, ...detail }));
+}
+const worst = (errors: Record<string, number>) => Math.max(...Object.values(errors));
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  // the shapes come from models built on the CPU (WRN-28-10's weights need not go to a GPU for this)
+  await setUpBackend('cpu');
+  const shapes = layerShapes(nets);
+  if ((await setUpBackend('webgpu')).backend !== 'webgpu') throw new Error('no WebGPU adapter here (Node, Dawn)');
+  const device = activeGpuDevice()!;
+  const load = loadCifarFromPath(values.data, { train: Math.max(batch * steps, 64), test: 100, subset: 'first' });
+  await load.done;
+
+  if (parts.has('kernels')) {
+    const exec = new TinyExecutor(device);
+    for (const b of batches) {
+      for (const s of shapes.conv) {
+        const g = { batch: b, inSize: s.h, outSize: Math.ceil(s.h / s.stride), cin: s.cin, cout: s.cout, kernel: s.k, stride: s.stride };
+        const errors = await compareConv(exec, g);
+        report('kernels', worst(errors) < 1e-4, {
+          shape: `[${b}, ${s.h}, ${s.w}, ${s.cin}] ${s.k}x${s.k}/${s.stride} -> ${s.cout}`,
+          worst: worst(errors),
+          errors,
+        });
+        exec.pool.destroyAll();
+      }
+    }
+    exec.dispose();
+  }
+
+  if (parts.has('gradients')) {
+    for (const [depth, width] of [
+      [10, 1],
+      [16, 2],
+    ] as const) {
+      for (const dropout of [0, 0.3]) {
+        const g = await compareWrnGradients(device, { depth, width, dropout }, batch, load.train);
+        const lossError = Math.abs(g.loss.ours - g.loss.tfjs) / g.loss.tfjs;
+        report('gradients', worst(g.errors) < 1e-4 && lossError < 1e-5, {
+          net: `WRN-${depth}-${width}`,
+          dropout,
+          batch,
+          loss: g.loss,
+          lossError,
+          worst: worst(g.errors),
+        });
+      }
+    }
+  }
+
+  const config = (dropout: number, engine: EngineChoice, n: number, b: number): Config => ({
+    ...DEFAULT_CONFIG,
+    depth: 10,
+    width: 1,
+    dropout,
+    batch: b,
+    epochs: 1,
+    lr: 0.05,
+    schedule: 'constant',
+    train: b * n,
+    test: 100,
+    seed: 7,
+    engine,
+  });
+
+  if (parts.has('training')) {
+    for (const dropout of [0, 0.3]) {
+      const run = async (engine: EngineChoice) => {
+        const points: MetricPoint[] = [];
+        const t = new Trainer({
+          config: config(dropout, engine, steps, batch),
+          train: load.train,
+          test: load.test,
+          trainImages: batch * steps,
+          evalChunk: 50,
+          onMetrics: (p) => points.push(...p),
+        });
+        const info = await t.prepare();
+        const summary = await t.run();
+        t.dispose();
+        return {
+          info,
+          summary,
+          steps: points.filter((p): p is StepPoint => p.kind === 'step'),
+          evals: points.filter((p): p is EvalPoint => p.kind === 'eval'),
+        };
+      };
+      const ours = await run('compiled');
+      const theirs = await run('tfjs');
+      const rel = ours.steps.map((p, i) => Math.abs(p.loss - theirs.steps[i]!.loss) / theirs.steps[i]!.loss);
+      const [e1, e2] = [ours.evals.at(-1)!, theirs.evals.at(-1)!];
+      const ok =
+        ours.info?.engine === 'compiled' &&
+        ours.steps.length === steps &&
+        Math.max(...rel) < 1e-3 &&
+        ours.steps.every((p, i) => p.trainAccuracy === theirs.steps[i]!.trainAccuracy) &&
+        e1.testAccuracy === e2.testAccuracy &&
+        e1.confusion.join() === e2.confusion.join() &&
+        Math.abs(e1.testLoss - e2.testLoss) / e2.testLoss < 1e-4;
+      report('training', ok, {
+        net: 'WRN-10-1',
+        dropout,
+        batch,
+        steps,
+        worstLossError: Math.max(...rel),
+        losses: { compiled: ours.steps.map((p) => p.loss), tfjs: theirs.steps.map((p) => p.loss) },
+        eval: { compiled: [e1.testLoss, e1.testAccuracy], tfjs: [e2.testLoss, e2.testAccuracy] },
+        stepMs: { compiled: (ours.summary.seconds * 1000) / steps, tfjs: (theirs.summary.seconds * 1000) / steps },
+      });
+    }
+  }
+
+  if (parts.has('memory')) {
+    const t = new Trainer({
+      config: config(0.3, 'compiled', memorySteps + 1, 2),
+      train: load.train,
+      test: load.test,
+      trainImages: 2 * (memorySteps + 1),
+      readEvery: 5,
+      evalChunk: 2,
+    });
+    await t.prepare();
+    const engine = t.compiledEngine!;
+    t.begin();
+    await t.advance(1);
+    let made = 0;
+    const createBuffer = device.createBuffer.bind(device);
+    device.createBuffer = (d: GPUBufferDescriptor) => {
+      made++;
+      return createBuffer(d);
+    };
+    const before = { memory: engine.memory, tensors: tf.memory().numTensors };
+    try {
+      await t.advance(memorySteps);
+    } finally {
+      device.createBuffer = createBuffer;
+    }
+    const after = { memory: engine.memory, tensors: tf.memory().numTensors };
+    await t.finish();
+    t.dispose();
+    report('memory', made === 0 && JSON.stringify(before) === JSON.stringify(after) && engine.memory.buffers === 0, {
+      steps: memorySteps,
+      buffersMade: made,
+      before,
+      after,
+      hostMsPerStep: engine.hostMs / engine.steps,
+      afterDispose: engine.memory,
+    });
+  }
+  console.log(JSON.stringify({ summary: true, failures, seconds: (performance.now() - started) / 1000 }));
+  process.exit(failures ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
