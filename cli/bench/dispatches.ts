@@ -1,7 +1,7 @@
 /**
  * Prints the compute dispatches (and queue submits) of one training step on WebGPU, program by program, with our
- * kernels and with tfjs's own, in one process:
- *   npx tsx cli/bench/dispatches.ts [--batch 2] [--json out.json] [--kernels ours|tfjs] [--flag NAME=value] 16-4 10-1
+ * kernels, with tfjs's own and on the compiled step, in one process:
+ *   npx tsx cli/bench/dispatches.ts [--batch 2] [--json out.json] [--kernels ours|tfjs|compiled] [--flag NAME=value] 16-4 10-1
  * --flag sets a tfjs environment flag first (e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=30,
  * WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false), to see what it does to dispatches and submits.
  * A count, not a time: valid on a loaded machine and on SwiftShader (batch does not change it).
@@ -13,9 +13,12 @@ import { KERNEL_CHOICES, type KernelChoice } from '../../src/core/kernels/webgpu
 import { installNodeWebGpu } from '../../src/node/gpu';
 import { countStepDispatches, type StepDispatches } from './kernelCount';
 
+/** tfjs's path with one set of kernels, or the compiled step */
+type Path = KernelChoice | 'compiled';
+
 interface Row extends StepDispatches {
   net: string;
-  kernels: KernelChoice;
+  kernels: Path;
   batch: number;
 }
 
@@ -24,7 +27,7 @@ async function main(): Promise<void> {
   let batch = 2;
   let json: string | null = null;
   const nets: { depth: number; width: number }[] = [];
-  let choices: readonly KernelChoice[] = KERNEL_CHOICES;
+  let choices: readonly Path[] = [...KERNEL_CHOICES, 'compiled'];
   const flags: [string, string][] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -32,7 +35,7 @@ async function main(): Promise<void> {
     else if (a === '--json') json = args[++i] ?? null;
     else if (a === '--kernels') {
       const k = args[++i];
-      if (k !== 'ours' && k !== 'tfjs') throw new Error('--kernels takes ours or tfjs');
+      if (k !== 'ours' && k !== 'tfjs' && k !== 'compiled') throw new Error('--kernels takes ours, tfjs or compiled');
       choices = [k];
     } else if (a === '--flag') {
       const [name, value] = (args[++i] ?? '').split('=');
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const net of nets) {
     for (const kernels of choices) {
-      const r = await countStepDispatches(net, batch, kernels);
+      const r = kernels === 'compiled' ? await countStepDispatches(net, batch, 'ours', 0, 'compiled') : await countStepDispatches(net, batch, kernels);
       rows.push({ net: `WRN-${net.depth}-${net.width}`, kernels, batch, ...r });
       console.log(
         `WRN-${net.depth}-${net.width} batch ${batch}, ${kernels} kernels: ${r.dispatches} dispatches, ${r.submits} submits${r.steady ? '' : ' (steps 2 and 3 differ!)'}`,

@@ -25,6 +25,8 @@ interface LoopRecord {
   /** mean step time of each steady-state window */
   windowStepMs: number[];
   steps: number;
+  /** JS time to encode and submit a steady-state step (the trainer's loops) */
+  hostMsPerStep?: number;
 }
 
 function timing(r: LoopRecord, batch: number): LoopTiming {
@@ -37,6 +39,7 @@ function timing(r: LoopRecord, batch: number): LoopTiming {
     imagesPerSec: (batch * 1000) / stepMs,
     steps: r.steps,
     windows: r.windowStepMs.length,
+    ...(r.hostMsPerStep === undefined ? {} : { hostMsPerStep: r.hostMsPerStep }),
   };
 }
 
@@ -47,10 +50,14 @@ function timing(r: LoopRecord, batch: number): LoopTiming {
  */
 const PLAIN_SGD: Partial<Config> = { momentum: 0, nesterov: false, wd: 0 };
 
-/** The recipe the app trains with, sized to `steps + 1` steps of one epoch. */
+/**
+ * The recipe the app trains with, sized to `steps + 1` steps of one epoch. On WebGPU the loops run tfjs's path
+ * (engine=tfjs) unless a loop asks for the compiled step.
+ */
 function benchConfig(job: NetJob, dropout: number): Config {
   return {
     ...DEFAULT_CONFIG,
+    engine: 'tfjs',
     depth: job.depth,
     width: job.width,
     dropout,
@@ -116,7 +123,13 @@ async function trainerLoop(
   job: NetJob,
   dropout: number,
   baton: Baton,
-  opts: { legacy?: boolean; audit?: BackendAudit; recipe?: Partial<Config>; kernels?: KernelChoice } = {},
+  opts: {
+    legacy?: boolean;
+    audit?: BackendAudit;
+    recipe?: Partial<Config>;
+    kernels?: KernelChoice;
+    onPlanned?: (t: Trainer, planMs: number) => void;
+  } = {},
 ): Promise<{ rec: LoopRecord; audit?: StepAudit }> {
   // WebGPU: the kernel set is process-wide, so each loop puts its own back whenever it gets the turn (and before
   // the trainer is made: it picks its optimizer from what is installed).
@@ -130,6 +143,7 @@ async function trainerLoop(
   const lastStep = job.steps + 1;
   const counted: AuditCounts = { reads: 0, uploads: 0, uploadBytes: 0 };
   let windowStart: AuditCounts | null = null;
+  let hostAfterFirst: { steps: number; ms: number } | null = null;
   const clock = new TurnClock();
   const trainer: Trainer = new Trainer({
     config,
@@ -137,10 +151,13 @@ async function trainerLoop(
     test: data,
     maxSteps: lastStep,
     readEvery: job.readEvery,
+    // one window per turn, read before the next (the compiled step would otherwise read it during the next window)
+    deferReads: false,
     now: () => clock.now(),
     onMetrics: (points) => {
       const last = points[points.length - 1];
       if (last?.kind !== 'step') return;
+      if (last.step === 1) hostAfterFirst = trainer.hostTime;
       if (last.step > 1) {
         rec.windowStepMs.push(last.stepMs);
         rec.steps += points.length;
@@ -169,8 +186,15 @@ async function trainerLoop(
   applyKernels();
   clock.start();
   try {
+    // planning the compiled step (compiling its kernels) is part of its first step's time, as in the app
+    const t0 = performance.now();
+    await trainer.prepare();
+    opts.onPlanned?.(trainer, performance.now() - t0);
     const summary = await trainer.run();
     rec.firstStepMs = summary.firstStepMs;
+    const host = trainer.hostTime;
+    const first = hostAfterFirst as { steps: number; ms: number } | null;
+    if (first && host.steps > first.steps) rec.hostMsPerStep = (host.ms - first.ms) / (host.steps - first.steps);
   } finally {
     trainer.dispose();
     baton.release();
@@ -245,14 +269,21 @@ export async function interleavedLoops(job: NetJob, kernels: KernelChoice | unde
     });
   try {
     const k = kernels ? { kernels } : {};
-    const [plain, sgd, bare, dropped, legacy, tfjsKernels] = await Promise.all([
+    const onPlanned = (t: Trainer, planMs: number) => {
+      const e = t.compiledEngine;
+      if (e) result.compiledPlan = { dispatches: e.dispatchesPerStep, buffers: e.memory.buffers, bytes: e.memory.bytes, planMs };
+      else result.errors.push(`trainer on the compiled step: ${t.engine?.reason ?? 'no compiled step'}`);
+    };
+    const [plain, sgd, bare, dropped, legacy, tfjsKernels, compiled] = await Promise.all([
       settle(trainerLoop(job, 0, baton, { audit, ...k }), 'trainer'),
       settle(trainerLoop(job, 0, baton, { recipe: PLAIN_SGD, ...k }), 'trainer with plain SGD'),
       settle(bareLoop(job, baton, kernels), 'bare loop'),
       job.dropout > 0 ? settle(trainerLoop(job, job.dropout, baton, k), `dropout ${job.dropout}`) : undefined,
       job.dropout > 0 && job.legacyDropout ? settle(trainerLoop(job, job.dropout, baton, { legacy: true, ...k }), 'old dropout mask') : undefined,
       kernels === 'ours' ? settle(trainerLoop(job, 0, baton, { kernels: 'tfjs', recipe: { kernels: 'tfjs' } }), 'trainer with tfjs kernels') : undefined,
+      kernels ? settle(trainerLoop(job, 0, baton, { recipe: { engine: 'compiled' }, onPlanned }), 'trainer on the compiled step') : undefined,
     ]);
+    if (compiled && result.compiledPlan) result.trainerCompiled = timing(compiled.rec, job.batch);
     if (tfjsKernels) result.trainerTfjsKernels = timing(tfjsKernels.rec, job.batch);
     if (plain) result.trainer = timing(plain.rec, job.batch);
     if (plain?.audit) result.audit = plain.audit;
@@ -270,4 +301,5 @@ export async function interleavedLoops(job: NetJob, kernels: KernelChoice | unde
   if (trainer && dropout) result.dropoutRatio = dropout.stepMs / trainer.stepMs;
   if (trainer && legacyDropout) result.legacyDropoutRatio = legacyDropout.stepMs / trainer.stepMs;
   if (trainer && result.trainerTfjsKernels) result.oursVsTfjsKernels = trainer.imagesPerSec / result.trainerTfjsKernels.imagesPerSec;
+  if (trainer && result.trainerCompiled) result.compiledVsTrainer = result.trainerCompiled.imagesPerSec / trainer.imagesPerSec;
 }

@@ -67,6 +67,41 @@ function mainTable(results: NetResult[]): string[] {
   return lines;
 }
 
+/**
+ * WebGPU rows: the compiled step next to tfjs's path with our kernels and with tfjs's own, from the same interleaved
+ * job: step time, the JS thread's time to encode and submit a step, and dispatches a step.
+ */
+export function compiledTable(results: NetResult[]): string[] {
+  const rows = results.filter((r) => r.trainerCompiled || r.kernelsPerStep?.compiled || r.compiledPlan);
+  if (!rows.length) return [];
+  const host = (t: LoopTiming | undefined) => fmt(t?.hostMsPerStep, 2);
+  return [
+    '',
+    "### The compiled step (WebGPU): against tfjs's path with our kernels and with tfjs's own, same job",
+    '',
+    '| target | net | batch | ms/step: compiled / ours / tfjs | compiled / ours img/s | host ms/step: compiled / ours / tfjs | ' +
+      'dispatches/step: compiled / ours / tfjs | plan: buffers, MiB, s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      const k = r.kernelsPerStep;
+      const p = r.compiledPlan;
+      return (
+        `| ${r.job.target} | ${r.net} | ${r.job.batch} | ${ms(r.trainerCompiled)} / ${ms(r.trainer)} / ${ms(r.trainerTfjsKernels)} | ` +
+        `${ratio(r.compiledVsTrainer)} | ${host(r.trainerCompiled)} / ${host(r.trainer)} / ${host(r.trainerTfjsKernels)} | ` +
+        `${k ? `${k.compiled?.dispatches ?? '–'} / ${k.ours.dispatches} / ${k.tfjs.dispatches}` : p ? `${p.dispatches} (planned) / – / –` : '–'} | ` +
+        `${p ? `${p.buffers}, ${fmt(p.bytes / 2 ** 20, 1)}, ${fmt(p.planMs / 1000, 1)}` : '–'} |`
+      );
+    }),
+    '',
+    '*compiled* is the trainer on the compiled step (src/core/compiled: the whole step planned once, one command encoder and ' +
+      "one submit a step), *ours* tfjs's path with our kernels, *tfjs* tfjs's path with its own kernels. *host ms/step* is " +
+      "the JS thread's time to encode and submit a steady-state step (Trainer.hostTime: for tfjs's path the step's ops as " +
+      'tfjs records them). *dispatches/step* are counted at `dispatchWorkgroups`. *plan*: the device buffers the compiled ' +
+      'step holds (weights, gradients, momentum, saved activations, scratch), their size, and the time to plan it ' +
+      '(compiling its kernels: part of its first step).',
+  ];
+}
+
 function profileTables(results: NetResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
@@ -96,23 +131,26 @@ function profileTable(r: NetResult, p: StepProfile): string[] {
   ];
 }
 
-/** Per WebGPU row: the dispatches of one trainer step program by program, our kernels against tfjs's. */
+/** Per WebGPU row: the dispatches of one trainer step program by program, our kernels against tfjs's (and the compiled step's). */
 export function dispatchTables(results: NetResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
     const k = r.kernelsPerStep;
     if (!k) continue;
-    const programs = [...new Set([...Object.keys(k.ours.byProgram), ...Object.keys(k.tfjs.byProgram)])].sort(
-      (a, b) => (k.tfjs.byProgram[b] ?? 0) + (k.ours.byProgram[b] ?? 0) - (k.tfjs.byProgram[a] ?? 0) - (k.ours.byProgram[a] ?? 0),
+    const c = k.compiled;
+    const count = (s: { byProgram: Record<string, number> } | undefined, p: string) => s?.byProgram[p] ?? 0;
+    const programs = [...new Set([...Object.keys(k.ours.byProgram), ...Object.keys(k.tfjs.byProgram), ...Object.keys(c?.byProgram ?? {})])].sort(
+      (a, b) => count(k.tfjs, b) + count(k.ours, b) + count(c, b) - count(k.tfjs, a) - count(k.ours, a) - count(c, a),
     );
     lines.push(
       '',
       `**${r.job.target}, ${r.net}, batch ${k.batch}**: ${k.ours.dispatches} dispatches and ${k.ours.submits} submits a step with our ` +
-        `kernels, ${k.tfjs.dispatches} and ${k.tfjs.submits} with tfjs's`,
+        `kernels, ${k.tfjs.dispatches} and ${k.tfjs.submits} with tfjs's` +
+        (c ? `, ${c.dispatches} and ${c.submits} on the compiled step (a step and its metrics read)` : ''),
       '',
-      '| program | ours | tfjs |',
-      '| --- | ---: | ---: |',
-      ...programs.map((p) => `| ${p} | ${k.ours.byProgram[p] ?? 0} | ${k.tfjs.byProgram[p] ?? 0} |`),
+      c ? '| program | ours | tfjs | compiled |' : '| program | ours | tfjs |',
+      c ? '| --- | ---: | ---: | ---: |' : '| --- | ---: | ---: |',
+      ...programs.map((p) => `| ${p} | ${count(k.ours, p)} | ${count(k.tfjs, p)} |${c ? ` ${count(c, p)} |` : ''}`),
     );
   }
   return lines;
@@ -273,6 +311,7 @@ export function renderBlock(b: BenchResults, label: string): string {
   }
   const kernelTimes = kernelTimingTables(b.kernelTimes ?? []);
   if (kernelTimes.length) lines.push('', "### Per-kernel time (WebGPU): our kernels against tfjs-webgpu's on each layer shape", ...kernelTimes);
+  lines.push(...compiledTable(b.results));
   const dispatches = dispatchTables(b.results);
   if (dispatches.length) lines.push('', '### Compute dispatches of one training step (WebGPU), by program', ...dispatches);
   const profiles = profileTables(b.results);

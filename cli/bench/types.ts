@@ -65,6 +65,8 @@ export interface LoopTiming {
   /** steady-state steps timed */
   steps: number;
   windows: number;
+  /** the JS thread's time to encode and submit one steady-state step (ms): Trainer.hostTime, first step left out */
+  hostMsPerStep?: number;
 }
 
 /** What the trainer does to the host <-> device boundary during its steady-state steps. */
@@ -135,6 +137,8 @@ export interface KernelsPerStep {
   batch: number;
   ours: StepCount;
   tfjs: StepCount;
+  /** the compiled step (src/core/compiled): its planned dispatches, one submit */
+  compiled?: StepCount;
 }
 
 export interface StepCount {
@@ -186,6 +190,12 @@ export interface NetResult {
   oursVsTfjsKernels?: number;
   /** WebGPU rows: compute dispatches of one trainer step, counted at dispatchWorkgroups, with each set of kernels */
   kernelsPerStep?: KernelsPerStep;
+  /** WebGPU rows: the trainer on the compiled step (engine=compiled), interleaved with the others */
+  trainerCompiled?: LoopTiming;
+  /** trainerCompiled img/s over trainer img/s (tfjs's path with the row's kernels) */
+  compiledVsTrainer?: number;
+  /** WebGPU rows: the compiled step's plan: its dispatches a step, device buffers and bytes, and planning time */
+  compiledPlan?: { dispatches: number; buffers: number; bytes: number; planMs: number };
   /** hash of a fixed dropout mask: equal on every backend when the kernels agree bit for bit */
   maskChecksum?: string;
   /** a part that failed, with its message (the rest of the row still stands) */

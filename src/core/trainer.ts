@@ -64,6 +64,11 @@ export interface TrainerOptions {
   evalChunk?: number;
   /** makes the compiled step's plan (default CompiledEngine.create); tests inject a failure to see the fallback */
   planCompiled?: (device: GPUDevice, spec: PlanSpec) => Promise<CompiledEngine>;
+  /**
+   * The compiled step reads a window's metrics back while the next steps are encoded (default true). The bench
+   * turns it off: its loops take turns window by window and time each window whole, as tfjs's path reads it.
+   */
+  deferReads?: boolean;
 }
 
 /** How a slice of training ended: its steps were done, the trainer reached its pause point, or the model is over. */
@@ -136,6 +141,9 @@ export class Trainer {
   private compiled: { engine: CompiledEngine; window: DeferredWindow } | null = null;
   /** momentum buffers of a restored checkpoint, for the compiled step's plan (made after the restore) */
   private restoredMomentum: NamedArray[] | null = null;
+  private readonly deferReads: boolean;
+  /** JS time spent encoding and submitting steps (either engine), and the steps it covers */
+  private hostValue = { steps: 0, ms: 0 };
 
   constructor(opts: TrainerOptions) {
     this.config = opts.config;
@@ -157,6 +165,7 @@ export class Trainer {
     this.order = new DataOrder(this.train, opts.config.seed, { batch: plan.batch, stepsPerEpoch: plan.stepsPerEpoch }, trainImages);
     this.flopsPerImage = trainFlopsPerImage(m);
     this.modelConfig = m;
+    this.deferReads = opts.deferReads ?? true;
     this.planCompiled = opts.planCompiled ?? ((device, spec) => CompiledEngine.create(device, spec));
     this.model = buildWrn(m, { seed: opts.config.seed });
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
@@ -344,7 +353,9 @@ export class Trainer {
       if (this.compiled) await this.compiledStep(this.compiled, lr);
       else {
         const batch = await this.nextBatch();
+        const t = performance.now();
         const { loss, correct } = this.trainStep(batch, lr);
+        this.countHost(t);
         this.pending.push(loss, correct, lr);
       }
       this.stepValue++;
@@ -355,7 +366,7 @@ export class Trainer {
         this.firstStepMs = (reading?.elapsedMs ?? 0) + this.planMs;
         this.activeMs += this.planMs;
       } else if (held >= (this.lastStepMs > SLOW_STEP_MS ? 1 : this.readEvery)) {
-        if (this.compiled) await this.reportLater(this.compiled.window);
+        if (this.compiled && this.deferReads) await this.reportLater(this.compiled.window);
         else await this.report();
       }
       if (this.shouldEvaluate()) {
@@ -631,8 +642,25 @@ export class Trainer {
     this.train.gather(idx, views.pixels, views.labels);
     const draw = this.config.augment ? drawAugmentation(n, mixSeed(this.config.seed, STREAM.augment, this.stepValue)) : null;
     const keys = this.dropoutLayers().map((l) => dropoutKeys(l.seed * 1_000_003 + l.masksDrawn++, l.rate));
+    const t = performance.now();
     c.engine.step(lr, draw, keys);
+    this.countHost(t);
     c.window.push(lr);
+  }
+
+  private countHost(since: number): void {
+    this.hostValue.steps++;
+    this.hostValue.ms += performance.now() - since;
+  }
+
+  /**
+   * The JS thread's time to encode and submit the steps taken so far (ms) and their count: the compiled step's two
+   * writes, its encoding and submit; on tfjs's path the step as tfjs records it, op by op (the batch's widening to
+   * floats and the augmentation draws included; tfjs submits the last ops at the read-back, which is not counted).
+   * Gathering the batch's records is outside it for both.
+   */
+  get hostTime(): { steps: number; ms: number } {
+    return { ...this.hostValue };
   }
 
   /** Writes the compiled step's weights into the tfjs model (for saved weights, export and evaluation views). */
