@@ -18,7 +18,7 @@ import { interleavedLoops } from './loops';
 import { maskChecksum, maskCost } from './maskCost';
 import { smallOpMs } from './opLatency';
 import { timePipeline } from './pipeline';
-import { profileStep } from './profile';
+import { profileCompiledStep, profileStep } from './profile';
 import type { NetJob, NetResult } from './types';
 
 /**
@@ -84,6 +84,10 @@ export async function measureNet(
     if (kernels === 'ours') {
       const theirs = await part('profile with tfjs kernels', () => profileStep(job, 'tfjs'));
       if (theirs) result.profileTfjs = theirs;
+    }
+    if (webgpu) {
+      const compiled = await part('profile of the compiled step', () => profileCompiledStep(job));
+      if (compiled) result.profileCompiled = compiled;
     }
     if (kernels) installWebGpuKernels(kernels);
   }

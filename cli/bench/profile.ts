@@ -13,7 +13,12 @@
  * 0 for every kernel): the profile then says 'unavailable' and keeps only the calls.
  */
 import * as tf from '@tensorflow/tfjs';
+import { drawAugmentation } from '../../src/core/augment';
+import { CompiledEngine } from '../../src/core/compiled/engine';
 import { DEFAULT_CONFIG, type Config, type KernelChoice } from '../../src/core/config';
+import { activeGpuDevice } from '../../src/core/deviceWatch';
+import { dropoutKeys } from '../../src/core/dropoutHash';
+import { wrnArchitecture } from '../../src/core/shape';
 import { withWebGpuKernels } from '../../src/core/kernels/webgpu/install';
 import { Trainer } from '../../src/core/trainer';
 import { syntheticSource } from './data';
@@ -85,6 +90,7 @@ export async function profileStep(job: NetJob, kernels?: KernelChoice): Promise<
     test: job.batch,
     evalEvery: 0,
     seed: job.seed,
+    engine: 'tfjs',
     ...(kernels ? { kernels } : {}),
   };
   const data = syntheticSource(config.train, job.seed);
@@ -104,4 +110,56 @@ export async function profileStep(job: NetJob, kernels?: KernelChoice): Promise<
   };
   // Installed before the trainer is made: it picks its optimizer from what is installed.
   return kernels ? withWebGpuKernels(kernels, profile) : profile();
+}
+
+/**
+ * The compiled step's own profile: its step 3 with each dispatch between two GPU timestamps (CompiledEngine.profileStep),
+ * summed per program. Weights stay at zero (the time of a kernel does not depend on its values).
+ */
+export async function profileCompiledStep(job: NetJob): Promise<StepProfile> {
+  const device = activeGpuDevice();
+  if (!device) throw new Error('the compiled step needs WebGPU');
+  const m = { depth: job.depth, width: job.width, dropout: job.dropout };
+  const arch = wrnArchitecture(m);
+  const engine = await CompiledEngine.create(device, {
+    arch,
+    batch: job.batch,
+    recipe: { momentum: 0.9, nesterov: true, wd: 5e-4 },
+    augment: true,
+    evalBatch: job.batch,
+    metricSlots: 4,
+  });
+  try {
+    const data = syntheticSource(job.batch, job.seed);
+    const views = engine.batchViews();
+    data.gather(
+      Array.from({ length: job.batch }, (_, i) => i),
+      views.pixels,
+      views.labels,
+    );
+    const draw = drawAugmentation(job.batch, job.seed);
+    const keys = arch.blocks.filter((b) => b.dropout > 0).map((b, i) => dropoutKeys(job.seed * 1000 + i, b.dropout));
+    for (let i = 0; i < 2; i++) {
+      engine.step(0.1, draw, keys);
+      await engine.readMetrics();
+    }
+    const kinds = await engine.profileStep(0.1, draw, keys);
+    if (!kinds) return { timer: 'unavailable', kernelSet: 'compiled', kernels: engine.dispatchesPerStep, totalKernelMs: 0, top: [] };
+    const total = kinds.reduce((a, k) => a + k.ms, 0);
+    const top: KernelShare[] = kinds
+      .slice(0, TOP)
+      .map((k) => ({
+        kernel: k.kind,
+        calls: k.calls,
+        ms: k.ms,
+        smallCalls: 0,
+        smallMs: 0,
+        broadcastCalls: 0,
+        broadcastMs: 0,
+        share: total > 0 ? k.ms / total : 0,
+      }));
+    return { timer: 'gpu-timestamps', kernelSet: 'compiled', kernels: engine.dispatchesPerStep, totalKernelMs: total, top };
+  } finally {
+    engine.dispose();
+  }
 }

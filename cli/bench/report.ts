@@ -105,7 +105,7 @@ export function compiledTable(results: NetResult[]): string[] {
 function profileTables(results: NetResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
-    for (const p of [r.profile, r.profileTfjs]) {
+    for (const p of [r.profile, r.profileTfjs, r.profileCompiled]) {
       if (p) lines.push(...profileTable(r, p));
     }
   }
@@ -113,7 +113,7 @@ function profileTables(results: NetResult[]): string[] {
 }
 
 function profileTable(r: NetResult, p: StepProfile): string[] {
-  const set = p.kernelSet ? `, ${p.kernelSet === 'ours' ? 'our kernels' : "tfjs's kernels"}` : '';
+  const set = p.kernelSet ? `, ${p.kernelSet === 'ours' ? 'our kernels' : p.kernelSet === 'compiled' ? 'the compiled step' : "tfjs's kernels"}` : '';
   return [
     '',
     `**${r.job.target}, ${r.net}, batch ${r.job.batch}${set}** (the trainer's step 3, dropout ${r.job.dropout}; ${p.kernels} kernels, ` +

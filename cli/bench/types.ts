@@ -124,8 +124,8 @@ export interface StepProfile {
    * WASM), or not at all (WebGPU without timestamp-query: tfjs reports 0 ms for every kernel; the calls still count)
    */
   timer: 'gpu-timestamps' | 'wall-with-sync' | 'host' | 'unavailable';
-  /** WebGPU: the kernel set the profiled step ran with */
-  kernelSet?: 'ours' | 'tfjs';
+  /** WebGPU: the kernel set the profiled step ran with, or the compiled step (one timed pass per dispatch) */
+  kernelSet?: 'ours' | 'tfjs' | 'compiled';
   kernels: number;
   totalKernelMs: number;
   top: KernelShare[];
@@ -179,6 +179,8 @@ export interface NetResult {
   profile?: StepProfile;
   /** WebGPU rows with our kernels: the same step profiled with tfjs's kernels */
   profileTfjs?: StepProfile;
+  /** WebGPU rows: the compiled step's own profile (GPU timestamps around each dispatch) */
+  profileCompiled?: StepProfile;
   maskCost?: MaskCost;
   /** ms per small elementwise kernel (4096 floats), dispatch overhead included: see opLatency.ts smallOpMs */
   smallOpMs?: number;

@@ -117,6 +117,18 @@ export class CompiledEngine {
     this.assertLive();
     const t = performance.now();
     if (this.slotsUsed >= this.train.metricSlots) throw new Error('the metrics ring is full: read it (readMetrics) at least every metricSlots steps');
+    this.writeInputs(lr, draw, keys);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeDispatches(pass, dispatches);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.slotsUsed++;
+    this.hostMs += performance.now() - t;
+  }
+
+  /** The step's two writes: the batch (as gathered into batchViews, with the draws) and the uniform block. */
+  private writeInputs(lr: number, draw: AugmentDraw | null, keys: readonly DropoutKeys[]): void {
     if (keys.length !== this.plan.dropoutBlocks) throw new Error(`${this.plan.dropoutBlocks} dropout keys needed, got ${keys.length}`);
     const L = batchLayout(this.train.batch);
     const B = this.train.batch;
@@ -135,13 +147,48 @@ export class CompiledEngine {
     const { queue } = this.device;
     queue.writeBuffer(this.plan.buffers.batch, 0, this.batchWords);
     queue.writeBuffer(this.plan.buffers.uniform, 0, this.uniformWords);
-    const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeDispatches(pass, dispatches);
-    pass.end();
-    queue.submit([encoder.finish()]);
-    this.slotsUsed++;
-    this.hostMs += performance.now() - t;
+  }
+
+  /**
+   * One training step with each dispatch in its own compute pass between two GPU timestamps: the device time of each
+   * program, summed per kind (and the dispatches of each), largest first. Null without 'timestamp-query'. A real
+   * step (the weights move); its metrics are left unread. For the bench's per-kernel profile, not for training.
+   */
+  async profileStep(
+    lr: number,
+    draw: AugmentDraw | null,
+    keys: readonly DropoutKeys[] = [],
+  ): Promise<{ kind: string; calls: number; ms: number }[] | null> {
+    this.assertLive();
+    if (!this.device.features.has('timestamp-query')) return null;
+    const dispatches = this.plan.dispatches;
+    const n = dispatches.length;
+    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * n });
+    const resolved = this.device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    try {
+      // the metrics go to the next free slot, unread: the next step writes there again
+      this.writeInputs(lr, draw, keys);
+      const encoder = this.device.createCommandEncoder();
+      dispatches.forEach((d, i) => {
+        const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        encodeDispatches(pass, [d]);
+        pass.end();
+      });
+      encoder.resolveQuerySet(querySet, 0, 2 * n, resolved, 0);
+      this.device.queue.submit([encoder.finish()]);
+      const times = new BigUint64Array(await this.read(resolved, 0, 16 * n));
+      const byKind = new Map<string, { calls: number; ms: number }>();
+      dispatches.forEach((d, i) => {
+        const e = byKind.get(d.kind) ?? { calls: 0, ms: 0 };
+        e.calls++;
+        e.ms += Math.max(0, Number(times[2 * i + 1]! - times[2 * i]!)) / 1e6;
+        byKind.set(d.kind, e);
+      });
+      return [...byKind].map(([kind, e]) => ({ kind, ...e })).sort((a, b) => b.ms - a.ms);
+    } finally {
+      querySet.destroy();
+      resolved.destroy();
+    }
   }
 
   /** Steps whose metrics are on the device, not yet read. */
