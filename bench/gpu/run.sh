@@ -5,10 +5,12 @@
 # 1. diag.mjs: can Dawn make a device (and with tfjs's request);
 # 2. per-kernel time (cli/bench/kernelTiming.ts): batch norm and both convolution gradients, our kernels against
 #    tfjs's, on every layer shape of the nets at the batch, with GPU timestamps (timestamp quantization off);
-# 3. `bench` on node-webgpu (Dawn over the vendor's Vulkan driver): the trainer's speed with our kernels and with
-#    tfjs's, and a kernel profile of one trainer step with each set (tf.profile on timestamp queries);
+# 3. `bench` on node-webgpu (Dawn over the vendor's Vulkan driver): the trainer's speed on all three paths, interleaved
+#    in one job (the compiled step, tfjs's path with our kernels, tfjs's path with its own), with the host time and
+#    the dispatches of a step on each, and a per-kernel profile of one step on each (GPU timestamps: tf.profile for
+#    tfjs's paths, one timed pass per dispatch for the compiled step);
 # 4. PyTorch's images/s for the same nets, batch and optimizer (pytorch_wrn.py);
-# 5. with a data dir of CIFAR-10 .bin files, a short real training run on WebGPU.
+# 5. with a data dir of CIFAR-10 .bin files, a short real training run on WebGPU (the compiled step, the default).
 # Each step has its own time limit, and all of them together stay within DEADLINE seconds from the start (default
 # 570: a device session allows 600 s per command), so that one slow part cannot eat the others' time. SKIP_KERNELS,
 # SKIP_BENCH, SKIP_TORCH (any value) leave a step out.
@@ -37,7 +39,7 @@ nets=${NETS:-16-4,28-10}; batch=${BATCH:-128}
 echo "== Dawn: which device request works (diag.mjs)"
 timeout 45 $node diag.mjs 2>&1 | tee "$res/diag.txt"
 
-t=$(limit "${T_KERNELS:-170}")
+t=$(limit "${T_KERNELS:-150}")
 if [ -z "${SKIP_KERNELS:-}" ] && [ "$t" -gt 0 ]; then
   echo "== per-kernel time, ours against tfjs's (node-webgpu, batch $batch, ${t} s)"
   # Dawn quantizes timestamps to 100 us unless told not to: kernels here take tens of microseconds to milliseconds.
@@ -46,11 +48,11 @@ if [ -z "${SKIP_KERNELS:-}" ] && [ "$t" -gt 0 ]; then
     --json "$res/results-kernels.json" --md "$res/BENCHMARKS-kernels.md" --label gpu-kernels 2>&1 | tee "$res/kernels.log"
 fi
 
-t=$(limit "${T_BENCH:-240}")
+t=$(limit "${T_BENCH:-260}")
 if [ -z "${SKIP_BENCH:-}" ] && [ "$t" -gt 0 ]; then
-  echo "== tfjs WebGPU trainer and step profiles (node-webgpu, ${t} s)"
+  echo "== WebGPU trainers (compiled, tfjs with our kernels, tfjs's own) and step profiles (node-webgpu, ${t} s)"
   DAWN_FLAGS=${DAWN_FLAGS:-disable-dawn-features=timestamp_quantization} timeout "$t" $node cli/bench/wrn.mjs bench --targets node-webgpu \
-    --nets "$nets" --batch "$batch" --steps "${STEPS:-10}" --read-every 5 --profile all --no-pytorch --job-timeout "${T_JOB:-150}" \
+    --nets "$nets" --batch "$batch" --steps "${STEPS:-6}" --read-every 3 --profile all --no-pytorch --job-timeout "${T_JOB:-170}" \
     --json "$res/results-gpu.json" --md "$res/BENCHMARKS-gpu.md" --label gpu 2>&1 | tee "$res/bench.log"
 fi
 
