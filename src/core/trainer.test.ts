@@ -318,7 +318,10 @@ describe('trainer on WebGPU in Node (Dawn)', () => {
     expect(tf.getBackend()).toBe('webgpu');
     // SwiftShader emulates the GPU on the CPU (a few images/s, ~10 s of shader compilation): keep it tiny.
     const data = await realData(4, 4);
-    const { trainer, steps } = await runCollect(tiny({ batch: 4, train: 4, test: 4, epochs: 3, lr: 0.05, schedule: 'constant' }), data, { readEvery: 3 });
+    // tfjs's path (src/core/compiled has the compiled step's tests)
+    const { trainer, steps } = await runCollect(tiny({ batch: 4, train: 4, test: 4, epochs: 3, lr: 0.05, schedule: 'constant', engine: 'tfjs' }), data, {
+      readEvery: 3,
+    });
     expect(steps).toHaveLength(3);
     expect(steps[2]!.loss).toBeLessThan(steps[0]!.loss);
     trainer.dispose();

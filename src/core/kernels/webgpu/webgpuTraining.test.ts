@@ -52,6 +52,7 @@ describe('training on real images', () => {
     train: 4,
     test: 4,
     seed: 4,
+    engine: 'tfjs', // tfjs's path: these tests are about its kernels (the compiled step has its own tests)
   };
 
   async function losses(backend: 'webgpu' | 'wasm', kernels: 'ours' | 'tfjs'): Promise<number[]> {
