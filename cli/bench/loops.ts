@@ -27,6 +27,8 @@ interface LoopRecord {
   steps: number;
   /** JS time to encode and submit a steady-state step (the trainer's loops) */
   hostMsPerStep?: number;
+  /** the compiled step's part of it before the submit */
+  encodeMsPerStep?: number;
 }
 
 function timing(r: LoopRecord, batch: number): LoopTiming {
@@ -40,6 +42,7 @@ function timing(r: LoopRecord, batch: number): LoopTiming {
     steps: r.steps,
     windows: r.windowStepMs.length,
     ...(r.hostMsPerStep === undefined ? {} : { hostMsPerStep: r.hostMsPerStep }),
+    ...(r.encodeMsPerStep === undefined ? {} : { encodeMsPerStep: r.encodeMsPerStep }),
   };
 }
 
@@ -195,6 +198,8 @@ async function trainerLoop(
     const host = trainer.hostTime;
     const first = hostAfterFirst as { steps: number; ms: number } | null;
     if (first && host.steps > first.steps) rec.hostMsPerStep = (host.ms - first.ms) / (host.steps - first.steps);
+    const engine = trainer.compiledEngine;
+    if (engine?.steps) rec.encodeMsPerStep = engine.encodeMs / engine.steps;
   } finally {
     trainer.dispose();
     baton.release();

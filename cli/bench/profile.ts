@@ -146,18 +146,16 @@ export async function profileCompiledStep(job: NetJob): Promise<StepProfile> {
     const kinds = await engine.profileStep(0.1, draw, keys);
     if (!kinds) return { timer: 'unavailable', kernelSet: 'compiled', kernels: engine.dispatchesPerStep, totalKernelMs: 0, top: [] };
     const total = kinds.reduce((a, k) => a + k.ms, 0);
-    const top: KernelShare[] = kinds
-      .slice(0, TOP)
-      .map((k) => ({
-        kernel: k.kind,
-        calls: k.calls,
-        ms: k.ms,
-        smallCalls: 0,
-        smallMs: 0,
-        broadcastCalls: 0,
-        broadcastMs: 0,
-        share: total > 0 ? k.ms / total : 0,
-      }));
+    const top: KernelShare[] = kinds.slice(0, TOP).map((k) => ({
+      kernel: k.kind,
+      calls: k.calls,
+      ms: k.ms,
+      smallCalls: 0,
+      smallMs: 0,
+      broadcastCalls: 0,
+      broadcastMs: 0,
+      share: total > 0 ? k.ms / total : 0,
+    }));
     return { timer: 'gpu-timestamps', kernelSet: 'compiled', kernels: engine.dispatchesPerStep, totalKernelMs: total, top };
   } finally {
     engine.dispose();

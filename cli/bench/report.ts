@@ -74,7 +74,7 @@ function mainTable(results: NetResult[]): string[] {
 export function compiledTable(results: NetResult[]): string[] {
   const rows = results.filter((r) => r.trainerCompiled || r.kernelsPerStep?.compiled || r.compiledPlan);
   if (!rows.length) return [];
-  const host = (t: LoopTiming | undefined) => fmt(t?.hostMsPerStep, 2);
+  const host = (t: LoopTiming | undefined) => fmt(t?.hostMsPerStep, 2) + (t?.encodeMsPerStep === undefined ? '' : ` (${fmt(t.encodeMsPerStep, 2)})`);
   return [
     '',
     "### The compiled step (WebGPU): against tfjs's path with our kernels and with tfjs's own, same job",
@@ -96,7 +96,8 @@ export function compiledTable(results: NetResult[]): string[] {
     '*compiled* is the trainer on the compiled step (src/core/compiled: the whole step planned once, one command encoder and ' +
       "one submit a step), *ours* tfjs's path with our kernels, *tfjs* tfjs's path with its own kernels. *host ms/step* is " +
       "the JS thread's time to encode and submit a steady-state step (Trainer.hostTime: for tfjs's path the step's ops as " +
-      'tfjs records them). *dispatches/step* are counted at `dispatchWorkgroups`. *plan*: the device buffers the compiled ' +
+      "tfjs records them); in brackets the compiled step's part before its submit (writes and encoding: Dawn translates " +
+      'the commands for the driver inside submit). *dispatches/step* are counted at `dispatchWorkgroups`. *plan*: the device buffers the compiled ' +
       'step holds (weights, gradients, momentum, saved activations, scratch), their size, and the time to plan it ' +
       '(compiling its kernels: part of its first step).',
   ];

@@ -67,6 +67,8 @@ export interface LoopTiming {
   windows: number;
   /** the JS thread's time to encode and submit one steady-state step (ms): Trainer.hostTime, first step left out */
   hostMsPerStep?: number;
+  /** the compiled step: the part of it before the submit (its two writes and the encoding), all steps */
+  encodeMsPerStep?: number;
 }
 
 /** What the trainer does to the host <-> device boundary during its steady-state steps. */

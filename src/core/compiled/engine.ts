@@ -60,6 +60,8 @@ export class CompiledEngine {
   private disposed = false;
   /** JS time spent in `step()` (writes, encoding, submit), and steps taken: the host cost of a step */
   hostMs = 0;
+  /** the part of hostMs before the submit: the two writes and the encoding (Dawn translates commands in submit) */
+  encodeMs = 0;
   steps = 0;
 
   private constructor(readonly plan: TrainingPlan) {
@@ -122,7 +124,9 @@ export class CompiledEngine {
     const pass = encoder.beginComputePass();
     encodeDispatches(pass, dispatches);
     pass.end();
-    this.device.queue.submit([encoder.finish()]);
+    const commands = encoder.finish();
+    this.encodeMs += performance.now() - t;
+    this.device.queue.submit([commands]);
     this.slotsUsed++;
     this.hostMs += performance.now() - t;
   }
