@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, TEST_RECORDS, TRAIN_RECORDS } from '../src/core/data/testFixtures';
+import { DATA_DIR, TEST_RECORDS, TRAIN_RECORDS } from '../test/fixtures/data';
 import { cifarMiddleware } from '../server/cifarPlugin';
 import { CifarStore } from '../server/cifarStore';
 import { ensureRuntimeDir } from './gpu';

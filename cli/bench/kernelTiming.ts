@@ -1,5 +1,5 @@
 /**
- * Per-kernel time on WebGPU: every case of src/core/kernels/webgpu/kernelCases.ts (batch norm forward + backward,
+ * Per-kernel time on WebGPU: every case of test/fixtures/kernelCases.ts (batch norm forward + backward,
  * the filter gradient, the input gradient, on each distinct layer shape of the chosen nets) run with our kernels and
  * with tfjs-webgpu's own, interleaved, in one process.
  *
@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setConvInputProgram } from '../../src/core/kernels/webgpu/convInputGrad';
 import { canCountDispatches, countDispatches } from '../../src/core/kernels/webgpu/dispatchCount';
 import type { KernelChoice } from '../../src/core/kernels/webgpu/install';
-import { type KernelCase, kernelCases, type LayerShapes, layerShapes, liveCounts } from '../../src/core/kernels/webgpu/kernelCases';
+import { type KernelCase, kernelCases, type LayerShapes, layerShapes, liveCounts } from '../../test/fixtures/kernelCases';
 import { messageOf } from '../../src/core/errors';
 import type { KernelCaseTiming, KernelJob, KernelTimer, KernelTimingResult } from './types';
 

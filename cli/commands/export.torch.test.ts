@@ -1,25 +1,24 @@
 /**
- * `wrn export` as a person runs it, and the exported train.py against `wrn train` on the same short recipe:
+ * The exported train.py against `wrn train` on the same short recipe:
  * weights trained by tfjs evaluate to the same test accuracy in PyTorch (same arithmetic, same BN statistics), and
  * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (measured 2026-11-29: tfjs 39.55%,
  * PyTorch 37.85%, and PyTorch's evaluation of the tfjs weights 39.55% with the same test loss 1.64201).
- * The PyTorch half needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true.
+ * Needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true (then it fails).
+ * `wrn export` itself is export.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, TEST_RECORDS } from '../../src/core/data/testFixtures';
+import { DATA_DIR, TEST_RECORDS } from '../../test/fixtures/data';
 import { REPO_ROOT } from '../localData';
-import { findTorchPython } from '../torchPython';
+import { needTorch } from '../../test/fixtures/requirements';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-export-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const found = await findTorchPython();
-const torch = 'python' in found ? found : null;
-if (!torch && !process.env['CI']) console.warn(`train.py parity tests skipped: ${'reason' in found ? found.reason : ''}`);
+const torch = await needTorch();
 
 function exec(cmd: string[], cwd = REPO_ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -39,30 +38,8 @@ const lines = (text: string) =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describe('wrn export', () => {
-  it('writes train.py and config.json for the config, and refuses bad usage with exit code 2', async () => {
-    const out = path.join(scratch, 'plain');
-    const r = await wrn('export', 'depth=28&width=10&epochs=200&train=50000&test=10000', '--out', out);
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ trainPy: path.join(out, 'train.py'), config: path.join(out, 'config.json') });
-    const doc = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
-    expect(doc.config).toMatchObject({ depth: 28, width: 10, epochs: 200, train: 50000 });
-    expect(readFileSync(path.join(out, 'train.py'), 'utf8')).toContain('"url": "v=1&depth=28&width=10');
-
-    const help = await wrn('export', '--help');
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain("usage: npm run -s wrn -- export '<config>' --out DIR");
-    expect((await wrn('export', 'depth=10')).code).toBe(2); // no --out
-    const bad = await wrn('export', 'depth=11', '--out', path.join(scratch, 'bad'));
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/depth/);
-    expect(existsSync(path.join(scratch, 'bad'))).toBe(false);
-  }, 60_000);
-});
-
-describe.skipIf(!torch && !process.env['CI'])('train.py next to wrn train, on the same recipe and subset', () => {
+describe.skipIf(!torch)('train.py next to wrn train, on the same recipe and subset', () => {
   it('evaluates the tfjs weights to the same accuracy (0.2 points), and learns to within 3 points of tfjs', async () => {
-    expect(torch, 'reason' in found ? found.reason : '').not.toBeNull();
     const python = torch!.python;
     // The README's recipe (WRN-10-1, batch 32, lr 0.05, Nesterov, wd 5e-4, flip + crop), 2 epochs over 4,000 images.
     const config = 'depth=10&width=1&batch=32&epochs=2&lr=0.05&train=4000&test=2000&seed=0';

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../src/core/data/testFixtures';
+import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../test/fixtures/data';
 import { REPO_ROOT } from '../localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-train-'));

@@ -9,7 +9,7 @@ import { loadCifarFromPath } from '../../cli/localData';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { DEFAULT_CONFIG, type Config } from './config';
 import type { GrowingDataset } from './data/dataset';
-import { DATA_DIR } from './data/testFixtures';
+import { DATA_DIR } from '../../test/fixtures/data';
 import type { EvalPoint, StepPoint } from './metrics';
 import type { RunEvent } from './runEvents';
 import { Runner, type RunnerOptions } from './runner';

@@ -3,7 +3,8 @@
  * (Debian's python3-torch; see cli/torchPython.ts), must build the same net (params and MACs of `wrn info`), compute
  * the same first steps from the same weights and batch as the tfjs trainer, and train with DDP (torchrun, gloo, 2
  * ranks on the CPU) into weights tfjs loads and evaluates to the same accuracy.
- * Without torch these tests skip with the reason, except under CI=true, where a missing torch fails.
+ * Without torch these tests skip with the reason, except under CI=true, where a missing torch fails. The template
+ * itself (no Python needed) is checked by pytorch.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,27 +14,24 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../../cli/backend';
 import { loadCifarFromPath } from '../../../cli/localData';
-import { findTorchPython, localTorchrun } from '../../../cli/torchPython';
+import { localTorchrun } from '../../../cli/torchPython';
+import { needTorch } from '../../../test/fixtures/requirements';
 import { decodeMetricsFile } from '../../ui/lib/metricsFile';
 import { saveWeights } from '../weights';
-import { DEFAULT_CONFIG, type Config } from '../config';
+import type { Config } from '../config';
 import { RECORD_PIXELS } from '../data/dataset';
-import { DATA_DIR, REPO_ROOT } from '../data/testFixtures';
+import { DATA_DIR, REPO_ROOT } from '../../../test/fixtures/data';
 import type { MetricPoint, StepPoint } from '../metrics';
 import { buildWrn } from '../model';
 import { Trainer } from '../trainer';
 import { toNormalisedImages } from '../augment';
 import { decodeConfig } from '../url';
-import { exportPytorch, trainScript } from './pytorch';
-import { TRAIN_TEMPLATE } from './trainTemplate.generated';
+import { exportPytorch } from './pytorch';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-pytorch-export-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const found = await findTorchPython();
-const torch = 'python' in found ? found : null;
-const CI = !!process.env['CI'];
-if (!torch && !CI) console.warn(`PyTorch export tests skipped: ${'reason' in found ? found.reason : ''}`);
+const torch = await needTorch();
 
 interface Proc {
   code: number | null;
@@ -95,33 +93,6 @@ async function testImages(n: number): Promise<{ pixels: Uint8Array; labels: Int3
   );
   return { pixels, labels };
 }
-
-describe('the train.py template', () => {
-  it('the generated module holds train_template.py as it is (npm run gen:train-template after editing it)', () => {
-    expect(TRAIN_TEMPLATE).toBe(readFileSync(path.join(REPO_ROOT, 'src/core/export/train_template.py'), 'utf8'));
-  });
-
-  it("the template's config block is the page's defaults: exporting them gives the template back", () => {
-    expect(trainScript({ ...DEFAULT_CONFIG, compare: [] })).toBe(TRAIN_TEMPLATE);
-  });
-
-  it('an export writes its config into train.py and config.json, and nothing else changes', () => {
-    const { config } = decodeConfig('depth=28&width=10&dropout=0.3&epochs=200&schedule=cosine&warmup=1&compare=40-4');
-    const [py, json] = exportPytorch(config).files;
-    const doc = JSON.parse(json!.text) as { url: string; config: Config };
-    expect(doc.config).toEqual(config);
-    expect(doc.url).toContain('depth=28&width=10&dropout=0.3');
-    expect(py!.text).toContain(`"url": "${doc.url}"`);
-    const strip = (s: string) => s.replace(/CONFIG = json\.loads\(r"""[\s\S]*?"""\)/, '');
-    expect(strip(py!.text)).toBe(strip(TRAIN_TEMPLATE));
-  });
-});
-
-describe('PyTorch is here (required under CI)', () => {
-  it.runIf(CI)('a Python that imports torch', () => {
-    expect(torch, 'reason' in found ? found.reason : '').not.toBeNull();
-  });
-});
 
 describe.skipIf(!torch)('train.py against the tfjs stack', () => {
   const python = torch?.python ?? 'python3';
