@@ -4,7 +4,7 @@
  * the same first steps from the same weights and batch as the tfjs trainer, and train with DDP (torchrun, gloo, 2
  * ranks on the CPU) into weights tfjs loads and evaluates to the same accuracy.
  * Without torch these tests skip with the reason, except under CI=true, where a missing torch fails. The template
- * itself (no Python needed) is checked by pytorch.test.ts.
+ * and its metrics format (no Python needed) are checked by pytorch.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,12 +16,12 @@ import { setUpBackend } from '../../../cli/backend';
 import { loadCifarFromPath } from '../../../cli/localData';
 import { localTorchrun } from '../../../cli/torchPython';
 import { needTorch } from '../../../test/fixtures/requirements';
-import { decodeMetricsFile } from '../../ui/lib/metricsFile';
 import { saveWeights } from '../weights';
 import type { Config } from '../config';
 import { RECORD_PIXELS } from '../data/dataset';
 import { DATA_DIR, REPO_ROOT } from '../../../test/fixtures/data';
 import type { MetricPoint, StepPoint } from '../metrics';
+import { decodeLine, decodeMetricsFile, encodeLine, type MetricsLine } from '../metricsFile';
 import { buildWrn } from '../model';
 import { Trainer } from '../trainer';
 import { toNormalisedImages } from '../augment';
@@ -51,11 +51,14 @@ function run(cmd: string[], cwd = scratch): Promise<Proc> {
   });
 }
 
-const jsonLines = (text: string) =>
+/** The metrics lines of a train.py run (its stdout or metrics.jsonl), as the core's reader reads them. */
+const metricsLines = (text: string) =>
   text
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l, i) => decodeLine(l, `line ${i + 1}`));
+const stepsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'step' }> => l.kind === 'step');
+const evalsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'eval' }> => l.kind === 'eval');
 
 /** Writes train.py for a config string into a fresh folder; returns the script's path. */
 function exportTo(name: string, configText: string): { dir: string; script: string; config: Config } {
@@ -108,7 +111,7 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     expect(cli.code, cli.stderr).toBe(0);
     const ours = JSON.parse(cli.stdout);
     expect(JSON.parse(py.stdout)).toEqual(ours);
-    // and they are the paper's numbers (../shared/notes/wrn-reference.md)
+    // and they are the paper's counts (WRN-16-4 2.7M, WRN-28-10 36.5M, WRN-40-4 8.9M, WRN-16-8 11.0M)
     expect(ours.params).toBe(77_850);
     expect(ours.compare.map((r: { params: number }) => r.params)).toEqual([2_748_890, 36_479_194, 8_949_210, 10_961_370, 175_066]);
   }, 180_000);
@@ -147,9 +150,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
 
       const py = await run([python, script, '--init-from', init, '--data', DATA_DIR, '--threads', '1', '--read-every', '1', '--device', 'cpu']);
       expect(py.code, py.stderr).toBe(0);
-      const pyLines = jsonLines(py.stdout);
+      const pyLines = metricsLines(py.stdout);
       const tfSteps = points.filter((p): p is StepPoint => p.kind === 'step');
-      const pySteps = pyLines.filter((l) => l['kind'] === 'step') as unknown as StepPoint[];
+      const pySteps = stepsOf(pyLines);
       expect(pySteps).toHaveLength(3);
       expect(tfSteps).toHaveLength(3);
       const diffs = tfSteps.map((s, i) => Math.abs(s.loss - pySteps[i]!.loss));
@@ -164,9 +167,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       expect(tfSteps[2]!.loss).toBeLessThan(tfSteps[0]!.loss);
       // The evaluations after each step use BN's running statistics: the same update rule in both (biased variance).
       const tfEvals = points.filter((p) => p.kind === 'eval');
-      const pyEvals = pyLines.filter((l) => l['kind'] === 'eval');
+      const pyEvals = evalsOf(pyLines);
       expect(pyEvals).toHaveLength(3);
-      tfEvals.forEach((e, i) => expect(Math.abs(e.testLoss - (pyEvals[i]!['testLoss'] as number))).toBeLessThan(1e-3));
+      tfEvals.forEach((e, i) => expect(Math.abs(e.testLoss - pyEvals[i]!.testLoss)).toBeLessThan(1e-3));
     }, 300_000);
   });
 
@@ -176,7 +179,7 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const out = path.join(dir, 'run');
     const r = await run([python, script, '--data', DATA_DIR, '--out', out, '--threads', '1', '--device', 'cpu'], dir);
     expect(r.code, r.stderr).toBe(0);
-    const final = jsonLines(r.stdout).find((l) => l['kind'] === 'eval')!;
+    const final = evalsOf(metricsLines(r.stdout))[0]!;
     await setUpBackend('wasm');
     const model = await loadSaved(path.join(out, 'model'));
     expect(model.layers.filter((l) => l.getClassName() === 'WrnBlockDropout')).toHaveLength(3);
@@ -186,8 +189,8 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), logits).dataSync()[0]!;
     });
     model.dispose();
-    console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final['testLoss']}, tfjs on its weights ${loss}`);
-    expect(Math.abs(loss - (final['testLoss'] as number))).toBeLessThan(1e-4);
+    console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final.testLoss}, tfjs on its weights ${loss}`);
+    expect(Math.abs(loss - final.testLoss)).toBeLessThan(1e-4);
 
     // Weights of another net: a clear error, no traceback.
     const other = exportTo('other', 'depth=10&width=1');
@@ -209,11 +212,12 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     expect(r.stderr).toContain('16 per process on 2');
     // rank 0 alone writes: stdout and metrics.jsonl hold each line once
     const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8');
-    const lines = jsonLines(metrics);
-    const steps = lines.filter((l) => l['kind'] === 'step');
-    expect(steps.map((l) => l['step'])).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
-    for (const s of steps) expect(Number.isFinite(s['loss'])).toBe(true);
-    const [run0] = decodeMetricsFile(metrics, 'imported-1');
+    const steps = stepsOf(metricsLines(metrics)); // the reader refuses a loss that is not a finite number
+    expect(steps.map((l) => l.step)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    // Each line as the core reads it and writes it back: every field, in the core's order.
+    for (const text of metrics.split('\n').filter(Boolean))
+      expect(encodeLine(decodeLine(text, text.slice(0, 40)))).toBe(`${JSON.stringify(JSON.parse(text))}\n`);
+    const [run0] = decodeMetricsFile(metrics);
     expect(run0!.name).toBe('WRN-10-1');
     expect(run0!.steps).toHaveLength(16);
     expect(run0!.evals).toHaveLength(1);
