@@ -2,14 +2,14 @@
  * The PyTorch round trip in the page: "Export as PyTorch" downloads train.py + config.json; a run of that script
  * under torchrun (2 ranks, DDP on gloo, the CPU) gives a metrics.jsonl that "Import metrics" draws next to a browser
  * run, and weights that "Open weights" evaluates on the same test images to the same accuracy.
- * Needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true (then it fails).
+ * Needs a Python that imports torch (src/node/torchPython.ts): skipped without one, unless CI=true (then it fails).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DATA_DIR } from '../test/fixtures/data';
-import { localTorchrun } from '../cli/torchPython';
+import { localTorchrun } from '../src/node/torchPython';
 import { needTorch } from '../test/fixtures/requirements';
 import { decodeConfig } from '../src/core/url';
 import { exportPytorch } from '../src/core/export/pytorch';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../localData';
+import { REPO_ROOT } from '../../src/node/localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-export-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 /**
  * The exported train.py against `wrn train` on the same short recipe:
  * weights trained by tfjs evaluate to the same test accuracy in PyTorch (same arithmetic, same BN statistics), and
- * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (measured 2026-11-29: tfjs 39.55%,
- * PyTorch 37.85%, and PyTorch's evaluation of the tfjs weights 39.55% with the same test loss 1.64201).
- * Needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true (then it fails).
+ * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (the figures measured: README,
+ * "Training on a GPU machine").
+ * Needs a Python that imports torch (src/node/torchPython.ts): skipped without one, unless CI=true (then it fails).
  * `wrn export` itself is export.test.ts.
  */
 import { spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, TEST_RECORDS } from '../../test/fixtures/data';
-import { REPO_ROOT } from '../localData';
+import { REPO_ROOT } from '../../src/node/localData';
 import { needTorch } from '../../test/fixtures/requirements';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-export-'));

@@ -1,6 +1,6 @@
 /**
- * Our WebGPU kernels' planning, with no GPU: the kernel switch, how the filter GEMM splits K, how batch norm splits
- * rows, the input gradient's program rule, and the claim the kernel tests rest on: the representative shape set
+ * Our WebGPU kernels' planning, with no GPU: how the filter GEMM splits K, how batch norm splits rows, the input
+ * gradient's program rule, and the claim the kernel tests rest on: the representative shape set
  * (test/fixtures/kernelCases.ts) takes every branch of every kernel, and the full sweep takes no other.
  * The comparisons on a GPU are webgpuKernels.webgpu.test.ts.
  */
@@ -19,21 +19,10 @@ import {
 import { splitRows } from './batchNorm';
 import { planFilterGemm } from './convFilterGrad';
 import { pickInputGradProgram } from './convInputGrad';
-import { kernelChoice, parseKernelChoice, setKernelChoice } from './install';
 
 const KINDS: readonly KernelKind[] = ['batchNorm', 'convFilterGrad', 'convInputGrad'];
 
-describe('the kernel switch and the kernels’ planning', () => {
-  it('reads ours or tfjs from text and defaults to ours', () => {
-    expect(parseKernelChoice('tfjs')).toBe('tfjs');
-    expect(parseKernelChoice(' OURS ')).toBe('ours');
-    expect(parseKernelChoice('fast')).toBeNull();
-    setKernelChoice('tfjs');
-    expect(kernelChoice()).toBe('tfjs');
-    setKernelChoice(null);
-    expect(kernelChoice()).toBe(parseKernelChoice(process.env['WRN_KERNELS']) ?? 'ours');
-  });
-
+describe('how the kernels split their work', () => {
   it('splits the filter GEMM along K into slices that cover K once, more of them for small filters', () => {
     for (const [M, N, K] of [
       [27, 16, 131072],

@@ -8,7 +8,7 @@
  * Needs WebGPU in Node: without it these tests skip and say so, except under CI=true, where they fail.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   compareCase,
   countingRunner,
@@ -28,17 +28,12 @@ import { WrnBatchNorm } from '../../batchNorm';
 import { MOVING_AVERAGE_KERNEL } from './batchNorm';
 import { NAIVE_TRANSPOSE_FLAG, setConvInputProgram } from './convInputGrad';
 import { countDispatches, type DispatchCounts } from './dispatchCount';
-import { setKernelChoice } from './install';
 import { FusedMomentum } from './momentum';
 
 const EPS = 1e-5;
 
 const gpu = await needNodeWebGpu();
 const sweep = kernelSweep(process.env[FULL_SWEEP_ENV] === 'full');
-
-afterAll(() => {
-  setKernelChoice(null);
-});
 
 /**
  * Every case of one kernel in the sweep against tfjs's kernel: within 1e-4, nothing leaked, and our passes ran

@@ -5,13 +5,13 @@
  * tests skip and say so, except under CI=true, where they fail.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../../cli/backend';
-import { loadCifarFromPath } from '../../../../cli/localData';
+import { setUpBackend } from '../../../node/backend';
+import { loadCifarFromPath } from '../../../node/localData';
 import { DATA_DIR } from '../../../../test/fixtures/data';
 import { DEFAULT_CONFIG, type Config } from '../../config';
 import type { StepPoint } from '../../metrics';
 import { Trainer } from '../../trainer';
-import { setKernelChoice, webGpuKernelsActive } from './install';
+import { installWebGpuKernels, webGpuKernelsActive } from './install';
 import { liveCounts } from '../../../../test/fixtures/kernelCases';
 import { needNodeWebGpu } from '../../../../test/fixtures/requirements';
 import { compareWrnGradients } from '../../../../test/fixtures/wrnGradients';
@@ -19,7 +19,7 @@ import { compareWrnGradients } from '../../../../test/fixtures/wrnGradients';
 const gpu = await needNodeWebGpu();
 
 afterAll(() => {
-  setKernelChoice(null);
+  installWebGpuKernels('ours');
 });
 
 describe.skipIf(!gpu)('WRN-10-1 with our WebGPU kernels', () => {
@@ -58,8 +58,8 @@ describe.skipIf(!gpu)('training on real images', () => {
   };
 
   async function losses(backend: 'webgpu' | 'wasm', kernels: 'ours' | 'tfjs'): Promise<number[]> {
-    setKernelChoice(kernels);
-    expect((await setUpBackend(backend)).backend).toBe(backend);
+    // the kernel choice is the backend set-up's (as a run's config gives it), not the trainer's
+    expect((await setUpBackend(backend, kernels)).backend).toBe(backend);
     expect(webGpuKernelsActive()).toBe(backend === 'webgpu' && kernels === 'ours');
     const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
     await load.done;
@@ -74,7 +74,6 @@ describe.skipIf(!gpu)('training on real images', () => {
     });
     await trainer.run();
     trainer.dispose();
-    setKernelChoice(null);
     return steps.map((s) => s.loss);
   }
 

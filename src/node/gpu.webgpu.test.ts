@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, probeWebGpu } from '../src/core/backend';
-import { need } from '../test/fixtures/requirements';
+import { initBackend, probeWebGpu } from '../core/backend';
+import { need } from '../../test/fixtures/requirements';
 import { SWIFTSHADER_ICD, installNodeWebGpu } from './gpu';
 
 const haveVulkanDriver = need(
