@@ -11,6 +11,7 @@ import type { MetricPoint, RunSummary } from '../core/metrics';
 import type { Checkpoint } from '../core/checkpoint';
 import type { ModelInfo } from '../core/runEvents';
 import type { ErrorCode } from '../core/runErrors';
+import type { NetSpeed } from '../core/speedProbe';
 
 /** The backend the worker trains on, and why (the core's choice as it is: backend, reason, adapter, threads...). */
 export type BackendInfo = BackendChoice;
@@ -60,8 +61,13 @@ export interface ForeignWeights {
 /** What kind of failure ended a run (the core defines the codes: it raises them). */
 export type { ErrorCode };
 
+/** How fast this device trains each net of a config (core/speedProbe.ts). */
+export type { NetSpeed };
+
 export type ToWorker =
   | { type: 'init'; backend: Config['backend'] }
+  /** times a few steps of every net of `config` at its batch, on its backend; answered by 'speed' with the same probeId */
+  | { type: 'measureSpeed'; probeId: number; config: Config }
   /** resumeFrom: a checkpoint of this config (from a 'checkpoint' message) to go on from instead of step 0 */
   | { type: 'start'; runId: number; config: Config; source: DataSourceSpec; resumeFrom?: Checkpoint }
   /** a run that trains nothing: evaluates the weights on the config's test subset and reports it as a model's run */
@@ -74,6 +80,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'backend'; info: BackendInfo }
+  /** the answer to 'measureSpeed': one entry per net, or an error (then no entries) */
+  | { type: 'speed'; probeId: number; speeds: NetSpeed[]; error: string | null }
   | { type: 'data'; runId: number; progress: DataProgress }
   | { type: 'samples'; runId: number; samples: TestSamples }
   | ({ type: 'modelStarted'; runId: number; model: number } & ModelInfo)
