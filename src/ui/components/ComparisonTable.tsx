@@ -8,6 +8,7 @@ import { formatP } from '../../core/stats';
 import { groupByNet, verdictsAgainstMain, type NetGroup } from '../lib/comparison';
 import type { RunRecord } from '../lib/runRecord';
 import { colorOf } from './colors';
+import { COMPARISON_ID } from './RunVerdict';
 
 interface Props {
   runs: readonly RunRecord[];
@@ -23,7 +24,7 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
   const verdicts = useMemo(() => verdictsAgainstMain(groups), [groups]);
   if (!groups.some((g) => g.finished.length > 0)) return null;
   return (
-    <section className="card" aria-labelledby={`${id}-title`} data-testid="comparison">
+    <section className="card" id={COMPARISON_ID} tabIndex={-1} aria-labelledby={`${id}-title`} data-testid="comparison">
       <div className="card-head">
         <h2 id={`${id}-title`}>Is the difference real?</h2>
       </div>
