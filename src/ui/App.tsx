@@ -3,7 +3,7 @@
  * curves, run table, evaluation, export). App itself re-renders on config changes and run-phase changes only;
  * the parts that follow metrics subscribe to their own slices.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { Config, ModelConfig } from '../core/config';
 import type { DataSourceSpec, ForeignWeights } from '../worker/protocol';
 import { useDataSource } from './hooks/useDataSource';
@@ -44,7 +44,8 @@ function firstRunSeconds(): number {
   return Number.isFinite(given) && given >= 1 && given <= 3600 ? given : FIRST_RUN_SECONDS;
 }
 
-export function App({ urlStore }: { urlStore: UrlStore }) {
+/** `children`: more notices, shown first (the service worker's update prompt, from main.tsx). */
+export function App({ urlStore, children }: { urlStore: UrlStore; children?: ReactNode }) {
   const { config, corrections, text } = useUrlState(urlStore);
   const client = useTrainingClient();
   const phase = useTrainingSelector((v) => v.phase);
@@ -141,6 +142,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         <StatusBar />
       </header>
       <div className="notices">
+        {children}
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
         {data.sampleCaps && !active && !folded && (
           <SampleNotice
