@@ -11,14 +11,17 @@ import app from '../vite.config';
 
 const notPwa = (p: PluginOption): boolean => !(p && typeof p === 'object' && 'name' in p && p.name.startsWith('vite-plugin-pwa'));
 
-export default mergeConfig({ ...app, plugins: (app.plugins ?? []).flat().filter(notPwa) }, {
-  build: {
-    emptyOutDir: false,
-    rollupOptions: {
-      input: {
-        harness: fileURLToPath(new URL('./harness.html', import.meta.url)),
-        kernels: fileURLToPath(new URL('./kernels.html', import.meta.url)),
+export default mergeConfig(
+  { ...app, plugins: (app.plugins ?? []).flat().filter(notPwa) },
+  {
+    build: {
+      emptyOutDir: false,
+      rollupOptions: {
+        input: {
+          harness: fileURLToPath(new URL('./harness.html', import.meta.url)),
+          kernels: fileURLToPath(new URL('./kernels.html', import.meta.url)),
+        },
       },
     },
   },
-});
+);

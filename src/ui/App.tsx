@@ -31,6 +31,7 @@ import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
 import { estimateSeconds, roughDuration } from './lib/estimate';
 import { FIRST_RUN_SECONDS, probeConfig, sizeComparison } from './lib/sizedComparison';
+import { JumpLink } from './components/JumpLink';
 
 /** The page's one-column layout (styles.css): phones and narrow windows. */
 const ONE_COLUMN = '(max-width: 900px)';
@@ -129,9 +130,9 @@ export function App({ urlStore, children }: { urlStore: UrlStore; children?: Rea
 
   return (
     <>
-      <a className="skip-link" href="#results">
+      <JumpLink className="skip-link" to="results">
         Skip to results
-      </a>
+      </JumpLink>
       <header className={folded ? 'app-header compact' : 'app-header'}>
         <div className="title">
           <h1>Wide ResNet playground</h1>

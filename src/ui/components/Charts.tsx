@@ -11,6 +11,7 @@ import type { RunRecord } from '../lib/runRecord';
 import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
 import { RUN_TABLE_ID } from './RunTable';
+import { JumpLink } from './JumpLink';
 
 /** Points per train line actually drawn (see `downsample`); test lines have few points and are drawn whole. */
 const MAX_DRAWN = 400;
@@ -107,7 +108,7 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
             />
           </div>
           <p className="hint" id={ids.numbers}>
-            In numbers: each run’s latest loss and accuracy, train and test, are in the <a href={`#${RUN_TABLE_ID}`}>Runs table</a>.
+            In numbers: each run’s latest loss and accuracy, train and test, are in the <JumpLink to={RUN_TABLE_ID}>Runs table</JumpLink>.
           </p>
         </>
       )}

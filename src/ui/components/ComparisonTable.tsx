@@ -9,6 +9,7 @@ import { groupByNet, verdictsAgainstMain, type NetGroup } from '../lib/compariso
 import type { RunRecord } from '../lib/runRecord';
 import { colorOf } from './colors';
 import { COMPARISON_ID } from './RunVerdict';
+import { TableScroll } from './TableScroll';
 
 interface Props {
   runs: readonly RunRecord[];
@@ -33,7 +34,7 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
           Budget: {budget}.
         </p>
       )}
-      <div className="table-scroll">
+      <TableScroll label="Is the difference real?">
         <table className="run-table comparison-table" data-testid="comparison-table">
           <thead>
             <tr>
@@ -61,7 +62,7 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <p className="hint">
         Final test accuracy is each run’s last evaluation. With several seeds: mean ± sample standard deviation, the 95% interval of the mean from
         Student’s t, and Welch’s t-test on the seeds (5% level). With one run per net: the 95% binomial (Wilson) interval on the test images and a

@@ -1,6 +1,7 @@
 /** 10x10 confusion matrix: rows are true classes, columns predictions, cells shaded by share of the row. */
 import { memo } from 'react';
 import { CLASS_NAMES } from '../../core/data/dataset';
+import { TableScroll } from './TableScroll';
 
 interface Props {
   /** confusion[true * 10 + predicted] counts */
@@ -12,7 +13,7 @@ interface Props {
 export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, selected, onSelect }: Props) {
   const rowTotals = CLASS_NAMES.map((_, t) => CLASS_NAMES.reduce((n, _c, p) => n + (confusion[t * 10 + p] ?? 0), 0));
   return (
-    <div className="table-scroll">
+    <TableScroll label="Confusion matrix">
       <table className="confusion" data-testid="confusion-matrix">
         <caption>Confusion matrix (rows: true class, columns: predicted)</caption>
         <thead>
@@ -59,6 +60,6 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, select
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 });

@@ -12,6 +12,7 @@ import { PAPER_EPOCHS, PAPER_RESULTS, PAPER_TRAIN_IMAGES } from '../lib/paperRef
 import type { RunRecord } from '../lib/runRecord';
 import { colorOf } from './colors';
 import { COMPARISON_ID } from './RunVerdict';
+import { JumpLink } from './JumpLink';
 
 export type CostAxis = 'params' | 'flops' | 'seconds';
 
@@ -177,8 +178,8 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
           </figure>
           {finished > 0 && (
             <p className="hint" id={ids.numbers}>
-              In numbers: each net’s final test accuracy and its interval are in the table <a href={`#${COMPARISON_ID}`}>Is the difference real?</a>; sizes
-              and costs in the Runs table.
+              In numbers: each net’s final test accuracy and its interval are in the table <JumpLink to={COMPARISON_ID}>Is the difference real?</JumpLink>,
+              and sizes and costs in the Runs table.
             </p>
           )}
           <p className="hint">

@@ -10,6 +10,7 @@ import type { RunRecord } from '../lib/runRecord';
 import { bestTestAccuracy, timeToAccuracy } from '../lib/timeToAccuracy';
 import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
+import { TableScroll } from './TableScroll';
 
 interface Props {
   runs: readonly RunRecord[];
@@ -47,7 +48,7 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
           <span className="unit">%</span>
         </div>
       </div>
-      <div className="table-scroll">
+      <TableScroll label="Runs">
         <table className="run-table stacks" data-testid="run-table">
           <thead>
             <tr>
@@ -85,7 +86,7 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <p className="hint">FLOPs / image is the training cost (forward + backward ≈ 3 forward passes). Time is active training time, pauses excluded.</p>
     </section>
   );

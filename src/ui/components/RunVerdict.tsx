@@ -5,6 +5,7 @@
 import { useMemo } from 'react';
 import { useTrainingSelector } from '../hooks/useTraining';
 import { groupByNet, verdictsAgainstMain } from '../lib/comparison';
+import { JumpLink } from './JumpLink';
 
 /** The id of the comparison table's card, which the verdict links to. */
 export const COMPARISON_ID = 'comparison-details';
@@ -16,7 +17,7 @@ export function RunVerdict() {
   if (phase !== 'finished' || verdicts.length === 0) return null;
   return (
     <p className="run-verdict" role="status" data-testid="run-verdict" data-significant={verdicts.some((v) => v?.significant)}>
-      <strong>Result:</strong> {verdicts.map((v) => v!.headline).join('; ')}. <a href={`#${COMPARISON_ID}`}>How sure is that?</a>
+      <strong>Result:</strong> {verdicts.map((v) => v!.headline).join('; ')}. <JumpLink to={COMPARISON_ID}>How sure is that?</JumpLink>
     </p>
   );
 }
