@@ -14,6 +14,8 @@ import { test, expect, type Locator, type Page, type TestInfo } from '@playwrigh
 import { collectConsoleErrors } from './helpers';
 import { startStaticServer, type StaticServer } from './staticServer';
 
+test.use({ serviceWorkers: 'allow' }); // as a person's browser does (playwright.config.ts blocks them elsewhere)
+
 let server: StaticServer;
 test.beforeAll(async () => {
   server = await startStaticServer();

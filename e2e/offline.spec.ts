@@ -17,6 +17,8 @@ import { DIST, startStaticServer, type StaticServer } from './staticServer';
 
 const TINY = 'depth=10&width=1&batch=8&epochs=1&train=64&test=50&lr=0.05&schedule=constant&backend=wasm';
 
+test.use({ serviceWorkers: 'allow' }); // as a person's browser does (playwright.config.ts blocks them elsewhere)
+
 let server: StaticServer;
 test.beforeEach(async () => {
   server = await startStaticServer();
