@@ -16,7 +16,9 @@ import { REPO_ROOT } from '../cli/localData';
 const BARS = 'M3 12h2V6H3zm4 0h2V4H7zm4 0h2V8h-2z';
 /** The favicon at `size` px; `maskable` fills the square and shrinks the bars into the safe zone. */
 function svg(size: number, maskable: boolean): string {
-  const bars = maskable ? `<g transform="translate(8 8) scale(0.7) translate(-8 -8)"><path d="${BARS}" fill="#fff"/></g>` : `<path d="${BARS}" fill="#fff"/>`;
+  const bars = maskable
+    ? `<g transform="translate(8 8) scale(0.7) translate(-8 -8)"><path d="${BARS}" fill="#fff"/></g>`
+    : `<path d="${BARS}" fill="#fff"/>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16" width="${size}" height="${size}"><rect width="16" height="16" rx="${maskable ? 0 : 3}" fill="#0b6bcb"/>${bars}</svg>`;
 }
 

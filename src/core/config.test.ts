@@ -226,7 +226,8 @@ describe('URL codec', () => {
       expect(d.config).toEqual({ ...DEFAULT_CONFIG, depth: 28, width: 10, train: 10000, test: 2000 });
     }
     // a version 1 link written by the page (every key) reads the same, and so does its version 2 rewrite
-    const v1 = 'v=1&depth=16&width=4&dropout=0&batch=128&epochs=5&lr=0.1&schedule=step&warmup=0&momentum=0.9&nesterov=1&wd=0.0005&train=10000&test=2000&subset=first&augment=1&seed=0&backend=auto&eval=0&seeds=1&order=sequential&budget=epochs';
+    const v1 =
+      'v=1&depth=16&width=4&dropout=0&batch=128&epochs=5&lr=0.1&schedule=step&warmup=0&momentum=0.9&nesterov=1&wd=0.0005&train=10000&test=2000&subset=first&augment=1&seed=0&backend=auto&eval=0&seeds=1&order=sequential&budget=epochs';
     const old = decodeConfig(v1);
     expect(old).toEqual({ config: { ...DEFAULT_CONFIG, train: 10000, test: 2000 }, corrections: [] });
     expect(decodeConfig(encodeConfig(old.config))).toEqual(old);

@@ -3,7 +3,7 @@
  * per 32x32 image, and a rough training-memory estimate. `params` equals the built model's trainable count.
  */
 import type { ModelConfig } from './config';
-import { checkDepth, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './shape';
+import { type BatchNormLayer, type ConvLayer, wrnArchitecture } from './shape';
 
 export interface WrnCost {
   /** trainable parameters: conv weights, BN gamma and beta, dense weight and bias */
@@ -16,39 +16,31 @@ export interface WrnCost {
 
 /** Parameters and MACs of WRN-d-k, layer by layer as `buildWrn` makes it. */
 export function wrnCost(m: ModelConfig): WrnCost {
-  const n = checkDepth(m.depth);
+  const arch = wrnArchitecture(m);
   let params = 0;
   let macs = 0;
   let acts = 0;
-  let size = IMAGE_SIZE;
-  const conv = (cin: number, cout: number, k: number, outSize: number) => {
-    params += k * k * cin * cout;
-    macs += outSize * outSize * cout * k * k * cin;
-    acts += outSize * outSize * cout;
+  const conv = (c: ConvLayer) => {
+    params += c.kernel * c.kernel * c.cin * c.cout;
+    macs += c.outSize * c.outSize * c.cout * c.kernel * c.kernel * c.cin;
+    acts += c.outSize * c.outSize * c.cout;
   };
-  const bn = (c: number, s: number) => {
-    params += 2 * c;
-    acts += 2 * s * s * c; // normalised output and its ReLU
+  const bn = (b: BatchNormLayer) => {
+    params += 2 * b.channels;
+    acts += 2 * b.size * b.size * b.channels; // normalised output and its ReLU
   };
 
-  conv(3, 16, 3, size);
-  let channels = 16;
-  groupWidths(m.width).forEach((out, g) => {
-    for (let b = 0; b < n; b++) {
-      const stride = g > 0 && b === 0 ? 2 : 1;
-      const outSize = size / stride;
-      bn(channels, size);
-      conv(channels, out, 3, outSize);
-      bn(out, outSize);
-      conv(out, out, 3, outSize);
-      if (channels !== out || stride !== 1) conv(channels, out, 1, outSize);
-      channels = out;
-      size = outSize;
-    }
-  });
-  bn(channels, size);
-  params += channels * NUM_CLASSES + NUM_CLASSES;
-  macs += channels * NUM_CLASSES;
+  conv(arch.stem);
+  for (const b of arch.blocks) {
+    bn(b.bn1);
+    conv(b.conv1);
+    bn(b.bn2);
+    conv(b.conv2);
+    if (b.shortcut) conv(b.shortcut);
+  }
+  bn(arch.finalBn);
+  params += arch.logits.inputs * arch.logits.outputs + arch.logits.outputs;
+  macs += arch.logits.inputs * arch.logits.outputs;
   return { params, macs, activationsPerImage: acts };
 }
 
@@ -64,4 +56,19 @@ export function trainFlopsPerImage(m: ModelConfig): number {
 export function estimateTrainingBytes(m: ModelConfig, batch: number): number {
   const c = wrnCost(m);
   return 4 * (3 * c.params + 2 * batch * c.activationsPerImage);
+}
+
+/**
+ * The cost of the net a name such as "WRN-16-4" or "WRN-16-4 (dropout 0.3)" names (the page's, the CLI's and
+ * train.py's model names); null for any other name, or a depth that is no WRN's. For files that carry a model's
+ * name but not its size: imported metrics, weights trained elsewhere.
+ */
+export function costOfName(name: string): WrnCost | null {
+  const m = /^WRN-(\d+)-(\d+)/.exec(name);
+  if (!m) return null;
+  try {
+    return wrnCost({ depth: Number(m[1]), width: Number(m[2]), dropout: 0 });
+  } catch {
+    return null;
+  }
 }

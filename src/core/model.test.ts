@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { wrnCost } from './cost';
 import { installKernels } from './kernels';
 import { buildWrn, countTrainable } from './model';
+import { type BatchNormLayer, type ConvLayer, wrnArchitecture } from './shape';
 
 // Reference counts: ../shared/notes/wrn-reference.md (WRN-40-4 equals the reference repo's own log).
 const REFERENCE = [
@@ -31,6 +32,41 @@ describe('WRN builder', () => {
       model.dispose();
     });
   }
+
+  it('is described layer by layer by wrnArchitecture: every conv and batch norm, its shape and its order', () => {
+    const m = { depth: 16, width: 3, dropout: 0.2 };
+    const arch = wrnArchitecture(m);
+    expect(arch.blocks.map((b) => b.id)).toEqual(['g1b1', 'g1b2', 'g2b1', 'g2b2', 'g3b1', 'g3b2']);
+    const described: string[] = [];
+    const convText = (c: ConvLayer) => `${c.name} ${c.inSize}x${c.inSize}x${c.cin} k${c.kernel}/${c.stride} -> ${c.outSize}x${c.outSize}x${c.cout}`;
+    const bnText = (b: BatchNormLayer) => `${b.name} ${b.size}x${b.size}x${b.channels}`;
+    described.push(convText(arch.stem));
+    for (const b of arch.blocks) {
+      described.push(bnText(b.bn1), convText(b.conv1), bnText(b.bn2), convText(b.conv2));
+      if (b.shortcut) described.push(convText(b.shortcut));
+    }
+    described.push(bnText(arch.finalBn));
+
+    const model = buildWrn(m);
+    const built: string[] = [];
+    for (const layer of model.layers) {
+      const cls = layer.getClassName();
+      if (cls !== 'Conv2D' && !layer.name.match(/_bn\d$|^final_bn$/)) continue;
+      const [h, w, c] = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
+      if (cls !== 'Conv2D') {
+        built.push(`${layer.name} ${h}x${w}x${c}`);
+        continue;
+      }
+      const cfg = layer.getConfig() as { kernelSize: number[]; strides: number[] };
+      const [, oh, ow, oc] = layer.outputShape as number[];
+      built.push(`${layer.name} ${h}x${w}x${c} k${cfg.kernelSize[0]}/${cfg.strides[0]} -> ${oh}x${ow}x${oc}`);
+    }
+    // the model lists a block's shortcut after its conv2 as well (it is applied last)
+    expect(built).toEqual(described);
+    expect(arch.logits).toEqual({ name: 'logits', inputs: 192, outputs: 10 });
+    expect(model.getLayer('logits').outputShape).toEqual([null, 10]);
+    model.dispose();
+  });
 
   it('dropout adds no parameters and sits only between the two convolutions of each block', () => {
     const model = buildWrn({ depth: 16, width: 2, dropout: 0.3 });

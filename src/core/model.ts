@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { WrnBatchNorm } from './batchNorm';
 import { netName, type ModelConfig } from './config';
 import { BlockDropout } from './dropout';
-import { checkNet, groupWidths, IMAGE_SIZE, NUM_CLASSES } from './shape';
+import { type ConvLayer, IMAGE_SIZE, wrnArchitecture } from './shape';
 
 // The shape helpers live in shape.ts (no tfjs) so that the page can compute costs without loading tfjs.
 export { NUM_CLASSES, IMAGE_SIZE, groupWidths, checkDepth } from './shape';
@@ -51,7 +51,7 @@ function withoutInputGradient(layer: tf.layers.Layer): tf.layers.Layer {
 
 /** Builds WRN-d-k as a tfjs LayersModel. Throws RangeError for an invalid depth or width. */
 export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel {
-  const n = checkNet(m);
+  const arch = wrnArchitecture(m);
   if (!(m.dropout >= 0 && m.dropout < 1)) throw new RangeError(`dropout must be in [0, 1); got ${m.dropout}`);
   const seed = opts.seed ?? 0;
   let layerIndex = 0;
@@ -73,34 +73,30 @@ export function buildWrn(m: ModelConfig, opts: WrnOptions = {}): tf.LayersModel 
   const bn = (name: string) => new WrnBatchNorm({ ...BN, name });
   const relu = (name: string) => tf.layers.reLU({ name });
 
+  const convOf = (c: ConvLayer) => conv(c.cout, c.kernel, c.stride, c.name, c.kernel * c.kernel * c.cin);
   const input = tf.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 3], name: 'image' });
-  let x = withoutInputGradient(conv(16, 3, 1, 'conv1', 3 * 3 * 3)).apply(input) as tf.SymbolicTensor;
-  let channels = 16;
+  let x = withoutInputGradient(convOf(arch.stem)).apply(input) as tf.SymbolicTensor;
 
-  groupWidths(m.width).forEach((out, g) => {
-    for (let b = 0; b < n; b++) {
-      const stride = g > 0 && b === 0 ? 2 : 1;
-      const id = `g${g + 1}b${b + 1}`;
-      // Pre-activation, shared by the residual branch and (when shapes change) the projection shortcut.
-      const pre = relu(`${id}_relu1`).apply(bn(`${id}_bn1`).apply(x)) as tf.SymbolicTensor;
-      let y = conv(out, 3, stride, `${id}_conv1`, 9 * channels).apply(pre) as tf.SymbolicTensor;
-      y = relu(`${id}_relu2`).apply(bn(`${id}_bn2`).apply(y)) as tf.SymbolicTensor;
-      if (m.dropout > 0) y = new BlockDropout({ rate: m.dropout, seed: nextSeed(), name: `${id}_dropout` }).apply(y) as tf.SymbolicTensor;
-      y = conv(out, 3, 1, `${id}_conv2`, 9 * out).apply(y) as tf.SymbolicTensor;
-      const shortcut = channels === out && stride === 1 ? x : (conv(out, 1, stride, `${id}_shortcut`, channels).apply(pre) as tf.SymbolicTensor);
-      x = tf.layers.add({ name: `${id}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
-      channels = out;
-    }
-  });
+  // Layers are made (and so seeded) in this order: conv1, dropout, conv2, shortcut, block by block.
+  for (const b of arch.blocks) {
+    // Pre-activation, shared by the residual branch and (when shapes change) the projection shortcut.
+    const pre = relu(`${b.id}_relu1`).apply(bn(b.bn1.name).apply(x)) as tf.SymbolicTensor;
+    let y = convOf(b.conv1).apply(pre) as tf.SymbolicTensor;
+    y = relu(`${b.id}_relu2`).apply(bn(b.bn2.name).apply(y)) as tf.SymbolicTensor;
+    if (b.dropout > 0) y = new BlockDropout({ rate: b.dropout, seed: nextSeed(), name: `${b.id}_dropout` }).apply(y) as tf.SymbolicTensor;
+    y = convOf(b.conv2).apply(y) as tf.SymbolicTensor;
+    const shortcut = b.shortcut ? (convOf(b.shortcut).apply(pre) as tf.SymbolicTensor) : x;
+    x = tf.layers.add({ name: `${b.id}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
+  }
 
-  x = relu('final_relu').apply(bn('final_bn').apply(x)) as tf.SymbolicTensor;
+  x = relu('final_relu').apply(bn(arch.finalBn.name).apply(x)) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers
     .dense({
-      units: NUM_CLASSES,
+      units: arch.logits.outputs,
       kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
       biasInitializer: 'zeros',
-      name: 'logits',
+      name: arch.logits.name,
     })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: netName(m) });

@@ -1,6 +1,8 @@
 /**
- * The shape of WRN-d-k without tfjs: class count, image size, group widths and the depth rule. `model.ts` builds
- * the net from these and `cost.ts` counts it, so the page can show costs without loading tfjs (about 800 kB).
+ * The shape of WRN-d-k without tfjs: class count, image size, group widths, the depth rule and the architecture
+ * layer by layer (`wrnArchitecture`). `model.ts` builds the net from it, `cost.ts` counts it, and whatever needs a
+ * layer's shape (kernel tests, the compiled step, per-block views) reads it, so none of them can drift from the
+ * builder, and the page can show costs without loading tfjs (about 800 kB).
  */
 import { blocksPerGroup, DEPTH_RULE } from './config';
 
@@ -33,4 +35,102 @@ export function checkNet(m: { depth: number; width: number }): number {
   const n = checkDepth(m.depth);
   checkWidth(m.width);
   return n;
+}
+
+/**
+ * A 'same'-padded, bias-free convolution of a WRN, NHWC: input [inSize, inSize, cin] -> [outSize, outSize, cout].
+ * `name` is the builder's layer name (the key of its weight in saved models).
+ */
+export interface ConvLayer {
+  name: string;
+  inSize: number;
+  outSize: number;
+  cin: number;
+  cout: number;
+  kernel: 1 | 3;
+  stride: 1 | 2;
+}
+
+/** A batch norm over [size, size, channels]; in a WRN a ReLU always follows it. */
+export interface BatchNormLayer {
+  name: string;
+  size: number;
+  channels: number;
+}
+
+/**
+ * A pre-activation block B(3,3), named `g<group>b<index>` (both 1-based, as the builder names its layers):
+ * bn1 -> ReLU -> conv1 (stride) -> bn2 -> ReLU -> [dropout] -> conv2, plus the shortcut: the identity, or a 1x1
+ * projection (stride) of the pre-activated input where the shape changes.
+ */
+export interface ResidualBlock {
+  id: string;
+  /** 1, 2 or 3 */
+  group: number;
+  bn1: BatchNormLayer;
+  conv1: ConvLayer;
+  bn2: BatchNormLayer;
+  /** dropout rate between the convolutions, 0 for none */
+  dropout: number;
+  conv2: ConvLayer;
+  /** null: the identity */
+  shortcut: ConvLayer | null;
+}
+
+/** WRN-d-k layer by layer, in the order the builder makes (and seeds) its layers. */
+export interface WrnArchitecture {
+  depth: number;
+  width: number;
+  blocksPerGroup: number;
+  stem: ConvLayer;
+  blocks: ResidualBlock[];
+  finalBn: BatchNormLayer;
+  /** the classifier: global average pool, then dense [channels] -> [classes] with a bias */
+  logits: { name: string; inputs: number; outputs: number };
+}
+
+/** The architecture of WRN-d-k (Table 1 of the paper); a RangeError for a depth or width the builder cannot make. */
+export function wrnArchitecture(m: { depth: number; width: number; dropout: number }): WrnArchitecture {
+  const n = checkNet(m);
+  const conv = (name: string, inSize: number, cin: number, cout: number, kernel: 1 | 3, stride: 1 | 2): ConvLayer => ({
+    name,
+    inSize,
+    outSize: inSize / stride,
+    cin,
+    cout,
+    kernel,
+    stride,
+  });
+  const stem = conv('conv1', IMAGE_SIZE, 3, 16, 3, 1);
+  const blocks: ResidualBlock[] = [];
+  let channels = 16;
+  let size = IMAGE_SIZE;
+  groupWidths(m.width).forEach((out, g) => {
+    for (let b = 0; b < n; b++) {
+      const stride = g > 0 && b === 0 ? 2 : 1;
+      const id = `g${g + 1}b${b + 1}`;
+      const conv1 = conv(`${id}_conv1`, size, channels, out, 3, stride);
+      blocks.push({
+        id,
+        group: g + 1,
+        bn1: { name: `${id}_bn1`, size, channels },
+        conv1,
+        bn2: { name: `${id}_bn2`, size: conv1.outSize, channels: out },
+        dropout: m.dropout,
+        conv2: conv(`${id}_conv2`, conv1.outSize, out, out, 3, 1),
+        shortcut: channels === out && stride === 1 ? null : conv(`${id}_shortcut`, size, channels, out, 1, stride),
+      });
+      channels = out;
+      size = conv1.outSize;
+    }
+  });
+  return {
+    depth: m.depth,
+    width: m.width,
+    blocksPerGroup: n,
+    stem,
+    blocks,
+    finalBn: { name: 'final_bn', size, channels },
+    logits: { name: 'logits', inputs: channels, outputs: NUM_CLASSES },
+  };
 }

@@ -21,7 +21,11 @@ describe('speed probe', () => {
       ticks.push(clock);
       return clock;
     };
-    const speed = await measureNetSpeed({ ...DEFAULT_CONFIG, batch: 8 }, { depth: 10, width: 1, dropout: 0 }, { minSeconds: 0, maxSteps: 2, evalImages: 20, now });
+    const speed = await measureNetSpeed(
+      { ...DEFAULT_CONFIG, batch: 8 },
+      { depth: 10, width: 1, dropout: 0 },
+      { minSeconds: 0, maxSteps: 2, evalImages: 20, now },
+    );
     expect(speed.model).toEqual({ depth: 10, width: 1, dropout: 0 });
     expect(speed.batch).toBe(8);
     expect(speed.imagesPerSec).toBeGreaterThan(0);

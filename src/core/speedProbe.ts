@@ -71,7 +71,14 @@ export async function measureNetSpeed(config: Config, model: ModelConfig, opts: 
     budget: { kind: 'epochs' },
   };
   const start = now();
-  const trainer = new Trainer({ config: recipe, model, train: randomImages(images, 1), test: randomImages(evalImages, 2), trainImages: images, readEvery: maxSteps });
+  const trainer = new Trainer({
+    config: recipe,
+    model,
+    train: randomImages(images, 1),
+    test: randomImages(evalImages, 2),
+    trainImages: images,
+    readEvery: maxSteps,
+  });
   try {
     trainer.begin();
     await trainer.advance(1); // builds, compiles and reads back: the setup a run pays once per net

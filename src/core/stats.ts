@@ -261,7 +261,10 @@ export function compareNets(main: NetResult, other: NetResult): Verdict {
     const significant = welch.p < ALPHA;
     const size = `${pts(Math.abs(welch.difference))} ± ${pts(welch.halfWidth95)} points`;
     const words = significant ? 'larger than the noise' : 'within the noise';
-    return verdict({ significant, test: 'welch', p: welch.p, headline: `${ahead(welch.difference)} by ${size}, ${words}` }, ` (Welch's t, p=${formatP(welch.p)})`);
+    return verdict(
+      { significant, test: 'welch', p: welch.p, headline: `${ahead(welch.difference)} by ${size}, ${words}` },
+      ` (Welch's t, p=${formatP(welch.p)})`,
+    );
   }
   if (main.accuracies.length >= 2 && other.accuracies.length >= 2) {
     // Both samples have no spread (every seed gave the same accuracy): no test statistic exists.
@@ -275,14 +278,22 @@ export function compareNets(main: NetResult, other: NetResult): Verdict {
   const pb = mean(other.accuracies);
   const z = twoProportionTest(pa, main.testImages, pb, other.testImages);
   if (!z) {
-    return verdict({ significant: false, test: 'none', p: null, headline: `${ahead(pa - pb)} by ${pts(Math.abs(pa - pb))} points` }, '; no test applies at 0% or 100%');
+    return verdict(
+      { significant: false, test: 'none', p: null, headline: `${ahead(pa - pb)} by ${pts(Math.abs(pa - pb))} points` },
+      '; no test applies at 0% or 100%',
+    );
   }
   const significant = z.p < ALPHA;
   const words = significant ? 'larger than the test-set noise' : 'within the test-set noise';
   const single = [main, other].filter((n) => n.accuracies.length < 2).map((n) => n.name);
   const why = single.length === 2 ? 'one seed each' : `${single[0]} has one run`;
   return verdict(
-    { significant, test: 'binomial', p: z.p, headline: `${ahead(z.difference)} by ${pts(Math.abs(z.difference))} ± ${pts(z.halfWidth95)} points, ${words}` },
+    {
+      significant,
+      test: 'binomial',
+      p: z.p,
+      headline: `${ahead(z.difference)} by ${pts(Math.abs(z.difference))} ± ${pts(z.halfWidth95)} points, ${words}`,
+    },
     ` (two-proportion z-test on ${main.testImages.toLocaleString('en')} test images, p=${formatP(z.p)}; ${why}, so seed noise is not measured: use seeds=3 or more)`,
   );
 }

@@ -5,7 +5,8 @@
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { Config, ModelConfig } from '../core/config';
-import type { DataSourceSpec, ForeignWeights } from '../worker/protocol';
+import type { CloneableSource } from '../core/data/sources';
+import type { SavedWeights } from '../core/weights';
 import { useDataSource } from './hooks/useDataSource';
 import { useDeviceSpeed } from './hooks/useDeviceSpeed';
 import { useMediaQuery } from './hooks/useMediaQuery';
@@ -97,7 +98,7 @@ export function App({ urlStore, children }: { urlStore: UrlStore; children?: Rea
 
   /** Resume a stored run: its own config (the link then describes it), data from where it came, or the files picked. */
   const resumeRun = (key: string) => {
-    void history?.resume(key, (run): DataSourceSpec | string => {
+    void history?.resume(key, (run): CloneableSource | string => {
       const url = run.config.data;
       if (!url && data.kind === 'files' && data.files.length === 0) return 'Choose the CIFAR-10 files again (below) to resume this run.';
       setConfig(run.config);
@@ -110,7 +111,7 @@ export function App({ urlStore, children }: { urlStore: UrlStore; children?: Rea
   };
   // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
   const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
-  const openWeights = (w: ForeignWeights) => client.evaluate(data.runConfig, data.spec(), w);
+  const openWeights = (w: SavedWeights) => client.evaluate(data.runConfig, data.spec(), w);
 
   const estimate = !active && data.kind !== null && (
     <RunEstimate config={data.runConfig} limit={data.limit} device={device} firstTarget={firstRunSeconds()} onApply={setConfig} />

@@ -2,8 +2,9 @@
  * The worker's message handling, apart from the worker global so that it can run (and be tested) anywhere:
  * `training.worker.ts` only feeds it `onmessage` and hands it `postMessage`.
  *
- * - One run at a time. 'start' stops the current run (its later messages are dropped: it is no longer current)
- *   and queues the new one, which begins once the old one has freed the device.
+ * - One run at a time. 'start' (train) or 'evaluate' (weights trained elsewhere: the runner's evaluation mode) stops
+ *   the current run (its later messages are dropped: it is no longer current) and queues the new one, which begins
+ *   once the old one has freed the device.
  * - Controls ('pause', 'resume', 'stop', 'setLearningRate', 'exportWeights') for a runId that is not the current
  *   run are dropped.
  * - The backend is initialised on 'init' and again on 'start' when the config asks for another one, or when the
@@ -16,9 +17,8 @@ import { modelsOf, type BackendPreference, type Config } from '../core/config';
 import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/deviceWatch';
 import { messageOf } from '../core/errors';
 import { classifyError, RunFailure } from '../core/runErrors';
-import { measureNetSpeed } from '../core/speedProbe';
-import type { BackendInfo, FromWorker, NetSpeed, ToWorker } from './protocol';
-import { WeightsEvaluation } from './evaluateWeights';
+import { measureNetSpeed, type NetSpeed } from '../core/speedProbe';
+import type { BackendInfo, FromWorker, ToWorker } from './protocol';
 import { Run } from './run';
 
 export interface HostOptions {
@@ -36,7 +36,7 @@ interface ActiveBackend {
 }
 
 export class WorkerHost {
-  private current: Run | WeightsEvaluation | null = null;
+  private current: Run | null = null;
   private backend: ActiveBackend | null = null;
   private queue: Promise<void> = Promise.resolve();
 
@@ -54,10 +54,8 @@ export class WorkerHost {
       case 'evaluate': {
         const previous = this.current;
         const post = (m: FromWorker, transfer?: Transferable[]) => this.postFor(run)(m, transfer);
-        const run: Run | WeightsEvaluation =
-          msg.type === 'start'
-            ? new Run(msg.runId, msg.config, msg.source, post, msg.resumeFrom ?? null)
-            : new WeightsEvaluation(msg.runId, msg.config, msg.source, msg.weights, post);
+        const mode = msg.type === 'start' ? { resumeFrom: msg.resumeFrom ?? null } : { evaluate: msg.weights };
+        const run: Run = new Run(msg.runId, msg.config, msg.source, post, mode);
         this.current = run;
         previous?.stop(); // its messages are no longer wanted ('stopping' included): it is no longer current
         this.enqueue(() => this.execute(run));
@@ -106,7 +104,7 @@ export class WorkerHost {
     }
   }
 
-  private async execute(run: Run | WeightsEvaluation): Promise<void> {
+  private async execute(run: Run): Promise<void> {
     if (this.current !== run) return; // superseded before it began; the page no longer waits for it
     const post = this.postFor(run);
     try {
@@ -165,7 +163,7 @@ export class WorkerHost {
   }
 
   /** Posts for `run` only while it is the current run. */
-  private postFor(run: Run | WeightsEvaluation): (msg: FromWorker, transfer?: Transferable[]) => void {
+  private postFor(run: Run): (msg: FromWorker, transfer?: Transferable[]) => void {
     return (msg, transfer) => {
       if (this.current === run) this.options.post(msg, transfer);
     };

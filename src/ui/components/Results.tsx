@@ -8,7 +8,7 @@ import { wrnCost } from '../../core/cost';
 import { useHistoryView } from '../hooks/useHistory';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
-import type { ForeignWeights } from '../../worker/protocol';
+import type { SavedWeights } from '../../core/weights';
 import { Charts } from './Charts';
 import { ComparisonTable } from './ComparisonTable';
 import { CostScatter } from './CostScatter';
@@ -24,7 +24,7 @@ export function Results({
 }: {
   config: Config;
   configText: string;
-  onOpenWeights?: ((w: ForeignWeights) => void) | null;
+  onOpenWeights?: ((w: SavedWeights) => void) | null;
 }) {
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);

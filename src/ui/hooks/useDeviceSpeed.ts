@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { Config } from '../../core/config';
-import type { NetSpeed } from '../../worker/protocol';
+import type { NetSpeed } from '../../core/speedProbe';
 import { measuredSpeed, probedSpeed, referenceSpeed, speedKey, type Speed } from '../lib/estimate';
 import type { RunRecord } from '../lib/runRecord';
 import { useTrainingClient, useTrainingSelector } from './useTraining';

@@ -11,7 +11,8 @@
 import type { Config, ModelConfig } from '../../core/config';
 import { modelName, runJobs } from '../../core/config';
 import { wrnCost } from '../../core/cost';
-import type { BackendInfo, NetSpeed } from '../../worker/protocol';
+import type { NetSpeed } from '../../core/speedProbe';
+import type { BackendInfo } from '../../worker/protocol';
 
 /** A training speed and what it rests on. */
 export interface Speed {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../../core/config';
 import { decodeConfig, encodeConfig } from '../../core/url';
-import type { BackendInfo, NetSpeed } from '../../worker/protocol';
+import type { NetSpeed } from '../../core/speedProbe';
+import type { BackendInfo } from '../../worker/protocol';
 import { estimateSeconds, probedSpeed, referenceSpeed, type Speed } from './estimate';
 import { describeComparison, FIRST_RUN_SECONDS, probeConfig, sizeComparison, sizedComparisons, testImagesFor, THIN_WIDE_PAIRS } from './sizedComparison';
 
