@@ -80,13 +80,14 @@ export function App({ urlStore, children }: { urlStore: UrlStore; children?: Rea
   const backend = useTrainingSelector((v) => v.backend);
   const device = useDeviceSpeed(plain && backend ? probeConfig(config, backend) : null);
   const sizing = plain && !active && (!backend || !device.settled);
+  const { train: limitTrain, test: limitTest } = data.limit;
   useEffect(() => {
     const speed = device.speed;
     if (!urlStore.plainVisit() || !backend || !speed || !device.settled || data.kind === null || isActive(phase)) return;
-    const limit = data.limit;
+    const limit = { train: limitTrain, test: limitTest };
     const estimate = (c: Config) => estimateSeconds(c, Math.min(c.train, limit.train), Math.min(c.test, limit.test), speed);
     urlStore.setConfig(sizeComparison(urlStore.getSnapshot().config, backend, firstRunSeconds(), estimate, limit).config);
-  }, [urlStore, backend, device.speed, device.settled, data.kind, data.limit, phase]);
+  }, [urlStore, backend, device.speed, device.settled, data.kind, limitTrain, limitTest, phase]);
 
   const train = () => {
     if (data.needsConsent) return; // the dialog is open and asks first

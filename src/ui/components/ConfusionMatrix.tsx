@@ -49,7 +49,8 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, select
                   <td
                     key={pname}
                     className={t === p ? 'diag' : undefined}
-                    style={{ background: `color-mix(in srgb, ${t === p ? 'var(--good)' : 'var(--bad)'} ${Math.round(share * 85)}%, transparent)` }}
+                    // at most a 60% tint: the count's dark text stays readable on the strongest cell (4.5:1)
+                    style={{ background: `color-mix(in srgb, ${t === p ? 'var(--good)' : 'var(--bad)'} ${Math.round(share * 60)}%, transparent)` }}
                     title={`${name} predicted as ${pname}: ${count}`}
                   >
                     {count}
