@@ -50,7 +50,8 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
     <section className="card charts" aria-labelledby="charts-title">
       <div className="card-head">
         <h2 id="charts-title">Curves</h2>
-        <div className="chart-settings">
+        {/* settings only for curves there are: an empty card holds its placeholder alone */}
+        <div className="chart-settings" hidden={!hasPoints}>
           <label htmlFor={ids.x}>X axis</label>
           <select id={ids.x} value={xKey} onChange={(e) => setXKey(e.target.value as XAxisKey)}>
             {X_AXES.map((k) => (
@@ -198,7 +199,7 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
             domain={yDomain}
             allowDataOverflow={log}
             width={56}
-            tickFormatter={(v: number) => formatShort(Number(v.toPrecision(3)))}
+            tickFormatter={yTick}
             label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }}
           />
           <Tooltip
@@ -228,3 +229,11 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
     </figure>
   );
 });
+
+/**
+ * A y tick: four significant digits below 10, so that close ticks of a flat early loss (2.425, 2.43, 2.435) stay
+ * distinct; the short form above.
+ */
+function yTick(v: number): string {
+  return Math.abs(v) < 10 ? String(Number(v.toPrecision(4))) : formatShort(Number(v.toPrecision(3)));
+}
