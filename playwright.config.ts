@@ -1,8 +1,8 @@
 /**
  * End-to-end tests in real headless Chromium (Debian's /usr/bin/chromium; never `npx playwright install`).
  *
- * WebGPU runs on SwiftShader, a CPU emulation of Vulkan (see ../shared/notes/webgpu-on-this-machine.md; WRN_REAL_GPU=1
- * leaves it to a real GPU, tools/chromium.ts): a
+ * WebGPU runs on SwiftShader, a CPU emulation of Vulkan (src/node/chromium.ts; WRN_REAL_GPU=1 leaves it to a real
+ * GPU): a
  * WRN-10-1 step takes seconds and the first one compiles shaders for about 11 s, hence the long timeouts and a
  * single worker (two browsers would only fight over the 2 cores).
  *
@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_PATH, chromiumArgs } from './tools/chromium';
+import { CHROMIUM_PATH, chromiumArgs } from './src/node/chromium';
 import { DATA_DIR } from './src/core/data/testFixtures';
 
 const repo = path.dirname(fileURLToPath(import.meta.url));
@@ -48,7 +48,7 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     env: {
-      // The shared subsets ($CIFAR10_DIR or ../shared/data/cifar10), else the built-in sample as .bin files.
+      // The CIFAR-10 subsets the tests use (DATA_DIR: $CIFAR10_DIR's when there, else the built-in sample as .bin files).
       CIFAR10_DIR: DATA_DIR,
       // Vite 8 lists what would break under its experimental native config loader; we use the default loader.
       VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true',

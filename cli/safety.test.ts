@@ -25,8 +25,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, TEST_RECORDS, TRAIN_RECORDS } from '../src/core/data/testFixtures';
 import { cifarMiddleware } from '../server/cifarPlugin';
 import { CifarStore } from '../server/cifarStore';
-import { ensureRuntimeDir } from './gpu';
-import { REPO_ROOT } from './localData';
+import { ensureRuntimeDir } from '../src/node/gpu';
+import { REPO_ROOT } from '../src/node/localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-safety-'));
 const children: ChildProcess[] = [];

@@ -1,5 +1,5 @@
 /**
- * Our WebGPU kernels (src/core/kernels/webgpu) against tfjs-webgpu's own in real headless Chromium (issue 16), the
+ * Our WebGPU kernels (src/core/kernels/webgpu) against tfjs-webgpu's own in real headless Chromium, the
  * Chromium half of webgpuKernels.test.ts / webgpuTraining.test.ts (Node): batch norm in training (forward and
  * backward), the convolution filter gradient and the input gradient on every layer shape of WRN-10-1, 16-4, 22-3
  * and 28-10 (from the builder) at batch 1, 3 and 8, each output within 1e-4 relative error (max |ours - theirs| /

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { configureWasmAssets } from '../src/browser/wasmAssets';
+import { probeWebGl } from '../src/browser/webgl';
 import { type BackendChoice, initBackend } from '../src/core/backend';
 import { countDispatches, type DispatchCounter, diffCounts } from '../src/core/kernels/webgpu/dispatchCount';
 import { type KernelChoice, webGpuKernelsActive } from '../src/core/kernels/webgpu/install';
@@ -73,7 +74,7 @@ const progressText = document.getElementById('progress')!;
 
 async function setUp(): Promise<SetUp> {
   configureWasmAssets(); // as the worker does: initBackend's fallbacks include WASM
-  const choice = await initBackend('webgpu');
+  const choice = await initBackend('webgpu', { probeWebGl });
   const oursInstalled = webGpuKernelsActive();
   backendText.textContent =
     `${choice.backend}, adapter ${choice.adapter ?? 'none'}${choice.softwareAdapter ? ' (software)' : ''}; ` +

@@ -2,14 +2,14 @@
  * The PyTorch round trip in the page: "Export as PyTorch" downloads train.py + config.json; a run of that script
  * under torchrun (2 ranks, DDP on gloo, the CPU) gives a metrics.jsonl that "Import metrics" draws next to a browser
  * run, and weights that "Open weights" evaluates on the same test images to the same accuracy.
- * Needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true.
+ * Needs a Python that imports torch (src/node/torchPython.ts): skipped without one, unless CI=true.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DATA_DIR } from '../src/core/data/testFixtures';
-import { findTorchPython, localTorchrun } from '../cli/torchPython';
+import { findTorchPython, localTorchrun } from '../src/node/torchPython';
 import { decodeConfig } from '../src/core/url';
 import { exportPytorch } from '../src/core/export/pytorch';
 import { collectConsoleErrors } from './helpers';

@@ -10,8 +10,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { CHROMIUM_PATH } from '../tools/chromium';
-import { REPO_ROOT } from '../cli/localData';
+import { CHROMIUM_PATH } from '../src/node/chromium';
+import { REPO_ROOT } from '../src/node/localData';
 
 const BARS = 'M3 12h2V6H3zm4 0h2V4H7zm4 0h2V8h-2z';
 /** The favicon at `size` px; `maskable` fills the square and shrinks the bars into the safe zone. */

@@ -10,7 +10,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, sharedBytes } from '../src/core/data/testFixtures';
-import { REPO_ROOT } from '../cli/localData';
+import { REPO_ROOT } from '../src/node/localData';
 import { cifarMiddleware } from './cifarPlugin';
 import { CifarStore } from './cifarStore';
 

@@ -1,6 +1,7 @@
 /**
- * Entry point: creates the two stores the page reads (the URL state and the training worker's client) and mounts
- * the app inside an error boundary, so that a render error shows a message instead of a blank page.
+ * Entry point: creates what the page reads, once (the URL state; the training worker's client and its store; the
+ * run history with its IndexedDB store and recorder) and mounts the app inside an error boundary, so that a render
+ * error shows a message instead of a blank page.
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, TEST_PER_CLASS, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from '../../src/core/data/testFixtures';
-import { REPO_ROOT, listCifarFiles, loadCifarFromPath } from '../localData';
+import { REPO_ROOT, listCifarFiles, loadCifarFromPath } from '../../src/node/localData';
 import { summarizeCifar } from './data';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-data-'));

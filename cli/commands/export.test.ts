@@ -1,9 +1,9 @@
 /**
  * `wrn export` as a person runs it, and the exported train.py against `wrn train` on the same short recipe:
  * weights trained by tfjs evaluate to the same test accuracy in PyTorch (same arithmetic, same BN statistics), and
- * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (measured 2026-11-29: tfjs 39.55%,
- * PyTorch 37.85%, and PyTorch's evaluation of the tfjs weights 39.55% with the same test loss 1.64201).
- * The PyTorch half needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true.
+ * PyTorch trained from scratch on the same subset lands within 3 points of tfjs (the figures measured: README,
+ * "Training on a GPU machine").
+ * The PyTorch half needs a Python that imports torch (src/node/torchPython.ts): skipped without one, unless CI=true.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, TEST_RECORDS } from '../../src/core/data/testFixtures';
-import { REPO_ROOT } from '../localData';
-import { findTorchPython } from '../torchPython';
+import { REPO_ROOT } from '../../src/node/localData';
+import { findTorchPython } from '../../src/node/torchPython';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-export-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../src/core/data/testFixtures';
 import { decodeLine, decodeMetricsFile, encodeLine } from '../../src/core/metricsFile';
-import { REPO_ROOT } from '../localData';
+import { REPO_ROOT } from '../../src/node/localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-train-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installNodeWebGpu } from '../../cli/gpu';
+import { installNodeWebGpu } from '../node/gpu';
 import { applyDropout, BlockDropout, dropoutMask } from './dropout';
 import { dropoutKeys, keepElement } from './dropoutHash';
 import { installKernels } from './kernels';

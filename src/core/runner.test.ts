@@ -4,8 +4,8 @@
  * dropout streams all carried over), in a fresh Runner with fresh models.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../cli/backend';
-import { loadCifarFromPath } from '../../cli/localData';
+import { setUpBackend } from '../node/backend';
+import { loadCifarFromPath } from '../node/localData';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { DEFAULT_CONFIG, type Config } from './config';
 import { wrnCost } from './cost';

@@ -1,11 +1,11 @@
 /**
- * The runner's scheduling policies (issue 15) on real CIFAR-10 images, WASM in Node: seeds (each net once per
+ * The runner's scheduling policies on real CIFAR-10 images, WASM in Node: seeds (each net once per
  * seed, distinct runs), interleaved order (the nets take turns; their curves grow together; each trains exactly as
  * it would alone), and equal budgets of time (an injected clock) and of training FLOPs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../cli/backend';
-import { loadCifarFromPath } from '../../cli/localData';
+import { setUpBackend } from '../node/backend';
+import { loadCifarFromPath } from '../node/localData';
 import { flopsBudgetSteps } from './budget';
 import { DEFAULT_CONFIG, type Config } from './config';
 import { trainFlopsPerImage } from './cost';

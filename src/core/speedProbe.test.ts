@@ -1,7 +1,7 @@
 /** The speed probe on the WASM backend in Node: real steps of the trainer, timed, and nothing left on the device. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../cli/backend';
+import { setUpBackend } from '../node/backend';
 import { DEFAULT_CONFIG } from './config';
 import { RECORD_PIXELS } from './data/dataset';
 import { measureNetSpeed, randomImages } from './speedProbe';

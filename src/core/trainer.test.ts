@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../cli/backend';
-import { loadCifarFromPath } from '../../cli/localData';
+import { setUpBackend } from '../node/backend';
+import { loadCifarFromPath } from '../node/localData';
 import { DATA_DIR } from './data/testFixtures';
 import { DEFAULT_CONFIG, type Config } from './config';
 import type { GrowingDataset, ImageSource } from './data/dataset';

@@ -13,9 +13,13 @@ import { WorkerHost } from './host';
 import type { CloneableSource } from '../core/data/sources';
 import type { FromWorker } from './protocol';
 
-/** A host whose messages are recorded; `until` resolves when a message matching `done` has been posted. */
+/**
+ * A host whose messages are recorded; `until` resolves when a message matching `done` has been posted. `setUps`
+ * lists the backend set-ups it asked for, as `pref/kernels`.
+ */
 function makeHost() {
   const messages: FromWorker[] = [];
+  const setUps: string[] = [];
   const waiters: { done: (m: FromWorker) => boolean; resolve: () => void }[] = [];
   const host = new WorkerHost({
     post: (msg) => {
@@ -23,14 +27,17 @@ function makeHost() {
       for (const w of waiters.filter((w) => w.done(msg))) w.resolve();
     },
     // No WebGPU probe in Node: the plan is WASM first, then CPU.
-    initBackend: (pref) => initBackend(pref, { probe: null }),
+    initBackend: (pref, kernels) => {
+      setUps.push(`${pref}/${kernels}`);
+      return initBackend(pref, { probe: null, kernels });
+    },
   });
   const until = (done: (m: FromWorker) => boolean) =>
     new Promise<void>((resolve) => {
       if (messages.some(done)) resolve();
       else waiters.push({ done, resolve });
     });
-  return { host, messages, until };
+  return { host, messages, setUps, until };
 }
 
 /** The first `n` records of each shared subset, as the files a person would pick. */
@@ -157,6 +164,18 @@ describe('WorkerHost', () => {
     expect(run2.map((m) => m.type)).toEqual(['state', 'runEnded']);
     expect(run2.at(-1)).toEqual({ type: 'runEnded', runId: 2, status: 'stopped' });
   });
+
+  it("sets the backend up again when a run's config asks for other WebGPU kernels, and only then", async () => {
+    const { host, setUps, until } = makeHost();
+    host.handle({ type: 'init', backend: 'wasm' });
+    host.handle({ type: 'start', runId: 1, config: tiny, source: files(4, 4) });
+    await until(ended(1));
+    host.handle({ type: 'start', runId: 2, config: { ...tiny, kernels: 'tfjs' }, source: files(4, 4) });
+    await until(ended(2));
+    host.handle({ type: 'start', runId: 3, config: { ...tiny, kernels: 'tfjs' }, source: files(4, 4) });
+    await until(ended(3));
+    expect(setUps).toEqual(['wasm/ours', 'wasm/tfjs']);
+  }, 120_000);
 
   it('a new start supersedes the current run: nothing more is heard of the old one', async () => {
     const { host, messages, until } = makeHost();

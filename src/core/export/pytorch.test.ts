@@ -1,6 +1,6 @@
 /**
  * The PyTorch export against the page's own stack: the generated train.py, run by a Python that imports torch
- * (Debian's python3-torch; see cli/torchPython.ts), must build the same net (params and MACs of `wrn info`), compute
+ * (Debian's python3-torch; see src/node/torchPython.ts), must build the same net (params and MACs of `wrn info`), compute
  * the same first steps from the same weights and batch as the tfjs trainer, and train with DDP (torchrun, gloo, 2
  * ranks on the CPU) into weights tfjs loads and evaluates to the same accuracy.
  * Without torch these tests skip with the reason, except under CI=true, where a missing torch fails.
@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../cli/backend';
-import { loadCifarFromPath } from '../../../cli/localData';
-import { findTorchPython, localTorchrun } from '../../../cli/torchPython';
+import { setUpBackend } from '../../node/backend';
+import { loadCifarFromPath } from '../../node/localData';
+import { findTorchPython, localTorchrun } from '../../node/torchPython';
 import { saveWeights } from '../weights';
 import { DEFAULT_CONFIG, type Config } from '../config';
 import { RECORD_PIXELS } from '../data/dataset';

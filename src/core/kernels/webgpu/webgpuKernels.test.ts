@@ -6,14 +6,13 @@
  * Relative error is max |ours - theirs| / max |theirs| per output tensor.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../../cli/backend';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setUpBackend } from '../../../node/backend';
 import { WrnBatchNorm } from '../../batchNorm';
 import { MOVING_AVERAGE_KERNEL, splitRows } from './batchNorm';
 import { planFilterGemm } from './convFilterGrad';
 import { NAIVE_TRANSPOSE_FLAG, pickInputGradProgram, setConvInputProgram } from './convInputGrad';
 import { countDispatches, type DispatchCounts } from './dispatchCount';
-import { kernelChoice, parseKernelChoice, setKernelChoice } from './install';
 import {
   compareCase,
   KERNEL_TEST_NETS,
@@ -41,10 +40,6 @@ beforeAll(async () => {
   gpu = choice.backend === 'webgpu';
 }, 300_000);
 
-afterAll(() => {
-  setKernelChoice(null);
-});
-
 /** Every case of one kernel at batch 1, 3 and 8 against tfjs's kernel: within 1e-4, nothing leaked; the worst error. */
 async function checkAll(kind: KernelKind): Promise<number> {
   const before = liveCounts();
@@ -61,17 +56,7 @@ async function checkAll(kind: KernelKind): Promise<number> {
   return worst;
 }
 
-describe('the kernel switch', () => {
-  it('reads ours or tfjs from text and defaults to ours', () => {
-    expect(parseKernelChoice('tfjs')).toBe('tfjs');
-    expect(parseKernelChoice(' OURS ')).toBe('ours');
-    expect(parseKernelChoice('fast')).toBeNull();
-    setKernelChoice('tfjs');
-    expect(kernelChoice()).toBe('tfjs');
-    setKernelChoice(null);
-    expect(kernelChoice()).toBe(parseKernelChoice(process.env['WRN_KERNELS']) ?? 'ours');
-  });
-
+describe('how the kernels split their work', () => {
   it('splits the filter GEMM along K into slices that cover K once, more of them for small filters', () => {
     for (const [M, N, K] of [
       [27, 16, 131072],

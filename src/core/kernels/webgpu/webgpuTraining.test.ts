@@ -4,13 +4,13 @@
  * Slow on an emulated GPU (minutes): a step of WRN-10-1 takes seconds there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../../cli/backend';
-import { loadCifarFromPath } from '../../../../cli/localData';
+import { setUpBackend } from '../../../node/backend';
+import { loadCifarFromPath } from '../../../node/localData';
 import { DATA_DIR } from '../../data/testFixtures';
 import { DEFAULT_CONFIG, type Config } from '../../config';
 import type { StepPoint } from '../../metrics';
 import { Trainer } from '../../trainer';
-import { setKernelChoice, webGpuKernelsActive } from './install';
+import { installWebGpuKernels, webGpuKernelsActive } from './install';
 import { liveCounts } from './kernelCases';
 import { compareWrnGradients } from './wrnGradients';
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
-  setKernelChoice(null);
+  installWebGpuKernels('ours');
 });
 
 describe('WRN-10-1 with our WebGPU kernels', () => {
@@ -55,8 +55,8 @@ describe('training on real images', () => {
   };
 
   async function losses(backend: 'webgpu' | 'wasm', kernels: 'ours' | 'tfjs'): Promise<number[]> {
-    setKernelChoice(kernels);
-    expect((await setUpBackend(backend)).backend).toBe(backend);
+    // the kernel choice is the backend set-up's (as a run's config gives it), not the trainer's
+    expect((await setUpBackend(backend, kernels)).backend).toBe(backend);
     expect(webGpuKernelsActive()).toBe(backend === 'webgpu' && kernels === 'ours');
     const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
     await load.done;
@@ -71,7 +71,6 @@ describe('training on real images', () => {
     });
     await trainer.run();
     trainer.dispose();
-    setKernelChoice(null);
     return steps.map((s) => s.loss);
   }
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, probeWebGpu } from '../src/core/backend';
+import { initBackend, probeWebGpu } from '../core/backend';
 import { SWIFTSHADER_ICD, installNodeWebGpu } from './gpu';
 
 const haveVulkanDriver = process.env.VK_ICD_FILENAMES !== undefined || existsSync(SWIFTSHADER_ICD);

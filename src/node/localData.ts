@@ -9,16 +9,16 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { CifarSourceError } from '../src/core/data/errors';
-import type { CifarInput } from '../src/core/data/inputs';
-import { loadCifar, type CifarLoad, type LoadOptions } from '../src/core/data/load';
-import { messageOf } from '../src/core/errors';
-import { sampleInputs, type SampleReader } from '../src/core/data/sample';
-import { SAMPLE } from '../src/core/data/sampleInfo';
-import type { SourcePreference } from '../src/core/config';
+import { CifarSourceError } from '../core/data/errors';
+import type { CifarInput } from '../core/data/inputs';
+import { loadCifar, type CifarLoad, type LoadOptions } from '../core/data/load';
+import { messageOf } from '../core/errors';
+import { sampleInputs, type SampleReader } from '../core/data/sample';
+import { SAMPLE } from '../core/data/sampleInfo';
+import type { SourcePreference } from '../core/config';
 
-/** The repository root (this file is cli/localData.ts). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository root (this file is src/node/localData.ts). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Bytes per file read: large enough that the parser, not the syscalls, sets the pace. */
 const READ_CHUNK = 1 << 20;

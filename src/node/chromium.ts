@@ -1,10 +1,11 @@
 /**
- * The one place that says how we launch Chromium, for playwright.config.ts (e2e) and the benchmark's browser runner
- * (cli/bench/browser.ts): Debian's system build (never a downloaded one), kept off the network (the notes: without
- * the background-networking flags it keeps trying hosts this network refuses), with WebGPU on.
+ * How the tests and the benchmark launch Chromium, for playwright.config.ts (e2e) and the benchmark's browser runner
+ * (cli/bench/browser.ts; scripts/make-preview.ts takes only its path): Debian's system build (never a downloaded
+ * one), kept off the network (without the background-networking flags it keeps trying hosts that a closed network
+ * refuses), with WebGPU on.
  *
- * Without a GPU, WebGPU and WebGL are pinned to SwiftShader, which gives headless Chromium a real WebGPU adapter on
- * the CPU (../shared/notes/webgpu-on-this-machine.md). On a machine with a GPU that pin would make every Chromium
+ * Without a GPU, WebGPU and WebGL are pinned to SwiftShader (Chromium's Vulkan on the CPU, in Debian's chromium
+ * package), which gives headless Chromium a real WebGPU adapter. On a machine with a GPU that pin would make every Chromium
  * measurement one of the emulation: `WRN_REAL_GPU=1` (or the bench's `--real-gpu`) leaves the adapter to Chromium.
  */
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';

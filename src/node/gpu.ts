@@ -12,13 +12,13 @@
  * Dawn first enumerates adapters, i.e. before `create()`.
  *
  * WASM threads: the WASM backend runs single-threaded in Node by design. Its WASM_HAS_MULTITHREAD_SUPPORT flag is
- * false whenever IS_NODE (tfjs issue 3830), so the non-threaded SIMD binary loads and getThreadsCount() is 1; no
+ * false whenever IS_NODE (https://github.com/tensorflow/tfjs/issues/3830), so the non-threaded SIMD binary loads and getThreadsCount() is 1; no
  * flag or setThreadsCount call is needed (setThreadsCount only sizes the threaded build's pool).
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { messageOf } from '../src/core/errors';
+import { messageOf } from '../core/errors';
 
 /** Chromium's SwiftShader Vulkan driver as Debian packages it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
