@@ -78,7 +78,7 @@ test('first visit on a phone: the first Train runs the sized thin/wide compariso
   await train.click();
 
   // Training: the run's buttons and progress on top, the settings folded (one tap opens them), curves in the first screen.
-  const toggle = page.getByRole('button', { name: 'Settings' });
+  const toggle = page.getByRole('button', { name: 'Settings', exact: true });
   await expect(toggle).toHaveAttribute('aria-expanded', 'false');
   await expect(page.getByRole('complementary', { name: 'Settings' })).toBeHidden();
   const loss = page.getByTestId('chart-loss');
@@ -92,7 +92,7 @@ test('first visit on a phone: the first Train runs the sized thin/wide compariso
   await toggle.click();
   await expect(page.getByRole('complementary', { name: 'Settings' })).toBeVisible();
   await expect(page.getByLabel('Depth', { exact: true })).toBeDisabled(); // shown, not editable while it trains
-  await page.getByRole('button', { name: 'Hide settings' }).click();
+  await page.getByRole('button', { name: 'Hide settings', exact: true }).click();
   await expect(page.getByRole('complementary', { name: 'Settings' })).toBeHidden();
 
   // The end: both nets finished, and the result in one line, in the compare table's words.

@@ -169,6 +169,7 @@ export function App({ urlStore, children }: { urlStore: UrlStore; children?: Rea
               onClick={() => setSettingsOpen((o) => !o)}
             >
               {settingsOpen ? 'Hide settings' : 'Settings'}
+              <span aria-hidden="true">{settingsOpen ? ' ▴' : ' ▾'}</span>
             </button>
             {runActions}
           </div>
