@@ -21,13 +21,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, type Config, type EngineChoice } from '../src/core/config';
-import { DATA_DIR } from '../src/core/data/testFixtures';
+import { DATA_DIR } from '../test/fixtures/data';
 import { activeGpuDevice } from '../src/core/deviceWatch';
 import type { EvalPoint, MetricPoint, StepPoint } from '../src/core/metrics';
 import { Trainer } from '../src/core/trainer';
-import { compareConv, compareWrnGradients } from '../src/core/compiled/checks';
-import { TinyExecutor } from '../src/core/compiled/testing';
-import { layerShapes } from '../src/core/kernels/webgpu/kernelCases';
+import { compareConv, compareWrnGradients, TinyExecutor } from '../test/fixtures/compiled';
+import { layerShapes } from '../test/fixtures/kernelCases';
 import { setUpBackend } from '../src/node/backend';
 import { loadCifarFromPath } from '../src/node/localData';
 

@@ -7,22 +7,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../node/backend';
 import { loadCifarFromPath } from '../../node/localData';
 import { augmentBatch, drawAugmentation, toNormalisedImages } from '../augment';
 import { batchNormTrain } from '../batchNorm';
-import { DATA_DIR } from '../data/testFixtures';
+import { DATA_DIR } from '../../../test/fixtures/data';
+import { needNodeWebGpu } from '../../../test/fixtures/requirements';
 import { activeGpuDevice } from '../deviceWatch';
 import { applyDropout } from '../dropout';
 import { dropoutKeys, keepElement } from '../dropoutHash';
 import { installWebGpuKernels } from '../kernels/webgpu/install';
 import { bnApply, bnBackwardFinish, bnBackwardInput, bnBackwardStats, bnFinish, bnInfer, bnStats, partialFloats } from './batchNorm';
-import { compareConv } from './checks';
 import { type ConvGeometry, filterGradShape } from './conv';
 import { headBackward, headForward } from './head';
 import { batchLayout, inputKernel } from './input';
 import { sgdKernel } from './optimizer';
-import { relativeError, TinyExecutor } from './testing';
+import { compareConv, relativeError, TinyExecutor } from '../../../test/fixtures/compiled';
 import { stepUniformBytes } from './wgsl';
 
 const TOLERANCE = 1e-4;
@@ -30,8 +29,7 @@ let gpu = false;
 let exec: TinyExecutor;
 
 beforeAll(async () => {
-  gpu = (await setUpBackend('webgpu')).backend === 'webgpu';
-  if (!gpu && process.env['CI']) throw new Error('no WebGPU adapter in Node (Dawn): the compiled step cannot be tested');
+  gpu = await needNodeWebGpu(); // under CI=true a missing adapter fails here
   if (gpu) {
     exec = new TinyExecutor(activeGpuDevice()!);
     installWebGpuKernels('tfjs'); // the references are tfjs-webgpu's own kernels

@@ -8,15 +8,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../node/backend';
 import { loadCifarFromPath } from '../../node/localData';
 import { DEFAULT_CONFIG, type Config, type EngineChoice } from '../config';
-import { DATA_DIR } from '../data/testFixtures';
+import { DATA_DIR } from '../../../test/fixtures/data';
+import { needNodeWebGpu } from '../../../test/fixtures/requirements';
 import type { ImageSource } from '../data/dataset';
 import { activeGpuDevice } from '../deviceWatch';
 import type { EvalPoint, MetricPoint, StepPoint } from '../metrics';
 import { Trainer, type TrainerSnapshot } from '../trainer';
-import { compareWrnGradients } from './checks';
+import { compareWrnGradients } from '../../../test/fixtures/compiled';
 import { PlanError } from './gpu';
 
 let gpu = false;
@@ -25,8 +25,7 @@ let train: ImageSource;
 let test: ImageSource;
 
 beforeAll(async () => {
-  gpu = (await setUpBackend('webgpu')).backend === 'webgpu';
-  if (!gpu && process.env['CI']) throw new Error('no WebGPU adapter in Node (Dawn): the compiled step cannot be tested');
+  gpu = await needNodeWebGpu(); // under CI=true a missing adapter fails here
   if (gpu) device = activeGpuDevice()!;
   const load = loadCifarFromPath(DATA_DIR, { train: 16, test: 8, subset: 'first' });
   await load.done;
