@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const shapes = layerShapes(nets);
   if ((await setUpBackend('webgpu')).backend !== 'webgpu') throw new Error('no WebGPU adapter here (Node, Dawn)');
   const device = activeGpuDevice()!;
-  const load = loadCifarFromPath(values.data, { train: Math.max(batch * steps, 64), test: 100, subset: 'first' });
+  const load = loadCifarFromPath(values.data, { train: Math.max(batch * steps, 2 * (memorySteps + 2), 64), test: 100, subset: 'first' });
   await load.done;
 
   if (parts.has('kernels')) {
@@ -200,11 +200,12 @@ async function main(): Promise<void> {
   }
 
   if (parts.has('memory')) {
+    // one step more than measured: the run's last step evaluates (planning the evaluation once) outside the window
     const t = new Trainer({
-      config: config(0.3, 'compiled', memorySteps + 1, 2),
+      config: config(0.3, 'compiled', memorySteps + 2, 2),
       train: load.train,
       test: load.test,
-      trainImages: 2 * (memorySteps + 1),
+      trainImages: 2 * (memorySteps + 2),
       readEvery: 5,
       evalChunk: 2,
     });
@@ -213,9 +214,11 @@ async function main(): Promise<void> {
     t.begin();
     await t.advance(1);
     let made = 0;
+    const labels: string[] = [];
     const createBuffer = device.createBuffer.bind(device);
     device.createBuffer = (d: GPUBufferDescriptor) => {
       made++;
+      labels.push(d.label ?? '');
       return createBuffer(d);
     };
     const before = { memory: engine.memory, tensors: tf.memory().numTensors };
@@ -230,6 +233,7 @@ async function main(): Promise<void> {
     report('memory', made === 0 && JSON.stringify(before) === JSON.stringify(after) && engine.memory.buffers === 0, {
       steps: memorySteps,
       buffersMade: made,
+      madeLabels: labels,
       before,
       after,
       hostMsPerStep: engine.hostMs / engine.steps,
