@@ -1,5 +1,5 @@
 /** Messages for people: what a link had corrected, and what went wrong in the worker with what to do. */
-import { describeCorrection, type Correction } from '../../core/url';
+import { describeCorrections, type Correction } from '../../core/url';
 import { SAMPLE } from '../../core/data/sampleInfo';
 import { useTrainingClient, useTrainingSelector } from '../hooks/useTraining';
 import type { ServerData } from '../hooks/useServerData';
@@ -39,9 +39,9 @@ export function SampleNotice({
         </strong>
         {corrections.length > 0 && (
           <ul>
-            {corrections.map((c, i) => (
+            {describeCorrections(corrections).map((line, i) => (
               <li key={i}>
-                <code>{describeCorrection(c)}</code>
+                <code>{line}</code>
               </li>
             ))}
           </ul>
@@ -61,9 +61,9 @@ export function CorrectionNotice({ corrections, onDismiss }: { corrections: read
       <div>
         <strong>The link had values this playground cannot use; they were corrected:</strong>
         <ul>
-          {corrections.map((c, i) => (
+          {describeCorrections(corrections).map((line, i) => (
             <li key={i}>
-              <code>{describeCorrection(c)}</code>
+              <code>{line}</code>
             </li>
           ))}
         </ul>
