@@ -8,7 +8,14 @@
 export const ECHO_LIMIT = 64;
 
 /** C0 controls, DEL and C1 controls: what a terminal may take as a command rather than text. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** True when `text` holds a control character (C0, DEL or C1). */
+export function hasControls(text: string): boolean {
+  CONTROLS.lastIndex = 0;
+  return CONTROLS.test(text);
+}
 
 /** `\x1b`: a control character written as text a person can read (and no terminal acts on). */
 function escapeOne(c: string): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hasControls } from './echo';
 import type { EvalPoint, RunSummary, StepPoint } from './metrics';
 import {
   CSV_COLUMNS,
@@ -222,7 +223,7 @@ describe('metrics files', () => {
         }
         expect(message).not.toBe('');
         expect(message.length).toBeLessThan(400);
-        expect(message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+        expect(hasControls(message)).toBe(false);
       }
     });
 
