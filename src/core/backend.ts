@@ -22,6 +22,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference, KernelChoice } from './config';
 import { installKernels } from './kernels';
 import { messageOf } from './errors';
+import { currentCapacity, type MemoryCapacity } from './memory';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -50,6 +51,8 @@ export interface BackendChoice {
   threads?: number;
   /** backends tried before this one, in order, and why each failed */
   tried: { backend: BackendName; error: string }[];
+  /** what this backend can hold (memory.ts), where known: the page warns of a net that would not fit */
+  memory?: MemoryCapacity | null;
 }
 
 /** What WebGL's renderer string says: null when there is no WebGL here (Node, or no context). */
@@ -263,6 +266,7 @@ export async function initBackend(pref: BackendPreference, opts: InitOptions = {
       ...(webgl ? { webglRenderer: webgl.renderer, softwareWebgl: webgl.isSoftware } : {}),
       ...(threads !== undefined ? { threads } : {}),
       tried,
+      memory: currentCapacity(),
     };
   }
   throw new Error(`no tfjs backend starts here: ${tried.map((t) => `${t.backend}: ${t.error}`).join('; ')}`);

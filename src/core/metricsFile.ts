@@ -54,7 +54,7 @@ export const SUMMARY_FIELDS = [
 export const LINE_FIELDS = { step: STEP_FIELDS, eval: EVAL_FIELDS, summary: SUMMARY_FIELDS } as const;
 
 /** Whose line it is: the model's name, and its seed (train.py writes none). */
-interface LineOwner {
+export interface LineOwner {
   model: string;
   seed?: number;
 }
@@ -341,6 +341,28 @@ export function linesUpTo(text: string, modelIndex: number, step: number): strin
     if (p.kind === 'summary' && !('models' in p)) model++; // a model's summary, not the run's last line
   }
   return kept.join('');
+}
+
+/**
+ * Whose lines a metrics.jsonl holds, model by model in the order of the run (a model's lines end with its summary
+ * line): each model's name and seed as its first line gives them. Unreadable lines are skipped; a check that the
+ * lines belong to the run being resumed, not a record of it.
+ */
+export function lineOwners(text: string): LineOwner[] {
+  const owners: LineOwner[] = [];
+  let model = 0;
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    let p: { kind?: unknown; model?: unknown; seed?: unknown; models?: unknown };
+    try {
+      p = JSON.parse(line) as typeof p;
+    } catch {
+      continue;
+    }
+    if (typeof p.model === 'string' && !owners[model]) owners[model] = { model: p.model, ...(typeof p.seed === 'number' ? { seed: p.seed } : {}) };
+    if (p.kind === 'summary' && !('models' in p)) model++;
+  }
+  return owners;
 }
 
 type Decoded = MetricsRun & { steps: StepPoint[]; evals: EvalPoint[] };

@@ -1,13 +1,14 @@
 /**
  * The official CIFAR-10 tarball (`cifar-10-binary.tar.gz`) as a stream of its `.bin` members.
  *
- * gzip is undone by the platform's `DecompressionStream` (browsers and Node 20), the tar framing by modern-tar's
- * streaming decoder, so neither the archive nor a member is ever held whole in memory. The official archive holds
+ * gzip is undone by gunzip.ts (member after member, each checked, as `gzip -d` does), the tar framing by
+ * modern-tar's streaming decoder, so neither the archive nor a member is ever held whole in memory. The official archive holds
  * `cifar-10-batches-bin/data_batch_1.bin` .. `data_batch_5.bin` (train), `test_batch.bin` (test) and two text
  * files, which are skipped.
  */
 import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
 import { CifarFormatError, CifarSourceError } from './errors';
+import { gunzip } from './gunzip';
 import { messageOf } from '../errors';
 
 export type Split = 'train' | 'test';
@@ -46,7 +47,7 @@ export async function* readArchive(
   options: { gzip: boolean; name?: string },
 ): AsyncGenerator<ArchiveMember, void, undefined> {
   const name = options.name ?? 'archive';
-  const tarBytes = options.gzip ? gunzip(stream) : stream;
+  const tarBytes = options.gzip ? gunzip(stream, name) : stream;
   // strict: a header with a bad checksum is an error rather than a silently garbled entry.
   const reader = tarBytes.pipeThrough(createTarDecoder({ strict: true })).getReader();
   let members = 0;
@@ -117,13 +118,6 @@ function memberBody(archive: string, reader: ReadableStreamDefaultReader<Uint8Ar
     },
     { highWaterMark: 0 },
   );
-}
-
-/** gzip-decompresses a byte stream with the platform's DecompressionStream (browsers, workers, Node 18+). */
-export function gunzip(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  // TypeScript's DOM types declare the writable side for ArrayBuffer-backed chunks only (BufferSource); ours are
-  // never SharedArrayBuffer views, so the cast is only about the type parameter.
-  return stream.pipeThrough(new DecompressionStream('gzip') as ReadableWritablePair<Uint8Array, Uint8Array>);
 }
 
 /**
