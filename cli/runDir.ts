@@ -77,9 +77,15 @@ export function openRunDir(dir: string, mode: RunDirMode = 'new'): RunDir {
   const stats = statSync(full, { throwIfNoEntry: false });
   if (stats && !stats.isDirectory()) throw new RunDirError(`${dir} is not a folder`);
   if (!stats && mode === 'resume') throw new RunDirError(`${dir} holds no run to resume (no such folder)`);
-  const created = !stats;
-  if (created) mkdirSync(full, { recursive: true });
-  const release = takeLock(full, dir);
+  // The folder holds the lock; the topmost folder made for it goes again if the run writes nothing.
+  const created = stats ? undefined : mkdirSync(full, { recursive: true });
+  let release: () => void;
+  try {
+    release = takeLock(full, dir);
+  } catch (err) {
+    if (created) removeEmpty(full, created);
+    throw err;
+  }
   const handle = new RunDir(full, mode, release, created);
   try {
     // Checked under the lock: two runs started at once cannot both find the folder empty.
@@ -188,8 +194,8 @@ export class RunDir {
     readonly dir: string,
     readonly mode: RunDirMode,
     private readonly unlock: () => void = () => undefined,
-    /** true when opening made the folder (then `release` removes it again while the run has written nothing) */
-    private readonly created = false,
+    /** the topmost folder opening made (then `release` removes the folders it made while the run has written nothing) */
+    private readonly created: string | undefined = undefined,
   ) {}
 
   /** Marks the folder as written by other means (an export): `release` then keeps it even when begin never ran. */
@@ -202,13 +208,7 @@ export class RunDir {
   /** Releases the lock (idempotent); a folder made only to hold it goes too, if the run wrote nothing. */
   release(): void {
     this.unlock();
-    if (this.created && !this.begun && !this.kept) {
-      try {
-        rmdirSync(this.dir); // only when empty
-      } catch {
-        // not empty: something else wrote there; leave it
-      }
-    }
+    if (this.created && !this.begun && !this.kept) removeEmpty(this.dir, this.created);
   }
 
   /**
@@ -283,6 +283,18 @@ export class RunDir {
     for (const name of readdirSync(this.dir)) {
       if (isTemporaryName(name)) rmSync(this.path(name), { recursive: true, force: true });
     }
+  }
+}
+
+/** Removes `dir` and its parents up to `top`, each only while empty (what was made to hold a lock, and nothing else). */
+function removeEmpty(dir: string, top: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      rmdirSync(d); // fails when not empty: something else is there; leave it
+    } catch {
+      return;
+    }
+    if (d === top || path.dirname(d) === d) return;
   }
 }
 

@@ -96,7 +96,7 @@ export function parsableTarget(target: string | undefined): boolean {
   }
 }
 
-const FORBIDDEN = 'Forbidden: only the project\'s own files are served.\n';
+const FORBIDDEN = "Forbidden: only the project's own files are served.\n";
 
 /**
  * `/@fs/<path>` outside the project (or its parent folders by `..`) is refused here, with a message that names no

@@ -90,8 +90,14 @@ describe('the dev server (npm run dev)', () => {
     await survivesHostileTargets(devPort);
   });
 
-  it("serves nothing outside the project through /@fs/, and its refusals name no folder", async () => {
-    const outside = ['/@fs/etc/passwd', `/@fs${path.dirname(REPO_ROOT)}/`, `/@fs${REPO_ROOT}/../package.json`, `/@fs${REPO_ROOT}/%2e%2e/x`, '/@fs/nonexistent/x.js'];
+  it('serves nothing outside the project through /@fs/, and its refusals name no folder', async () => {
+    const outside = [
+      '/@fs/etc/passwd',
+      `/@fs${path.dirname(REPO_ROOT)}/`,
+      `/@fs${REPO_ROOT}/../package.json`,
+      `/@fs${REPO_ROOT}/%2e%2e/x`,
+      '/@fs/nonexistent/x.js',
+    ];
     for (const target of outside) {
       const r = await raw(devPort, target);
       expect(r.status, target).toBe(403);

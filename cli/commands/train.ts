@@ -183,7 +183,12 @@ function planRun(argv: string[]): Plan {
     const maxSteps = readSteps(values.steps, resume);
     // --data, else the config's data= URL, else CIFAR10_DIR, else the built-in sample (said on stderr).
     const local =
-      values.data !== undefined || !config.data ? localDataSource(values.data, config.source, { onWait: (m) => process.stderr.write(`data: ${m}\n`) }) : null;
+      values.data !== undefined || !config.data
+        ? localDataSource(values.data, config.source, {
+            onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+            onWait: (m) => process.stderr.write(`data: ${m}\n`),
+          })
+        : null;
     if (local?.note) process.stderr.write(`data: ${local.note}\n`);
     if (values.data !== undefined && config.data) {
       // --data wins; the config then records the data the run used, not the link it was not read from.
@@ -248,9 +253,7 @@ function checkResume(given: string, dir: string, saved: SavedRun, config: Config
     if (object === null) throw cannot('config.json\'s "config" is not a config object');
     const differences = configDifferences(object, config, { theirs: 'its "config"', ours: 'its "url"' });
     if (differences.length) {
-      throw cannot(
-        `config.json disagrees with itself: ${differences.join('; ')}. A run goes on with the config it began with: put back what was edited`,
-      );
+      throw cannot(`config.json disagrees with itself: ${differences.join('; ')}. A run goes on with the config it began with: put back what was edited`);
     }
   }
   const mismatch = resumeMismatch(saved.checkpoint, config);
@@ -264,7 +267,9 @@ function checkResume(given: string, dir: string, saved: SavedRun, config: Config
       const expected = job ? `${modelName(job.model)} with seed ${job.seed}` : 'nothing';
       const found = `${echo(owner.model)}${owner.seed === undefined ? '' : ` with seed ${owner.seed}`}`;
       if (!job || owner.model !== modelName(job.model) || (owner.seed !== undefined && owner.seed !== job.seed)) {
-        throw cannot(`${METRICS_FILE} holds ${found} as model ${i}, and this run's config and checkpoint train ${expected} there: the folder mixes two runs`);
+        throw cannot(
+          `${METRICS_FILE} holds ${found} as model ${i}, and this run's config and checkpoint train ${expected} there: the folder mixes two runs`,
+        );
       }
     });
   }

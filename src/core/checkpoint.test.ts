@@ -58,7 +58,7 @@ describe('checkpoint file', () => {
     // Every byte of the file, header and payload alike: a flipped bit anywhere is seen.
     for (let at = 0; at < bytes.length; at += 7) {
       const flipped = bytes.slice();
-      flipped[at]! ^= 1 << at % 8;
+      flipped[at]! ^= 1 << (at % 8);
       expect(() => decodeCheckpoint(flipped), `bit flipped at byte ${at}`).toThrow(/damaged|not a checkpoint/);
     }
     expect(decodeCheckpoint(olderFile(sample()))).toEqual(sample());

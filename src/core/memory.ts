@@ -82,7 +82,8 @@ export function memoryProblem(config: Config, capacity: MemoryCapacity | null, t
     }
     const needed = need(m, batch, capacity.kind);
     if (needed <= capacity.bytes) continue;
-    const what = capacity.kind === 'total' ? 'to train (weights, gradients, momentum and a batch of activations; a rough estimate)' : 'for one activation tensor';
+    const what =
+      capacity.kind === 'total' ? 'to train (weights, gradients, momentum and a batch of activations; a rough estimate)' : 'for one activation tensor';
     const head = `${modelName(m)} at batch ${batch} needs about ${formatBytes(needed)} ${what}, more than ${capacity.what}.`;
     const fits = largestBatch(m, capacity);
     return fits > 0

@@ -52,7 +52,8 @@ describe('resumeMismatch', () => {
   it("takes the run's own checkpoints: in the first epoch's blocks, at an epoch's end, in a later epoch, of a later model", async () => {
     const c = config(`${BASE}&seed=5&compare=16-1&seeds=2`);
     const steps = planRun(c, c.train).stepsPerEpoch; // 375
-    for (const step of [0, 3, 130, 200, steps, steps + 1, 2 * steps + 7]) expect(resumeMismatch(await checkpointOf(c, step), c), `step ${step}`).toBeNull();
+    for (const step of [0, 3, 130, 200, steps, steps + 1, 2 * steps + 7])
+      expect(resumeMismatch(await checkpointOf(c, step), c), `step ${step}`).toBeNull();
     // model 3: WRN-16-1 with seed 6
     expect(resumeMismatch(await checkpointOf(c, steps + 4, 3), c)).toBeNull();
   });

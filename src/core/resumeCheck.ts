@@ -23,7 +23,8 @@ export function resumeMismatch(c: Checkpoint, config: Config): string | null {
   const jobs = runJobs(config);
   const job = jobs[c.modelIndex];
   if (!job) return `the checkpoint is of model ${c.modelIndex}, and this run has ${jobs.length}`;
-  if (c.modelName !== modelName(job.model)) return `the checkpoint is of ${echo(c.modelName)}; model ${c.modelIndex} of this run is ${modelName(job.model)}`;
+  if (c.modelName !== modelName(job.model))
+    return `the checkpoint is of ${echo(c.modelName)}; model ${c.modelIndex} of this run is ${modelName(job.model)}`;
   if (config.order === 'interleaved' && config.compare.length > 0)
     return 'a run whose nets race (order=interleaved) cannot be resumed: its checkpoints would hold one net of several';
   const plan = planRun(config, c.trainImages);

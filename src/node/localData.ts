@@ -144,7 +144,8 @@ function linkedFile(dir: string, name: string, onWarning: (message: string) => v
     return statSync(path.join(dir, name)).isFile();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (/\.(bin|tar\.gz|tgz|tar)$/i.test(name) || code === 'ELOOP') onWarning(`${name}: ${describeFsError(err)}; skipped`);
+    const why = code === 'ENOENT' ? 'a link to nothing (dangling)' : describeFsError(err);
+    if (/\.(bin|tar\.gz|tgz|tar)$/i.test(name) || code === 'ELOOP') onWarning(`${name}: ${why}; skipped`);
     return false;
   }
 }
@@ -202,10 +203,7 @@ function pipeInput(file: string, name: string, onWait?: (message: string) => voi
       const socket = new Socket({ fd, readable: true, writable: false });
       signal.addEventListener('abort', () => socket.destroy(), { once: true });
       const timer = onWait
-        ? setTimeout(
-            () => onWait(`${name} is a named pipe that nothing has written to yet: waiting for data (Ctrl-C to stop)`),
-            WAIT_NOTE_MS,
-          )
+        ? setTimeout(() => onWait(`${name} is a named pipe that nothing has written to yet: waiting for data (Ctrl-C to stop)`), WAIT_NOTE_MS)
         : null;
       timer?.unref();
       const quiet = () => timer && clearTimeout(timer);
@@ -261,11 +259,14 @@ function fileStream(handle: FileHandle): ReadableStream<Uint8Array> {
  */
 export function describeFsError(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'no such file or directory (or a link to nothing)';
+  if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a folder';
   if (code === 'ELOOP') return 'a symlink loop (too many levels of symbolic links)';
   if (code === 'ENOTDIR') return 'a part of the path is not a folder';
-  if (typeof code === 'string') return `${code} (${messageOf(err).replace(/,? *(open|stat|lstat|scandir|read|opendir|access) '.*'$/, '').replace(/^[A-Z]+: /, '')})`;
+  if (typeof code === 'string')
+    return `${code} (${messageOf(err)
+      .replace(/,? *(open|stat|lstat|scandir|read|opendir|access) '.*'$/, '')
+      .replace(/^[A-Z]+: /, '')})`;
   return messageOf(err);
 }
