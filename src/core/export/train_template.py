@@ -852,11 +852,12 @@ def main():
         log(f"note: the link's {cfg['budget']['kind']} budget is not applied: train.py trains {cfg['epochs']} epochs")
     if cfg.get("order") == "interleaved":
         log("note: order=interleaved does not apply: train.py trains the nets one after another")
+    if args.eval_only:  # the weights first: bad files fail before any data is read or downloaded
+        model = WRN(models[0]["depth"], models[0]["width"], models[0]["dropout"]).to(env.device)
+        load_tfjs(model, args.init_from)
     data = load_cifar(args.data, cfg, log)
     log(f"data: {len(data[1])} train and {len(data[3])} test images from {args.data}; device {env.device}, {env.world} process(es)")
     if args.eval_only:
-        model = WRN(models[0]["depth"], models[0]["width"], models[0]["dropout"]).to(env.device)
-        load_tfjs(model, args.init_from)
         point = evaluate(model, data[2], data[3], env, torch.contiguous_format, False)
         if env.main:
             print(json.dumps({k: point[k] for k in ("testAccuracy", "testLoss", "testImages")}), flush=True)
