@@ -35,6 +35,9 @@ export default defineConfig({
     headless: true,
     launchOptions: { executablePath: CHROMIUM_PATH, args: chromiumArgs() },
     trace: 'retain-on-failure',
+    // The built app registers a service worker (offline use). It would serve later loads of a test's page from its
+    // cache, past page.route, and precache 11 MB in every test: only the specs about it (offline, first visit) allow it.
+    serviceWorkers: 'block',
   },
   webServer: {
     command: `npx vite build -c e2e/vite.config.ts && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { cifarPlugin } from './server/cifarPlugin';
 
 /**
@@ -32,11 +33,69 @@ function siteUrl(): Plugin {
   };
 }
 
+/**
+ * Offline and installable: a Workbox service worker (vite-plugin-pwa) precaches the built site on the first visit,
+ * the worker, the WASM binaries and the built-in sample included, and a web app manifest with icons makes it
+ * installable. A new build waits until the person reloads ('prompt': the page offers "Reload to update", see
+ * UpdatePrompt.tsx), so old and new files never mix in one page. Only the build has it: `vite dev` registers no
+ * service worker and removes one left from a build (main.tsx), so nothing stale is served while developing.
+ */
+function offline(): Plugin[] {
+  return VitePWA({
+    registerType: 'prompt',
+    includeManifestIcons: false, // the glob below has them (and the apple-touch-icon)
+    injectRegister: false, // registered by UpdatePrompt.tsx, which also shows the update prompt
+    manifest: {
+      name: 'Wide ResNet playground',
+      short_name: 'WRN playground',
+      description: 'Train Wide Residual Networks on CIFAR-10 in your browser and compare thin-deep with wide-shallow nets.',
+      start_url: './',
+      scope: './',
+      display: 'standalone',
+      background_color: '#f5f7fa',
+      theme_color: '#0b6bcb',
+      icons: [
+        { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+        { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+        { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+      ],
+    },
+    workbox: {
+      // the page, its scripts and styles, the worker, the three WASM binaries, the icons and the built-in sample
+      globPatterns: ['**/*.{html,js,css,wasm,svg}', 'icons/*.png', 'cifar10-sample/*'],
+      // the e2e harness pages that a test build adds beside the app, and the link-preview picture
+      globIgnores: ['e2e/**', 'kernels.html', 'harness.html', 'preview.png'],
+      // the sample's training sprite is 4.4 MB; the largest WASM binary under 1 MB
+      maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+      // navigations are to the page itself (precached as index.html, its folder included); anything else is not ours
+      navigateFallback: null,
+      runtimeCaching: [
+        {
+          // Whether the host has a CIFAR-10 server: always asked of the network (never cached, so an app server's live
+          // answer counts); with no network, the answer a static host gives (no server: the page uses the sample).
+          urlPattern: ({ url }) => url.pathname.endsWith('/cifar10/status'),
+          handler: 'NetworkOnly',
+          options: {
+            plugins: [
+              {
+                handlerDidError: async () =>
+                  new Response(JSON.stringify({ status: 'none', note: 'offline: no CIFAR-10 server reachable' }), {
+                    headers: { 'Content-Type': 'application/json' },
+                  }),
+              },
+            ],
+          },
+        },
+      ],
+    },
+  });
+}
+
 export default defineConfig({
   // Relative asset URLs: the built site works from any folder of any static host (a project page such as
   // https://example.github.io/wrn-playground/), the worker, WASM files and the CIFAR-10 sample included.
   base: './',
-  plugins: [react(), cifarPlugin(), siteUrl()],
+  plugins: [react(), cifarPlugin(), siteUrl(), offline()],
   worker: { format: 'es' },
   // The dev server's /@fs/ serves the project's files and nothing beside it: not the folder above it, which Vite
   // would take for a workspace root when it finds one there (cifarPlugin's guard also answers such requests).

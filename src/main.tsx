@@ -7,6 +7,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { ErrorBoundary } from './ui/components/ErrorBoundary';
+import { UpdatePrompt } from './ui/components/UpdatePrompt';
 import { createHistory } from './ui/history';
 import { HistoryProvider } from './ui/hooks/useHistory';
 import { createTrainingStore, TrainingProvider } from './ui/hooks/useTraining';
@@ -31,12 +32,15 @@ function mount(root: HTMLElement): void {
       <ErrorBoundary area="the page">
         <TrainingProvider store={training}>
           <HistoryProvider history={history}>
-            <App urlStore={urlStore} />
+            <App urlStore={urlStore}>{import.meta.env.PROD && <UpdatePrompt />}</App>
           </HistoryProvider>
         </TrainingProvider>
       </ErrorBoundary>
     </StrictMode>,
   );
 }
+
+// Only a build has a service worker (vite.config.ts); one left on this origin by a build would serve stale files here.
+if (import.meta.env.DEV) void navigator.serviceWorker?.getRegistrations().then((all) => all.forEach((r) => void r.unregister()));
 
 mount(document.getElementById('root')!);

@@ -50,7 +50,7 @@ describe('wrn export', () => {
     expect(JSON.parse(r.stdout)).toEqual({ trainPy: path.join(out, 'train.py'), config: path.join(out, 'config.json') });
     const doc = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(doc.config).toMatchObject({ depth: 28, width: 10, epochs: 200, train: 50000 });
-    expect(readFileSync(path.join(out, 'train.py'), 'utf8')).toContain('"url": "v=1&depth=28&width=10');
+    expect(readFileSync(path.join(out, 'train.py'), 'utf8')).toContain('"url": "v=2&depth=28&width=10');
 
     const help = await wrn('export', '--help');
     expect(help.code).toBe(0);

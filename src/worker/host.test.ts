@@ -233,4 +233,29 @@ describe('WorkerHost', () => {
     });
     expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 3, status: 'failed' });
   }, 120_000);
+
+  it('measureSpeed times every net of the config on its backend, in the queue, and frees what it built', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'init', backend: 'wasm' });
+    await until((m) => m.type === 'backend');
+    const baseline = host.memory().numTensors;
+    host.handle({ type: 'measureSpeed', probeId: 3, config: { ...tiny, compare: [{ depth: 10, width: 2, dropout: 0 }] } });
+    await until((m) => m.type === 'speed');
+    const answer = messages.find((m) => m.type === 'speed');
+    expect(answer).toMatchObject({ type: 'speed', probeId: 3, error: null });
+    const speeds = answer?.type === 'speed' ? answer.speeds : [];
+    expect(speeds.map((s) => [s.model.width, s.batch])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    for (const s of speeds) expect(s.imagesPerSec).toBeGreaterThan(0);
+    expect(host.memory().numTensors).toBe(baseline);
+  });
+
+  it('a probe that cannot run answers with its error, and the worker goes on', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'measureSpeed', probeId: 1, config: { ...tiny, depth: 11 } }); // not a WRN depth: the builder refuses
+    await until((m) => m.type === 'speed');
+    expect(messages.find((m) => m.type === 'speed')).toMatchObject({ probeId: 1, speeds: [], error: expect.stringMatching(/depth/) });
+  });
 });

@@ -10,13 +10,15 @@
  * - The backend is initialised on 'init' and again on 'start' when the config asks for another one or for other
  *   WebGPU kernels (`kernels`: applied at backend set-up, once per run), or when the WebGPU device was lost or
  *   reported an error (then the backend is rebuilt on a new device).
- * - Backend work and runs go through one queue, so that a backend never changes under a running model.
+ * - Backend work, speed probes ('measureSpeed') and runs go through one queue, so that a backend never changes
+ *   under a running model and a probe never shares the device with one.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendPreference, KernelChoice } from '../core/config';
+import { modelsOf, type BackendPreference, type Config, type KernelChoice } from '../core/config';
 import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/deviceWatch';
 import { messageOf } from '../core/errors';
 import { classifyError, RunFailure } from '../core/runErrors';
+import { measureNetSpeed, type NetSpeed } from '../core/speedProbe';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
 import { Run } from './run';
 
@@ -49,6 +51,9 @@ export class WorkerHost {
     switch (msg.type) {
       case 'init':
         this.enqueue(() => this.ensureBackend(msg.backend, 'ours', true).then(() => undefined));
+        return;
+      case 'measureSpeed':
+        this.enqueue(() => this.measureSpeed(msg.probeId, msg.config));
         return;
       case 'start':
       case 'evaluate': {
@@ -90,6 +95,18 @@ export class WorkerHost {
   runStatus(): { runId: number; active: boolean; step: number | null } | null {
     const run = this.current;
     return run ? { runId: run.id, active: run.active, step: run.step } : null;
+  }
+
+  /** Times every net of `config` on its backend, between runs (the queue keeps it off a running model's device). */
+  private async measureSpeed(probeId: number, config: Config): Promise<void> {
+    try {
+      await this.ensureBackend(config.backend, config.kernels, false);
+      const speeds: NetSpeed[] = [];
+      for (const model of modelsOf(config)) speeds.push(await measureNetSpeed(config, model));
+      this.options.post({ type: 'speed', probeId, speeds, error: null });
+    } catch (err) {
+      this.options.post({ type: 'speed', probeId, speeds: [], error: messageOf(err) });
+    }
   }
 
   private async execute(run: Run): Promise<void> {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import type { BackendInfo } from '../../worker/protocol';
-import { estimateSeconds, LONG_RUN_SECONDS, measuredSpeed, referenceSpeed, roughDuration, speedKey } from './estimate';
+import { basisFor, estimateSeconds, LONG_RUN_SECONDS, measuredSpeed, probedSpeed, referenceSpeed, roughDuration, speedKey, timedHere } from './estimate';
 import { applyPreset, PRESETS } from './presets';
 
 const wasm: BackendInfo = { backend: 'wasm', reason: '', threads: 1, tried: [] };
 
 describe('run estimate', () => {
-  it("puts the page's defaults (WRN-16-4, 10,000 images, 5 epochs) over an hour on WASM, as the issue measured", () => {
+  it('puts WRN-16-4 on 10,000 images for 5 epochs (a version 1 link without sizes) over an hour on WASM', () => {
     const speed = referenceSpeed(wasm)!;
     const seconds = estimateSeconds(DEFAULT_CONFIG, 10_000, 2000, speed);
     expect(seconds).toBeGreaterThan(3600);
@@ -54,5 +54,23 @@ describe('run estimate', () => {
       'about 4.2 h',
       'unknown',
     ]);
+  });
+
+  it('nets timed here are estimated from their own speed and setup; the others by MACs; seeds repeat the nets', () => {
+    const probed = probedSpeed(
+      [{ model: { depth: 22, width: 1, dropout: 0 }, batch: 32, imagesPerSec: 40, evalImagesPerSec: 100, setupSeconds: 2 }],
+      referenceSpeed(wasm),
+    )!;
+    const pair = { ...DEFAULT_CONFIG, depth: 22, width: 1, batch: 32, epochs: 2, compare: [{ depth: 10, width: 1, dropout: 0 }] };
+    const macsOf101 = 12_501_632;
+    const other = (2 * (2000 + 1000 / 3) * macsOf101) / probed.macsPerSec;
+    expect(estimateSeconds(pair, 2000, 1000, probed)).toBeCloseTo(2 + 2 * (2000 / 40 + 1000 / 100) + other, 6);
+    // the probe's average MACs/s stands for the nets it did not time
+    expect(probed.macsPerSec).toBe(40 * 40_813_184);
+    expect(timedHere(pair, probed)).toBe(false);
+    expect(timedHere({ ...pair, compare: [] }, probed)).toBe(true);
+    expect(timedHere({ ...pair, compare: [], batch: 64 }, probed)).toBe(false); // timed at another batch
+    expect(basisFor({ ...pair, compare: [] }, probed)).toBe('measured here: WRN-22-1 at 40 images/s');
+    expect(estimateSeconds({ ...pair, seeds: 3 }, 2000, 1000, probed)).toBeCloseTo(3 * estimateSeconds(pair, 2000, 1000, probed), 6);
   });
 });
