@@ -156,7 +156,9 @@ describe('a net too big for its backend', () => {
   it('is refused before the data loads, with the estimate, the backend’s room and a batch that fits; info reports the estimate', async () => {
     const r = await cli(['train', 'depth=16&width=8&batch=512&train=2000&backend=wasm', '--steps', '1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: WRN-16-8 at batch 512 needs about \d+ GiB to train .* more than the WASM backend's 4 GiB memory\. At batch \d+ it needs about .*: try batch=\d+/);
+    expect(r.stderr).toMatch(
+      /error: WRN-16-8 at batch 512 needs about \d+ GiB to train .* more than the WASM backend's 4 GiB memory\. At batch \d+ it needs about .*: try batch=\d+/,
+    );
     expect(r.stderr).not.toMatch(/^data: \d+ train/m);
     const fits = Number(/try batch=(\d+)/.exec(r.stderr)![1]);
     expect(estimateTrainingBytes({ depth: 16, width: 8, dropout: 0 }, fits)).toBeLessThanOrEqual(4 * 2 ** 30);
@@ -230,7 +232,13 @@ describe('data that never comes, or loops', () => {
     expect(r.stderr).not.toContain(scratch);
 
     const log: string[] = [];
-    const store = new CifarStore({ dir, cacheDir: path.join(scratch, 'cache'), url: '', md5: '', log: { write: (t: string) => log.push(t), isTTY: false } });
+    const store = new CifarStore({
+      dir,
+      cacheDir: path.join(scratch, 'cache'),
+      url: '',
+      md5: '',
+      log: { write: (t: string) => log.push(t), isTTY: false },
+    });
     expect(store.status()).toMatchObject({ status: 'ready', error: null });
     store.status(); // listed again: warned once
     expect(store.manifest().files.map((f) => f.name)).toEqual(['test_subset.bin', 'train_subset.bin']);

@@ -143,13 +143,25 @@ describe("train.py's own checks", () => {
       };
       const evalFrom = (folder: string) => ['--init-from', folder, '--eval-only'];
       const cases: [string, string[], RegExp][] = [
-        ['a short weights.bin', evalFrom(weightsFolder('short', () => undefined, weights.subarray(0, 1000))), /hold 1,000 bytes; model\.json's manifest needs more/],
+        [
+          'a short weights.bin',
+          evalFrom(weightsFolder('short', () => undefined, weights.subarray(0, 1000))),
+          /hold 1,000 bytes; model\.json's manifest needs more/,
+        ],
         ['a long weights.bin', evalFrom(weightsFolder('long', () => undefined, Buffer.concat([weights, weights]))), /manifest needs 313,320/],
-        ['a path out of the folder', evalFrom(weightsFolder('up', (d) => (d.weightsManifest[0].paths = ['../../../../etc/hostname']))), /outside its folder/],
+        [
+          'a path out of the folder',
+          evalFrom(weightsFolder('up', (d) => (d.weightsManifest[0].paths = ['../../../../etc/hostname']))),
+          /outside its folder/,
+        ],
         ['an absolute path', evalFrom(weightsFolder('abs', (d) => (d.weightsManifest[0].paths = ['/etc/hostname']))), /a file beside it is expected/],
         ['no weightsManifest', evalFrom(weightsFolder('nomanifest', (d) => delete d.weightsManifest)), /has no weightsManifest/],
         ['a weight with no shape', evalFrom(weightsFolder('noshape', (d) => delete d.weightsManifest[0].weights[0].shape)), /no name or no shape/],
-        ["WRN-16-1's weights for WRN-10-1", evalFrom(w16), /does not hold this config's WRN-10-1 \(model\.json says "WRN-16-1"\): 30 weights this net does not have/],
+        [
+          "WRN-16-1's weights for WRN-10-1",
+          evalFrom(w16),
+          /does not hold this config's WRN-10-1 \(model\.json says "WRN-16-1"\): 30 weights this net does not have/,
+        ],
         ['width 0', ['--config', configFile('w0', { width: 0 })], /width is 0: outside 1\.\.16/],
         ['no lr', ['--config', configFile('nolr', { lr: undefined })], /lr is missing/],
         ['lr as text', ['--config', configFile('lrtext', { lr: '0.1' })], /lr is "0\.1", not a number/],
@@ -162,7 +174,11 @@ describe("train.py's own checks", () => {
       ];
       const big = { depth: 100, width: 16, batch: 512, train: 512 };
       if (estimateTrainingBytes({ ...big, dropout: 0 }, 512) > totalmem()) {
-        cases.push(['a net bigger than the machine', ['--config', configFile('big', big)], /WRN-100-16 at batch 512 needs about \d+\.\d GiB .* more than this machine's/]);
+        cases.push([
+          'a net bigger than the machine',
+          ['--config', configFile('big', big)],
+          /WRN-100-16 at batch 512 needs about \d+\.\d GiB .* more than this machine's/,
+        ]);
       }
       const before = readFileSync(path.join(w10, 'metrics.jsonl'), 'utf8');
       const script = path.join(dir, 'train.py');

@@ -18,12 +18,16 @@ describe('memoryProblem', () => {
     expect(memoryProblem(config('depth=16&width=4&batch=128'), wasm)).toBeNull();
     expect(memoryProblem(config('depth=28&width=10&batch=32'), wasm)).toBeNull();
     const problem = memoryProblem(config('depth=16&width=8&batch=512&train=50000'), wasm)!;
-    expect(problem).toMatch(/^WRN-16-8 at batch 512 needs about 12 GiB to train .* more than the WASM backend's 4 GiB memory\. At batch (\d+) it needs about .*: try batch=\1, or a smaller net\.$/);
+    expect(problem).toMatch(
+      /^WRN-16-8 at batch 512 needs about 12 GiB to train .* more than the WASM backend's 4 GiB memory\. At batch (\d+) it needs about .*: try batch=\1, or a smaller net\.$/,
+    );
     const fits = Number(/try batch=(\d+)/.exec(problem)![1]);
     const net = { depth: 16, width: 8, dropout: 0 };
     expect(estimateTrainingBytes(net, fits)).toBeLessThanOrEqual(WASM_MEMORY_BYTES);
     expect(estimateTrainingBytes(net, fits + 1)).toBeGreaterThan(WASM_MEMORY_BYTES);
-    expect(memoryProblem(config('depth=100&width=16&batch=512&train=50000'), wasm)).toMatch(/Even a batch of 1 needs about 4\.7 GiB: choose a smaller net/);
+    expect(memoryProblem(config('depth=100&width=16&batch=512&train=50000'), wasm)).toMatch(
+      /Even a batch of 1 needs about 4\.7 GiB: choose a smaller net/,
+    );
     // a compared net counts as much as the main one; a small subset caps the batch as the run does
     expect(memoryProblem(config('depth=10&width=1&compare=16-8&batch=512&train=50000'), wasm)).toMatch(/^WRN-16-8 at batch 512/);
     expect(memoryProblem(config('depth=16&width=8&batch=512&train=64'), wasm)).toBeNull();
