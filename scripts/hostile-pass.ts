@@ -83,6 +83,7 @@ function run(
 ): Promise<Ran> {
   return new Promise((resolve) => {
     const child = spawn(cmd[0]!, cmd.slice(1), { cwd: opts.cwd ?? REPO, env: { ...process.env, CIFAR10_DIR: DATA, OMP_NUM_THREADS: '1', ...opts.env } });
+    child.on('error', (err) => resolve({ code: null, stdout: '', stderr: `cannot start ${cmd[0]}: ${err.message}`, timedOut: false }));
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -585,6 +586,7 @@ async function startServer(kind: 'dev' | 'preview', port: number): Promise<{ sto
   });
   let exited = false;
   child.on('exit', () => (exited = true));
+  child.on('error', () => (exited = true)); // no vite in that checkout: every case then says the server is not there
   for (let i = 0; i < 120 && !(await rawRequest(port, '/cifar10/status')); i++) await sleep(500);
   return { stop: () => child.kill('SIGTERM'), alive: () => !exited };
 }
