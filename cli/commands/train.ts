@@ -38,7 +38,8 @@ import { loadCifar, type CifarLoad } from '../../src/core/data/load';
 import { activeGpuDevice, DeviceWatch } from '../../src/core/deviceWatch';
 import { echo } from '../../src/core/echo';
 import { messageOf } from '../../src/core/errors';
-import { currentCapacity, memoryProblem, type MemoryCapacity } from '../../src/core/memory';
+import { currentCapacity } from '../../src/core/backend';
+import { memoryProblem, type MemoryCapacity } from '../../src/core/memory';
 import type { RunSummary } from '../../src/core/metrics';
 import {
   encodeLine,
@@ -399,14 +400,17 @@ async function trainAndReport(plan: Plan, data: CifarLoad, watch: DeviceWatch | 
   const runner: Runner = new Runner({
     config,
     resumeFrom: resume?.checkpoint ?? null,
-    memory,
     ...(maxSteps === undefined ? {} : { maxSteps }),
     onEvent: (e) => report.event(e, runner),
   });
   stop.attach(runner);
   const failure = watch?.nextFailure();
   try {
-    await runner.run({ data: { train: data.train, test: data.test, trainImages: data.train.available() }, deviceFailure: failure?.failed ?? null });
+    await runner.run({
+      data: { train: data.train, test: data.test, trainImages: data.train.available() },
+      deviceFailure: failure?.failed ?? null,
+      memory,
+    });
   } finally {
     failure?.cancel();
   }

@@ -22,7 +22,8 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference, KernelChoice } from './config';
 import { installKernels } from './kernels';
 import { messageOf } from './errors';
-import { currentCapacity, type MemoryCapacity } from './memory';
+import { activeGpuDevice } from './deviceWatch';
+import { capacityOf, type MemoryCapacity } from './memory';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -217,6 +218,19 @@ function threadsNote(threads: number): string {
   if (typeof crossOriginIsolated === 'boolean' && !crossOriginIsolated) return '1 WASM thread (the page is not cross-origin isolated)';
   // tfjs's threaded build uses half the logical cores (see src/browser/wasmAssets.ts).
   return '1 WASM thread (tfjs uses half the logical cores)';
+}
+
+/**
+ * What the backend tfjs uses now can hold (memory.ts): its WebGPU device's binding limit, WASM's address space, or
+ * the machine's memory for the CPU backend as the caller knows it (Node's `os.totalmem()`), else a browser's
+ * `navigator.deviceMemory`; null where it is not known.
+ */
+export function currentCapacity(systemBytes: number | null = null): MemoryCapacity | null {
+  const deviceMemory = typeof navigator === 'undefined' ? undefined : (navigator as { deviceMemory?: number }).deviceMemory;
+  return capacityOf(tf.getBackend(), {
+    gpuBindingBytes: activeGpuDevice()?.limits.maxStorageBufferBindingSize ?? null,
+    systemBytes: systemBytes ?? (typeof deviceMemory === 'number' && deviceMemory > 0 ? deviceMemory * 2 ** 30 : null),
+  });
 }
 
 export interface InitOptions {

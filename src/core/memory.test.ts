@@ -48,8 +48,9 @@ describe('memoryProblem', () => {
   it('the run driver refuses such a run before it loads any data (the page gets the reason as an out-of-memory error)', async () => {
     const events: RunEvent[] = [];
     let loaded = false;
-    const runner = new Runner({ config: config('depth=16&width=8&batch=512&train=50000'), memory: capacityOf('wasm'), onEvent: (e) => events.push(e) });
+    const runner = new Runner({ config: config('depth=16&width=8&batch=512&train=50000'), onEvent: (e) => events.push(e) });
     const status = await runner.run({
+      memory: capacityOf('wasm'),
       data: async () => {
         loaded = true;
         throw new Error('no data here');

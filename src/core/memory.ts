@@ -7,12 +7,11 @@
  *
  * What a backend can hold: WASM, its 4 GiB address space (wasm32); WebGPU, the largest buffer a shader may bind
  * (the whole device's memory is not something WebGPU tells); the CPU backend, the machine's memory where it is
- * known (Node; a browser's `navigator.deviceMemory`). WebGL's is not known: no check there.
+ * known (Node; a browser's `navigator.deviceMemory`). WebGL's is not known: no check there. Pure (no tfjs): the
+ * page's cost summary uses it; backend.ts's `currentCapacity` reads the backend in use.
  */
-import * as tf from '@tensorflow/tfjs';
 import { modelName, modelsOf, type Config, type ModelConfig } from './config';
 import { estimateTrainingBytes } from './cost';
-import { activeGpuDevice } from './deviceWatch';
 import { checkNet, groupWidths, IMAGE_SIZE } from './shape';
 
 /** WASM's linear memory: 32-bit addresses, 4 GiB at most (tfjs's build may grow to all of it). */
@@ -41,19 +40,6 @@ export function capacityOf(backend: string, facts: { gpuBindingBytes?: number | 
     default:
       return null;
   }
-}
-
-/**
- * The capacity of the backend tfjs uses now: its WebGPU device's binding limit, the machine's memory as the caller
- * knows it (Node's `os.totalmem()`), else a browser's `navigator.deviceMemory`.
- */
-export function currentCapacity(systemBytes: number | null = null): MemoryCapacity | null {
-  const device = activeGpuDevice();
-  const deviceMemory = typeof navigator === 'undefined' ? undefined : (navigator as { deviceMemory?: number }).deviceMemory;
-  return capacityOf(tf.getBackend(), {
-    gpuBindingBytes: device?.limits.maxStorageBufferBindingSize ?? null,
-    systemBytes: systemBytes ?? (typeof deviceMemory === 'number' && deviceMemory > 0 ? deviceMemory * 2 ** 30 : null),
-  });
 }
 
 /** Bytes of the largest tensor a training step holds: a batch of the first group's activations (or its input). */

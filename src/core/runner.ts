@@ -43,7 +43,7 @@ import { messageOf } from './errors';
 import { evaluateModel } from './evaluate';
 import type { EvalPoint } from './metrics';
 import { countTrainable } from './model';
-import { currentCapacity, memoryProblem, type MemoryCapacity } from './memory';
+import { memoryProblem, type MemoryCapacity } from './memory';
 import { ModelSession, startOfModel, type SessionContext } from './modelSession';
 import type { RunEvent, RunOutcome } from './runEvents';
 import { resumeMismatch } from './resumeCheck';
@@ -77,6 +77,11 @@ export interface RunInput {
   data: RunData | ((ctx: LoadContext) => Promise<RunData>);
   /** rejects when the device fails under the run (WebGPU loss, out of memory); null or absent: no watched device */
   deviceFailure?: Promise<never> | null;
+  /**
+   * what the backend can hold (backend.ts's `currentCapacity`): each net's training memory is held against it before
+   * any data moves (memory.ts); null or absent: not known, no check
+   */
+  memory?: MemoryCapacity | null;
 }
 
 export interface RunnerOptions {
@@ -93,11 +98,6 @@ export interface RunnerOptions {
   evaluate?: SavedWeights | null;
   /** a checkpoint every this many steps; default (undefined): at each evaluation; 0: only on pause and stop */
   checkpointEvery?: number;
-  /**
-   * what the backend can hold, for the memory check before any data moves (memory.ts); undefined: the capacity of
-   * the backend tfjs uses (`currentCapacity`), null: no check
-   */
-  memory?: MemoryCapacity | null;
   /** read each model's weights back when it ends, for 'modelEnded' (default true) */
   exportWeights?: boolean;
   /** passed to each Trainer */
@@ -161,7 +161,7 @@ export class Runner {
       this.emit({ type: 'state', state: this.paused ? 'paused' : 'loading' });
       const weights = this.options.evaluate;
       if (weights) await this.evaluateWeights(weights, input, race);
-      else await this.train(input, race);
+      else await this.train(input, race, input.memory ?? null);
       if (this.stopRequested) status = 'stopped';
     } catch (err) {
       this.phase = 'ended'; // from here on nothing the abandoned model computes is reported
@@ -216,11 +216,10 @@ export class Runner {
   }
 
   /** The training mode: checks the models and the checkpoint before any data moves, loads, trains. */
-  private async train(input: RunInput, race: DeviceRace): Promise<void> {
+  private async train(input: RunInput, race: DeviceRace, capacity: MemoryCapacity | null): Promise<void> {
     const config = this.options.config;
     for (const j of this.jobs) checkModel(j.model);
     const resume = this.checkResume();
-    const capacity = this.options.memory === undefined ? currentCapacity() : this.options.memory;
     const tooBig = memoryProblem(config, capacity, resume?.trainImages ?? config.train);
     if (tooBig) throw new RunFailure('out-of-memory', tooBig, 'Choose a smaller batch (or a smaller net), or a backend with more memory.');
     const data = await this.load(input, race, { train: config.train, test: config.test });
