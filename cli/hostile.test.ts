@@ -7,12 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateTrainingBytes } from '../src/core/cost';
 import { hasControls } from '../src/core/echo';
-import { DATA_DIR, TEST_RECORDS, TRAIN_RECORDS } from '../src/core/data/testFixtures';
+import { DATA_DIR, makeTarGz, sharedBytes, TEST_RECORDS, TRAIN_RECORDS } from '../src/core/data/testFixtures';
 import { CifarStore } from '../server/cifarStore';
 import { cli, kill, killAll, start, stepLines, until } from './cliHarness';
 
@@ -121,15 +122,27 @@ describe('SIGTERM and SIGHUP', () => {
 });
 
 describe('one run per folder', () => {
-  it('of two train --out started at once on one folder, one trains and the other is refused', async () => {
+  it('of two train --out on one folder, both past their checks before either writes, one trains and the other is refused', async () => {
     const out = path.join(scratch, 'together');
-    const runs = [start(['train', `${RUN}&seed=1`, '--out', out, '--steps', '2']), start(['train', `${RUN}&seed=2`, '--out', out, '--steps', '2'])];
-    const codes = await Promise.all(runs.map((r) => r.exited));
-    expect([...codes].sort()).toEqual([0, 2]);
-    const loser = runs[codes.indexOf(2)]!;
-    const winner = runs[codes.indexOf(0)]!;
-    expect(loser.stderr()).toMatch(/in use by another wrn train \(pid \d+|already holds a run/);
-    expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(winner.stdout());
+    // Each reads its data from a named pipe, so that it waits there, checked but not yet writing, until fed.
+    const data = await makeTarGz([
+      { name: 'data_batch_1.bin', bytes: sharedBytes('train_subset.bin').subarray(0, 64 * 3073) },
+      { name: 'test_batch.bin', bytes: sharedBytes('test_subset.bin').subarray(0, 16 * 3073) },
+    ]);
+    const pipes = [1, 2].map((i) => path.join(scratch, `together-${i}.tar.gz`));
+    for (const p of pipes) execFileSync('mkfifo', [p]);
+    const first = start(['train', `${RUN}&seed=1`, '--out', out, '--steps', '2', '--data', pipes[0]!]);
+    await until(() => /^backend: /m.test(first.stderr()), 60_000, 'the first run past its checks');
+    const second = start(['train', `${RUN}&seed=2`, '--out', out, '--steps', '2', '--data', pipes[1]!]);
+    // The second is refused at once, or (without a lock) gets past its checks too and waits for its data.
+    await until(() => second.child.exitCode !== null || /^backend: /m.test(second.stderr()), 60_000, 'the second run refused or past its checks');
+    // Fed only while its run reads it (a pipe nobody reads would block the writer).
+    const readers = [first, second].filter((r) => r.child.exitCode === null);
+    await Promise.all(readers.map((r) => writeFile(pipes[r === first ? 0 : 1]!, data)));
+    const codes = await Promise.all([first.exited, second.exited]);
+    expect(codes, second.stderr()).toEqual([0, 2]);
+    expect(second.stderr()).toMatch(/in use by another wrn train \(pid \d+/);
+    expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(first.stdout());
     expect(readdirSync(out)).not.toContain('.wrn-train.lock');
   }, 240_000);
 

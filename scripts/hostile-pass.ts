@@ -8,6 +8,7 @@
  *   npx tsx scripts/hostile-pass.ts --areas page,server   # some areas
  *   npx tsx scripts/hostile-pass.ts --repo ../other       # against another checkout (e.g. an older commit: before/after)
  *   npx tsx scripts/hostile-pass.ts --json pass.json      # also write every case's verdict
+ *   npx tsx scripts/hostile-pass.ts --match resume        # only the inputs whose name holds this text
  *
  * Not part of `npm test` (it takes minutes: it trains, signals and starts servers); the tests that pin each fix are
  * (cli/hostile.test.ts, server/servers.test.ts, cli/commands/export.test.ts, the core's tests). train.py's cases
@@ -274,7 +275,7 @@ const infoCase = (name: string, config: string, max = 4000): Case => ({
   name: `info: ${name}`,
   run: async () => {
     let args = [config];
-    if (config.length > 120_000) {
+    if (config.length > 128 * 1024) {
       const file = path.join(scratch, `config-${config.length}.txt`);
       writeFileSync(file, config);
       args = ['--config-file', file];
@@ -417,16 +418,42 @@ function cliCases(): Case[] {
     },
     {
       area: 'cli',
-      name: 'two train --out on one folder at once',
+      name: 'two train --out on one folder, both checked before either writes',
       run: async () => {
+        // Each waits on a named pipe for its data: checked, not yet writing, until fed.
         const out = path.join(scratch, 'together');
-        const [a, b] = await Promise.all([
-          wrn(['train', `${RUN}&seed=1`, '--out', out, '--steps', '2']),
-          wrn(['train', `${RUN}&seed=2`, '--out', out, '--steps', '2']),
+        const pipes = [1, 2].map((i) => path.join(scratch, `together-${i}.tar`));
+        for (const p of pipes) execFileSync('mkfifo', [p]);
+        const started = (err: () => string) => /^backend: /m.test(err());
+        const launch = (seed: number, pipe: string) => {
+          const entry = { ran: null as unknown as Promise<Ran>, err: () => '', done: false };
+          entry.ran = wrn(['train', `${RUN}&seed=${seed}`, '--out', out, '--steps', '2', '--data', pipe], {
+            onStart: (_pid, _out, err) => {
+              entry.err = err;
+            },
+          }).then((r) => {
+            entry.done = true;
+            return r;
+          });
+          return entry;
+        };
+        const a = launch(1, pipes[0]!);
+        for (let i = 0; i < 600 && !started(a.err) && !a.done; i++) await sleep(100);
+        const b = launch(2, pipes[1]!);
+        for (let i = 0; i < 600 && !started(b.err) && !b.done; i++) await sleep(100);
+        const archive = tarOf([
+          { name: 'data_batch_1.bin', bytes: readFileSync(path.join(DATA, 'train_subset.bin')).subarray(0, 64 * 3073) },
+          { name: 'test_batch.bin', bytes: readFileSync(path.join(DATA, 'test_subset.bin')).subarray(0, 16 * 3073) },
         ]);
-        const codes = [a.code, b.code].sort();
-        if (codes[0] === 0 && codes[1] === 0) return bad('lost', 'both wrote the same folder');
-        return judge(a.code === 0 ? b : a, [2]);
+        for (const [r, p] of [
+          [a, pipes[0]!],
+          [b, pipes[1]!],
+        ] as const) {
+          if (!r.done) writeFileSync(p, archive); // a reader is there: it waits on this pipe
+        }
+        const [ra, rb] = await Promise.all([a.ran, b.ran]);
+        if (ra.code === 0 && rb.code === 0) return bad('lost', 'both wrote the same folder');
+        return judge(ra.code === 0 ? rb : ra, [2]);
       },
     },
     {
@@ -969,7 +996,10 @@ function pageCases(): Case[] {
 
 async function main(): Promise<void> {
   const wanted = (argValue('--areas')?.split(',') as Area[] | undefined) ?? AREAS;
-  const all = [...cliCases(), ...serverCases(), ...trainPyCases(), ...pageCases()].filter((c) => wanted.includes(c.area));
+  const match = argValue('--match');
+  const all = [...cliCases(), ...serverCases(), ...trainPyCases(), ...pageCases()].filter(
+    (c) => wanted.includes(c.area) && (!match || c.name.includes(match) || c.name.endsWith('(stopped)')),
+  );
   const results: { area: Area; name: string; verdict: Verdict; note?: string }[] = [];
   process.stderr.write(`hostile pass over ${REPO}: ${all.length} inputs\n`);
   for (const c of all) {
