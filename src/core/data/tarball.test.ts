@@ -132,6 +132,21 @@ describe('gzip as gzip -d reads it', () => {
     }
   });
 
+  it('reads archives one after another (cat a.tar.gz b.tar.gz) as one: every member of each, as tar --ignore-zeros', async () => {
+    const a = await packTar([{ header: { name: 'data_batch_1.bin', size: records.length }, body: records }]);
+    const b = await packTar([{ header: { name: 'test_batch.bin', size: records.length }, body: records }]);
+    const both = concat([new Uint8Array(gzipSync(a)), new Uint8Array(gzipSync(b))]);
+    for (const chunk of [100, 4096, 1 << 20]) {
+      const read = await membersOf(chunkedStream(both, chunk), true);
+      expect(read.map((m) => [m.name, m.split, m.labels.length])).toEqual([
+        ['data_batch_1.bin', 'train', 200],
+        ['test_batch.bin', 'test', 200],
+      ]);
+    }
+    // uncompressed too
+    expect((await membersOf(chunkedStream(concat([a, b]), 777), false)).map((m) => m.name)).toEqual(['data_batch_1.bin', 'test_batch.bin']);
+  });
+
   it('names trailing garbage as such, and a damaged member by its checksum', async () => {
     const gz = new Uint8Array(gzipSync(await tar()));
     for (const tail of [new TextEncoder().encode('garbage appended!'), new Uint8Array(1024), Uint8Array.of(0x78)]) {
