@@ -516,6 +516,18 @@ function cliCases(): Case[] {
       [0],
     ),
     dataCase(
+      'data: two tar.gz files one after another (cat a.tar.gz b.tar.gz)',
+      () =>
+        cifarFile(
+          'cat.tar.gz',
+          Buffer.concat([
+            gzipSync(tarOf([{ name: 'data_batch_1.bin', bytes: records(100) }])),
+            gzipSync(tarOf([{ name: 'test_batch.bin', bytes: records(50) }])),
+          ]),
+        ),
+      [0],
+    ),
+    dataCase(
       'data: a tar.gz with trailing garbage',
       () => cifarFile('g.tar.gz', Buffer.concat([gz, Buffer.from('appended by mistake')])),
       [1],
