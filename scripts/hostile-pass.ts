@@ -816,11 +816,20 @@ function trainPyCases(): Case[] {
     pyCase('--config with train -5', (e) => ['--config', configWith('tneg', e.dir, { train: -5 })]),
     pyCase('--config with depth 1000, width 64', (e) => ['--config', configWith('huge', e.dir, { depth: 1000, width: 64 })]),
     pyCase('--config that is not JSON', (e) => ['--config', e.run]),
-    pyCase(
-      '--out onto a run',
-      (e) => ['--out', e.w10],
-      (r, e) => (existsSync(path.join(e.w10, 'checkpoint.bin')) && r.code === 2 ? null : bad('lost', 'the run was replaced')),
-    ),
+    {
+      area: 'trainpy',
+      name: '--out onto a run',
+      run: async () => {
+        const e = await prepare();
+        if (!e) return { verdict: 'skipped', note: 'no Python with torch' };
+        const before = snapshot(e.w10);
+        const r = await run([e.python, e.run, '--data', DATA, '--device', 'cpu', '--threads', '1', '--out', e.w10, '--steps', '1'], {
+          cwd: e.dir,
+          timeoutMs: 120_000,
+        });
+        return snapshot(e.w10) !== before ? bad('lost', `the run was changed (exit ${r.code})`) : judge(r, [2]);
+      },
+    },
   ];
 }
 
