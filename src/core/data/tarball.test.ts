@@ -117,7 +117,7 @@ describe('gzip as gzip -d reads it', () => {
       { header: { name: 'test_batch.bin', size: records.length }, body: records },
     ]);
 
-  it('reads a file of several gzip members (bgzip, pigz -i, cat a.gz b.gz) as their contents one after another', async () => {
+  it("reads a file of several gzip members (bgzip, pigz -i) as their contents one after another (browsers' DecompressionStream refuses the second)", async () => {
     const t = await tar();
     // The tar cut into three members at arbitrary bytes, as block-gzip tools write it.
     const cuts = [0, 1000, 250_000, t.length];
