@@ -6,14 +6,15 @@
  * WRN-10-1 step takes seconds and the first one compiles shaders for about 11 s, hence the long timeouts and a
  * single worker (two browsers would only fight over the 2 cores).
  *
- * `npm run test:e2e` builds the app first; the webServer below adds the e2e harness page to the same dist/ and
- * serves it with `vite preview` at 127.0.0.1 (a secure context, which navigator.gpu requires).
+ * The webServer below builds the app and the e2e harness pages into dist/ in one build (e2e/vite.config.ts) and
+ * serves them with `vite preview` at 127.0.0.1 (a secure context, which navigator.gpu requires). Outside CI a server
+ * already listening on the port is reused as it is (no build): stop it after changing the app.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_PATH, chromiumArgs } from './src/node/chromium';
-import { DATA_DIR } from './src/core/data/testFixtures';
+import { DATA_DIR } from './test/fixtures/data';
 
 const repo = path.dirname(fileURLToPath(import.meta.url));
 /** 4173, vite preview's default; E2E_PORT moves it (e.g. when several checkouts test on one machine). */

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -63,8 +63,9 @@ function offline(): Plugin[] {
     workbox: {
       // the page, its scripts and styles, the worker, the three WASM binaries, the icons and the built-in sample
       globPatterns: ['**/*.{html,js,css,wasm,svg}', 'icons/*.png', 'cifar10-sample/*'],
-      // the e2e harness pages that a test build adds beside the app, and the link-preview picture
-      globIgnores: ['e2e/**', 'kernels.html', 'harness.html', 'preview.png'],
+      // the e2e harness pages that the e2e build adds beside the app (e2e/vite.config.ts) and their entry scripts, and
+      // the link-preview picture
+      globIgnores: ['e2e/**', 'kernels.html', 'harness.html', 'assets/harness-*.js', 'assets/kernels-*.js', 'preview.png'],
       // the sample's training sprite is 4.4 MB; the largest WASM binary under 1 MB
       maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
       // navigations are to the page itself (precached as index.html, its folder included); anything else is not ours
@@ -91,6 +92,15 @@ function offline(): Plugin[] {
   });
 }
 
+/**
+ * Vitest's projects, by file name: `*.webgpu.test.ts` needs WebGPU through Dawn (SwiftShader without a GPU),
+ * `*.torch.test.ts` a Python with PyTorch, `*.slow.test.ts` neither but trains nets or runs the CLI for tens of
+ * seconds to minutes. `npm run test:fast` runs the `unit` project (every other file); `npm run test:unit` (and so
+ * `npm test`) runs all four.
+ */
+const TESTS = ['src/**/*.test.ts', 'cli/**/*.test.ts', 'server/**/*.test.ts'];
+const NEEDS = ['webgpu', 'torch', 'slow'] as const;
+
 export default defineConfig({
   // Relative asset URLs: the built site works from any folder of any static host (a project page such as
   // https://example.github.io/wrn-playground/), the worker, WASM files and the CIFAR-10 sample included.
@@ -102,10 +112,16 @@ export default defineConfig({
   server: { headers: isolationHeaders, fs: { strict: true, allow: [fileURLToPath(new URL('.', import.meta.url))] } },
   preview: { headers: isolationHeaders },
   test: {
-    include: ['src/**/*.test.ts', 'cli/**/*.test.ts', 'server/**/*.test.ts'],
     environment: 'node',
     testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Vitest's default on 2 cores is one worker (cores - 1), which leaves a core idle while a file trains on WASM (one
+    // thread in Node) or waits on a child process: two workers, one per core.
+    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: TESTS, exclude: [...configDefaults.exclude, ...NEEDS.map((n) => `**/*.${n}.test.ts`)] } },
+      ...NEEDS.map((name) => ({ extends: true as const, test: { name, include: TESTS.map((t) => t.replace('*.test.ts', `*.${name}.test.ts`)) } })),
+    ],
   },
 });

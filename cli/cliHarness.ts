@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DATA_DIR } from '../src/core/data/testFixtures';
+import { DATA_DIR } from '../test/fixtures/data';
 import { REPO_ROOT } from '../src/node/localData';
 
 export interface Running {

@@ -5,7 +5,8 @@
  * pick the sample on its own, train on it in Chromium and plot points, with no request that fails and nothing in
  * the console; the link-preview tags and the web app manifest must be there and point at files that exist.
  *
- * dist/ is what `npm run test:e2e` built (Playwright's webServer adds the e2e harness beside it; harmless here).
+ * dist/ is what Playwright's webServer built for this run (e2e/vite.config.ts: the app, and the e2e harness pages
+ * beside it, harmless here).
  */
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors } from './helpers';

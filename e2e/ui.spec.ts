@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors, madeUpRun } from './helpers';
-import { DATA_DIR } from '../src/core/data/testFixtures';
+import { DATA_DIR } from '../test/fixtures/data';
 import { decodeMetricsFile, encodeMetricsCsv } from '../src/core/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
 

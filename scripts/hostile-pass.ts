@@ -11,7 +11,7 @@
  *   npx tsx scripts/hostile-pass.ts --match resume        # only the inputs whose name holds this text
  *
  * Not part of `npm test` (it takes minutes: it trains, signals and starts servers); the tests that pin each fix are
- * (cli/hostile.test.ts, server/servers.test.ts, cli/commands/export.test.ts, the core's tests). train.py's cases
+ * (cli/hostile.slow.test.ts, server/servers.test.ts, cli/commands/export.torch.test.ts, the core's tests). train.py's cases
  * need a Python that imports torch (WRN_PYTHON, else /usr/bin/python3); without one they are reported as skipped.
  * Needs the CIFAR-10 test data (CIFAR10_DIR, else the repository's test fixtures).
  */

@@ -243,7 +243,7 @@ export interface VsPytorch {
 /** Before/after PyTorch measurements that differ by more than this fraction of the larger flag their row. */
 export const PYTORCH_PAIR_TOLERANCE = 0.1;
 
-/** The kernels the per-kernel timing compares (src/core/kernels/webgpu/kernelCases.ts). */
+/** The kernels the per-kernel timing compares (test/fixtures/kernelCases.ts). */
 export const TIMED_KERNEL_KINDS = ['batchNorm', 'convFilterGrad', 'convInputGrad'] as const;
 export type TimedKernelKind = (typeof TIMED_KERNEL_KINDS)[number];
 

@@ -84,6 +84,29 @@ describe('URL codec', () => {
     expect(decodeConfig('depth=100000').config.depth).toBe(100);
   });
 
+  it('a corrected depth is the nearest valid one: every whole depth from -50 to 1,000 against a brute-force search', () => {
+    // the valid depths 6N+4 in range, searched one by one; ties go to the shallower net (the first found)
+    const nearest = (d: number) => {
+      let best = Number.NaN;
+      for (let v = LIMITS.depth.min; v <= LIMITS.depth.max; v++) {
+        if ((v - 4) % 6 === 0 && (Number.isNaN(best) || Math.abs(v - d) < Math.abs(best - d))) best = v;
+      }
+      return best;
+    };
+    for (let d = -50; d <= 1000; d++) {
+      const { config, corrections } = decodeConfig(`depth=${d}&compare=${Math.max(d, 0)}-2`);
+      expect(config.depth, `depth=${d}`).toBe(nearest(d));
+      expect(
+        corrections.some((c) => c.key === 'depth'),
+        `depth=${d}: corrected`,
+      ).toBe(config.depth !== d);
+      expect(config.compare[0]?.depth, `compare=${Math.max(d, 0)}-2`).toBe(nearest(Math.max(d, 0)));
+    }
+    // and between whole numbers (the codec rounds first; the rule itself takes any number)
+    for (let i = 0; i <= 1200; i++) expect(nearestValidDepth(i / 10), String(i / 10)).toBe(nearest(i / 10));
+    expect([nearestValidDepth(13), nearestValidDepth(19), nearestValidDepth(13.01)]).toEqual([10, 16, 16]); // ties: the shallower
+  });
+
   it('caps an absurd width, defaults a non-number, ignores unknown keys', () => {
     const { config, corrections } = decodeConfig('width=1000&dropout=abc&colour=blue');
     expect(config.width).toBe(LIMITS.width.max);

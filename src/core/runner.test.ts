@@ -10,7 +10,7 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoin
 import { DEFAULT_CONFIG, type Config } from './config';
 import { wrnCost } from './cost';
 import type { GrowingDataset } from './data/dataset';
-import { DATA_DIR } from './data/testFixtures';
+import { DATA_DIR } from '../../test/fixtures/data';
 import type { EvalPoint, StepPoint } from './metrics';
 import type { RunEvent } from './runEvents';
 import { Runner, type LoadContext, type RunnerOptions } from './runner';

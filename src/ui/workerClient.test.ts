@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { EvalPoint } from '../core/metrics';
-import { fakeWorker, modelStarted, serverSource, stepPoint } from './lib/workerFixture';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from '../../test/fixtures/worker';
 import { createWorkerClient } from './workerClient';
 
 const step = (n: number) => stepPoint(n, 2);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { initBackend } from '../core/backend';
 import { DEFAULT_CONFIG, type Config } from '../core/config';
 import { RECORD_BYTES } from '../core/data/dataset';
-import { sharedBytes } from '../core/data/testFixtures';
+import { sharedBytes } from '../../test/fixtures/data';
 import { WorkerHost } from './host';
 import type { CloneableSource } from '../core/data/sources';
 import type { FromWorker } from './protocol';

@@ -2,8 +2,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import { createWorkerClient } from '../workerClient';
-import { checkpointAt as checkpoint } from './checkpointFixture';
-import { fakeWorker, modelStarted, serverSource, stepPoint } from './workerFixture';
+import { checkpointAt as checkpoint } from '../../../test/fixtures/checkpoint';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from '../../../test/fixtures/worker';
 import { createRunRecorder, heldRunKeys } from './runRecorder';
 import { displayStatus, openRunStore, type RunStore } from './runStore';
 

@@ -16,7 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import { asWebGpu, need, scalars, sizeOf, type WebGpuProgram } from './program';
 import { replaceKernel, shippedKernel } from '../registry';
 
-const TILE = 32;
+/** A workgroup's tile of dW: TILE x TILE weights (exported for tests: which tiles of a filter are partial). */
+export const TILE = 32;
 const TILE_K = 16;
 /** Workgroups wanted at least (split-K until the grid has this many, or slices get shorter than 4 tiles of K). */
 const MIN_WORKGROUPS = 128;

@@ -3,14 +3,14 @@
  * The accuracy tests are the real thing: WRN-10-1, the paper's recipe scaled down, 3 epochs on WASM, over the
  * built-in sample (2,000 training images, judged on its 1,000 test images; always runs) and over the 4,000 images
  * of the shared subset (judged on its 5,000 test images; PyTorch with the same recipe: about 40%), which runs only
- * where CIFAR10_DIR (or the team's shared folder beside the checkout: src/core/data/testFixtures.ts) has them.
+ * where CIFAR10_DIR (or the team's shared folder beside the checkout: test/fixtures/data.ts) has them.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../src/core/data/testFixtures';
+import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../test/fixtures/data';
 import { decodeLine, decodeMetricsFile, encodeLine } from '../../src/core/metricsFile';
 import { REPO_ROOT } from '../../src/node/localData';
 

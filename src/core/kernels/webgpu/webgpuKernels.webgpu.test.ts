@@ -1,137 +1,106 @@
 /**
  * Our WebGPU kernels (kernels/webgpu) against tfjs's own on real WebGPU in Node (Dawn; SwiftShader on a machine
- * without a GPU): batch norm in training on every batch-norm shape of WRN-10-1, 16-4, 22-3 and 28-10 (from the
- * builder) at batch 1, 3 and 8; the running statistics; the fused momentum update; the dispatches each makes; the
- * filter and input gradients on every convolution shape of the same nets (webgpuTraining.test.ts has a whole WRN).
- * Relative error is max |ours - theirs| / max |theirs| per output tensor.
+ * without a GPU): batch norm in training, the filter gradient and tfjs's implicit-GEMM input gradient on the
+ * representative shapes of test/fixtures/kernelCases.ts at batch 1 and 3 (which take every branch of each kernel:
+ * kernelPlans.test.ts checks that); the running statistics; the fused momentum update; the dispatches each makes
+ * (webgpuTraining.webgpu.test.ts has a whole WRN). Relative error is max |ours - theirs| / max |theirs| per output.
+ * `npm run test:kernels-full` (WRN_KERNEL_SWEEP=full) runs every layer shape of four nets at batch 1, 3 and 8 instead.
+ * Needs WebGPU in Node: without it these tests skip and say so, except under CI=true, where they fail.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../node/backend';
-import { WrnBatchNorm } from '../../batchNorm';
-import { MOVING_AVERAGE_KERNEL, splitRows } from './batchNorm';
-import { planFilterGemm } from './convFilterGrad';
-import { NAIVE_TRANSPOSE_FLAG, pickInputGradProgram, setConvInputProgram } from './convInputGrad';
-import { countDispatches, type DispatchCounts } from './dispatchCount';
+import { describe, expect, it } from 'vitest';
 import {
   compareCase,
-  KERNEL_TEST_NETS,
+  countingRunner,
+  FULL_SWEEP_ENV,
+  inputGradTile,
   type KernelCase,
   type KernelKind,
   kernelCases,
-  type LayerShapes,
-  layerShapes,
+  kernelSweep,
   liveCounts,
+  onlyIn,
   relError,
   withKernels,
-} from './kernelCases';
+} from '../../../../test/fixtures/kernelCases';
+import { needNodeWebGpu } from '../../../../test/fixtures/requirements';
+import { WrnBatchNorm } from '../../batchNorm';
+import { MOVING_AVERAGE_KERNEL } from './batchNorm';
+import { NAIVE_TRANSPOSE_FLAG, setConvInputProgram } from './convInputGrad';
+import { countDispatches, type DispatchCounts } from './dispatchCount';
 import { FusedMomentum } from './momentum';
 
 const EPS = 1e-5;
 
-let gpu = false;
-let layers: LayerShapes = { batchNorm: [], conv: [] };
+const gpu = await needNodeWebGpu();
+const sweep = kernelSweep(process.env[FULL_SWEEP_ENV] === 'full');
 
-beforeAll(async () => {
-  // the shapes come from models built on the CPU backend (WRN-28-10 has 36M weights: no need to put them on a GPU)
-  await setUpBackend('cpu');
-  layers = layerShapes(KERNEL_TEST_NETS);
-  const choice = await setUpBackend('webgpu');
-  gpu = choice.backend === 'webgpu';
-}, 300_000);
-
-/** Every case of one kernel at batch 1, 3 and 8 against tfjs's kernel: within 1e-4, nothing leaked; the worst error. */
+/**
+ * Every case of one kernel in the sweep against tfjs's kernel: within 1e-4, nothing leaked, and our passes ran
+ * programs that tfjs's did not (and the other way round: two different kernels compared). Returns the worst error.
+ */
 async function checkAll(kind: KernelKind): Promise<number> {
   const before = liveCounts();
   let worst = 0;
-  for (const c of kernelCases(kind, layers)) {
-    const { errors } = await compareCase(c);
-    c.dispose();
-    for (const [name, e] of Object.entries(errors)) {
-      worst = Math.max(worst, e);
-      expect(e, `${name} of ${c.label}`).toBeLessThan(1e-4);
+  const counter = countDispatches();
+  const { runWith, programs } = countingRunner(counter);
+  try {
+    for (const c of kernelCases(kind, sweep.shapes, sweep.batches)) {
+      const { errors } = await compareCase({ ...c, run: (choice) => runWith(choice, () => c.run(choice)) });
+      c.dispose();
+      for (const [name, e] of Object.entries(errors)) {
+        worst = Math.max(worst, e);
+        expect(e, `${name} of ${c.label}`).toBeLessThan(1e-4);
+      }
     }
+  } finally {
+    counter.stop();
   }
+  expect(onlyIn(programs, 'ours', 'tfjs'), "programs only our kernels' passes ran").not.toEqual([]);
+  expect(onlyIn(programs, 'tfjs', 'ours'), "programs only tfjs's passes ran").not.toEqual([]);
   expect(liveCounts()).toEqual(before);
   return worst;
 }
 
-describe('how the kernels split their work', () => {
-  it('splits the filter GEMM along K into slices that cover K once, more of them for small filters', () => {
-    for (const [M, N, K] of [
-      [27, 16, 131072],
-      [576, 64, 2048],
-      [5760, 640, 512],
-      [16, 32, 1],
-      [864, 192, 128],
-    ] as const) {
-      const p = planFilterGemm(M, N, K);
-      expect(p.kPerSlice % 16).toBe(0);
-      expect(p.slices * p.kPerSlice).toBeGreaterThanOrEqual(K);
-      expect((p.slices - 1) * p.kPerSlice).toBeLessThan(K);
-    }
-    expect(planFilterGemm(27, 16, 131072).slices).toBe(128); // the stem: one 32x32 tile, so K is split
-    expect(planFilterGemm(5760, 640, 512).slices).toBe(1); // 3600 tiles already: no split, no finishing pass
-  });
+const cases = (kind: KernelKind) => (kind === 'batchNorm' ? sweep.shapes.batchNorm.length : sweep.shapes.conv.length) * sweep.batches.length;
 
-  it('splits rows into chunks that cover every row once', () => {
-    for (const [rows, channels] of [
-      [1, 16],
-      [1024, 16],
-      [131072, 16],
-      [8192, 640],
-      [33, 3],
-    ] as const) {
-      const s = splitRows(rows, channels);
-      expect(s.chunks * s.chunk).toBeGreaterThanOrEqual(rows);
-      expect((s.chunks - 1) * s.chunk).toBeLessThan(rows);
-    }
-  });
-});
-
-describe('our WebGPU kernels against tfjs-webgpu', () => {
-  it('the builder gives 12 distinct batch norm shapes over WRN-10-1, 16-4, 22-3 and 28-10', () => {
-    // per width k: [32,32,16], [32,32,16k], [16,16,32k], [8,8,64k]; k = 1 adds none beyond 16 at 32x32
-    expect(layers.batchNorm).toHaveLength(12);
-    expect(layers.batchNorm).toContainEqual([8, 8, 640]);
-    expect(layers.batchNorm).toContainEqual([32, 32, 16]);
-  });
-
-  it('batch norm forward and backward: every shape at batch 1, 3 and 8 within 1e-4, no leaked tensors or buffers', async (ctx) => {
-    if (!gpu) ctx.skip();
+describe.skipIf(!gpu)(`our WebGPU kernels against tfjs-webgpu on ${sweep.name}`, () => {
+  it('batch norm forward and backward: every case within 1e-4, no leaked tensors or buffers', async () => {
     const worst = await checkAll('batchNorm');
-    console.log(`batch norm: worst relative error ${worst.toExponential(2)} over ${layers.batchNorm.length * 3} shapes`);
+    console.log(`batch norm: worst relative error ${worst.toExponential(2)} over ${cases('batchNorm')} cases`);
   }, 900_000);
 
-  it("the filter gradient: every convolution shape at batch 1, 3 and 8 within 1e-4 of tfjs-webgpu's, no leaked tensors or buffers", async (ctx) => {
-    if (!gpu) ctx.skip();
-    // 3x3 stride 1 and 2, 1x1 shortcuts, the stem from 3 channels, widths 16k..64k
-    const convs = layers.conv;
-    expect(convs).toContainEqual({ h: 32, w: 32, cin: 3, k: 3, stride: 1, cout: 16 });
-    expect(convs.some((c) => c.k === 1 && c.stride === 2)).toBe(true);
-    expect(convs.some((c) => c.k === 3 && c.stride === 2)).toBe(true);
-    expect(convs.some((c) => c.cout === 640)).toBe(true);
+  it("the filter gradient: every case within 1e-4 of tfjs-webgpu's, no leaked tensors or buffers", async () => {
     const worst = await checkAll('convFilterGrad');
-    console.log(`filter gradient: worst relative error ${worst.toExponential(2)} over ${convs.length * 3} shapes`);
+    console.log(`filter gradient: worst relative error ${worst.toExponential(2)} over ${cases('convFilterGrad')} cases`);
   }, 1_800_000);
 
-  it("the input gradient: tfjs's implicit GEMM on every convolution shape at batch 1, 3 and 8 within 1e-4 of tfjs's default program, no leaks", async (ctx) => {
-    if (!gpu) ctx.skip();
+  it("the input gradient: tfjs's implicit GEMM within 1e-4 of tfjs's default program on every case, no leaks", async () => {
     // the rule picks the direct program on SwiftShader: force the implicit GEMM, which a GPU runs at stride 1
     setConvInputProgram('mm');
     try {
       const worst = await checkAll('convInputGrad');
-      console.log(`input gradient: worst relative error ${worst.toExponential(2)} over ${layers.conv.length * 3} shapes`);
+      console.log(`input gradient: worst relative error ${worst.toExponential(2)} over ${cases('convInputGrad')} cases`);
     } finally {
       setConvInputProgram(null);
     }
   }, 1_800_000);
 
-  it("the input gradient's program: the implicit GEMM at stride 1 on a hardware adapter, else tfjs's direct one; the flag left as it was", async (ctx) => {
-    expect(pickInputGradProgram(false, [1, 1])).toBe('mm');
-    expect(pickInputGradProgram(false, [2, 2])).toBe('direct');
-    expect(pickInputGradProgram(true, [1, 1])).toBe('direct');
-    if (!gpu) ctx.skip();
+  it("the input gradient's tile, as the shape set's branches count it, is tfjs's own (webgpu_util)", async () => {
+    const { webgpu_util } = await import('@tensorflow/tfjs-backend-webgpu');
+    const layout = { x: [3], y: [1, 2], z: [0] };
+    for (const batch of sweep.batches) {
+      for (const s of sweep.shapes.conv) {
+        const tile = inputGradTile(s);
+        const inShape = [batch, s.h, s.w, s.cin];
+        const workgroup = webgpu_util.computeWorkgroupSizeForConv2d(layout, inShape, tile.vec4);
+        const perThread = webgpu_util.computeWorkPerThreadForConv2d(layout, inShape, tile.vec4);
+        expect([tile.m, tile.n], JSON.stringify(s)).toEqual([workgroup[1] * perThread[1], workgroup[0] * perThread[0]]);
+      }
+    }
+  });
+
+  it("the input gradient's program: the implicit GEMM at stride 1 on a hardware adapter, else tfjs's direct one; the flag left as it was", async () => {
     const shape = (stride: number) => ({ h: 8, w: 8, cin: 16, k: 3, stride, cout: 32 });
     const [one, two] = kernelCases('convInputGrad', { batchNorm: [], conv: [shape(1), shape(2)] }, [2]);
     const programs = async (c: KernelCase, choice: 'ours' | 'tfjs') => {
@@ -164,8 +133,7 @@ describe('our WebGPU kernels against tfjs-webgpu', () => {
     two!.dispose();
   });
 
-  it('batch norm costs 4 dispatches forward, 4 backward and 1 per running statistic; tfjs takes far more', async (ctx) => {
-    if (!gpu) ctx.skip();
+  it('batch norm costs 4 dispatches forward, 4 backward and 1 per running statistic; tfjs takes far more', async () => {
     const x = tf.randomNormal([2, 16, 16, 32], 0, 1, 'float32', 7);
     const layer = new WrnBatchNorm({ momentum: 0.9, epsilon: EPS });
     layer.apply(tf.zeros([1, 16, 16, 32])); // builds the weights
@@ -196,8 +164,7 @@ describe('our WebGPU kernels against tfjs-webgpu', () => {
     layer.dispose();
   }, 300_000);
 
-  it('the running statistics kernel equals tfjs ops', async (ctx) => {
-    if (!gpu) ctx.skip();
+  it('the running statistics kernel equals tfjs ops', async () => {
     const moving = tf.randomNormal([160], 0, 1, 'float32', 11);
     const value = tf.randomNormal([160], 0, 1, 'float32', 12);
     const ours = tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { moving, value }, { rate: 0.1 }) as tf.Tensor;
@@ -206,8 +173,7 @@ describe('our WebGPU kernels against tfjs-webgpu', () => {
     tf.dispose([moving, value, ours, theirs]);
   });
 
-  it('fused momentum: 5 steps of Nesterov + weight decay equal tfjs MomentumOptimizer fed g + wd w, two weights per dispatch in place', async (ctx) => {
-    if (!gpu) ctx.skip();
+  it('fused momentum: 5 steps of Nesterov + weight decay equal tfjs MomentumOptimizer fed g + wd w, two weights per dispatch in place', async () => {
     const shapes5 = [[3, 3, 16, 64], [64], [64, 10], [1, 1, 32, 64], [10]];
     // Each variable shares its buffer with its (undisposed) initial tensor: the first step must not write it in place.
     const make = (tag: string) => shapes5.map((s, i) => tf.variable(tf.randomNormal(s, 0, 0.1, 'float32', 20 + i), true, `w${i}_${tag}`));
@@ -255,8 +221,7 @@ describe('our WebGPU kernels against tfjs-webgpu', () => {
     tf.dispose([alias!, ...oursVars, ...theirsVars]);
   });
 
-  it("ReLU's gradient is one dispatch and equals tfjs's step-and-multiply", async (ctx) => {
-    if (!gpu) ctx.skip();
+  it("ReLU's gradient is one dispatch and equals tfjs's step-and-multiply", async () => {
     const x = tf.randomNormal([2, 8, 8, 32], 0, 1, 'float32', 31);
     const dy = tf.randomNormal([2, 8, 8, 32], 0, 1, 'float32', 32);
     const grad = () => tf.grad((a: tf.Tensor) => tf.relu(a))(x, dy);

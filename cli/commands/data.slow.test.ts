@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, TEST_PER_CLASS, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from '../../src/core/data/testFixtures';
+import { DATA_DIR, TEST_PER_CLASS, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from '../../test/fixtures/data';
 import { REPO_ROOT, listCifarFiles, loadCifarFromPath } from '../../src/node/localData';
 import { summarizeCifar } from './data';
 

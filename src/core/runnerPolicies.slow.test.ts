@@ -10,7 +10,7 @@ import { flopsBudgetSteps } from './budget';
 import { DEFAULT_CONFIG, type Config } from './config';
 import { trainFlopsPerImage } from './cost';
 import type { GrowingDataset } from './data/dataset';
-import { DATA_DIR } from './data/testFixtures';
+import { DATA_DIR } from '../../test/fixtures/data';
 import type { EvalPoint, RunSummary, StepPoint } from './metrics';
 import type { RunEvent } from './runEvents';
 import { Runner, type RunnerOptions } from './runner';

@@ -1,16 +1,20 @@
 /**
  * Node's WebGPU (Dawn) plus initBackend, end to end. On a machine without a GPU, Dawn's only adapter is SwiftShader
  * (a CPU emulation), so 'auto' must pick WASM and say why, while an explicit 'webgpu' still gets the adapter.
- * Skipped where there is no SwiftShader ICD and no VK_ICD_FILENAMES (then Dawn finds no usable adapter at all and
- * the 'none' branch applies; src/core/backend.test.ts covers the planning for every case).
+ * Needs a Vulkan driver for Dawn (the SwiftShader ICD or VK_ICD_FILENAMES): without one these tests skip and say so
+ * (src/core/backend.test.ts covers the planning for every case), except under CI=true, where they fail.
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, probeWebGpu } from '../core/backend';
+import { need } from '../../test/fixtures/requirements';
 import { SWIFTSHADER_ICD, installNodeWebGpu } from './gpu';
 
-const haveVulkanDriver = process.env.VK_ICD_FILENAMES !== undefined || existsSync(SWIFTSHADER_ICD);
+const haveVulkanDriver = need(
+  'a Vulkan driver for WebGPU in Node',
+  process.env.VK_ICD_FILENAMES !== undefined || existsSync(SWIFTSHADER_ICD) ? null : `no VK_ICD_FILENAMES and no ${SWIFTSHADER_ICD} (Debian's chromium)`,
+);
 
 describe.skipIf(!haveVulkanDriver)('Node WebGPU and backend choice', () => {
   beforeAll(async () => {

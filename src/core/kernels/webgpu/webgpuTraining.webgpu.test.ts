@@ -1,32 +1,29 @@
 /**
  * A whole WRN on WebGPU in Node (Dawn; SwiftShader without a GPU) with our kernels (kernels/webgpu) against tfjs's own
- * kernels, and against WASM: the gradients of WRN-10-1, and 20 seeded training steps on real CIFAR-10 images.
- * Slow on an emulated GPU (minutes): a step of WRN-10-1 takes seconds there.
+ * kernels, and against WASM: the gradients of WRN-10-1, and 6 seeded training steps on real CIFAR-10 images.
+ * Slow on an emulated GPU (minutes): a step of WRN-10-1 takes seconds there. Needs WebGPU in Node: without it these
+ * tests skip and say so, except under CI=true, where they fail.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../../node/backend';
 import { loadCifarFromPath } from '../../../node/localData';
-import { DATA_DIR } from '../../data/testFixtures';
+import { DATA_DIR } from '../../../../test/fixtures/data';
 import { DEFAULT_CONFIG, type Config } from '../../config';
 import type { StepPoint } from '../../metrics';
 import { Trainer } from '../../trainer';
 import { installWebGpuKernels, webGpuKernelsActive } from './install';
-import { liveCounts } from './kernelCases';
-import { compareWrnGradients } from './wrnGradients';
+import { liveCounts } from '../../../../test/fixtures/kernelCases';
+import { needNodeWebGpu } from '../../../../test/fixtures/requirements';
+import { compareWrnGradients } from '../../../../test/fixtures/wrnGradients';
 
-let gpu = false;
-
-beforeAll(async () => {
-  gpu = (await setUpBackend('webgpu')).backend === 'webgpu';
-}, 300_000);
+const gpu = await needNodeWebGpu();
 
 afterAll(() => {
   installWebGpuKernels('ours');
 });
 
-describe('WRN-10-1 with our WebGPU kernels', () => {
-  it('WRN-10-1: every weight gradient with our kernels equals tfjs-kernels within 1e-4', async (ctx) => {
-    if (!gpu) ctx.skip();
+describe.skipIf(!gpu)('WRN-10-1 with our WebGPU kernels', () => {
+  it('WRN-10-1: every weight gradient with our kernels equals tfjs-kernels within 1e-4', async () => {
     const before = liveCounts();
     const g = await compareWrnGradients(10, 1, 3);
     // the stem conv; per block two BN (gamma, beta) and two convs; two projection shortcuts; the head's BN and dense
@@ -38,14 +35,20 @@ describe('WRN-10-1 with our WebGPU kernels', () => {
   }, 600_000);
 });
 
-describe('training on real images', () => {
+/**
+ * Steps of the same batch of 4 images: enough for momentum to build up over several in-place updates, and for the loss
+ * to fall to a twentieth of the untrained one (about 0.18 from 3.0 at step 6); a step takes seconds on SwiftShader.
+ */
+const STEPS = 6;
+
+describe.skipIf(!gpu)('training on real images', () => {
   const config: Config = {
     ...DEFAULT_CONFIG,
     depth: 10,
     width: 1,
     dropout: 0,
     batch: 4,
-    epochs: 20,
+    epochs: STEPS,
     lr: 0.05,
     schedule: 'constant',
     augment: false,
@@ -66,7 +69,7 @@ describe('training on real images', () => {
       train: load.train,
       test: load.test,
       trainImages: 4,
-      readEvery: 5,
+      readEvery: 3, // read back twice: the losses in between come from the device's queue
       onMetrics: (p) => steps.push(...p.filter((q): q is StepPoint => q.kind === 'step')),
     });
     await trainer.run();
@@ -74,26 +77,25 @@ describe('training on real images', () => {
     return steps.map((s) => s.loss);
   }
 
-  it('20 seeded steps: our kernels give the losses of tfjs-kernels within 1e-3, and learn as WASM does', async (ctx) => {
-    if (!gpu) ctx.skip();
+  it(`${STEPS} seeded steps: our kernels give the losses of tfjs-kernels within 1e-3, and learn as WASM does`, async () => {
     const ours = await losses('webgpu', 'ours');
     const theirs = await losses('webgpu', 'tfjs');
     const wasm = await losses('wasm', 'ours');
     console.log(
       `losses, ours: ${ours.map((l) => l.toFixed(4)).join(' ')}\n tfjs: ${theirs.map((l) => l.toFixed(4)).join(' ')}\n wasm: ${wasm.map((l) => l.toFixed(4)).join(' ')}`,
     );
-    expect(ours).toHaveLength(20);
-    for (let i = 0; i < 20; i++) expect(Math.abs(ours[i]! - theirs[i]!) / theirs[i]!, `step ${i + 1}`).toBeLessThan(1e-3);
-    // learning: the same batch 20 times; both fall well below the untrained loss (about ln 10)
+    expect(ours).toHaveLength(STEPS);
+    for (let i = 0; i < STEPS; i++) expect(Math.abs(ours[i]! - theirs[i]!) / theirs[i]!, `step ${i + 1}`).toBeLessThan(1e-3);
+    // learning: the same batch again and again; both fall far below the untrained loss (about ln 10)
+    const last = STEPS - 1;
     for (const run of [ours, wasm]) {
       expect(run[0]!).toBeGreaterThan(1.8);
-      expect(run[19]!).toBeLessThan(0.6 * run[0]!);
+      expect(run[last]!).toBeLessThan(0.2 * run[0]!);
     }
-    expect(Math.abs(ours[19]! - wasm[19]!) / wasm[19]!).toBeLessThan(0.1);
+    expect(Math.abs(ours[last]! - wasm[last]!) / wasm[last]!).toBeLessThan(0.1);
   }, 1_200_000);
 
-  it("a checkpoint carries the fused optimizer's momentum buffers, and a restored trainer has them", async (ctx) => {
-    if (!gpu) ctx.skip();
+  it("a checkpoint carries the fused optimizer's momentum buffers, and a restored trainer has them", async () => {
     expect((await setUpBackend('webgpu')).backend).toBe('webgpu');
     const load = loadCifarFromPath(DATA_DIR, { train: 4, test: 4, subset: 'first' });
     await load.done;

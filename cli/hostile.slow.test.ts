@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateTrainingBytes } from '../src/core/cost';
 import { hasControls } from '../src/core/echo';
-import { DATA_DIR, makeTarGz, sharedBytes, TEST_RECORDS, TRAIN_RECORDS } from '../src/core/data/testFixtures';
+import { DATA_DIR, makeTarGz, sharedBytes, TEST_RECORDS, TRAIN_RECORDS } from '../test/fixtures/data';
 import { CifarStore } from '../server/cifarStore';
 import { cli, kill, killAll, start, stepLines, until } from './cliHarness';
 
