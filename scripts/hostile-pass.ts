@@ -9,11 +9,13 @@
  *   npx tsx scripts/hostile-pass.ts --repo ../other       # against another checkout (e.g. an older commit: before/after)
  *   npx tsx scripts/hostile-pass.ts --json pass.json      # also write every case's verdict
  *   npx tsx scripts/hostile-pass.ts --match resume        # only the inputs whose name holds this text
+ *   npx tsx scripts/hostile-pass.ts --port 4188           # the dev server on this port, the preview server on the next
+ *   npx tsx scripts/hostile-pass.ts --help                # this text
  *
  * Not part of `npm test` (it takes minutes: it trains, signals and starts servers); the tests that pin each fix are
  * (cli/hostile.slow.test.ts, server/servers.test.ts, cli/commands/export.torch.test.ts, the core's tests). train.py's cases
  * need a Python that imports torch (WRN_PYTHON, else /usr/bin/python3); without one they are reported as skipped.
- * Needs the CIFAR-10 test data (CIFAR10_DIR, else the repository's test fixtures).
+ * Reads CIFAR-10 .bin files from CIFAR10_DIR when it is set, else the tests' data (test/fixtures/data.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { DATA_DIR } from '../test/fixtures/data';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SELF_REPO = path.resolve(HERE, '..');
@@ -51,15 +54,12 @@ function argValue(name: string): string | undefined {
 }
 
 const REPO = path.resolve(argValue('--repo') ?? SELF_REPO);
+/** The dev server's port; the preview server's is the next. */
+const BASE_PORT = Number(argValue('--port') ?? 5186);
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-hostile-pass-'));
 
-/** CIFAR-10 .bin files: CIFAR10_DIR, the shared subsets, else the repository's sample as .bin (the tests' fixture). */
-function dataDir(): string {
-  const candidates = [process.env['CIFAR10_DIR'], path.resolve(SELF_REPO, '../shared/data/cifar10'), path.resolve(SELF_REPO, '../../shared/data/cifar10')];
-  for (const c of candidates) if (c && existsSync(path.join(c, 'train_subset.bin'))) return c;
-  throw new Error('set CIFAR10_DIR to a folder with train_subset.bin and test_subset.bin');
-}
-const DATA = dataDir();
+/** The tests' CIFAR-10 .bin files: CIFAR10_DIR's, else the built-in sample written as .bin (a fresh clone has them). */
+const DATA = DATA_DIR;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running things
@@ -653,7 +653,7 @@ function serverCases(): Case[] {
   ];
   const cases: Case[] = [];
   for (const kind of ['dev', 'preview'] as const) {
-    const port = kind === 'dev' ? 5186 : 5196;
+    const port = kind === 'dev' ? BASE_PORT : BASE_PORT + 1;
     let server: Promise<Awaited<ReturnType<typeof startServer>>> | null = null;
     for (const [target, what, method] of targets) {
       if (kind === 'preview' && target.startsWith('/@')) continue;
@@ -1051,7 +1051,11 @@ async function main(): Promise<void> {
   if (json) writeFileSync(json, JSON.stringify({ repo: REPO, results }, null, 2));
 }
 
-if (process.argv.includes('--child')) {
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  const source = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+  const header = /\/\*\*\n([\s\S]*?)\n \*\//.exec(source)?.[1] ?? '';
+  process.stdout.write(`${header.replace(/^ \* ?/gm, '')}\n`);
+} else if (process.argv.includes('--child')) {
   const i = process.argv.indexOf('--child');
   try {
     await childMain(process.argv[i + 1]!, process.argv[i + 2]!);
