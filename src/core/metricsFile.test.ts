@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hasControls } from './echo';
 import type { EvalPoint, RunSummary, StepPoint } from './metrics';
 import {
   CSV_COLUMNS,
@@ -10,6 +11,7 @@ import {
   encodeSummaryJson,
   EVAL_FIELDS,
   linesUpTo,
+  MAX_RUNS,
   pointLine,
   seedsSummaryLine,
   STEP_FIELDS,
@@ -197,5 +199,70 @@ describe('metrics files', () => {
     expect(linesUpTo(text, 1, 2)).toBe([...a, aEnd, b[0], b[1]].join(''));
     expect(linesUpTo(text, 0, 2)).toBe([a[0], a[1]].join(''));
     expect(linesUpTo(`${a[0]}${a[1]!.slice(0, 20)}\n${a[2]}`, 0, 3)).toBe(a[0]);
+  });
+
+  describe('hostile files', () => {
+    const good = (model: string, seed = 0) => encodeLine(pointLine(model, seed, step(1)));
+
+    it('quotes no more than the start of a 1 MB field, with control characters escaped', () => {
+      const huge = `\u001b]0;pwned\u0007${'x'.repeat(1_000_000)}`;
+      const cases = [
+        JSON.stringify({ ...pointLine('WRN-10-1', 0, step(1)), loss: huge }),
+        JSON.stringify({ ...pointLine('WRN-10-1', 0, step(1)), kind: huge }),
+        JSON.stringify({ ...summaryLine('WRN-10-1', 0, summary(1, null)), status: huge }),
+        JSON.stringify({ ...pointLine(huge, 0, step(1)) }),
+        `{"model":"WRN-10-1","kind":"step","loss":${huge}`,
+        `${CSV_COLUMNS.join(',')}\n0,WRN-10-1,1,1,step,1,0.1,1,1,${huge},0.1,0.1,1,1,1,1,,,,`,
+      ];
+      for (const text of cases) {
+        let message = '';
+        try {
+          decodeMetricsFile(text);
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        expect(message).not.toBe('');
+        expect(message.length).toBeLessThan(400);
+        expect(hasControls(message)).toBe(false);
+      }
+    });
+
+    it('refuses a name past the limits in no time, and leaves its cost unknown', () => {
+      const [run] = decodeMetricsFile(good('WRN-6000000000004-1'));
+      expect(run).toMatchObject({ name: 'WRN-6000000000004-1', params: 0, macs: 0 });
+      expect(decodeMetricsFile(good('WRN-600004-1'))[0]!.params).toBe(0);
+    });
+
+    it('reads CSV numbers as the CSV writer writes them: no hex, binary or octal', () => {
+      const csv = encodeMetricsCsv(runs);
+      expect(decodeMetricsFile(csv)).toHaveLength(2);
+      const [header, first] = csv.split('\r\n');
+      const cells = first!.split(',');
+      const stepColumn = CSV_COLUMNS.indexOf('step');
+      for (const bad of ['0x10', '0b1', '0o7', 'Infinity', ' ', '1_000']) {
+        const row = cells.slice();
+        row[stepColumn] = bad;
+        expect(() => decodeMetricsFile(`${header}\r\n${row.join(',')}\r\n`)).toThrow(/line 2: step is .*not a number/);
+      }
+    });
+
+    it('refuses confusion counts that are not 100 whole numbers', () => {
+      const line = (confusion: unknown) => JSON.stringify({ ...pointLine('WRN-10-1', 0, evalPoint(2)), confusion });
+      expect(() => decodeMetricsFile(line(['NaN', 'x']))).toThrow(/confusion has 2 counts, expected 100/);
+      expect(() => decodeMetricsFile(line([...Array(99).fill(0), 'x']))).toThrow(/confusion count 99 is not a whole number/);
+      expect(() => decodeMetricsFile(line([...Array(99).fill(0), -1]))).toThrow(/confusion count 99/);
+      expect(() => decodeMetricsFile(line('1 2 3'))).toThrow(/confusion is "1 2 3", not a list/);
+      expect(decodeMetricsFile(line(Array(100).fill(1)))[0]!.evals[0]!.confusion).toHaveLength(100);
+      const csv = encodeMetricsCsv(runs).replace(/,0 1 2 3[ 0-9]*\r\n/, ',NaN x\r\n');
+      expect(() => decodeMetricsFile(csv)).toThrow(/confusion has 2 counts/);
+    });
+
+    it('refuses a file of more runs than any page shows (a million model names), without making them', () => {
+      const names = Array.from({ length: 1_000_000 }, (_, i) => `{"model":"m${i}","kind":"summary","status":"stopped"}`).join('\n');
+      expect(() => decodeMetricsFile(names)).toThrow(`more than ${MAX_RUNS} runs`);
+      expect(decodeMetricsFile(Array.from({ length: MAX_RUNS }, (_, i) => good(`m${i}`)).join(''))).toHaveLength(MAX_RUNS);
+      const seeds = Array.from({ length: MAX_RUNS + 1 }, (_, i) => good('WRN-10-1', i)).join('');
+      expect(() => decodeMetricsFile(seeds)).toThrow(`more than ${MAX_RUNS} runs`);
+    });
   });
 });

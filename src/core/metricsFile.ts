@@ -17,6 +17,7 @@
  */
 import { costOfName } from './cost';
 import { parseCsv, toCsv, type CsvCell } from './csv';
+import { echo, echoValue } from './echo';
 import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { summarize } from './stats';
 
@@ -53,7 +54,7 @@ export const SUMMARY_FIELDS = [
 export const LINE_FIELDS = { step: STEP_FIELDS, eval: EVAL_FIELDS, summary: SUMMARY_FIELDS } as const;
 
 /** Whose line it is: the model's name, and its seed (train.py writes none). */
-interface LineOwner {
+export interface LineOwner {
   model: string;
   seed?: number;
 }
@@ -269,8 +270,18 @@ function withoutAccuracy(s: SummaryRecord): Omit<RunSummary, 'predictions'> {
 // Reading
 
 /**
+ * The most runs one file may hold (models x seeds): a run of the page trains at most 7 nets x 5 seeds, and an export
+ * holds the runs shown together. A file naming more (a million model names) is refused rather than drawn.
+ */
+export const MAX_RUNS = 200;
+
+/** The longest model name a file may give (the page's are "WRN-28-10 (dropout 0.3)"). */
+export const MAX_NAME = 200;
+
+/**
  * Reads a metrics file: the page's CSV or JSON export, or a metrics.jsonl (told apart by their first line).
- * Throws an Error that says what is wrong and where (line or run), for the page to show.
+ * Throws an Error that says what is wrong and where (line or run), for the page to show; it quotes no more than the
+ * start of any value.
  */
 export function decodeMetricsFile(text: string): MetricsRun[] {
   const body = text.replace(/^\uFEFF/, '').trim();
@@ -289,12 +300,12 @@ export function decodeLine(text: string, where: string): MetricsLine {
   try {
     line = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${where}: not valid JSON (${echo((e as Error).message, 120)})`);
   }
   if (!isRecord(line)) throw new Error(`${where}: not a JSON object`);
   if (line['kind'] === 'summary' && Array.isArray(line['models'])) return readSeedsSummary(line, where);
   if (typeof line['model'] !== 'string') throw new Error(`${where}: no "model" name`);
-  const model = line['model'];
+  const model = checkName(line['model'], where);
   const seed = typeof line['seed'] === 'number' ? line['seed'] : undefined;
   switch (line['kind']) {
     case 'step':
@@ -303,7 +314,7 @@ export function decodeLine(text: string, where: string): MetricsLine {
     case 'summary':
       return summaryLine(model, seed, readSummary(line, where));
     default:
-      throw new Error(`${where}: kind is ${JSON.stringify(line['kind'])}, expected step, eval or summary`);
+      throw new Error(`${where}: kind is ${echoValue(line['kind'])}, expected step, eval or summary`);
   }
 }
 
@@ -332,6 +343,28 @@ export function linesUpTo(text: string, modelIndex: number, step: number): strin
   return kept.join('');
 }
 
+/**
+ * Whose lines a metrics.jsonl holds, model by model in the order of the run (a model's lines end with its summary
+ * line): each model's name and seed as its first line gives them. Unreadable lines are skipped; a check that the
+ * lines belong to the run being resumed, not a record of it.
+ */
+export function lineOwners(text: string): LineOwner[] {
+  const owners: LineOwner[] = [];
+  let model = 0;
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    let p: { kind?: unknown; model?: unknown; seed?: unknown; models?: unknown };
+    try {
+      p = JSON.parse(line) as typeof p;
+    } catch {
+      continue;
+    }
+    if (typeof p.model === 'string' && !owners[model]) owners[model] = { model: p.model, ...(typeof p.seed === 'number' ? { seed: p.seed } : {}) };
+    if (p.kind === 'summary' && !('models' in p)) model++;
+  }
+  return owners;
+}
+
 type Decoded = MetricsRun & { steps: StepPoint[]; evals: EvalPoint[] };
 
 function decodeCsv(text: string): MetricsRun[] {
@@ -345,22 +378,28 @@ function decodeCsv(text: string): MetricsRun[] {
     const line = r + 2; // 1-based, after the header
     const text = (c: Column) => row[index.get(c)!] ?? '';
     const num = (c: Column) => {
-      const v = Number(text(c));
-      if (text(c).trim() === '' || !Number.isFinite(v)) throw new Error(`line ${line}: ${c} is "${text(c)}", not a number`);
+      const v = csvNumber(text(c));
+      if (v === null) throw new Error(`line ${line}: ${c} is "${echo(text(c))}", not a number`);
       return v;
     };
     const key = text('run');
     let run = runs.get(key);
     if (!run) {
-      run = { name: text('name'), params: num('params'), macs: num('macs'), steps: [], evals: [], totalSteps: null, summary: null };
+      if (runs.size >= MAX_RUNS) throw tooManyRuns();
+      const name = checkName(text('name'), `line ${line}`);
+      run = { name, params: num('params'), macs: num('macs'), steps: [], evals: [], totalSteps: null, summary: null };
       runs.set(key, run);
     }
     const kind = text('kind');
     if (kind === 'step') run.steps.push({ kind, ...fromEntries(STEP_FIELDS, num) });
     else if (kind === 'eval') {
-      const confusion = text('confusion').trim() === '' ? [] : text('confusion').trim().split(/\s+/).map(Number);
+      const cells = text('confusion').trim() === '' ? [] : text('confusion').trim().split(/\s+/);
+      const confusion = readConfusion(
+        cells.map((c) => csvNumber(c) ?? NaN),
+        `line ${line}`,
+      );
       run.evals.push(pointRecord({ kind, ...fromEntries(EVAL_NUMBERS, num), confusion }));
-    } else throw new Error(`line ${line}: kind is "${kind}", expected step or eval`);
+    } else throw new Error(`line ${line}: kind is "${echo(kind)}", expected step or eval`);
   });
   return [...runs.values()];
 }
@@ -370,19 +409,20 @@ function decodeJson(text: string): MetricsRun[] {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new Error(`not valid JSON: ${(e as Error).message}`);
+    throw new Error(`not valid JSON: ${echo((e as Error).message, 120)}`);
   }
   if (!isRecord(doc) || doc['format'] !== METRICS_FORMAT) throw new Error(`not a ${METRICS_FORMAT} JSON file`);
-  if (doc['version'] !== METRICS_VERSION) throw new Error(`unknown metrics file version ${String(doc['version'])}`);
+  if (doc['version'] !== METRICS_VERSION) throw new Error(`unknown metrics file version ${echoValue(doc['version'])}`);
   const runs = doc['runs'];
   if (!Array.isArray(runs)) throw new Error('the JSON has no "runs" list');
+  if (runs.length > MAX_RUNS) throw tooManyRuns();
   return runs.map((r: unknown, i): MetricsRun => {
     if (!isRecord(r) || typeof r['name'] !== 'string' || !Array.isArray(r['steps']) || !Array.isArray(r['evals'])) {
       throw new Error(`run ${i} lacks a name, steps or evals`);
     }
     const summary = isRecord(r['summary']) ? readSummaryLeniently(r['summary']) : null;
     return {
-      name: r['name'],
+      name: checkName(r['name'], `run ${i}`),
       params: Number(r['params']) || 0,
       macs: Number(r['macs']) || 0,
       totalSteps: typeof r['totalSteps'] === 'number' ? r['totalSteps'] : null,
@@ -417,6 +457,7 @@ function decodeJsonLines(body: string): MetricsRun[] {
     const key = JSON.stringify([line.model, line.seed ?? null]);
     let run = runs.get(key);
     if (!run) {
+      if (runs.size >= MAX_RUNS) throw tooManyRuns();
       const cost = costOfName(line.model);
       run = { name: line.model, params: cost?.params ?? 0, macs: cost?.macs ?? 0, totalSteps: null, steps: [], evals: [], summary: null };
       if (line.seed !== undefined) run.seed = line.seed;
@@ -434,7 +475,7 @@ function numbers<K extends string>(o: unknown, fields: readonly K[], where: stri
   if (!isRecord(o)) throw new Error(`${where} is not an object`);
   return fromEntries(fields, (f) => {
     const v = o[f];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: ${f} is ${JSON.stringify(v)}, not a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: ${f} is ${echoValue(v)}, not a number`);
     return v;
   });
 }
@@ -445,7 +486,12 @@ function readStep(p: unknown, where: string): StepPoint {
 
 function readEval(p: unknown, where: string): EvalPoint {
   const n = numbers(p, EVAL_NUMBERS, where);
-  const confusion = isRecord(p) && Array.isArray(p['confusion']) ? p['confusion'].map(Number) : [];
+  const given = isRecord(p) ? p['confusion'] : undefined;
+  if (given !== undefined && given !== null && !Array.isArray(given)) throw new Error(`${where}: confusion is ${echoValue(given)}, not a list of counts`);
+  const confusion = readConfusion(
+    (given ?? []).map((c: unknown) => (typeof c === 'number' ? c : NaN)),
+    where,
+  );
   return pointRecord({ kind: 'eval', ...n, confusion });
 }
 
@@ -456,7 +502,7 @@ function readPoint(p: Record<string, unknown>, where: string): MetricPoint {
 /** A summary line's fields; its status must be one a run ends with. */
 function readSummary(s: Record<string, unknown>, where: string): SummaryRecord {
   const summary = readSummaryLeniently(s);
-  if (!summary) throw new Error(`${where}: status is ${JSON.stringify(s['status'])}, expected finished or stopped`);
+  if (!summary) throw new Error(`${where}: status is ${echoValue(s['status'])}, expected finished or stopped`);
   return summary;
 }
 
@@ -491,6 +537,37 @@ function readSeedsSummary(line: Record<string, unknown>, where: string): SeedsSu
   });
   return { kind: 'summary', models };
 }
+
+/** Refuses a file with more runs than MAX_RUNS. */
+function tooManyRuns(): Error {
+  return new Error(`the file holds more than ${MAX_RUNS} runs (models x seeds); split it, or import the runs you want to see`);
+}
+
+/** A model's name as given, when it is a name: text of at most MAX_NAME characters. */
+function checkName(name: string, where: string): string {
+  if (name.length > MAX_NAME) throw new Error(`${where}: the model name "${echo(name)}" is longer than ${MAX_NAME} characters`);
+  return name;
+}
+
+/** A CSV cell as the CSV writer writes numbers (decimal, e-notation), or null: no hex, binary, "Infinity" or blanks. */
+function csvNumber(text: string): number | null {
+  const t = text.trim();
+  if (!CSV_NUMBER.test(t)) return null;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : null;
+}
+const CSV_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** An evaluation's confusion counts: none (older files), or 10x10 whole numbers >= 0. */
+function readConfusion(cells: readonly number[], where: string): number[] {
+  if (cells.length === 0) return [];
+  if (cells.length !== CONFUSION_CELLS)
+    throw new Error(`${where}: confusion has ${cells.length.toLocaleString('en')} counts, expected ${CONFUSION_CELLS} (10x10)`);
+  const bad = cells.findIndex((c) => !(Number.isInteger(c) && c >= 0));
+  if (bad >= 0) throw new Error(`${where}: confusion count ${bad} is not a whole number >= 0`);
+  return cells.slice();
+}
+const CONFUSION_CELLS = 100;
 
 /** `fields` as an object's keys, in order, with their values from `value`. */
 function fromEntries<K extends string, V>(fields: readonly K[], value: (f: K) => V): Record<K, V> {

@@ -165,6 +165,21 @@ describe('WorkerHost', () => {
     expect(run2.at(-1)).toEqual({ type: 'runEnded', runId: 2, status: 'stopped' });
   });
 
+  it('refuses a net too big for its backend before any data moves, says why, and tells the page what the backend holds', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'init', backend: 'wasm' });
+    await until((m) => m.type === 'backend');
+    expect(messages[0]).toMatchObject({ type: 'backend', info: { backend: 'wasm', memory: { kind: 'total', bytes: 4 * 2 ** 30 } } });
+    host.handle({ type: 'start', runId: 1, config: { ...tiny, depth: 100, width: 16, batch: 512, train: 2000 }, source: files(4, 4) });
+    await until(ended(1));
+    const run = messages.filter((m) => 'runId' in m && m.runId === 1);
+    expect(run.map((m) => m.type)).toEqual(['state', 'error', 'runEnded']); // no 'data': nothing was read
+    expect(run[1]).toMatchObject({
+      code: 'out-of-memory',
+      message: expect.stringMatching(/^WRN-100-16 at batch 512 needs about \d+ GiB to train .* more than the WASM backend's 4 GiB memory/),
+    });
+  });
+
   it("sets the backend up again when a run's config asks for other WebGPU kernels, and only then", async () => {
     const { host, setUps, until } = makeHost();
     host.handle({ type: 'init', backend: 'wasm' });

@@ -122,7 +122,7 @@ export class WorkerHost {
     const watch = this.backend?.watch ?? null;
     const failure = watch?.nextFailure() ?? null;
     try {
-      await run.execute(failure?.failed ?? null);
+      await run.execute(failure?.failed ?? null, this.backend?.info.memory ?? null);
     } finally {
       failure?.cancel();
     }

@@ -195,9 +195,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     // Weights of another net: a clear error, no traceback.
     const other = exportTo('other', 'depth=10&width=1');
     const wrong = await run([python, other.script, '--data', DATA_DIR, '--init-from', out, '--eval-only', '--device', 'cpu']);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2); // bad input, said in one line
     expect(wrong.stderr).toMatch(
-      /^error: .* does not hold this config's WRN-10-1: g1b1_conv1\/kernel has shape \[3, 3, 16, 32\], expected \[3, 3, 16, 16\]/m,
+      /^error: .* does not hold this config's WRN-10-1 \(model\.json says "WRN-10-2"\): g1b1_conv1\/kernel has shape \[3, 3, 16, 32\], expected \[3, 3, 16, 16\]/m,
     );
     expect(wrong.stderr).not.toContain('Traceback');
   }, 300_000);
