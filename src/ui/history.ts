@@ -7,14 +7,22 @@
  * and the table tell them from the live run. The run the recorder is writing now is never drawn twice: while it
  * is the live run, its stored copy is left out.
  */
-import type { EvalPoint, StepPoint } from '../core/metrics';
 import type { DataSourceSpec, TestSamples } from '../worker/protocol';
 import type { Checkpoint } from '../core/checkpoint';
 import { decodeConfig } from '../core/url';
 import type { RunRecord } from './lib/runRecord';
 import type { RunRecorder } from './lib/runRecorder';
 import { heldRunKeys } from './lib/runRecorder';
-import { displayStatus, estimateStorage, isActiveStatus, type LoadedRun, type RunStore, type SavedRun, type SavedStatus } from './lib/runStore';
+import {
+  displayStatus,
+  estimateStorage,
+  isActiveStatus,
+  type LoadedRun,
+  type ModelPoints,
+  type RunStore,
+  type SavedRun,
+  type SavedStatus,
+} from './lib/runStore';
 import type { ModelView, WorkerClient } from './workerClient';
 
 export interface HistoryEntry {
@@ -284,7 +292,7 @@ function resumedModels(loaded: LoadedRun, model: number, step: number): ModelVie
   const seed = decodeConfig(loaded.run.configText).config.seed; // for runs saved before seeds existed
   for (let i = 0; i <= model; i++) {
     const m = loaded.run.models[i];
-    const p = loaded.points[i] ?? { steps: [], evals: [] };
+    const p = loaded.points[i] ?? { steps: [], evals: [], blocks: [] };
     if (!m) continue;
     const cut = i === model;
     views[i] = {
@@ -297,6 +305,7 @@ function resumedModels(loaded: LoadedRun, model: number, step: number): ModelVie
       batch: m.batch,
       steps: cut ? p.steps.filter((s) => s.step <= step) : p.steps,
       evals: cut ? p.evals.filter((s) => s.step <= step) : p.evals,
+      blocks: cut ? p.blocks.filter((s) => s.step <= step) : p.blocks,
       summary: cut ? null : m.summary,
       checkpointStep: cut ? step : m.checkpointStep,
       net: m.net ?? i,
@@ -310,7 +319,7 @@ function recordsOf(loaded: LoadedRun, status: SavedStatus): RunRecord[] {
   const when = timeOf(loaded.run.createdAt);
   return loaded.run.models.flatMap((m, i): RunRecord[] => {
     if (!m) return [];
-    const p: { steps: StepPoint[]; evals: EvalPoint[] } = loaded.points[i] ?? { steps: [], evals: [] };
+    const p: ModelPoints = loaded.points[i] ?? { steps: [], evals: [], blocks: [] };
     return [
       {
         id: `saved-${loaded.run.key}-${i}`,
@@ -319,6 +328,7 @@ function recordsOf(loaded: LoadedRun, status: SavedStatus): RunRecord[] {
         macs: m.macs,
         steps: p.steps,
         evals: p.evals,
+        blocks: p.blocks,
         imported: false,
         totalSteps: m.totalSteps,
         summary: m.summary,

@@ -15,7 +15,7 @@
  * never reach a new run's charts. No React here: the UI adapts it.
  */
 import type { Config } from '../core/config';
-import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
+import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
 import type { Checkpoint } from '../core/checkpoint';
 import type {
   BackendInfo,
@@ -43,6 +43,8 @@ export interface ModelView extends ModelInfo {
   steps: readonly StepPoint[];
   /** one point per evaluation over the test subset, in step order */
   evals: readonly EvalPoint[];
+  /** inside the net at each evaluation: residual ratio per block, layer norms (config `probe` > 0) */
+  blocks: readonly BlockPoint[];
   /** set when the model has ended (finished or stopped); its weights can then be exported */
   summary: RunSummary | null;
   /** the step of the latest checkpoint the worker sent for this model, null before any */
@@ -368,6 +370,7 @@ export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerS
         ...info,
         steps: before?.steps ?? [],
         evals: before?.evals ?? [],
+        blocks: before?.blocks ?? [],
         summary: null,
         checkpointStep: before?.checkpointStep ?? null,
       };
@@ -407,13 +410,16 @@ function updateModel(models: readonly ModelView[], index: number, f: (m: ModelVi
 function appendPoints(m: ModelView, points: readonly MetricPoint[]): ModelView {
   const steps: StepPoint[] = [];
   const evals: EvalPoint[] = [];
+  const blocks: BlockPoint[] = [];
   for (const p of points) {
     if (p.kind === 'step') steps.push(p);
-    else evals.push(p);
+    else if (p.kind === 'eval') evals.push(p);
+    else blocks.push(p);
   }
   return {
     ...m,
     steps: steps.length ? m.steps.concat(steps) : m.steps,
     evals: evals.length ? m.evals.concat(evals) : m.evals,
+    blocks: blocks.length ? m.blocks.concat(blocks) : m.blocks,
   };
 }

@@ -2,7 +2,7 @@
  * One trained (or imported) model as the charts and tables see it: its name and size, and its metric series.
  * Live runs come from the worker client's snapshot; imported ones from an exported CSV or JSON file.
  */
-import type { EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
+import type { BlockPoint, EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
 
 export interface RunRecord {
   /** stable key for React lists and colours: "live-0", "imported-3-1" */
@@ -15,6 +15,8 @@ export interface RunRecord {
   macs: number;
   steps: readonly StepPoint[];
   evals: readonly EvalPoint[];
+  /** inside the net at each evaluation (residual ratio per block, layer norms); absent or empty when not measured */
+  blocks?: readonly BlockPoint[];
   /** true for runs loaded from a file (drawn again, never trained here) */
   imported: boolean;
   /** planned SGD steps of this model's run, when known (for progress and ETA) */

@@ -182,7 +182,7 @@ describe('run recorder', () => {
     const runId = client.start(DEFAULT_CONFIG, source, {
       historyKey: key,
       checkpoint: saved!.checkpoint,
-      models: [{ ...model, net: 0, seed: 0, steps: kept, evals: [] }],
+      models: [{ ...model, net: 0, seed: 0, steps: kept, evals: [], blocks: [] }],
     });
     receive(started(runId));
     receive({ type: 'metrics', runId, model: 0, points: [{ ...step(5), loss: 7 }] });
