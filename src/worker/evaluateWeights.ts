@@ -9,11 +9,9 @@ import type { Config } from '../core/config';
 import { wrnCost } from '../core/cost';
 import { loadCifar } from '../core/data/load';
 import { RECORD_PIXELS } from '../core/data/dataset';
-import '../core/dropout'; // registers WrnBlockDropout, the class name the page's saved models use for dropout
 import { evaluateModel } from '../core/evaluate';
-import { IMAGE_SIZE, NUM_CLASSES } from '../core/shape';
 import { yieldToEventLoop } from '../core/trainer';
-import { messageOf } from '../core/errors';
+import { loadSavedModel } from '../core/weights';
 import { classifyError, RunFailure } from '../core/runErrors';
 import type { DataSourceSpec, ForeignWeights } from './protocol';
 import { SAMPLE_IMAGES, toDataProgress, type PostMessage } from './run';
@@ -137,41 +135,9 @@ export class WeightsEvaluation {
  * The tfjs model in `model.json` + `weights.bin`, checked to be a CIFAR-10 classifier of 32x32x3 images.
  * Throws RunFailure('bad-data') saying what is wrong.
  */
-export async function loadForeignModel(w: ForeignWeights): Promise<tf.LayersModel> {
-  let json: tf.io.ModelJSON;
-  try {
-    json = JSON.parse(w.modelJson) as tf.io.ModelJSON;
-  } catch (err) {
-    throw new RunFailure('bad-data', `model.json is not JSON: ${messageOf(err)}`, OPEN_HINT);
-  }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new RunFailure('bad-data', 'model.json has no modelTopology or weightsManifest: it is not a tfjs layers model', OPEN_HINT);
-  }
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const expected = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
-  if (w.weights.byteLength !== expected) {
-    throw new RunFailure('bad-data', `weights.bin has ${w.weights.byteLength} bytes; model.json's manifest needs ${expected}`, OPEN_HINT);
-  }
-  let model: tf.LayersModel;
-  try {
-    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: w.weights }));
-  } catch (err) {
-    throw new RunFailure('bad-data', `tfjs cannot build this model: ${messageOf(err)}`, OPEN_HINT);
-  }
-  const input = model.inputs[0]?.shape ?? [];
-  const output = model.outputs[0]?.shape ?? [];
-  if (model.inputs.length !== 1 || input.slice(1).join('x') !== `${IMAGE_SIZE}x${IMAGE_SIZE}x3` || output.slice(1).join() !== String(NUM_CLASSES)) {
-    model.dispose();
-    throw new RunFailure(
-      'bad-data',
-      `this model takes [${input.join(', ')}] and gives [${output.join(', ')}], not 32x32x3 images to 10 classes`,
-      OPEN_HINT,
-    );
-  }
-  return model;
+export function loadForeignModel(w: ForeignWeights): Promise<tf.LayersModel> {
+  return loadSavedModel(w);
 }
-
-const OPEN_HINT = 'Open the model.json and weights.bin that `wrn train --out`, train.py --out or this page saved, together.';
 
 function countTrainable(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
