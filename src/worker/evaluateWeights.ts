@@ -4,7 +4,7 @@
  * one evaluation point, modelEnded with the predictions, runEnded), so the page's evaluation views show them as
  * they show a trained model. The host runs it in place of a `Run` (same controls; only stop does anything).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Config } from '../core/config';
 import { wrnCost } from '../core/cost';
 import { loadCifar } from '../core/data/load';

@@ -70,7 +70,7 @@ describe('WorkerHost', () => {
     expect(samples?.type === 'samples' && samples.samples.labels.length).toBe(4);
     expect(messages.find((m) => m.type === 'modelStarted')).toMatchObject({ name: 'WRN-10-1', totalSteps: 2, batch: 2, stepsPerEpoch: 2 });
     const points = messages.flatMap((m) => (m.type === 'metrics' ? m.points : []));
-    expect(points.map((p) => `${p.kind}${p.step}`)).toEqual(['step1', 'step2', 'eval2']);
+    expect(points.map((p) => `${p.kind}${p.step}`)).toEqual(['step1', 'step2', 'eval2', 'blocks2']);
     expect(messages.find((m) => m.type === 'modelEnded')).toMatchObject({ summary: { status: 'finished', steps: 2 } });
     expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 7, status: 'finished' });
     expect(messages.some((m) => m.type === 'error')).toBe(false);
