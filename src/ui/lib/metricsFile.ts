@@ -1,11 +1,13 @@
 /**
  * Exported metrics, and reading them back: CSV (one row per metric point, for spreadsheets and pandas) and JSON
- * (the same points grouped by run, plus the config link). Both carry every field of StepPoint and EvalPoint, so
- * an import draws exactly the curves that were exported. Imports also read the JSON Lines `metrics.jsonl` that
+ * (the same points grouped by run, plus the config link). Both carry every field of StepPoint, EvalPoint and
+ * BlockPoint, so an import draws exactly the curves and block views that were exported; files written before
+ * blocks points existed (no blocks columns, no `blocks` lists) read as before. Imports also read the JSON Lines `metrics.jsonl` that
  * `wrn train --out` and the exported PyTorch `train.py --out` write.
  */
 import { wrnCost } from '../../core/cost';
-import type { EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
+import { BLOCK_CSV_COLUMNS, blockCsvCells, blockFromCsv, readBlockPoint, type BlockCsvColumn } from '../../core/insight/blockPoints';
+import type { BlockPoint, EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
 import { parseCsv, toCsv, type CsvCell } from './csv';
 import type { RunRecord } from './runRecord';
 
@@ -28,14 +30,19 @@ export const CSV_COLUMNS = [
   ...STEP_FIELDS,
   ...EVAL_FIELDS,
   'confusion',
+  ...BLOCK_CSV_COLUMNS,
 ] as const;
 type Column = (typeof CSV_COLUMNS)[number];
+/** Columns a file written before blocks points existed lacks; it reads the same without them. */
+const OPTIONAL_COLUMNS: readonly Column[] = BLOCK_CSV_COLUMNS;
 
 /** All runs' points as CSV, steps and evaluations interleaved in the order they happened. */
 export function encodeMetricsCsv(runs: readonly RunRecord[]): string {
   const rows: CsvCell[][] = [[...CSV_COLUMNS]];
   runs.forEach((run, index) => {
-    const points = [...run.steps, ...run.evals].sort((a, b) => a.step - b.step || (a.kind === 'step' ? -1 : 1));
+    // at one step: the step, its evaluation, then the blocks point measured with it
+    const order = { step: 0, eval: 1, blocks: 2 } as const;
+    const points = [...run.steps, ...run.evals, ...(run.blocks ?? [])].sort((a, b) => a.step - b.step || order[a.kind] - order[b.kind]);
     for (const p of points) {
       const row: Record<Column, CsvCell> = {
         run: index,
@@ -58,12 +65,18 @@ export function encodeMetricsCsv(runs: readonly RunRecord[]): string {
         testAccuracy: null,
         testImages: null,
         confusion: null,
+        blocks: null,
+        residualRatio: null,
+        probeImages: null,
+        layers: null,
+        weightNorm: null,
+        gradNorm: null,
       };
       if (p.kind === 'step') for (const f of STEP_FIELDS) row[f] = p[f];
-      else {
+      else if (p.kind === 'eval') {
         for (const f of EVAL_FIELDS) row[f] = p[f];
         row.confusion = p.confusion.join(' ');
-      }
+      } else Object.assign(row, blockCsvCells(p));
       rows.push(CSV_COLUMNS.map((c) => row[c]));
     }
   });
@@ -77,6 +90,7 @@ interface JsonRun {
   totalSteps: number | null;
   steps: StepPoint[];
   evals: EvalPoint[];
+  blocks: BlockPoint[];
   summary: Omit<RunSummary, 'predictions'> | null;
 }
 
@@ -95,6 +109,7 @@ export function encodeMetricsJson(runs: readonly RunRecord[], config: string, ex
         totalSteps: r.totalSteps,
         steps: [...r.steps],
         evals: [...r.evals],
+        blocks: [...(r.blocks ?? [])],
         // predictions are per test image and belong with the weights, not the curves
         summary: r.summary ? withoutPredictions(r.summary) : null,
       }),
@@ -128,12 +143,12 @@ function decodeCsv(text: string): Decoded[] {
   const [header, ...rows] = parseCsv(text);
   if (!header) throw new Error('the CSV has no header');
   const index = new Map(header.map((h, i) => [h.trim(), i]));
-  const missing = CSV_COLUMNS.filter((c) => !index.has(c));
+  const missing = CSV_COLUMNS.filter((c) => !index.has(c) && !OPTIONAL_COLUMNS.includes(c));
   if (missing.length) throw new Error(`not a metrics CSV: missing column(s) ${missing.join(', ')}`);
-  const runs = new Map<string, Decoded & { steps: StepPoint[]; evals: EvalPoint[] }>();
+  const runs = new Map<string, Decoded & { steps: StepPoint[]; evals: EvalPoint[]; blocks: BlockPoint[] }>();
   rows.forEach((row, r) => {
     const line = r + 2; // 1-based, after the header
-    const text = (c: Column) => row[index.get(c)!] ?? '';
+    const text = (c: Column) => (index.has(c) ? (row[index.get(c)!] ?? '') : '');
     const num = (c: Column) => {
       const v = Number(text(c));
       if (text(c).trim() === '' || !Number.isFinite(v)) throw new Error(`line ${line}: ${c} is "${text(c)}", not a number`);
@@ -142,7 +157,7 @@ function decodeCsv(text: string): Decoded[] {
     const key = text('run');
     let run = runs.get(key);
     if (!run) {
-      run = { name: text('name'), params: num('params'), macs: num('macs'), steps: [], evals: [], totalSteps: null, summary: null };
+      run = { name: text('name'), params: num('params'), macs: num('macs'), steps: [], evals: [], blocks: [], totalSteps: null, summary: null };
       runs.set(key, run);
     }
     const common = { step: num('step'), epoch: num('epoch'), seconds: num('seconds'), flops: num('flops') };
@@ -169,7 +184,9 @@ function decodeCsv(text: string): Decoded[] {
         testImages: num('testImages'),
         confusion,
       });
-    } else throw new Error(`line ${line}: kind is "${kind}", expected step or eval`);
+    } else if (kind === 'blocks') {
+      run.blocks.push(blockFromCsv(common, (c: BlockCsvColumn) => text(c), `line ${line}`));
+    } else throw new Error(`line ${line}: kind is "${kind}", expected step, eval or blocks`);
   });
   return [...runs.values()];
 }
@@ -197,6 +214,7 @@ function decodeJson(text: string): Decoded[] {
       totalSteps: typeof r['totalSteps'] === 'number' ? r['totalSteps'] : null,
       steps: (r['steps'] as unknown[]).map((p, j) => readStep(p, `run ${i}, steps[${j}]`)),
       evals: (r['evals'] as unknown[]).map((p, j) => readEval(p, `run ${i}, evals[${j}]`)),
+      blocks: Array.isArray(r['blocks']) ? (r['blocks'] as unknown[]).map((p, j) => readBlockPoint(p, `run ${i}, blocks[${j}]`)) : [],
       summary,
     };
   });
@@ -248,7 +266,7 @@ function isJsonLines(body: string): boolean {
  * their first line comes. Params and MACs are not in the lines, so they come from the name (WRN-d-k).
  */
 function decodeJsonLines(body: string): Decoded[] {
-  const runs = new Map<string, Decoded & { steps: StepPoint[]; evals: EvalPoint[] }>();
+  const runs = new Map<string, Decoded & { steps: StepPoint[]; evals: EvalPoint[]; blocks: BlockPoint[] }>();
   body.split('\n').forEach((text, i) => {
     const where = `line ${i + 1}`;
     if (text.trim() === '') return;
@@ -262,13 +280,14 @@ function decodeJsonLines(body: string): Decoded[] {
     const name = line['model'];
     let run = runs.get(name);
     if (!run) {
-      run = { name, ...costOfName(name), totalSteps: null, steps: [], evals: [], summary: null };
+      run = { name, ...costOfName(name), totalSteps: null, steps: [], evals: [], blocks: [], summary: null };
       runs.set(name, run);
     }
     if (line['kind'] === 'step') run.steps.push(readStep(line, where));
     else if (line['kind'] === 'eval') run.evals.push(readEval(line, where));
+    else if (line['kind'] === 'blocks') run.blocks.push(readBlockPoint(line, where));
     else if (line['kind'] === 'summary') run.summary = readSummary(line);
-    else throw new Error(`${where}: kind is ${JSON.stringify(line['kind'])}, expected step, eval or summary`);
+    else throw new Error(`${where}: kind is ${JSON.stringify(line['kind'])}, expected step, eval, blocks or summary`);
   });
   return [...runs.values()];
 }
