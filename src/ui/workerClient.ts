@@ -24,6 +24,10 @@ import type {
   ErrorCode,
   ForeignWeights,
   FromWorker,
+  GroupFeatures,
+  InspectTask,
+  InspectWeights,
+  LesionResult,
   ModelInfo,
   TestSamples,
   ToWorker,
@@ -147,10 +151,40 @@ export interface WorkerClient {
   /** removes one error from `errors` */
   dismissError(id: number): void;
   clearErrors(): void;
+  /**
+   * Where the weights of a model of the current run are, for an inspection: the files opened (a run that evaluates
+   * them), or the worker's copy of an ended model; null while the model trains.
+   */
+  weightsOf(model: number): InspectWeights | null;
+  /** the lesion study of trained weights, after the current run; `onProgress`: evaluation passes done, of total */
+  lesion(target: InspectTarget, draws: number, seed: number, onProgress?: (done: number, total: number) => void): Inspection<LesionResult>;
+  /** the most active channels after each group for one image (a CIFAR record's 3072 pixel bytes) */
+  features(target: InspectTarget, pixels: Uint8Array): Inspection<GroupFeatures[]>;
   /** calls `listener` with each checkpoint of the current run (kept out of the state: they can be large) */
   onCheckpoint(listener: (runId: number, model: number, checkpoint: Checkpoint) => void): () => void;
   /** ends the worker; the client is unusable afterwards */
   terminate(): void;
+}
+
+/** An inspection under way: its answer, and how to stop it. */
+export interface Inspection<T> {
+  /** resolves with the answer; rejects with `InspectionCancelled` when cancelled, or an Error saying why it failed */
+  result: Promise<T>;
+  cancel(): void;
+}
+
+export class InspectionCancelled extends Error {
+  override name = 'InspectionCancelled';
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** What an inspection looks at: the config's test subset from `source`, and the weights. */
+export interface InspectTarget {
+  config: Config;
+  source: DataSourceSpec;
+  weights: InspectWeights;
 }
 
 /** The part of `Worker` the client uses (tests pass a fake). */
@@ -188,6 +222,45 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
   let backendPref: Config['backend'] | null = null;
   /** exportWeights calls waiting for their answer, by model (all of the current run: a new run rejects them) */
   const pendingExports = new Map<number, { resolve: (w: ExportedWeights) => void; reject: (e: Error) => void }[]>();
+  /** the weights of the runs that evaluate opened files, by runId (the current one only) */
+  let opened: { runId: number; weights: ForeignWeights } | null = null;
+  /** inspections waiting for their answers, by job id */
+  const jobs = new Map<
+    number,
+    { settle(msg: InspectAnswer): void; fail(e: Error): void; progress: ((done: number, total: number) => void) | undefined }
+  >();
+  let lastJobId = 0;
+
+  const inspect = <T>(
+    target: InspectTarget,
+    task: InspectTask,
+    pick: (msg: InspectAnswer) => T | undefined,
+    progress?: (d: number, t: number) => void,
+  ): Inspection<T> => {
+    const jobId = ++lastJobId;
+    let answer: T | undefined;
+    const result = new Promise<T>((resolve, reject) => {
+      jobs.set(jobId, {
+        progress,
+        fail: (e) => {
+          jobs.delete(jobId);
+          reject(e);
+        },
+        settle(msg) {
+          if (msg.type !== 'inspectEnded') {
+            answer = pick(msg) ?? answer;
+            return;
+          }
+          jobs.delete(jobId);
+          if (msg.status === 'finished' && answer !== undefined) resolve(answer);
+          else if (msg.status === 'cancelled') reject(new InspectionCancelled());
+          else reject(new Error(msg.message ?? 'the inspection gave no answer'));
+        },
+      });
+    });
+    worker.postMessage({ type: 'inspect', jobId, ...target, task });
+    return { result, cancel: () => (jobs.has(jobId) ? worker.postMessage({ type: 'cancelInspect', jobId }) : undefined) };
+  };
 
   const setState = (next: WorkerState) => {
     if (next === state) return;
@@ -224,6 +297,12 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
   const onMessage = (from: WorkerLike) => (event: MessageEvent<FromWorker>) => {
     if (from !== worker) return; // a replaced worker's last words
     const msg = event.data;
+    if ('jobId' in msg) {
+      const job = jobs.get(msg.jobId);
+      if (msg.type === 'inspectProgress') job?.progress?.(msg.done, msg.total);
+      else job?.settle(msg);
+      return;
+    }
     const current = msg.type !== 'backend' && msg.runId !== null && msg.runId === currentRunId();
     if (msg.type === 'checkpoint' && current) {
       for (const l of [...checkpointListeners]) l(msg.runId, msg.checkpoint.modelIndex, msg.checkpoint);
@@ -242,6 +321,7 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
     const said = (event as Partial<ErrorEvent>).message;
     const message = typeof said === 'string' && said ? said : 'the training worker failed to load or crashed';
     rejectExports(message);
+    for (const job of [...jobs.values()]) job.fail(new Error(message));
     const run = state.run;
     const holdsRun = run !== null && !isFinal(run.status);
     const suggestion = !spawn
@@ -283,8 +363,18 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
     evaluate(config, source, weights) {
       const runId = lastRunId + 1;
       send({ type: 'evaluate', runId, config, source, weights });
+      opened = { runId, weights };
       return runId;
     },
+    weightsOf(model) {
+      const run = state.run;
+      if (!run) return null;
+      if (opened?.runId === run.runId) return model === 0 ? { kind: 'files', weights: opened.weights } : null;
+      return run.models[model]?.summary ? { kind: 'run', runId: run.runId, model } : null;
+    },
+    lesion: (target, draws, seed, onProgress) =>
+      inspect(target, { kind: 'lesion', draws, seed }, (m) => (m.type === 'lesion' ? m.result : undefined), onProgress),
+    features: (target, pixels) => inspect(target, { kind: 'features', pixels }, (m) => (m.type === 'features' ? m.groups : undefined)),
     pause: () => control((runId) => ({ type: 'pause', runId })),
     resume: () => control((runId) => ({ type: 'resume', runId })),
     stop: () => control((runId) => ({ type: 'stop', runId })),
@@ -318,6 +408,9 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
   };
 }
 
+/** The messages that answer an inspection (its progress goes to its callback). */
+type InspectAnswer = Extract<FromWorker, { type: 'lesion' | 'features' | 'inspectEnded' }>;
+
 function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
   return {
     runId,
@@ -339,6 +432,7 @@ function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
  * (e.g. it belongs to a run that is no longer current). `id` names the error or weights the message may add.
  */
 export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerState {
+  if ('jobId' in msg) return state; // inspections answer their callers, not the state
   if (msg.type === 'backend') return { ...state, backend: msg.info };
   if (msg.type === 'error') {
     const error: WorkerError = { id, runId: msg.runId, code: msg.code, message: msg.message, suggestion: msg.suggestion };

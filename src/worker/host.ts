@@ -9,6 +9,8 @@
  * - The backend is initialised on 'init' and again on 'start' when the config asks for another one, or when the
  *   WebGPU device was lost or reported an error (then the backend is rebuilt on a new device).
  * - Backend work and runs go through one queue, so that a backend never changes under a running model.
+ * - Inspections (lesions, feature maps of trained weights) queue there too, after the current run; 'start' and
+ *   'evaluate' cancel them (the device is for the new run), 'cancelInspect' cancels one.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../core/config';
@@ -17,6 +19,7 @@ import { messageOf } from '../core/errors';
 import { classifyError, RunFailure } from '../core/runErrors';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
 import { WeightsEvaluation } from './evaluateWeights';
+import { InspectJob, type JobWeights } from './inspect';
 import { Run } from './run';
 
 export interface HostOptions {
@@ -37,6 +40,8 @@ export class WorkerHost {
   private current: Run | WeightsEvaluation | null = null;
   private backend: ActiveBackend | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /** inspections queued or running, by job id */
+  private readonly inspections = new Map<number, InspectJob>();
 
   constructor(private readonly options: HostOptions) {}
 
@@ -45,8 +50,14 @@ export class WorkerHost {
       case 'init':
         this.enqueue(() => this.ensureBackend(msg.backend, true).then(() => undefined));
         return;
+      case 'inspect':
+        return this.inspect(msg);
+      case 'cancelInspect':
+        this.inspections.get(msg.jobId)?.cancel();
+        return;
       case 'start':
       case 'evaluate': {
+        for (const job of this.inspections.values()) job.cancel();
         const previous = this.current;
         const post = (m: FromWorker, transfer?: Transferable[]) => this.postFor(run)(m, transfer);
         const run: Run | WeightsEvaluation =
@@ -75,6 +86,41 @@ export class WorkerHost {
         }
       }
     }
+  }
+
+  /** Queues an inspection of weights (the weights of a run's model are taken now: a later run replaces them). */
+  private inspect(msg: Extract<ToWorker, { type: 'inspect' }>): void {
+    const post = this.options.post;
+    let weights: JobWeights | null = null;
+    const w = msg.weights;
+    if (w.kind === 'files') weights = { kind: 'files', ...w.weights };
+    else if (w.kind === 'arrays') weights = w;
+    else {
+      const run = this.current;
+      const saved = run instanceof Run && run.id === w.runId ? run.savedWeights(w.model) : undefined;
+      if (saved) weights = { kind: 'files', ...saved };
+    }
+    if (!weights) {
+      post({ type: 'inspectEnded', jobId: msg.jobId, status: 'failed', message: 'the worker no longer holds these weights (another run started since)' });
+      return;
+    }
+    const job = new InspectJob(msg.jobId, msg.config, msg.source, weights, msg.task, (m, transfer) => post(m, transfer));
+    this.inspections.set(job.id, job);
+    this.enqueue(async () => {
+      try {
+        if (!job.cancelled) await this.ensureBackend(msg.config.backend, false);
+      } catch (err) {
+        job.cancel();
+        post({ type: 'error', runId: null, ...classifyError(err) });
+      }
+      const failure = this.backend?.watch?.nextFailure() ?? null;
+      try {
+        await job.execute(failure?.failed ?? null);
+      } finally {
+        failure?.cancel();
+        this.inspections.delete(job.id);
+      }
+    });
   }
 
   /** Live tfjs tensors and bytes (for tests and the console: after a run they are back to the baseline). */
