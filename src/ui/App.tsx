@@ -131,7 +131,12 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
             <RunProgress />
           </ErrorBoundary>
           <ErrorBoundary area="results">
-            <Results config={config} configText={text} onOpenWeights={canEvaluate ? openWeights : null} />
+            <Results
+              config={config}
+              configText={text}
+              onOpenWeights={canEvaluate ? openWeights : null}
+              inspectSource={!data.needsConsent && data.blockedReason === null ? data.spec : null}
+            />
           </ErrorBoundary>
           <ErrorBoundary area="run history">
             <RunHistory onResume={resumeRun} busy={active} />

@@ -7,7 +7,8 @@
  * and the table tell them from the live run. The run the recorder is writing now is never drawn twice: while it
  * is the live run, its stored copy is left out.
  */
-import type { DataSourceSpec, TestSamples } from '../worker/protocol';
+import { runJobs, type Config } from '../core/config';
+import type { DataSourceSpec, InspectWeights, TestSamples } from '../worker/protocol';
 import type { Checkpoint } from '../core/checkpoint';
 import { decodeConfig } from '../core/url';
 import type { RunRecord } from './lib/runRecord';
@@ -70,7 +71,18 @@ export interface History {
    * the data comes from (the page's data controls), or why it cannot start now.
    */
   resume(key: string, sourceFor: (run: SavedRun) => DataSourceSpec | string): Promise<boolean>;
+  /**
+   * The stored weights of a shown model (`RunRecord.id` of `shown`): its latest checkpoint's, for lesions and
+   * feature maps, with the config it trained with and the checkpoint's step; null when it has none.
+   */
+  weightsOf(recordId: string): Promise<StoredWeights | null>;
   dispose(): void;
+}
+
+export interface StoredWeights {
+  config: Config;
+  weights: InspectWeights;
+  step: number;
 }
 
 export interface HistoryOptions {
@@ -267,6 +279,22 @@ export function createHistory(opts: HistoryOptions): History {
       void refresh();
       return true;
     },
+    async weightsOf(recordId) {
+      for (const o of opened) {
+        const i = o.loaded.run.models.findIndex((m, index) => m !== null && recordId === recordIdOf(o.key, index));
+        if (i < 0) continue;
+        const m = o.loaded.run.models[i]!;
+        const job = runJobs(o.loaded.run.config)[i];
+        const checkpoint = recorder.checkpointInMemory(o.key, i) ?? (await (await store).getCheckpoint(o.key, i))?.checkpoint ?? null;
+        if (!job || !checkpoint || checkpoint.weights.length === 0) return null;
+        return {
+          config: o.loaded.run.config,
+          weights: { kind: 'arrays', name: m.name, model: job.model, weights: checkpoint.weights },
+          step: checkpoint.step,
+        };
+      }
+      return null;
+    },
     dispose() {
       offRecorder();
       offClient();
@@ -322,7 +350,7 @@ function recordsOf(loaded: LoadedRun, status: SavedStatus): RunRecord[] {
     const p: ModelPoints = loaded.points[i] ?? { steps: [], evals: [], blocks: [] };
     return [
       {
-        id: `saved-${loaded.run.key}-${i}`,
+        id: recordIdOf(loaded.run.key, i),
         name: `${m.name} (saved ${when})`,
         params: m.params,
         macs: m.macs,
@@ -336,6 +364,11 @@ function recordsOf(loaded: LoadedRun, status: SavedStatus): RunRecord[] {
       },
     ];
   });
+}
+
+/** The RunRecord id of model `index` of a stored run. */
+function recordIdOf(key: string, index: number): string {
+  return `saved-${key}-${index}`;
 }
 
 /** "WRN-10-1, 29 Nov 08:52" */
