@@ -23,6 +23,7 @@ import { installWebGpuKernels, kernelChoice, type KernelChoice } from '../../src
 import { auditBackend, type AuditCounts, type BackendAudit } from './audit';
 import { countStepDispatches } from './kernelCount';
 import { Baton } from './baton';
+import { measureBlocksOverhead } from './blocks';
 import { syntheticSource } from './data';
 import { profileStep } from './profile';
 import { mean, median } from './stats';
@@ -436,6 +437,11 @@ export async function measureNet(job: NetJob, adapter: NetResult['adapter'], log
     if (counted) result.kernelsPerStep = counted;
   }
 
+  if (result.trainer) {
+    const stepMs = result.trainer.stepMs;
+    const blocks = await part('blocks overhead', () => measureBlocksOverhead(job, stepMs));
+    if (blocks) result.blocksOverhead = blocks;
+  }
   if (result.trainer) {
     const consumed = result.trainer.imagesPerSec;
     const pipeline = await part('pipeline', () => timePipeline(job, consumed));
