@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors, madeUpRun, openHarness, tinyConfig, waitForState } from './helpers';
 import type { Harness } from './harness';
-import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
+import { encodeMetricsCsv } from '../src/core/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
 
 /** A run whose final evaluation reaches `final` on `testImages` images after `steps` steps (half of it halfway). */

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR } from '../src/core/data/testFixtures';
 import { test, expect, type Page, type TestInfo } from '@playwright/test';
-import { decodeMetricsFile } from '../src/ui/lib/metricsFile';
+import { decodeMetricsFile } from '../src/core/metricsFile';
 import { collectConsoleErrors } from './helpers';
 
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
@@ -61,7 +61,7 @@ async function exportedLosses(page: Page, testInfo: TestInfo, name: string): Pro
   const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Download CSV').click()]);
   const file = testInfo.outputPath(name);
   await download.saveAs(file);
-  const [run] = decodeMetricsFile(fs.readFileSync(file, 'utf8'), 'x');
+  const [run] = decodeMetricsFile(fs.readFileSync(file, 'utf8'));
   return new Map(run!.steps.map((p) => [p.step, p.loss]));
 }
 

@@ -11,13 +11,13 @@ import fs from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors, madeUpRun } from './helpers';
 import { DATA_DIR } from '../src/core/data/testFixtures';
-import { encodeMetricsCsv } from '../src/ui/lib/metricsFile';
+import { decodeMetricsFile, encodeMetricsCsv } from '../src/core/metricsFile';
 import type { RunRecord } from '../src/ui/lib/runRecord';
 
 /** The e2e CIFAR-10 files: the folder playwright.config.ts gives the app's server. */
 const CIFAR_DIR = DATA_DIR;
 
-/** The main model's controls, by the accessible names the issues fix (exact: other labels must not shadow them). */
+/** The main model's controls, by their accessible names (exact: other labels must not shadow them). */
 const depth = (page: Page) => page.getByLabel('Depth', { exact: true });
 const width = (page: Page) => page.getByLabel('Width (k)', { exact: true });
 const dropout = (page: Page) => page.getByLabel('Dropout', { exact: true });
@@ -317,7 +317,9 @@ test.describe('controls and URL state', () => {
 test.describe('training in the worker', () => {
   test.slow();
 
-  test('a compare run draws curves, fills the table and evaluation views, and exports and re-imports its metrics', async ({ page }, testInfo) => {
+  test('a compare run draws curves, fills the table and evaluation views, exports and re-imports its metrics, and its weights open again', async ({
+    page,
+  }, testInfo) => {
     const errors = collectConsoleErrors(page);
     await page.setViewportSize({ width: 1366, height: 768 });
     await page.goto(`/#${TINY}&compare=10-2`);
@@ -390,10 +392,29 @@ test.describe('training in the worker', () => {
     // Trained weights: model.json plus the weights.bin its manifest names.
     await page.getByLabel('Model to export').selectOption({ label: 'WRN-10-2' });
     const downloads: string[] = [];
-    page.on('download', (d) => downloads.push(d.suggestedFilename()));
+    page.on('download', async (d) => {
+      await d.saveAs(testInfo.outputPath(d.suggestedFilename()));
+      downloads.push(d.suggestedFilename());
+    });
     await page.getByRole('button', { name: /^Download weights/ }).click();
     await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
     expect(downloads).toEqual(expect.arrayContaining(['WRN-10-2-model.json', 'weights.bin']));
+
+    // Those weights, opened again: a run that trains nothing evaluates them on the same 50 test images, to the
+    // accuracy WRN-10-2 ended with, and the evaluation views show it.
+    const trained = decodeMetricsFile(fs.readFileSync(csvPath, 'utf8'))
+      .find((r) => r.name === 'WRN-10-2')!
+      .evals.at(-1)!;
+    await page.getByLabel('Open weights (model.json + weights.bin)').setInputFiles(downloads.map((f) => testInfo.outputPath(f)));
+    await expect(page.getByTestId('export-import-note')).toContainText('Evaluating WRN-10-2 from');
+    const evaluation = page.locator('section.evaluation');
+    await expect(evaluation).toContainText(`WRN-10-2 at step 0 (epoch 0.00), 50 test images: ${(100 * trained.testAccuracy).toFixed(1)}% right.`, {
+      timeout: 300_000,
+    });
+    await expect(page.getByTestId('run-phase')).toHaveText('Finished');
+    await expect(page.getByTestId('confusion-matrix').locator('tbody tr')).toHaveCount(10);
+    await expect(page.getByTestId('per-class-accuracy').getByRole('button')).toHaveCount(10);
+    await expect(page.getByTestId('sample-grid').getByRole('img').first()).toHaveAttribute('aria-label', /predicted/);
     expect(errors).toEqual([]);
   });
 

@@ -12,7 +12,7 @@ import { loadCifar } from '../../src/core/data/load';
 import { messageOf } from '../../src/core/errors';
 import { DEFAULT_LESION_DRAWS, lesionStudy } from '../../src/core/insight/lesion';
 import { decodeConfig } from '../../src/core/url';
-import { loadSavedModel, WEIGHTS_FILE } from '../../src/core/weights';
+import { loadWeights, WEIGHTS_FILE } from '../../src/core/weights';
 import { setUpBackend } from '../backend';
 import { loadLocal, localDataSource } from '../localData';
 import type { Command } from './index';
@@ -103,7 +103,8 @@ export const lesion: Command = {
     for (const m of models) {
       let model;
       try {
-        model = await loadSavedModel({
+        model = await loadWeights({
+          name: m.name,
           modelJson: readFileSync(path.join(m.folder, 'model.json'), 'utf8'),
           weights: new Uint8Array(readFileSync(path.join(m.folder, WEIGHTS_FILE))).buffer,
         });

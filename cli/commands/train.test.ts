@@ -3,7 +3,7 @@
  * The accuracy tests are the real thing: WRN-10-1, the paper's recipe scaled down, 3 epochs on WASM, over the
  * built-in sample (2,000 training images, judged on its 1,000 test images; always runs) and over the 4,000 images
  * of the shared subset (judged on its 5,000 test images; PyTorch with the same recipe: about 40%), which runs only
- * where ../shared or CIFAR10_DIR has them.
+ * where CIFAR10_DIR (or the team's shared folder beside the checkout: src/core/data/testFixtures.ts) has them.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../src/core/data/testFixtures';
+import { decodeLine, decodeMetricsFile, encodeLine } from '../../src/core/metricsFile';
 import { REPO_ROOT } from '../localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-train-'));
@@ -64,6 +65,11 @@ describe('wrn train', () => {
     expect(evals[0]!.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(r.lines.at(-1)).toMatchObject({ kind: 'summary', status: 'finished', steps: 3 });
     expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(r.stdout);
+    // The lines are metrics.jsonl's format (src/core/metricsFile.ts) to the byte, and import as the page reads them.
+    for (const line of r.stdout.split('\n').filter(Boolean)) expect(encodeLine(decodeLine(line, 'stdout'))).toBe(`${line}\n`);
+    expect(decodeMetricsFile(r.stdout).map((m) => [m.name, m.seed, m.steps.length, m.evals.length, m.summary?.status])).toEqual([
+      ['WRN-10-1', 0, 3, 1, 'finished'],
+    ]);
     expect(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).config).toMatchObject({ depth: 10, batch: 8 });
     const manifest = JSON.parse(readFileSync(path.join(out, 'model', 'model.json'), 'utf8'));
     expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin']);
@@ -153,6 +159,8 @@ describe('wrn train', () => {
       ['WRN-10-1', 9],
       ['WRN-10-1 (dropout 0.3)', 9],
     ]);
+    // The page imports the file as six runs, one per model and seed (the last line is read, not drawn).
+    expect(decodeMetricsFile(r.stdout).map((m) => [m.name, m.seed])).toEqual(perModel.map((l) => [l.model, l.seed]));
     // Distinct seeds, distinct runs: the first losses of WRN-10-1's three seeds differ.
     const firstLoss = (seed: number) => r.lines.find((l) => l.kind === 'step' && l.model === 'WRN-10-1' && l.seed === seed)!.loss;
     expect(new Set([7, 8, 9].map(firstLoss)).size).toBe(3);
@@ -204,10 +212,8 @@ describe('wrn train', () => {
   });
 
   /**
-   * Measured (seed 0, WASM, 2026-11-29, the first epoch in seeded blocks: src/core/dataOrder.ts): 27.7% after epoch 1,
-   * 34.4% after 2, 35.0% after 3 (36.0% under the earlier first-epoch order); chance is 10%. A seed
-   * reproduces a run exactly on one machine; 30% leaves room for another CPU's float rounding while still needing
-   * three times chance.
+   * This run reaches about 35% (BENCHMARKS.md, section 5); chance is 10%. A seed reproduces a run exactly on one
+   * machine; 30% leaves room for another CPU's float rounding while still needing three times chance.
    */
   it('without --data or CIFAR10_DIR it says so and trains on the built-in sample: WRN-10-1, 3 epochs, >= 30% on its 1,000 test images', async () => {
     const env = { ...process.env };

@@ -57,3 +57,18 @@ export function estimateTrainingBytes(m: ModelConfig, batch: number): number {
   const c = wrnCost(m);
   return 4 * (3 * c.params + 2 * batch * c.activationsPerImage);
 }
+
+/**
+ * The cost of the net a name such as "WRN-16-4" or "WRN-16-4 (dropout 0.3)" names (the page's, the CLI's and
+ * train.py's model names); null for any other name, or a depth that is no WRN's. For files that carry a model's
+ * name but not its size: imported metrics, weights trained elsewhere.
+ */
+export function costOfName(name: string): WrnCost | null {
+  const m = /^WRN-(\d+)-(\d+)/.exec(name);
+  if (!m) return null;
+  try {
+    return wrnCost({ depth: Number(m[1]), width: Number(m[2]), dropout: 0 });
+  } catch {
+    return null;
+  }
+}

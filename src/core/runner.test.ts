@@ -8,11 +8,13 @@ import { setUpBackend } from '../../cli/backend';
 import { loadCifarFromPath } from '../../cli/localData';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { DEFAULT_CONFIG, type Config } from './config';
+import { wrnCost } from './cost';
 import type { GrowingDataset } from './data/dataset';
 import { DATA_DIR } from './data/testFixtures';
 import type { EvalPoint, StepPoint } from './metrics';
 import type { RunEvent } from './runEvents';
-import { Runner, type RunnerOptions } from './runner';
+import { Runner, type LoadContext, type RunnerOptions } from './runner';
+import type { SavedWeights } from './weights';
 
 /** WRN-10-1 with every random stream on (augmentation, dropout), 6 steps an epoch, an evaluation every 4 steps. */
 const config: Config = {
@@ -184,6 +186,67 @@ describe('Runner on WASM, real images', () => {
     expect(second.events.filter((e) => e.type === 'modelStarted').map((e) => e.type === 'modelStarted' && e.name)).toEqual(['WRN-10-2']);
     expect(losses(second.steps(1))).toEqual(losses(both.steps(1)));
   }, 300_000);
+
+  describe('evaluating weights trained elsewhere', () => {
+    /** Runs the evaluation mode on `weights`, recording what the loading was asked for. */
+    async function evaluate(weights: SavedWeights, control?: (e: RunEvent, runner: Runner) => void) {
+      const events: RunEvent[] = [];
+      const asked: LoadContext['records'][] = [];
+      const runner: Runner = new Runner({
+        config,
+        evaluate: weights,
+        onEvent: (e) => {
+          events.push(e);
+          control?.(e, runner);
+        },
+      });
+      runner.pause(); // an evaluation has nothing to pause
+      const status = await runner.run({
+        data: async (ctx) => {
+          asked.push(ctx.records);
+          return { ...data, trainImages: data.train.available() };
+        },
+      });
+      return { status, events, asked };
+    }
+    const trained = () => {
+      const ended = full.events.find((e) => e.type === 'modelEnded');
+      if (ended?.type !== 'modelEnded' || !ended.weights) throw new Error('the run saved no weights');
+      return { summary: ended.summary, weights: ended.weights };
+    };
+
+    it("reports them as a model that trains nothing, evaluated to the trained run's own final evaluation", async () => {
+      const { summary, weights } = trained();
+      const r = await evaluate(weights);
+      expect(r.status).toBe('finished');
+      expect(r.asked).toEqual([{ train: 1, test: 24 }]);
+      expect(r.events.map((e) => e.type)).toEqual(['state', 'modelStarted', 'state', 'metrics', 'modelEnded', 'runEnded']);
+      expect(r.events[0]).toEqual({ type: 'state', state: 'loading' });
+      expect(r.events[1]).toMatchObject({ name: 'WRN-10-1 (dropout 0.3)', params: 77850, macs: wrnCost(config).macs, totalSteps: 0, seed: 3 });
+      const ended = r.events.find((e) => e.type === 'modelEnded');
+      if (ended?.type !== 'modelEnded') throw new Error('no modelEnded');
+      // the same weights on the same 24 test images, BN on its running statistics and dropout off: the same numbers
+      const { testLoss, testAccuracy, testImages, confusion } = summary.finalEval!;
+      expect(ended.summary.finalEval).toMatchObject({ kind: 'eval', step: 0, testAccuracy, testImages, confusion });
+      expect(ended.summary.finalEval!.testLoss).toBeCloseTo(testLoss, 5);
+      expect([...ended.summary.predictions!]).toEqual([...summary.predictions!]);
+      expect(ended.weights).toBeNull();
+    });
+
+    it('a stop during the evaluation ends the run as stopped, without a result', async () => {
+      const r = await evaluate(trained().weights, (e, runner) => e.type === 'modelStarted' && runner.stop());
+      expect(r.status).toBe('stopped');
+      expect(r.events.some((e) => e.type === 'modelEnded')).toBe(false);
+    });
+
+    it('refuses files that are not a model as bad-data, before any data is loaded', async () => {
+      const { weights } = trained();
+      const r = await evaluate({ ...weights, weights: new ArrayBuffer(8) });
+      expect(r.status).toBe('failed');
+      expect(r.asked).toEqual([]);
+      expect(r.events.at(-1)).toMatchObject({ type: 'runEnded', error: { code: 'bad-data', message: expect.stringMatching(/weights.bin has 8 bytes/) } });
+    });
+  });
 
   it('refuses a checkpoint of another config as bad-config, before training', async () => {
     const other = await runAll({ ...config, lr: 0.1 }, { resumeFrom: full.checkpoints[0]! });

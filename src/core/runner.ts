@@ -4,12 +4,18 @@
  * thin adapters around it: protocol messages in one, JSON Lines and files in the other. The bench drives `Trainer`
  * directly.
  *
+ * Its second mode evaluates weights trained elsewhere (`evaluate`: train.py, `wrn train --out`, this page's download)
+ * on the config's test subset instead of training: the run reports them as one model that trains nothing
+ * (modelStarted, one evaluation at step 0, modelEnded with the predictions), so the page shows them in its
+ * evaluation views as it shows a trained model. Loading, the device race and stop are the same; there is nothing to
+ * pause, no rate and no checkpoint.
+ *
  * What it owns: the check of the models before any data moves, the loading phase (the adapter supplies the loading,
  * the runner stops it), the race of every device read against the GPU failing (DeviceRace), checkpoints (every
  * `checkpointEvery` steps, by default at each evaluation; on pause; on stop; and at the start of each further model),
  * resuming from one (`resumeFrom`), and reading each model's weights back when it ends (`modelEnded.weights`).
  *
- * Scheduling policies (issue 15), in `trainModels()`: the models are `runJobs(config)`, each net once per seed
+ * Scheduling policies, in `trainModels()`: the models are `runJobs(config)`, each net once per seed
  * (`seeds`), round by round. `order=sequential` trains them one after another; `order=interleaved` races the nets
  * of each round, `sliceSteps` steps each in turn on the same device (each net's time is its own active time). The
  * budget (budget.ts) sets each model's length: equal FLOPs fix its steps before it starts; equal time trains it
@@ -27,17 +33,26 @@
  *   resume of one is refused as bad-config; sequential runs with seeds resume as before.
  * - A learning rate set by hand travels in every checkpoint (`lrOverride`), so a resumed run goes on with it.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { estimateSteps, timeSpent, type Progress } from './budget';
 import { checkpointProblem, type Checkpoint } from './checkpoint';
 import { modelName, runJobs, type Config, type ModelConfig, type RunJob } from './config';
+import { costOfName } from './cost';
 import type { ImageSource } from './data/dataset';
 import { DeviceRace } from './deviceWatch';
-import { ModelSession, startOfModel, type SessionContext } from './modelSession';
-import type { RunEvent, RunStatus } from './runEvents';
-import { classifyError, RunFailure, type ClassifiedError } from './runErrors';
-import { checkNet } from './shape';
 import { messageOf } from './errors';
+import { evaluateModel } from './evaluate';
+import { architectureOf } from './insight/forward';
+import { convKernels, convLayerNames, norms } from './insight/layerStats';
+import type { BlockPoint, EvalPoint } from './metrics';
+import { countTrainable } from './model';
+import { ModelSession, startOfModel, type SessionContext } from './modelSession';
+import type { RunEvent, RunOutcome } from './runEvents';
+import { classifyError, RunFailure, type ClassifiedError } from './runErrors';
+import { checkNet, type WrnArchitecture } from './shape';
+import { yieldToEventLoop } from './trainer';
 import { decodeConfig, encodeConfig } from './url';
+import { loadWeights, type SavedWeights } from './weights';
 
 /** The data a run trains on; the sources may still be filling (the trainer waits for the records it needs). */
 export interface RunData {
@@ -47,10 +62,14 @@ export interface RunData {
   trainImages: number;
 }
 
-/** What the adapter's loading gets: the race to guard its own device work with, and a signal that aborts on stop. */
+/**
+ * What the adapter's loading gets: the race to guard its own device work with, a signal that aborts on stop, and the
+ * records the run needs (the config's subsets; one training record when it only evaluates, the least a loader fills).
+ */
 export interface LoadContext {
   guard<T>(p: Promise<T>): Promise<T>;
   signal: AbortSignal;
+  records: { train: number; test: number };
 }
 
 /** What `run()` needs that controls sent before it do not: the data and the device. */
@@ -71,6 +90,8 @@ export interface RunnerOptions {
   maxSteps?: number;
   /** go on from this checkpoint (of this config): its model and step; earlier models are not trained again */
   resumeFrom?: Checkpoint | null;
+  /** evaluate these weights on the config's test subset instead of training (see the file comment) */
+  evaluate?: SavedWeights | null;
   /** a checkpoint every this many steps; default (undefined): at each evaluation; 0: only on pause and stop */
   checkpointEvery?: number;
   /** read each model's weights back when it ends, for 'modelEnded' (default true) */
@@ -125,22 +146,18 @@ export class Runner {
    * Loads, then trains everything, reporting as it goes; resolves after 'runEnded' (never rejects). Controls may
    * come before it: a run stopped before it began ends at once as 'stopped'; one paused starts paused.
    */
-  async run(input: RunInput): Promise<RunStatus> {
+  async run(input: RunInput): Promise<RunOutcome> {
     if (this.phase !== 'waiting') throw new Error('a Runner runs once');
     const race = new DeviceRace(input.deviceFailure ?? null);
-    let status: RunStatus = 'finished';
+    let status: RunOutcome = 'finished';
     let error: ClassifiedError | null = null;
     try {
       if (this.stopRequested) throw new Stopped();
       this.phase = 'loading';
       this.emit({ type: 'state', state: this.paused ? 'paused' : 'loading' });
-      for (const j of this.jobs) checkModel(j.model);
-      const resume = this.checkResume();
-      const source = input.data;
-      const data = typeof source === 'function' ? await source({ guard: (p) => race.guard(p), signal: this.abort.signal }) : source;
-      if (this.stopRequested) throw new Stopped();
-      this.phase = 'training';
-      await this.trainModels(data, race, resume);
+      const weights = this.options.evaluate;
+      if (weights) await this.evaluateWeights(weights, input, race);
+      else await this.train(input, race);
       if (this.stopRequested) status = 'stopped';
     } catch (err) {
       this.phase = 'ended'; // from here on nothing the abandoned model computes is reported
@@ -163,7 +180,7 @@ export class Runner {
   }
 
   pause(): void {
-    if (!this.active || this.paused || this.stopRequested) return;
+    if (!this.active || this.paused || this.stopRequested || this.options.evaluate) return;
     this.paused = true;
     for (const s of this.sessions) s.trainer.pause();
     this.emit({ type: 'state', state: 'paused' });
@@ -192,6 +209,71 @@ export class Runner {
   setLearningRate(lr: number | null): void {
     this.lrOverride = lr;
     for (const s of this.sessions) s.trainer.setLearningRate(lr);
+  }
+
+  /** The training mode: checks the models and the checkpoint before any data moves, loads, trains. */
+  private async train(input: RunInput, race: DeviceRace): Promise<void> {
+    const config = this.options.config;
+    for (const j of this.jobs) checkModel(j.model);
+    const resume = this.checkResume();
+    const data = await this.load(input, race, { train: config.train, test: config.test });
+    this.phase = 'training';
+    await this.trainModels(data, race, resume);
+  }
+
+  /**
+   * The evaluation mode: the weights' model first (bad files fail before any download), then the test subset, then
+   * one evaluation in chunks, between which a stop ends the run.
+   */
+  private async evaluateWeights(weights: SavedWeights, input: RunInput, race: DeviceRace): Promise<void> {
+    const config = this.options.config;
+    const model = await race.guard(loadWeights(weights));
+    try {
+      const data = await this.load(input, race, { train: 1, test: config.test });
+      await race.guard(data.test.waitFor(config.test));
+      this.phase = 'training';
+      this.emit({
+        type: 'modelStarted',
+        model: 0,
+        name: weights.name,
+        params: countTrainable(model),
+        macs: costOfName(weights.name)?.macs ?? 0,
+        stepsPerEpoch: 1,
+        totalSteps: 0,
+        batch: 0,
+        net: 0,
+        seed: config.seed,
+      });
+      this.emit({ type: 'state', state: 'running' });
+      const now = this.options.now ?? (() => performance.now());
+      const started = now();
+      const between = async () => {
+        await yieldToEventLoop();
+        if (this.stopRequested) throw new Stopped();
+      };
+      // Inside the net too (blocks point), where the weights are a WRN as the builder names its layers.
+      const arch = config.probe > 0 ? architectureOrNull(model) : null;
+      const probe = arch ? { arch, images: config.probe } : null;
+      const { predictions, residualRatio, probeImages, ...result } = await race.guard(
+        evaluateModel(model, data.test, config.test, EVAL_CHUNK, between, probe),
+      );
+      const blocks = arch && residualRatio ? await race.guard(weightsBlockPoint(model, arch, residualRatio, probeImages)) : null;
+      const seconds = (now() - started) / 1000;
+      const point: EvalPoint = { kind: 'eval', step: 0, epoch: 0, ...result, seconds, flops: 0 };
+      this.emit({ type: 'metrics', model: 0, points: blocks ? [point, { ...blocks, seconds }] : [point] });
+      const summary = { status: 'finished' as const, steps: 0, seconds, flops: 0, firstStepMs: 0, finalEval: point, predictions };
+      this.emit({ type: 'modelEnded', model: 0, summary, weights: null });
+    } finally {
+      model.dispose();
+    }
+  }
+
+  /** The adapter's data, or its loading (the run is in its 'loading' phase meanwhile; stop aborts it). */
+  private async load(input: RunInput, race: DeviceRace, records: LoadContext['records']): Promise<RunData> {
+    const source = input.data;
+    const data = typeof source === 'function' ? await source({ guard: (p) => race.guard(p), signal: this.abort.signal, records }) : source;
+    if (this.stopRequested) throw new Stopped();
+    return data;
   }
 
   /** The scheduling policy: the order and the budget of the config (see the file comment). */
@@ -309,6 +391,9 @@ export class Runner {
 /** Steps per turn of racing models, and between two looks at a time budget (RunnerOptions.sliceSteps). */
 const DEFAULT_SLICE_STEPS = 5;
 
+/** Test images per forward pass when evaluating weights trained elsewhere. */
+const EVAL_CHUNK = 100;
+
 /** Models in one round of a run: the main net and the compared ones (each round is one seed). */
 function modelsPerRound(c: Config): number {
   return 1 + c.compare.length;
@@ -366,4 +451,33 @@ function checkModel(m: ModelConfig): void {
   } catch (err) {
     throw new RunFailure('bad-config', messageOf(err));
   }
+}
+
+function architectureOrNull(model: tf.LayersModel): WrnArchitecture | null {
+  try {
+    return architectureOf(model);
+  } catch {
+    return null;
+  }
+}
+
+/** The blocks point of weights evaluated as they are: their ratios and kernel norms (no training step: no gradient). */
+async function weightsBlockPoint(model: tf.LayersModel, arch: WrnArchitecture, residualRatio: number[], probeImages: number): Promise<BlockPoint> {
+  const layers = convLayerNames(arch);
+  const w = norms(convKernels(model, layers));
+  const weightNorm = Array.from(await w.data());
+  w.dispose();
+  return {
+    kind: 'blocks',
+    step: 0,
+    epoch: 0,
+    seconds: 0,
+    flops: 0,
+    blocks: arch.blocks.map((b) => b.id),
+    residualRatio,
+    probeImages,
+    layers,
+    weightNorm,
+    gradNorm: null,
+  };
 }

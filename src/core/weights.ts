@@ -1,7 +1,9 @@
 /**
  * A trained model as the two files tfjs loads back (`tf.loadLayersModel`): `model.json` (topology plus weights
- * manifest) and one `weights.bin`. The one writer of them: the run driver makes them when a model ends, so that its
- * GPU memory can be freed at once; the worker keeps the bytes for 'exportWeights', the CLI writes them to --out.
+ * manifest) and one `weights.bin`. Written here: the run driver makes them when a model ends, so that its GPU memory
+ * can be freed at once (the worker keeps the bytes for 'exportWeights', the CLI writes them to --out; train.py writes
+ * the same files). Read here: `loadWeights` builds a model from them, for the run driver's evaluation of weights
+ * trained elsewhere.
  */
 import * as tf from '@tensorflow/tfjs';
 import './dropout'; // registers WrnBlockDropout, the class name saved models use for dropout
@@ -13,6 +15,7 @@ import { IMAGE_SIZE, NUM_CLASSES } from './shape';
 export const WEIGHTS_FILE = 'weights.bin';
 
 export interface SavedWeights {
+  /** the model's name, e.g. "WRN-16-4" */
   name: string;
   /** the text of a `model.json` whose manifest names WEIGHTS_FILE */
   modelJson: string;
@@ -42,10 +45,10 @@ export async function saveWeights(model: tf.LayersModel, name: string): Promise<
 }
 
 /**
- * The tfjs model in `model.json` + `weights.bin` (from `wrn train --out`, train.py --out or the page), checked to be
- * a CIFAR-10 classifier of 32x32x3 images. Throws RunFailure('bad-data') saying what is wrong.
+ * The tfjs model in `model.json` + `weights.bin`, checked to be a CIFAR-10 classifier of 32x32x3 images.
+ * Throws RunFailure('bad-data') saying what is wrong.
  */
-export async function loadSavedModel(w: { modelJson: string; weights: ArrayBuffer }): Promise<tf.LayersModel> {
+export async function loadWeights(w: SavedWeights): Promise<tf.LayersModel> {
   let json: tf.io.ModelJSON;
   try {
     json = JSON.parse(w.modelJson) as tf.io.ModelJSON;

@@ -5,7 +5,8 @@
  */
 import { useCallback, useEffect } from 'react';
 import type { Config, ModelConfig } from '../core/config';
-import type { DataSourceSpec, ForeignWeights } from '../worker/protocol';
+import type { CloneableSource } from '../core/data/sources';
+import type { SavedWeights } from '../core/weights';
 import { useDataSource } from './hooks/useDataSource';
 import { useHistory, useLeaveWarning } from './hooks/useHistory';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
@@ -53,7 +54,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
 
   /** Resume a stored run: its own config (the link then describes it), data from where it came, or the files picked. */
   const resumeRun = (key: string) => {
-    void history?.resume(key, (run): DataSourceSpec | string => {
+    void history?.resume(key, (run): CloneableSource | string => {
       const url = run.config.data;
       if (!url && data.kind === 'files' && data.files.length === 0) return 'Choose the CIFAR-10 files again (below) to resume this run.';
       setConfig(run.config);
@@ -66,7 +67,7 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
   };
   // Weights trained elsewhere are evaluated on this config's test images, from the same data source.
   const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
-  const openWeights = (w: ForeignWeights) => client.evaluate(data.runConfig, data.spec(), w);
+  const openWeights = (w: SavedWeights) => client.evaluate(data.runConfig, data.spec(), w);
 
   return (
     <>

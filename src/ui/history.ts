@@ -8,28 +8,22 @@
  * is the live run, its stored copy is left out.
  */
 import { runJobs, type Config } from '../core/config';
-import type { DataSourceSpec, InspectWeights, TestSamples } from '../worker/protocol';
+import type { TestSamples } from '../core/data/dataset';
+import type { CloneableSource } from '../core/data/sources';
+import type { InspectWeights } from '../worker/protocol';
 import type { Checkpoint } from '../core/checkpoint';
+import { isFinal, modelInfoOf, type RunStatus } from '../core/runEvents';
 import { decodeConfig } from '../core/url';
 import type { RunRecord } from './lib/runRecord';
 import type { RunRecorder } from './lib/runRecorder';
 import { heldRunKeys } from './lib/runRecorder';
-import {
-  displayStatus,
-  estimateStorage,
-  isActiveStatus,
-  type LoadedRun,
-  type ModelPoints,
-  type RunStore,
-  type SavedRun,
-  type SavedStatus,
-} from './lib/runStore';
+import { displayStatus, estimateStorage, type LoadedRun, type ModelPoints, type RunStore, type SavedRun } from './lib/runStore';
 import type { ModelView, WorkerClient } from './workerClient';
 
 export interface HistoryEntry {
   run: SavedRun;
   /** its status, "interrupted" when it was under way and no page holds it any more */
-  status: SavedStatus;
+  status: RunStatus;
   /** the model a Resume would go on with, and from which step; null when it cannot be resumed */
   resumeFrom: { model: number; step: number } | null;
   /** the run being recorded by this page now */
@@ -70,7 +64,7 @@ export interface History {
    * Goes on with an interrupted run from its last checkpoint, in the same stored record. `sourceFor` says where
    * the data comes from (the page's data controls), or why it cannot start now.
    */
-  resume(key: string, sourceFor: (run: SavedRun) => DataSourceSpec | string): Promise<boolean>;
+  resume(key: string, sourceFor: (run: SavedRun) => CloneableSource | string): Promise<boolean>;
   /**
    * The stored weights of a shown model (`RunRecord.id` of `shown`): its latest checkpoint's, for lesions and
    * feature maps, with the config it trained with and the checkpoint's step; null when it has none.
@@ -98,7 +92,7 @@ export interface HistoryOptions {
 interface Opened {
   key: string;
   loaded: LoadedRun;
-  status: SavedStatus;
+  status: RunStatus;
 }
 
 export function createHistory(opts: HistoryOptions): History {
@@ -152,7 +146,7 @@ export function createHistory(opts: HistoryOptions): History {
           const live = liveKey();
           const liveRun = client.getSnapshot().run;
           const entries = runs.map((run): HistoryEntry => {
-            const isLive = run.key === live && liveRun !== null && isActiveStatus(liveRun.status);
+            const isLive = run.key === live && liveRun !== null && !isFinal(liveRun.status);
             const status = isLive ? run.status : displayStatus(run, held);
             const resumable = status === 'interrupted' || status === 'stopped';
             return { run, status, live: isLive, resumeFrom: resumable ? resumePoint(run, recorder) : null };
@@ -239,7 +233,7 @@ export function createHistory(opts: HistoryOptions): History {
     },
     async remove(key) {
       const entry = view.entries?.find((e) => e.run.key === key);
-      if (entry?.live || (entry && isActiveStatus(entry.status))) {
+      if (entry?.live || (entry && !isFinal(entry.status))) {
         set({ note: { kind: 'error', text: 'This run is still training; stop it first.' } });
         return;
       }
@@ -260,7 +254,7 @@ export function createHistory(opts: HistoryOptions): History {
         return false;
       };
       const current = client.getSnapshot().run;
-      if (current && isActiveStatus(current.status)) return fail('A run is training; stop it before resuming another.');
+      if (current && !isFinal(current.status)) return fail('A run is training; stop it before resuming another.');
       const entry = view.entries?.find((e) => e.run.key === key);
       const from = entry?.resumeFrom;
       if (!entry || !from) return fail('This run has no checkpoint to resume from.');
@@ -324,26 +318,19 @@ function resumedModels(loaded: LoadedRun, model: number, step: number): ModelVie
     if (!m) continue;
     const cut = i === model;
     views[i] = {
+      ...modelInfoOf({ ...m, net: m.net ?? i, seed: m.seed ?? seed }),
       index: i,
-      name: m.name,
-      params: m.params,
-      macs: m.macs,
-      stepsPerEpoch: m.stepsPerEpoch,
-      totalSteps: m.totalSteps,
-      batch: m.batch,
       steps: cut ? p.steps.filter((s) => s.step <= step) : p.steps,
       evals: cut ? p.evals.filter((s) => s.step <= step) : p.evals,
       blocks: cut ? p.blocks.filter((s) => s.step <= step) : p.blocks,
       summary: cut ? null : m.summary,
       checkpointStep: cut ? step : m.checkpointStep,
-      net: m.net ?? i,
-      seed: m.seed ?? seed,
     };
   }
   return views;
 }
 
-function recordsOf(loaded: LoadedRun, status: SavedStatus): RunRecord[] {
+function recordsOf(loaded: LoadedRun, status: RunStatus): RunRecord[] {
   const when = timeOf(loaded.run.createdAt);
   return loaded.run.models.flatMap((m, i): RunRecord[] => {
     if (!m) return [];

@@ -14,30 +14,15 @@
  * Messages for any run but the current one (the last started) are dropped, so a stopped run's late messages
  * never reach a new run's charts. No React here: the UI adapts it.
  */
-import type { Config } from '../core/config';
-import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
 import type { Checkpoint } from '../core/checkpoint';
-import type {
-  BackendInfo,
-  DataProgress,
-  DataSourceSpec,
-  ErrorCode,
-  ForeignWeights,
-  FromWorker,
-  GroupFeatures,
-  InspectTask,
-  InspectWeights,
-  LesionResult,
-  ModelInfo,
-  TestSamples,
-  ToWorker,
-} from '../worker/protocol';
-
-/**
- * Where a run is. 'starting': sent, not yet acknowledged; the last four are final. 'interrupted': the worker
- * crashed or lost its GPU device under the run; its last checkpoint (if any) can resume it.
- */
-export type RunStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
+import type { Config } from '../core/config';
+import type { TestSamples } from '../core/data/dataset';
+import type { CloneableSource } from '../core/data/sources';
+import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
+import type { ErrorCode } from '../core/runErrors';
+import { isFinal, type ModelInfo, type RunStatus } from '../core/runEvents';
+import type { SavedWeights } from '../core/weights';
+import type { BackendInfo, DataProgress, FromWorker, GroupFeatures, InspectTask, InspectWeights, LesionResult, ToWorker } from '../worker/protocol';
 
 /** One model of a run, as its messages describe it. */
 export interface ModelView extends ModelInfo {
@@ -114,18 +99,11 @@ export interface WorkerState {
 }
 
 /** A 'weights' message as kept in the state. */
-export interface WeightsMessage extends ExportedWeights {
+export interface WeightsMessage extends SavedWeights {
   /** unique per message, so that each is saved once */
   id: number;
   runId: number;
   model: number;
-}
-
-/** A model's weights as tfjs's two files: `model.json` text and the `weights.bin` it names. */
-export interface ExportedWeights {
-  name: string;
-  modelJson: string;
-  weights: ArrayBuffer;
 }
 
 export interface WorkerClient {
@@ -138,16 +116,16 @@ export interface WorkerClient {
   /** asks the worker to set up a backend now (it also does so on start) */
   init(backend: Config['backend']): void;
   /** starts a run (stopping the current one) and returns its runId; `resume` goes on from a stored checkpoint */
-  start(config: Config, source: DataSourceSpec, resume?: ResumeSpec): number;
+  start(config: Config, source: CloneableSource, resume?: ResumeSpec): number;
   /** evaluates weights trained elsewhere on the config's test subset, as a run that trains nothing; returns its runId */
-  evaluate(config: Config, source: DataSourceSpec, weights: ForeignWeights): number;
+  evaluate(config: Config, source: CloneableSource, weights: SavedWeights): number;
   pause(): void;
   resume(): void;
   stop(): void;
   /** overrides the schedule from the next step, for the rest of the current run; null returns to it */
   setLearningRate(lr: number | null): void;
   /** the weights of an ended model of the current run; rejects if the worker reports an error for the run first */
-  exportWeights(model: number): Promise<ExportedWeights>;
+  exportWeights(model: number): Promise<SavedWeights>;
   /** removes one error from `errors` */
   dismissError(id: number): void;
   clearErrors(): void;
@@ -183,7 +161,7 @@ export class InspectionCancelled extends Error {
 /** What an inspection looks at: the config's test subset from `source`, and the weights. */
 export interface InspectTarget {
   config: Config;
-  source: DataSourceSpec;
+  source: CloneableSource;
   weights: InspectWeights;
 }
 
@@ -221,9 +199,9 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
   /** the last backend asked for, sent again to a replacement worker */
   let backendPref: Config['backend'] | null = null;
   /** exportWeights calls waiting for their answer, by model (all of the current run: a new run rejects them) */
-  const pendingExports = new Map<number, { resolve: (w: ExportedWeights) => void; reject: (e: Error) => void }[]>();
+  const pendingExports = new Map<number, { resolve: (w: SavedWeights) => void; reject: (e: Error) => void }[]>();
   /** the weights of the runs that evaluate opened files, by runId (the current one only) */
-  let opened: { runId: number; weights: ForeignWeights } | null = null;
+  let opened: { runId: number; weights: SavedWeights } | null = null;
   /** inspections waiting for their answers, by job id */
   const jobs = new Map<
     number,
@@ -387,7 +365,7 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
     exportWeights(model) {
       const runId = currentRunId();
       if (runId === null) return Promise.reject(new Error('no run to export from'));
-      return new Promise<ExportedWeights>((resolve, reject) => {
+      return new Promise<SavedWeights>((resolve, reject) => {
         pendingExports.set(model, [...(pendingExports.get(model) ?? []), { resolve, reject }]);
         send({ type: 'exportWeights', runId, model });
       });
@@ -482,10 +460,6 @@ export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerS
       return isFinal(run.status) ? state : withRun({ status, currentModel: null });
     }
   }
-}
-
-export function isFinal(status: RunStatus): boolean {
-  return status === 'finished' || status === 'stopped' || status === 'failed' || status === 'interrupted';
 }
 
 function addError(state: WorkerState, error: WorkerError): WorkerState {

@@ -10,7 +10,8 @@ import { DEFAULT_CONFIG, type Config } from '../core/config';
 import { RECORD_BYTES } from '../core/data/dataset';
 import { sharedBytes } from '../core/data/testFixtures';
 import { WorkerHost } from './host';
-import type { DataSourceSpec, FromWorker } from './protocol';
+import type { CloneableSource } from '../core/data/sources';
+import type { FromWorker } from './protocol';
 
 /** A host whose messages are recorded; `until` resolves when a message matching `done` has been posted. */
 function makeHost() {
@@ -33,7 +34,7 @@ function makeHost() {
 }
 
 /** The first `n` records of each shared subset, as the files a person would pick. */
-function files(trainRecords: number, testRecords: number): DataSourceSpec {
+function files(trainRecords: number, testRecords: number): CloneableSource {
   const take = (name: 'train_subset.bin' | 'test_subset.bin', n: number) => sharedBytes(name).slice(0, n * RECORD_BYTES);
   return {
     kind: 'files',
@@ -177,7 +178,7 @@ describe('WorkerHost', () => {
 
   it('reports bad data as bad-data and stays usable; stops a run before it trains', async () => {
     const { host, messages, until } = makeHost();
-    const broken: DataSourceSpec = {
+    const broken: CloneableSource = {
       kind: 'files',
       files: [new File([new Uint8Array(100)], 'data_batch_1.bin'), new File([new Uint8Array(100)], 'test_batch.bin')],
     };

@@ -2,8 +2,9 @@
  * The worker's message handling, apart from the worker global so that it can run (and be tested) anywhere:
  * `training.worker.ts` only feeds it `onmessage` and hands it `postMessage`.
  *
- * - One run at a time. 'start' stops the current run (its later messages are dropped: it is no longer current)
- *   and queues the new one, which begins once the old one has freed the device.
+ * - One run at a time. 'start' (train) or 'evaluate' (weights trained elsewhere: the runner's evaluation mode) stops
+ *   the current run (its later messages are dropped: it is no longer current) and queues the new one, which begins
+ *   once the old one has freed the device.
  * - Controls ('pause', 'resume', 'stop', 'setLearningRate', 'exportWeights') for a runId that is not the current
  *   run are dropped.
  * - The backend is initialised on 'init' and again on 'start' when the config asks for another one, or when the
@@ -18,7 +19,6 @@ import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/devi
 import { messageOf } from '../core/errors';
 import { classifyError, RunFailure } from '../core/runErrors';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
-import { WeightsEvaluation } from './evaluateWeights';
 import { InspectJob, type JobWeights } from './inspect';
 import { Run } from './run';
 
@@ -37,7 +37,7 @@ interface ActiveBackend {
 }
 
 export class WorkerHost {
-  private current: Run | WeightsEvaluation | null = null;
+  private current: Run | null = null;
   private backend: ActiveBackend | null = null;
   private queue: Promise<void> = Promise.resolve();
   /** inspections queued or running, by job id */
@@ -60,10 +60,8 @@ export class WorkerHost {
         for (const job of this.inspections.values()) job.cancel();
         const previous = this.current;
         const post = (m: FromWorker, transfer?: Transferable[]) => this.postFor(run)(m, transfer);
-        const run: Run | WeightsEvaluation =
-          msg.type === 'start'
-            ? new Run(msg.runId, msg.config, msg.source, post, msg.resumeFrom ?? null)
-            : new WeightsEvaluation(msg.runId, msg.config, msg.source, msg.weights, post);
+        const mode = msg.type === 'start' ? { resumeFrom: msg.resumeFrom ?? null } : { evaluate: msg.weights };
+        const run: Run = new Run(msg.runId, msg.config, msg.source, post, mode);
         this.current = run;
         previous?.stop(); // its messages are no longer wanted ('stopping' included): it is no longer current
         this.enqueue(() => this.execute(run));
@@ -135,7 +133,7 @@ export class WorkerHost {
     return run ? { runId: run.id, active: run.active, step: run.step } : null;
   }
 
-  private async execute(run: Run | WeightsEvaluation): Promise<void> {
+  private async execute(run: Run): Promise<void> {
     if (this.current !== run) return; // superseded before it began; the page no longer waits for it
     const post = this.postFor(run);
     try {
@@ -194,7 +192,7 @@ export class WorkerHost {
   }
 
   /** Posts for `run` only while it is the current run. */
-  private postFor(run: Run | WeightsEvaluation): (msg: FromWorker, transfer?: Transferable[]) => void {
+  private postFor(run: Run): (msg: FromWorker, transfer?: Transferable[]) => void {
     return (msg, transfer) => {
       if (this.current === run) this.options.post(msg, transfer);
     };

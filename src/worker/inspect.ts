@@ -12,8 +12,9 @@ import { featureMaps } from '../core/insight/features';
 import { lesionStudy } from '../core/insight/lesion';
 import { buildWrn } from '../core/model';
 import { yieldToEventLoop } from '../core/trainer';
-import { loadSavedModel } from '../core/weights';
-import type { DataSourceSpec, FromWorker, InspectTask } from './protocol';
+import { loadWeights } from '../core/weights';
+import type { CloneableSource } from '../core/data/sources';
+import type { FromWorker, InspectTask } from './protocol';
 
 /** The weights of a job, resolved when it was asked for (a run's weights may be gone by the time it runs). */
 export type JobWeights =
@@ -29,7 +30,7 @@ export class InspectJob {
   constructor(
     readonly id: number,
     private readonly config: Config,
-    private readonly source: DataSourceSpec,
+    private readonly source: CloneableSource,
     private readonly weights: JobWeights,
     private readonly task: InspectTask,
     private readonly post: (msg: FromWorker, transfer?: Transferable[]) => void,
@@ -92,7 +93,7 @@ export class InspectJob {
 
   private async load(): Promise<tf.LayersModel> {
     const w = this.weights;
-    if (w.kind === 'files') return loadSavedModel(w);
+    if (w.kind === 'files') return loadWeights(w);
     // A stored checkpoint's weights, by name, into the net its config builds.
     const model = buildWrn(w.model);
     const byName = new Map(w.weights.map((a) => [a.name, a]));

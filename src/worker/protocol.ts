@@ -6,13 +6,16 @@
  * the config's models one after another (`compare`), on the same data and seed; `model` indexes them.
  */
 import type { BackendChoice } from '../core/backend';
+import type { Checkpoint, NamedArray } from '../core/checkpoint';
 import type { Config, ModelConfig } from '../core/config';
+import type { TestSamples } from '../core/data/dataset';
+import type { CloneableSource } from '../core/data/sources';
+import type { MetricPoint, RunSummary } from '../core/metrics';
 import type { GroupFeatures } from '../core/insight/features';
 import type { LesionResult } from '../core/insight/lesion';
-import type { MetricPoint, RunSummary } from '../core/metrics';
-import type { Checkpoint, NamedArray } from '../core/checkpoint';
-import type { ModelInfo } from '../core/runEvents';
 import type { ErrorCode } from '../core/runErrors';
+import type { ModelInfo, RunOutcome, RunState } from '../core/runEvents';
+import type { SavedWeights } from '../core/weights';
 
 /** The backend the worker trains on, and why (the core's choice as it is: backend, reason, adapter, threads...). */
 export type BackendInfo = BackendChoice;
@@ -32,40 +35,13 @@ export interface DataProgress {
   phase: string;
 }
 
-/** Where the worker should read CIFAR-10 from. */
-export type DataSourceSpec =
-  | { kind: 'server'; base: string } // the app's own server, e.g. location.origin + '/cifar10'
-  | { kind: 'url'; url: string } // a .tar.gz or .bin on a CORS-enabled host
-  | { kind: 'files'; files: File[] } // picked or dropped by the person; never uploaded
-  | { kind: 'sample'; base: string }; // the built-in sample: the URL of its folder (public/cifar10-sample/)
-
-/** A few test images with their labels, for the evaluation grid (sent once per run). */
-export interface TestSamples {
-  /** [n * 3072] uint8 CHW records, as in the file */
-  pixels: Uint8Array;
-  labels: Uint8Array;
-}
-
-/** What a model of a run is, announced when it starts training (the core's run driver defines it). */
-export type { ModelInfo };
-
-/** Weights trained elsewhere (train.py, `wrn train --out`, a download from this page): tfjs's two files. */
-export interface ForeignWeights {
-  /** shown as the model's name, e.g. "WRN-16-4" */
-  name: string;
-  /** the text of model.json */
-  modelJson: string;
-  /** weights.bin: every weight in the manifest's order */
-  weights: ArrayBuffer;
-}
-
 /**
  * Weights to look inside (lesions, feature maps): an ended model of the worker's current run, files the person
  * opened, or the weights of a stored checkpoint (the run history's).
  */
 export type InspectWeights =
   | { kind: 'run'; runId: number; model: number }
-  | { kind: 'files'; weights: ForeignWeights }
+  | { kind: 'files'; weights: SavedWeights }
   | { kind: 'arrays'; name: string; model: ModelConfig; weights: NamedArray[] };
 
 /**
@@ -76,15 +52,12 @@ export type InspectTask = { kind: 'lesion'; draws: number; seed: number } | { ki
 
 export type { GroupFeatures, LesionResult };
 
-/** What kind of failure ended a run (the core defines the codes: it raises them). */
-export type { ErrorCode };
-
 export type ToWorker =
   | { type: 'init'; backend: Config['backend'] }
   /** resumeFrom: a checkpoint of this config (from a 'checkpoint' message) to go on from instead of step 0 */
-  | { type: 'start'; runId: number; config: Config; source: DataSourceSpec; resumeFrom?: Checkpoint }
-  /** a run that trains nothing: evaluates the weights on the config's test subset and reports it as a model's run */
-  | { type: 'evaluate'; runId: number; config: Config; source: DataSourceSpec; weights: ForeignWeights }
+  | { type: 'start'; runId: number; config: Config; source: CloneableSource; resumeFrom?: Checkpoint }
+  /** a run that trains nothing: evaluates weights trained elsewhere on the config's test subset, reported as a model's run */
+  | { type: 'evaluate'; runId: number; config: Config; source: CloneableSource; weights: SavedWeights }
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }
@@ -94,7 +67,7 @@ export type ToWorker =
    * looks inside trained weights; runs after the current run (a new run cancels it). `jobId` is the page's; the
    * answers carry it.
    */
-  | { type: 'inspect'; jobId: number; config: Config; source: DataSourceSpec; weights: InspectWeights; task: InspectTask }
+  | { type: 'inspect'; jobId: number; config: Config; source: CloneableSource; weights: InspectWeights; task: InspectTask }
   | { type: 'cancelInspect'; jobId: number };
 
 export type FromWorker =
@@ -103,12 +76,12 @@ export type FromWorker =
   | { type: 'samples'; runId: number; samples: TestSamples }
   | ({ type: 'modelStarted'; runId: number; model: number } & ModelInfo)
   | { type: 'metrics'; runId: number; model: number; points: MetricPoint[] }
-  | { type: 'state'; runId: number; state: 'loading' | 'running' | 'paused' | 'stopping' }
+  | { type: 'state'; runId: number; state: RunState }
   | { type: 'modelEnded'; runId: number; model: number; summary: RunSummary }
   /** the training state at a step, to resume from: at each evaluation, on pause, on stop, and before a further model */
   | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
-  | { type: 'runEnded'; runId: number; status: 'finished' | 'stopped' | 'failed' }
-  | { type: 'weights'; runId: number; model: number; name: string; modelJson: string; weights: ArrayBuffer }
+  | { type: 'runEnded'; runId: number; status: RunOutcome }
+  | ({ type: 'weights'; runId: number; model: number } & SavedWeights)
   | { type: 'error'; runId: number | null; code: ErrorCode; message: string; suggestion: string }
   /** an inspection's progress: evaluation passes done, of `total` */
   | { type: 'inspectProgress'; jobId: number; done: number; total: number }

@@ -1,25 +1,26 @@
 /**
  * One run in the worker: the core's Runner (src/core/runner.ts) with the worker's loading (stream the data, send a
- * few test images) and its events turned into protocol messages. Wiring only: training, checkpoints, the device
- * race and the weights are the Runner's, the loading `loadCifar`'s.
+ * few test images) and its events turned into protocol messages. Wiring only: training, evaluating opened weights,
+ * checkpoints, the device race and the weights are the Runner's, the loading `loadCifar`'s.
  *
- * Lifecycle: the host creates a Run when 'start' arrives (so that controls sent right after it are kept), and
- * calls `execute()` once the previous run has released the device. `execute()` never throws: every failure is
- * posted as an 'error' and the run ends with 'runEnded' { status: 'failed' }.
+ * Lifecycle: the host creates a Run when 'start' or 'evaluate' arrives (so that controls sent right after it are
+ * kept), and calls `execute()` once the previous run has released the device. `execute()` never throws: every
+ * failure is posted as an 'error' and the run ends with 'runEnded' { status: 'failed' }.
  *
  * Memory: each model's weights are copied to the worker's heap when it ends (for 'exportWeights'), then its
  * tensors are freed, so between models and after the run `tf.memory().numTensors` is back to its baseline.
  */
 import { checkpointBuffers, type Checkpoint } from '../core/checkpoint';
 import { modelName, runJobs, type Config, type RunJob } from '../core/config';
+import { readTestSamples } from '../core/data/dataset';
 import { loadCifar, type CifarLoad, type LoadProgress } from '../core/data/load';
-import { RECORD_PIXELS } from '../core/data/dataset';
+import type { CloneableSource } from '../core/data/sources';
 import type { MetricPoint } from '../core/metrics';
 import type { RunEvent } from '../core/runEvents';
 import { Runner, type LoadContext, type RunData } from '../core/runner';
 import type { SavedWeights } from '../core/weights';
 import { MetricsBatcher } from './metricsBatcher';
-import type { DataProgress, DataSourceSpec, FromWorker } from './protocol';
+import type { DataProgress, FromWorker } from './protocol';
 
 /** Test images sent for the evaluation grid. */
 export const SAMPLE_IMAGES = 100;
@@ -30,6 +31,9 @@ const DATA_PROGRESS_MS = 200;
 /** Posts a message of a run (the host drops it once the run is no longer current). */
 export type PostMessage = (msg: FromWorker, transfer?: Transferable[]) => void;
 
+/** What a run does: train the config (from a checkpoint of it, or from step 0), or evaluate weights trained elsewhere. */
+export type RunMode = { resumeFrom: Checkpoint | null } | { evaluate: SavedWeights };
+
 export class Run {
   private readonly runner: Runner;
   private readonly weights = new Map<number, SavedWeights>();
@@ -38,18 +42,19 @@ export class Run {
   /** the model whose metrics are being coalesced, and its batcher */
   private batch: { model: number; batcher: MetricsBatcher } | null = null;
 
-  /**
-   * @param resumeFrom a checkpoint of this config to go on from
-   */
+  /** true for a run that evaluates opened weights */
+  private readonly evaluating: boolean;
+
   constructor(
     readonly id: number,
     readonly config: Config,
-    private readonly source: DataSourceSpec,
+    private readonly source: CloneableSource,
     private readonly post: PostMessage,
-    resumeFrom: Checkpoint | null = null,
+    mode: RunMode = { resumeFrom: null },
   ) {
     this.models = runJobs(config);
-    this.runner = new Runner({ config, resumeFrom, onEvent: (e) => this.onEvent(e) });
+    this.evaluating = 'evaluate' in mode;
+    this.runner = new Runner({ config, ...mode, onEvent: (e) => this.onEvent(e) });
   }
 
   /** The current model's finished steps (reported or not yet), or null when no model is training. */
@@ -97,6 +102,16 @@ export class Run {
   exportWeights(model: number): void {
     const post = this.post;
     const saved = this.weights.get(model);
+    if (this.evaluating) {
+      post({
+        type: 'error',
+        runId: this.id,
+        code: 'internal',
+        message: 'these weights were opened, not trained here',
+        suggestion: 'Use the files you opened.',
+      });
+      return;
+    }
     if (!saved) {
       const why =
         model < 0 || model >= this.models.length
@@ -153,8 +168,8 @@ export class Run {
   private async load(ctx: LoadContext): Promise<RunData> {
     const post = this.post;
     const load = loadCifar(this.source, {
-      train: this.config.train,
-      test: this.config.test,
+      train: ctx.records.train,
+      test: ctx.records.test,
       subset: this.config.subset,
       signal: ctx.signal,
       progressMs: DATA_PROGRESS_MS,
@@ -168,16 +183,8 @@ export class Run {
 
   /** Waits for the first test records and sends them, for the evaluation grid. */
   private async sendSamples(load: CifarLoad, post: PostMessage): Promise<void> {
-    await load.test.waitFor(Math.min(SAMPLE_IMAGES, this.config.test));
-    const n = Math.min(SAMPLE_IMAGES, load.test.available());
-    const pixels = new Uint8Array(n * RECORD_PIXELS);
-    const labels = new Int32Array(n);
-    load.test.gather(
-      Int32Array.from({ length: n }, (_, i) => i),
-      pixels,
-      labels,
-    );
-    post({ type: 'samples', runId: this.id, samples: { pixels, labels: Uint8Array.from(labels) } }, [pixels.buffer]);
+    const samples = await readTestSamples(load.test, Math.min(SAMPLE_IMAGES, this.config.test));
+    post({ type: 'samples', runId: this.id, samples }, [samples.pixels.buffer]);
   }
 }
 

@@ -22,6 +22,27 @@ export interface ImageSource {
   gather(indices: ArrayLike<number>, pixels: Uint8Array, labels: Int32Array): void;
 }
 
+/** The first images of a test split with their labels, for the page's evaluation grid (sent and stored once per run). */
+export interface TestSamples {
+  /** [n * 3072] uint8 CHW records, as in the file */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+}
+
+/** The first `n` records of `test` (fewer when it holds fewer), once they have arrived. */
+export async function readTestSamples(test: ImageSource, n: number): Promise<TestSamples> {
+  await test.waitFor(n);
+  const count = Math.min(n, test.available());
+  const pixels = new Uint8Array(count * RECORD_PIXELS);
+  const labels = new Int32Array(count);
+  test.gather(
+    Int32Array.from({ length: count }, (_, i) => i),
+    pixels,
+    labels,
+  );
+  return { pixels, labels: Uint8Array.from(labels) };
+}
+
 /** A fixed-capacity split that parsers append to. */
 export class GrowingDataset implements ImageSource {
   readonly pixels: Uint8Array;

@@ -17,6 +17,12 @@ export type CifarSource =
   /** anything else as a list of inputs, possibly found lazily (the Node CLI's folders) */
   | { kind: 'inputs'; inputs: readonly CifarInput[] | (() => Promise<readonly CifarInput[]>) };
 
+/**
+ * The sources that are plain data (structured-cloneable): what the page sends its worker, and what a stored run
+ * resumes from. The others are lists of inputs made where they are read.
+ */
+export type CloneableSource = Exclude<CifarSource, { kind: 'inputs' }>;
+
 /** Turns a source into inputs; for the app's server this waits out its download of the official tarball. */
 export async function resolveSource(
   source: CifarSource,

@@ -14,12 +14,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../../../cli/backend';
 import { loadCifarFromPath } from '../../../cli/localData';
 import { findTorchPython, localTorchrun } from '../../../cli/torchPython';
-import { decodeMetricsFile } from '../../ui/lib/metricsFile';
 import { saveWeights } from '../weights';
 import { DEFAULT_CONFIG, type Config } from '../config';
 import { RECORD_PIXELS } from '../data/dataset';
 import { DATA_DIR, REPO_ROOT } from '../data/testFixtures';
-import type { BlockPoint, MetricPoint, StepPoint } from '../metrics';
+import type { BlockPoint, EvalPoint, MetricPoint, StepPoint } from '../metrics';
+import {
+  BLOCK_FIELDS,
+  decodeLine,
+  decodeMetricsFile,
+  encodeLine,
+  EVAL_FIELDS,
+  LINE_FIELDS,
+  STEP_FIELDS,
+  SUMMARY_FIELDS,
+  type MetricsLine,
+} from '../metricsFile';
 import { buildWrn } from '../model';
 import { Trainer } from '../trainer';
 import { toNormalisedImages } from '../augment';
@@ -53,11 +63,15 @@ function run(cmd: string[], cwd = scratch): Promise<Proc> {
   });
 }
 
-const jsonLines = (text: string) =>
+/** The metrics lines of a train.py run (its stdout or metrics.jsonl), as the core's reader reads them. */
+const metricsLines = (text: string) =>
   text
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l, i) => decodeLine(l, `line ${i + 1}`));
+const stepsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'step' }> => l.kind === 'step');
+const evalsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'eval' }> => l.kind === 'eval');
+const blocksOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'blocks' }> => l.kind === 'blocks');
 
 /** Writes train.py for a config string into a fresh folder; returns the script's path. */
 function exportTo(name: string, configText: string): { dir: string; script: string; config: Config } {
@@ -117,6 +131,80 @@ describe('the train.py template', () => {
   });
 });
 
+/** The template's metrics.jsonl field lists, as its LINE_FIELDS dict says them. */
+function templateLineFields(): Record<string, string[]> {
+  const literal = /^LINE_FIELDS = (\{\n[\s\S]*?\n\})$/m.exec(TRAIN_TEMPLATE)?.[1];
+  expect(literal, 'train_template.py defines LINE_FIELDS').toBeDefined();
+  return JSON.parse(literal!.replace(/,(\s*[}\]])/g, '$1')) as Record<string, string[]>;
+}
+
+/** A line as the template's metrics_line() makes it: "model", "kind", then its kind's fields in the template's order. */
+function templateLine(kind: string, fields: readonly string[]): Record<string, unknown> {
+  const evalPoint: EvalPoint = {
+    kind: 'eval',
+    step: 4,
+    epoch: 0.5,
+    testLoss: 2.1,
+    testAccuracy: 0.3,
+    testImages: 50,
+    confusion: Array.from({ length: 100 }, (_, i) => i % 3),
+    seconds: 9.5,
+    flops: 3e9,
+  };
+  const lists: Record<string, unknown> = {
+    blocks: ['g1b1', 'g2b1', 'g3b1'],
+    residualRatio: [0.5, 0.25, 0.75],
+    layers: ['conv1', 'g1b1_conv1'],
+    weightNorm: [3.5, 4.5],
+    gradNorm: [0.125, 0.0625],
+  };
+  const value = (f: string, i: number): unknown =>
+    f === 'confusion'
+      ? evalPoint.confusion
+      : f === 'status'
+        ? 'finished'
+        : f === 'finalEval'
+          ? evalPoint
+          : f in lists
+            ? lists[f]
+            : kind === 'summary'
+              ? i + 0.5
+              : i + 1.25;
+  return { model: 'WRN-16-4', kind, ...Object.fromEntries(fields.map((f, i) => [f, value(f, i)])) };
+}
+
+describe("train.py's metrics.jsonl against the core's format (src/core/metricsFile.ts)", () => {
+  it("lists each kind of line with the core's fields, in the core's order", () => {
+    expect(templateLineFields()).toEqual(LINE_FIELDS);
+    expect({ step: STEP_FIELDS, eval: EVAL_FIELDS, blocks: BLOCK_FIELDS, summary: SUMMARY_FIELDS }).toEqual(LINE_FIELDS);
+  });
+
+  it('writes every line through metrics_line, one of each kind', () => {
+    // A line emitted another way could hold other fields than LINE_FIELDS says.
+    expect([...TRAIN_TEMPLATE.matchAll(/(?<!def )\bemit\(([^\n]*)/g)].map((m) => m[1]!.replace(/^metrics_line\(name, "(\w+)".*/, '$1'))).toEqual([
+      'step',
+      'eval',
+      'blocks',
+      'summary',
+    ]);
+  });
+
+  it('its lines decode through the core reader with every field, and encode back to the same object', () => {
+    const lines = Object.entries(templateLineFields()).map(([kind, fields]) => templateLine(kind, fields));
+    for (const line of lines) {
+      const text = JSON.stringify(line);
+      expect(encodeLine(decodeLine(text, 'line 1'))).toBe(`${text}\n`);
+    }
+    const [run] = decodeMetricsFile(lines.map((l) => JSON.stringify(l)).join('\n'));
+    const summary = lines.find((l) => l['kind'] === 'summary')!;
+    expect(run).toMatchObject({ name: 'WRN-16-4', params: 2_748_890, summary: { status: 'finished', finalEval: summary['finalEval'] } });
+    expect(run!.steps).toHaveLength(1);
+    expect(run!.evals).toHaveLength(1);
+    expect(run!.blocks).toHaveLength(1);
+    expect(run).not.toHaveProperty('seed');
+  });
+});
+
 describe('PyTorch is here (required under CI)', () => {
   it.runIf(CI)('a Python that imports torch', () => {
     expect(torch, 'reason' in found ? found.reason : '').not.toBeNull();
@@ -137,7 +225,7 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     expect(cli.code, cli.stderr).toBe(0);
     const ours = JSON.parse(cli.stdout);
     expect(JSON.parse(py.stdout)).toEqual(ours);
-    // and they are the paper's numbers (../shared/notes/wrn-reference.md)
+    // and they are the paper's counts (WRN-16-4 2.7M, WRN-28-10 36.5M, WRN-40-4 8.9M, WRN-16-8 11.0M)
     expect(ours.params).toBe(77_850);
     expect(ours.compare.map((r: { params: number }) => r.params)).toEqual([2_748_890, 36_479_194, 8_949_210, 10_961_370, 175_066]);
   }, 180_000);
@@ -176,9 +264,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
 
       const py = await run([python, script, '--init-from', init, '--data', DATA_DIR, '--threads', '1', '--read-every', '1', '--device', 'cpu']);
       expect(py.code, py.stderr).toBe(0);
-      const pyLines = jsonLines(py.stdout);
+      const pyLines = metricsLines(py.stdout);
       const tfSteps = points.filter((p): p is StepPoint => p.kind === 'step');
-      const pySteps = pyLines.filter((l) => l['kind'] === 'step') as unknown as StepPoint[];
+      const pySteps = stepsOf(pyLines);
       expect(pySteps).toHaveLength(3);
       expect(tfSteps).toHaveLength(3);
       const diffs = tfSteps.map((s, i) => Math.abs(s.loss - pySteps[i]!.loss));
@@ -193,9 +281,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       expect(tfSteps[2]!.loss).toBeLessThan(tfSteps[0]!.loss);
       // The evaluations after each step use BN's running statistics: the same update rule in both (biased variance).
       const tfEvals = points.filter((p) => p.kind === 'eval');
-      const pyEvals = pyLines.filter((l) => l['kind'] === 'eval');
+      const pyEvals = evalsOf(pyLines);
       expect(pyEvals).toHaveLength(3);
-      tfEvals.forEach((e, i) => expect(Math.abs(e.testLoss - (pyEvals[i]!['testLoss'] as number))).toBeLessThan(1e-3));
+      tfEvals.forEach((e, i) => expect(Math.abs(e.testLoss - pyEvals[i]!.testLoss)).toBeLessThan(1e-3));
     }, 300_000);
   });
 
@@ -220,8 +308,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const common = ['--data', DATA_DIR, '--threads', '1', '--device', 'cpu'];
     const py = await run([python, script, ...common, '--init-from', weights, '--eval-only', '--blocks']);
     expect(py.code, py.stderr).toBe(0);
-    const theirs = jsonLines(py.stdout).find((l) => l['kind'] === 'blocks') as unknown as BlockPoint;
-    expect(theirs).toMatchObject({ model: 'WRN-10-2', blocks: ours.blocks, layers: ours.layers, probeImages: 50, gradNorm: null });
+    // the weights' line, read by the core's reader (it checks every field)
+    const theirs = blocksOf(metricsLines(py.stdout))[0]!;
+    expect(theirs).toMatchObject({ model: 'WRN-10-2', step: 0, blocks: ours.blocks, layers: ours.layers, probeImages: 50, gradNorm: null });
     const diff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
     console.info(
       `blocks parity: residualRatio ${ours.residualRatio.map((r) => r.toFixed(5)).join(', ')}; max |diff| ${diff(ours.residualRatio, theirs.residualRatio).toExponential(2)}, of the weight norms ${diff(ours.weightNorm, theirs.weightNorm).toExponential(2)}`,
@@ -232,9 +321,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     // Training, train.py writes a blocks line after every evaluation, with a gradient norm per convolution.
     const trained = await run([python, script, ...common, '--steps', '2']);
     expect(trained.code, trained.stderr).toBe(0);
-    const lines = jsonLines(trained.stdout);
-    const evals = lines.filter((l) => l['kind'] === 'eval').map((l) => l['step']);
-    const blocks = lines.filter((l) => l['kind'] === 'blocks') as unknown as BlockPoint[];
+    const lines = metricsLines(trained.stdout);
+    const evals = evalsOf(lines).map((l) => l.step);
+    const blocks = blocksOf(lines);
     expect(evals).toEqual([1, 2]);
     expect(blocks.map((b) => b.step)).toEqual(evals);
     for (const b of blocks) {
@@ -250,7 +339,7 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const out = path.join(dir, 'run');
     const r = await run([python, script, '--data', DATA_DIR, '--out', out, '--threads', '1', '--device', 'cpu'], dir);
     expect(r.code, r.stderr).toBe(0);
-    const final = jsonLines(r.stdout).find((l) => l['kind'] === 'eval')!;
+    const final = evalsOf(metricsLines(r.stdout))[0]!;
     await setUpBackend('wasm');
     const model = await loadSaved(path.join(out, 'model'));
     expect(model.layers.filter((l) => l.getClassName() === 'WrnBlockDropout')).toHaveLength(3);
@@ -260,8 +349,8 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
       return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), logits).dataSync()[0]!;
     });
     model.dispose();
-    console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final['testLoss']}, tfjs on its weights ${loss}`);
-    expect(Math.abs(loss - (final['testLoss'] as number))).toBeLessThan(1e-4);
+    console.info(`WRN-10-2 dropout 0.3: PyTorch test loss ${final.testLoss}, tfjs on its weights ${loss}`);
+    expect(Math.abs(loss - final.testLoss)).toBeLessThan(1e-4);
 
     // Weights of another net: a clear error, no traceback.
     const other = exportTo('other', 'depth=10&width=1');
@@ -283,11 +372,12 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     expect(r.stderr).toContain('16 per process on 2');
     // rank 0 alone writes: stdout and metrics.jsonl hold each line once
     const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8');
-    const lines = jsonLines(metrics);
-    const steps = lines.filter((l) => l['kind'] === 'step');
-    expect(steps.map((l) => l['step'])).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
-    for (const s of steps) expect(Number.isFinite(s['loss'])).toBe(true);
-    const [run0] = decodeMetricsFile(metrics, 'imported-1');
+    const steps = stepsOf(metricsLines(metrics)); // the reader refuses a loss that is not a finite number
+    expect(steps.map((l) => l.step)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    // Each line as the core reads it and writes it back: every field, in the core's order.
+    for (const text of metrics.split('\n').filter(Boolean))
+      expect(encodeLine(decodeLine(text, text.slice(0, 40)))).toBe(`${JSON.stringify(JSON.parse(text))}\n`);
+    const [run0] = decodeMetricsFile(metrics);
     expect(run0!.name).toBe('WRN-10-1');
     expect(run0!.steps).toHaveLength(16);
     expect(run0!.evals).toHaveLength(1);

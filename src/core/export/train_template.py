@@ -475,6 +475,22 @@ class Env:
         return t
 
 
+# metrics.jsonl, one JSON object a line, as `wrn train` writes it and the page's "Import metrics" reads it (the
+# page's src/core/metricsFile.ts; a test holds these lists to it): {"model": name, "kind": kind, ...} with exactly
+# these fields, in this order (`wrn train` also writes the seed, after the model's name).
+LINE_FIELDS = {
+    "step": ["step", "epoch", "loss", "trainAccuracy", "lr", "imagesPerSec", "stepMs", "numTensors", "deviceBytes", "seconds", "flops"],
+    "eval": ["step", "epoch", "testLoss", "testAccuracy", "testImages", "confusion", "seconds", "flops"],
+    "blocks": ["step", "epoch", "blocks", "residualRatio", "probeImages", "layers", "weightNorm", "gradNorm", "seconds", "flops"],
+    "summary": ["status", "steps", "seconds", "flops", "firstStepMs", "finalEval", "testAccuracy"],
+}
+
+
+def metrics_line(name, kind, values):
+    """A line of metrics.jsonl: the fields LINE_FIELDS lists for its kind, taken from `values`."""
+    return {"model": name, "kind": kind, **{k: values[k] for k in LINE_FIELDS[kind]}}
+
+
 def evaluate(model, x, y, env, memory_format, bf16, chunk=500):
     """Test loss and accuracy with BN's running statistics and no dropout; the test set sharded over the ranks."""
     model.eval()
@@ -577,11 +593,12 @@ def train_model(index, m, cfg, data, env, args, emit, log):
         first = step - k + 1
         device_bytes = torch.cuda.memory_allocated(env.device) if env.device.type == "cuda" else 0
         for i, w in enumerate(window):
-            emit({"model": name, "kind": "step", "step": first + i, "epoch": (first + i) / plan["stepsPerEpoch"],
-                  "loss": packed[i, 0].item() / batch, "trainAccuracy": packed[i, 1].item() / batch, "lr": w[2],
-                  "imagesPerSec": k * batch / elapsed, "stepMs": 1000 * elapsed / k,
-                  "numTensors": 0, "deviceBytes": device_bytes,  # numTensors is a tfjs leak check; none here
-                  "seconds": active - elapsed + (i + 1) * elapsed / k, "flops": (first + i) * batch * flops_per_image})
+            emit(metrics_line(name, "step", {
+                "step": first + i, "epoch": (first + i) / plan["stepsPerEpoch"],
+                "loss": packed[i, 0].item() / batch, "trainAccuracy": packed[i, 1].item() / batch, "lr": w[2],
+                "imagesPerSec": k * batch / elapsed, "stepMs": 1000 * elapsed / k,
+                "numTensors": 0, "deviceBytes": device_bytes,  # numTensors is a tfjs leak check; none here
+                "seconds": active - elapsed + (i + 1) * elapsed / k, "flops": (first + i) * batch * flops_per_image}))
         window.clear()
         window_start = time.perf_counter()
 
@@ -592,13 +609,13 @@ def train_model(index, m, cfg, data, env, args, emit, log):
         active += time.perf_counter() - t0
         point = {"kind": "eval", "step": step, "epoch": step / plan["stepsPerEpoch"], **point,
                  "seconds": active, "flops": step * batch * flops_per_image}
-        emit({"model": name, **point})
+        emit(metrics_line(name, "eval", point))
         if probe > 0:
             t0 = time.perf_counter()
             stats = block_stats(model, xte, probe, env.device)
             active += time.perf_counter() - t0
-            emit({"model": name, "kind": "blocks", "step": step, "epoch": step / plan["stepsPerEpoch"], "seconds": active,
-                  "flops": step * batch * flops_per_image, **stats, "gradNorm": grad_norms})
+            emit(metrics_line(name, "blocks", {"step": step, "epoch": step / plan["stepsPerEpoch"], **stats, "gradNorm": grad_norms,
+                                               "seconds": active, "flops": step * batch * flops_per_image}))
         window_start = time.perf_counter()
         return point
 
@@ -639,7 +656,7 @@ def train_model(index, m, cfg, data, env, args, emit, log):
     flush()
     summary = {"status": "finished", "steps": step, "seconds": active, "flops": step * batch * flops_per_image,
                "firstStepMs": first_step_ms or 0, "finalEval": last_eval, "testAccuracy": last_eval["testAccuracy"] if last_eval else None}
-    emit({"model": name, "kind": "summary", **summary})
+    emit(metrics_line(name, "summary", summary))
     return model, summary
 
 
@@ -706,7 +723,8 @@ def main():
             print(json.dumps({k: point[k] for k in ("testAccuracy", "testLoss", "testImages")}), flush=True)
             if args.blocks:
                 stats = block_stats(model, data[2], max(1, cfg.get("probe", 256)), env.device)
-                print(json.dumps({"model": model_name(models[0]), "kind": "blocks", **stats, "gradNorm": None}), flush=True)
+                line = metrics_line(model_name(models[0]), "blocks", {"step": 0, "epoch": 0, **stats, "gradNorm": None, "seconds": 0, "flops": 0})
+                print(json.dumps(line), flush=True)
         return
 
     out = args.out if env.main else None

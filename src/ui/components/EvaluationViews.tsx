@@ -3,7 +3,7 @@
  * run at a time. Clicking a class shows that class's mistakes in the image grid.
  */
 import { useCallback, useId, useState } from 'react';
-import type { TestSamples } from '../../worker/protocol';
+import type { TestSamples } from '../../core/data/dataset';
 import { runLabel } from '../lib/comparison';
 import type { RunRecord } from '../lib/runRecord';
 import { ConfusionMatrix } from './ConfusionMatrix';

@@ -11,7 +11,8 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { RECORD_PIXELS } from '../../core/data/dataset';
 import { DEFAULT_LESION_DRAWS } from '../../core/insight/lesion';
-import type { DataSourceSpec, TestSamples } from '../../worker/protocol';
+import type { TestSamples } from '../../core/data/dataset';
+import type { CloneableSource } from '../../core/data/sources';
 import { useHistory } from '../hooks/useHistory';
 import { isActive, useTrainingClient, useTrainingSelector } from '../hooks/useTraining';
 import { colorSlots, runLabel } from '../lib/comparison';
@@ -31,7 +32,7 @@ interface Props {
   /** the test image picked in the evaluation grid (index into `samples`), null before one is */
   picked: number | null;
   /** the page's data source now (the test images lesions run on), null while it cannot be used */
-  source: (() => DataSourceSpec) | null;
+  source: (() => CloneableSource) | null;
 }
 
 /** A net whose weights can be looked inside: how to reach them, and a key that changes with them. */

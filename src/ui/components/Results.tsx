@@ -8,7 +8,8 @@ import { wrnCost } from '../../core/cost';
 import { useHistoryView } from '../hooks/useHistory';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
-import type { DataSourceSpec, ForeignWeights } from '../../worker/protocol';
+import type { SavedWeights } from '../../core/weights';
+import type { CloneableSource } from '../../core/data/sources';
 import { Charts } from './Charts';
 import { ComparisonTable } from './ComparisonTable';
 import { CostScatter } from './CostScatter';
@@ -26,9 +27,9 @@ export function Results({
 }: {
   config: Config;
   configText: string;
-  onOpenWeights?: ((w: ForeignWeights) => void) | null;
+  onOpenWeights?: ((w: SavedWeights) => void) | null;
   /** the data source lesions test on (the page's now), null while it cannot be used */
-  inspectSource?: (() => DataSourceSpec) | null;
+  inspectSource?: (() => CloneableSource) | null;
 }) {
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);

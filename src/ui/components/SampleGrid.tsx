@@ -4,7 +4,7 @@
  */
 import { memo, useEffect, useRef } from 'react';
 import { CLASS_NAMES } from '../../core/data/dataset';
-import type { TestSamples } from '../../worker/protocol';
+import type { TestSamples } from '../../core/data/dataset';
 import { chwToRgba, selectSamples } from '../lib/evaluation';
 
 interface Props {

@@ -11,7 +11,7 @@ import { useState } from 'react';
 import { LIMITS, type Config } from '../../core/config';
 import { SAMPLE } from '../../core/data/sampleInfo';
 import { fitToSample, type Correction } from '../../core/url';
-import type { DataSourceSpec } from '../../worker/protocol';
+import type { CloneableSource } from '../../core/data/sources';
 import type { SourceKind } from '../components/DataSourceControls';
 import { serverBase, useServerData, type ServerData } from './useServerData';
 
@@ -41,7 +41,7 @@ export interface DataSource {
   /** why a run cannot start yet (no files picked, no URL, no server), else null */
   blockedReason: string | null;
   /** the source for the worker, as the page's location and the choices say */
-  spec: () => DataSourceSpec;
+  spec: () => CloneableSource;
 }
 
 /** A data URL on another origin is fetched only after the person agrees (a link could point anywhere). */

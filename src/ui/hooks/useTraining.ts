@@ -3,14 +3,17 @@
  * Components read small slices with `useTrainingSelector`, so a metrics message re-renders the charts and the
  * table, not the controls; notifications are throttled (lib/throttle.ts) so a burst of messages is one redraw.
  *
- * `toTrainingView` is the one place that knows the client's state shape; the rest of the UI reads TrainingView.
+ * `createViewAdapter` turns the client's state into the TrainingView that components read; outside the components,
+ * the run recorder and the run history read the client's state themselves.
  */
 import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
 import type { Config } from '../../core/config';
-import type { BackendInfo, DataProgress, TestSamples } from '../../worker/protocol';
+import type { TestSamples } from '../../core/data/dataset';
+import type { BackendInfo, DataProgress } from '../../worker/protocol';
 import type { RunRecord } from '../lib/runRecord';
 import { throttleSubscribe } from '../lib/throttle';
-import type { ModelView, RunStatus, WorkerClient, WorkerError, WorkerState } from '../workerClient';
+import { isFinal, type RunStatus } from '../../core/runEvents';
+import type { ModelView, WorkerClient, WorkerError, WorkerState } from '../workerClient';
 
 /** 'idle' before the first run; then the client's run status. */
 export type RunPhase = 'idle' | RunStatus;
@@ -141,5 +144,5 @@ export function useTrainingClient(): WorkerClient {
 
 /** True while a run holds the worker (Train is disabled, the data source is locked). */
 export function isActive(phase: RunPhase): boolean {
-  return phase === 'starting' || phase === 'loading' || phase === 'running' || phase === 'paused' || phase === 'stopping';
+  return phase !== 'idle' && !isFinal(phase);
 }

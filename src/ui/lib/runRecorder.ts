@@ -12,9 +12,9 @@
  * this one after a reload) can tell a run that trains somewhere from one whose page is gone ("interrupted").
  */
 import { encodeConfig } from '../../core/url';
-import type { WorkerClient, WorkerState, RunView, ModelView } from '../workerClient';
-import { isFinal } from '../workerClient';
 import type { Checkpoint } from '../../core/checkpoint';
+import { isFinal, modelInfoOf } from '../../core/runEvents';
+import type { WorkerClient, WorkerState, RunView, ModelView } from '../workerClient';
 import { isQuotaError, type PointChunk, type RunStore, type SavedModel, type SavedRun } from './runStore';
 
 export interface RecorderState {
@@ -325,20 +325,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
 
 /** The model's record; `checkpointStep` is the stored checkpoint's step, not the view's (see `storedCheckpoints`). */
 function savedModelOf(m: ModelView, checkpointStep: number | null): SavedModel {
-  return {
-    index: m.index,
-    name: m.name,
-    params: m.params,
-    macs: m.macs,
-    stepsPerEpoch: m.stepsPerEpoch,
-    totalSteps: m.totalSteps,
-    batch: m.batch,
-    summary: m.summary,
-    checkpointStep,
-    lastStep: m.steps.at(-1)?.step ?? 0,
-    net: m.net,
-    seed: m.seed,
-  };
+  return { ...modelInfoOf(m), index: m.index, summary: m.summary, checkpointStep, lastStep: m.steps.at(-1)?.step ?? 0 };
 }
 
 /** Whether two views of a run would store the same record (points aside). */

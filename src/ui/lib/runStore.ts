@@ -14,30 +14,23 @@
  * that step (before the interruption) are dropped when the history is read back and the redone steps replace them.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Config } from '../../core/config';
-import type { BlockPoint, EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
-import type { TestSamples } from '../../worker/protocol';
 import type { Checkpoint } from '../../core/checkpoint';
+import type { Config } from '../../core/config';
+import type { TestSamples } from '../../core/data/dataset';
+import type { BlockPoint, EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
+import { isFinal, type ModelInfo, type RunStatus } from '../../core/runEvents';
 
-/** How a stored run stands. The active ones are "interrupted" when no page holds the run (see `displayStatus`). */
-export type SavedStatus = 'starting' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
-
-export interface SavedModel {
+/**
+ * A stored model: what it is (the core's ModelInfo; `net` and `seed` are absent in runs saved before seeds existed),
+ * how it ended, and how far its points and checkpoint go.
+ */
+export interface SavedModel extends Omit<ModelInfo, 'net' | 'seed'>, Partial<Pick<ModelInfo, 'net' | 'seed'>> {
   index: number;
-  name: string;
-  params: number;
-  macs: number;
-  stepsPerEpoch: number;
-  totalSteps: number;
-  batch: number;
   summary: RunSummary | null;
   /** the step of the model's latest stored checkpoint, null when none */
   checkpointStep: number | null;
   /** the last step recorded (the points hold the details) */
   lastStep: number;
-  /** which net of the config and which seed (seeds=N); absent in runs saved before seeds existed */
-  net?: number;
-  seed?: number;
 }
 
 export interface SavedRun {
@@ -49,7 +42,8 @@ export interface SavedRun {
   /** the config's URL text, as the link would hold it */
   configText: string;
   config: Config;
-  status: SavedStatus;
+  /** as the page last saw it; an active one is "interrupted" when no page holds the run (see `displayStatus`) */
+  status: RunStatus;
   /** by model index; a compare run fills them one after another (holes are null) */
   models: (SavedModel | null)[];
 }
@@ -219,17 +213,12 @@ export function isQuotaError(err: unknown): boolean {
   return e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED' || e.code === 22;
 }
 
-/** Whether a stored run is still under way somewhere. */
-export function isActiveStatus(status: SavedStatus): boolean {
-  return status === 'starting' || status === 'loading' || status === 'running' || status === 'paused' || status === 'stopping';
-}
-
 /**
  * What to call a stored run: an active status is true only while some page holds the run's lock (it trains in
  * this or another tab); otherwise that page was closed, reloaded or crashed and the run is "interrupted".
  */
-export function displayStatus(run: SavedRun, heldKeys: ReadonlySet<string>): SavedStatus {
-  return isActiveStatus(run.status) && !heldKeys.has(run.key) ? 'interrupted' : run.status;
+export function displayStatus(run: SavedRun, heldKeys: ReadonlySet<string>): RunStatus {
+  return !isFinal(run.status) && !heldKeys.has(run.key) ? 'interrupted' : run.status;
 }
 
 /** Bytes used and allowed for this origin's storage, when the browser says. */

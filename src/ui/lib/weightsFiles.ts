@@ -3,7 +3,7 @@
  * page's own download "WRN-10-1-model.json") and the `.bin` files its manifest names. Read in the page; nothing is
  * uploaded anywhere.
  */
-import type { ForeignWeights } from '../../worker/protocol';
+import type { SavedWeights } from '../../core/weights';
 
 interface Manifest {
   modelTopology?: { config?: { name?: unknown } };
@@ -11,7 +11,7 @@ interface Manifest {
 }
 
 /** Throws an Error that says what is missing or wrong. */
-export async function readWeightsFiles(files: readonly File[]): Promise<ForeignWeights> {
+export async function readWeightsFiles(files: readonly File[]): Promise<SavedWeights> {
   const jsons = files.filter((f) => /\.json$/i.test(f.name));
   const bins = files.filter((f) => /\.bin$/i.test(f.name));
   if (jsons.length !== 1) throw new Error(`choose one model.json (and its weights.bin); got ${jsons.length} .json files`);
