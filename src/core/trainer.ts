@@ -125,7 +125,7 @@ export class Trainer {
   private readonly convNames: string[];
   private readonly convVars: tf.Variable[];
   /** the convolutions' gradient norms of the last step before an evaluation (measured only there) */
-  private gradNorms: { step: number; norms: tf.Tensor1D } | null = null;
+  private gradNorms: { step: number; norms: Float32Array } | null = null;
 
   constructor(opts: TrainerOptions) {
     this.config = opts.config;
@@ -277,8 +277,12 @@ export class Trainer {
       this.pending.push(loss, correct, lr);
       this.stepValue++;
       if (gradNorms) {
-        this.gradNorms?.norms.dispose();
-        this.gradNorms = { step: this.stepValue, norms: gradNorms };
+        // Read now (the evaluation that follows reads the device anyway), so no tensor outlives the step.
+        try {
+          this.gradNorms = { step: this.stepValue, norms: (await gradNorms.data()) as Float32Array };
+        } finally {
+          gradNorms.dispose();
+        }
       }
       if (this.firstStepMs < 0) {
         await this.pending.settleFirst(); // the first step includes kernel compilation: time it on its own
@@ -435,7 +439,6 @@ export class Trainer {
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
     this.pending.dispose();
-    this.gradNorms?.norms.dispose();
     this.gradNorms = null;
     this.fused?.dispose();
     this.optimizer.dispose();
@@ -545,9 +548,9 @@ export class Trainer {
     let layerNorms: { weightNorm: number[]; gradNorm: number[] | null } | null = null;
     if (residualRatio) {
       const weights = norms(this.convVars);
-      const grads = this.gradNorms?.step === this.stepValue ? this.gradNorms.norms : null;
-      const [w, g] = await Promise.all([weights.data(), grads?.data() ?? null]);
+      const w = await weights.data();
       weights.dispose();
+      const g = this.gradNorms?.step === this.stepValue ? this.gradNorms.norms : null;
       layerNorms = { weightNorm: Array.from(w), gradNorm: g ? Array.from(g) : null };
     }
     this.activeMs += this.now() - start;

@@ -95,7 +95,7 @@ export class WorkerHost {
     else if (w.kind === 'arrays') weights = w;
     else {
       const run = this.current;
-      const saved = run instanceof Run && run.id === w.runId ? run.savedWeights(w.model) : undefined;
+      const saved = run?.id === w.runId ? run.savedWeights(w.model) : undefined;
       if (saved) weights = { kind: 'files', ...saved };
     }
     if (!weights) {

@@ -309,7 +309,8 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     const py = await run([python, script, ...common, '--init-from', weights, '--eval-only', '--blocks']);
     expect(py.code, py.stderr).toBe(0);
     // the weights' line, read by the core's reader (it checks every field)
-    const theirs = blocksOf(metricsLines(py.stdout))[0]!;
+    // (its first line is the evaluation's summary, not a metrics line)
+    const theirs = blocksOf(metricsLines(py.stdout.split('\n').slice(1).join('\n')))[0]!;
     expect(theirs).toMatchObject({ model: 'WRN-10-2', step: 0, blocks: ours.blocks, layers: ours.layers, probeImages: 50, gradNorm: null });
     const diff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
     console.info(
