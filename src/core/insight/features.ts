@@ -41,11 +41,13 @@ export async function featureMaps(model: tf.LayersModel, pixels: Uint8Array, cha
     wrnForward(model, arch, toNormalisedImages(pixels, 1), {
       onGroup: (group, a) => {
         const [, size, , c] = a.shape;
-        const means = tf.mean(a, [0, 1, 2]) as tf.Tensor1D;
-        const top = tf.topk(means, Math.min(channels, c));
-        // [c, size*size] rows of the picked channels
-        const maps = tf.gather(tf.transpose(tf.reshape(a, [size * size, c])), top.indices) as tf.Tensor2D;
-        out.push({ group, size, channels: c, means: tf.keep(top.values), maps: tf.keep(maps), order: tf.keep(top.indices) });
+        const picked = tf.tidy(() => {
+          const top = tf.topk(tf.mean(a, [0, 1, 2]) as tf.Tensor1D, Math.min(channels, c));
+          // [k, size*size]: the picked channels' maps
+          const maps = tf.gather(tf.transpose(tf.reshape(a, [size * size, c])), top.indices) as tf.Tensor2D;
+          return { means: top.values as tf.Tensor1D, maps, order: top.indices as tf.Tensor1D };
+        });
+        out.push({ group, size, channels: c, means: tf.keep(picked.means), maps: tf.keep(picked.maps), order: tf.keep(picked.order) });
       },
     });
     return out;

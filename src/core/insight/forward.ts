@@ -15,9 +15,12 @@ import { wrnArchitecture, type WrnArchitecture } from '../shape';
 export interface ForwardHooks {
   /** blocks (by id) whose residual branch is removed: the block outputs its shortcut alone */
   lesion?: ReadonlySet<string>;
-  /** each block's residual branch F_b(x) and shortcut s_b(x), before they are added (also for a lesioned block) */
+  /**
+   * each block's residual branch F_b(x) and shortcut s_b(x), before they are added (also for a lesioned block);
+   * valid during the call only (they are freed after it): compute what is needed from them there
+   */
   onBlock?: (index: number, residual: tf.Tensor4D, shortcut: tf.Tensor4D) => void;
-  /** the activations after group 1, 2, 3: the group's output after batch norm and ReLU */
+  /** the activations after group 1, 2, 3: the group's output after batch norm and ReLU; valid during the call only */
   onGroup?: (group: number, activation: tf.Tensor4D) => void;
 }
 
@@ -61,29 +64,45 @@ function apply(model: tf.LayersModel, name: string, x: tf.Tensor | tf.Tensor[]):
 }
 
 /**
- * Logits [n, 10] of normalised images x [n, 32, 32, 3], with BN's running statistics and dropout off. Call it
- * inside `tf.tidy` (the intermediate tensors are not disposed here; the hooks' tensors live as long as the tidy).
+ * Logits [n, 10] of normalised images x [n, 32, 32, 3], with BN's running statistics and dropout off. Each
+ * activation is freed as soon as the layers after it have used it, as the model's own forward pass does (a chunk of
+ * a wide net's activations held at once would take gigabytes); `x` is the caller's and stays. Call it inside
+ * `tf.tidy`, which then frees what the hooks made.
  */
 export function wrnForward(model: tf.LayersModel, arch: WrnArchitecture, x: tf.Tensor4D, hooks: ForwardHooks = {}): tf.Tensor2D {
+  /** applies a layer, then frees the inputs it no longer needs */
+  const next = (name: string, input: tf.Tensor4D): tf.Tensor4D => {
+    const out = apply(model, name, input);
+    if (input !== x) input.dispose();
+    return out;
+  };
   let h = apply(model, arch.stem.name, x);
   let group = 1;
   arch.blocks.forEach((b, i) => {
-    const pre = apply(model, `${b.id}_relu1`, apply(model, b.bn1.name, h));
+    // Pre-activation, shared by the residual branch and (when shapes change) the projection shortcut.
+    const pre = next(`${b.id}_relu1`, apply(model, b.bn1.name, h)); // h stays: it may be the shortcut
     // The first block of a group pre-activates the previous group's output: that is the group's BN + ReLU.
     if (b.group !== group) {
       hooks.onGroup?.(group, pre);
       group = b.group;
     }
-    let y = apply(model, `${b.id}_relu2`, apply(model, b.bn2.name, apply(model, b.conv1.name, pre)));
     // dropout is the identity in inference
-    y = apply(model, b.conv2.name, y);
+    const y = next(b.conv2.name, next(`${b.id}_relu2`, next(b.bn2.name, apply(model, b.conv1.name, pre))));
     const shortcut = b.shortcut ? apply(model, b.shortcut.name, pre) : h;
+    pre.dispose();
     hooks.onBlock?.(i, y, shortcut);
-    h = hooks.lesion?.has(b.id) ? shortcut : apply(model, `${b.id}_add`, [y, shortcut]);
+    const out = hooks.lesion?.has(b.id) ? shortcut : apply(model, `${b.id}_add`, [y, shortcut]);
+    y.dispose();
+    if (shortcut !== out) shortcut.dispose();
+    if (h !== out && h !== shortcut && h !== x) h.dispose();
+    h = out;
   });
-  h = apply(model, 'final_relu', apply(model, arch.finalBn.name, h));
-  hooks.onGroup?.(group, h);
-  return layer(model, arch.logits.name).apply(apply(model, 'pool', h), { training: false }) as tf.Tensor2D;
+  const features = next('final_relu', next(arch.finalBn.name, h));
+  hooks.onGroup?.(group, features);
+  const pooled = next('pool', features);
+  const logits = layer(model, arch.logits.name).apply(pooled, { training: false }) as tf.Tensor2D;
+  pooled.dispose();
+  return logits;
 }
 
 /** The L2 norm of each image's tensor: [n, ...] -> [n]. */
@@ -109,6 +128,7 @@ export function residualRatio(residual: tf.Tensor, shortcut: tf.Tensor): tf.Tens
  */
 export function forwardWithRatios(model: tf.LayersModel, arch: WrnArchitecture, x: tf.Tensor4D): { logits: tf.Tensor2D; ratios: tf.Tensor2D } {
   const rows: tf.Tensor1D[] = [];
-  const logits = wrnForward(model, arch, x, { onBlock: (_i, f, s) => rows.push(residualRatio(f, s)) });
+  // each ratio in a tidy of its own: the squared activations go at once
+  const logits = wrnForward(model, arch, x, { onBlock: (_i, f, s) => rows.push(tf.tidy(() => residualRatio(f, s))) });
   return { logits, ratios: tf.stack(rows) as tf.Tensor2D };
 }

@@ -96,6 +96,26 @@ describe('the forward pass block by block', () => {
     }
   });
 
+  it('frees each activation once used: the live tensors stay few, and none leak', async () => {
+    const model = fixedWrn(16, 2);
+    const arch = architectureOf(model);
+    const x = images();
+    const before = tf.memory().numTensors;
+    let most = 0;
+    const logits = tf.tidy(() =>
+      wrnForward(model, arch, x, {
+        onBlock: () => (most = Math.max(most, tf.memory().numTensors - before)),
+        lesion: new Set(['g2b2']),
+      }),
+    );
+    // a block holds its input, its pre-activation's output and the branch: a handful, not the whole net's 40
+    expect(most).toBeLessThanOrEqual(8);
+    logits.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    model.dispose();
+  });
+
   it('r_b equals a plain second computation with tf ops within 1e-5', async () => {
     const model = fixedWrn(16, 2);
     const arch = architectureOf(model);
@@ -295,7 +315,7 @@ describe('layers and feature maps', () => {
     const arch = architectureOf(model);
     const pre = tf.tidy(() => {
       let captured: tf.Tensor | null = null;
-      wrnForward(model, arch, toNormalisedImages(pixels, 1), { onGroup: (g, a) => (g === 1 ? (captured = tf.keep(a)) : undefined) });
+      wrnForward(model, arch, toNormalisedImages(pixels, 1), { onGroup: (g, a) => (g === 1 ? (captured = tf.keep(a.clone())) : undefined) });
       return captured!;
     });
     const means = Array.from(await tf.tidy(() => tf.mean(pre, [0, 1, 2])).data());
