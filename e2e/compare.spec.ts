@@ -184,6 +184,8 @@ test.describe('racing and repeats in the worker', () => {
     await page.screenshot({ path: testInfo.outputPath('phone-raced.png'), fullPage: true });
     await scatter.screenshot({ path: testInfo.outputPath('phone-raced-scatter.png') });
     await page.getByTestId('comparison').screenshot({ path: testInfo.outputPath('phone-raced-comparison.png') });
+    // On a phone the settings fold away once a run has started: one tap opens them.
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
     await page.getByRole('region', { name: 'Compare' }).screenshot({ path: testInfo.outputPath('phone-compare-controls.png') });
     await page.getByRole('region', { name: 'Curves' }).screenshot({ path: testInfo.outputPath('phone-raced-curves.png') });
     expect(errors).toEqual([]);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, type Page, type Worker } from '@playwright/test';
 import { DEFAULT_CONFIG, type Config } from '../src/core/config';
-import { DATA_DIR } from '../src/core/data/testFixtures';
+import { DATA_DIR } from '../test/fixtures/data';
 import type { Harness } from './harness';
 import type { TrainingWorkerDebug } from '../src/worker/training.worker';
 import type { WorkerState } from '../src/ui/workerClient';

@@ -1,29 +1,32 @@
 /**
  * The kernel harness page's script (e2e/kernels.html): tfjs on the page's real WebGPU backend, set up as the app's
  * training worker sets it up (configureWasmAssets, then the core's initBackend, which installs our kernels through
- * installKernels), running the cases of src/core/kernels/webgpu/kernelCases.ts both ways (our kernels, then
- * tfjs-webgpu's own) and exposing that on `window.kernels` for e2e/kernels.spec.ts. It runs on the main thread, so
- * page.evaluate reaches it directly (WebGPU is the same there as in a worker).
+ * installKernels), running the cases of test/fixtures/kernelCases.ts both ways (our kernels, then tfjs-webgpu's own;
+ * for the input gradient tfjs's implicit-GEMM program against its direct one, as the Node test does) and exposing
+ * that on `window.kernels` for e2e/kernels.spec.ts. It runs on the main thread, so page.evaluate reaches it directly
+ * (WebGPU is the same there as in a worker).
  */
 import * as tf from '@tensorflow/tfjs';
 import { configureWasmAssets } from '../src/browser/wasmAssets';
+import { probeWebGl } from '../src/browser/webgl';
 import { type BackendChoice, initBackend } from '../src/core/backend';
-import { countDispatches, type DispatchCounter, diffCounts } from '../src/core/kernels/webgpu/dispatchCount';
+import { setConvInputProgram } from '../src/core/kernels/webgpu/convInputGrad';
+import { countDispatches } from '../src/core/kernels/webgpu/dispatchCount';
 import { type KernelChoice, webGpuKernelsActive } from '../src/core/kernels/webgpu/install';
 import {
   type CaseComparison,
   compareCase,
-  KERNEL_TEST_NETS,
+  countingRunner,
   type KernelKind,
+  type KernelRunner,
   kernelCases,
+  kernelSweep,
   type LayerShapes,
-  layerShapes,
   liveCounts,
-  withKernels,
-} from '../src/core/kernels/webgpu/kernelCases';
-import { compareWrnGradients, type GradientComparison, type KernelRunner } from '../src/core/kernels/webgpu/wrnGradients';
+  type ProgramsBySet,
+} from '../test/fixtures/kernelCases';
+import { compareWrnGradients, type GradientComparison } from '../test/fixtures/wrnGradients';
 
-export type Net = readonly [depth: number, width: number];
 export type LiveCounts = ReturnType<typeof liveCounts>;
 
 export interface SetUp {
@@ -45,7 +48,7 @@ export interface RunRecord {
    * that ran in one set's passes only show that the two are different kernels. The labels are class names, which
    * the production build minifies (e.g. "Ke" for WrnConvFilterGemm), so compare the sets, not the names.
    */
-  programs: Record<KernelChoice, Record<string, number>>;
+  programs: ProgramsBySet;
   ms: number;
 }
 
@@ -62,8 +65,8 @@ export interface GradientRun extends GradientComparison, RunRecord {}
 export interface KernelsHarness {
   /** sets up WebGPU as the app does; call once before the others */
   setUp(): Promise<SetUp>;
-  /** every case of one kernel on the layer shapes of `nets` (default: all four) at `batches` (default 1, 3, 8) */
-  runKind(kind: KernelKind, opts?: { nets?: readonly Net[]; batches?: readonly number[] }): Promise<KindRun>;
+  /** every case of one kernel: the representative shapes at `batches`, or (`full`) the full sweep's at `batches` */
+  runKind(kind: KernelKind, opts: { full: boolean; batches: readonly number[] }): Promise<KindRun>;
   /** a WRN's weight gradients with our kernels against tfjs's */
   gradients(depth: number, width: number, batch: number): Promise<GradientRun>;
 }
@@ -73,31 +76,12 @@ const progressText = document.getElementById('progress')!;
 
 async function setUp(): Promise<SetUp> {
   configureWasmAssets(); // as the worker does: initBackend's fallbacks include WASM
-  const choice = await initBackend('webgpu');
+  const choice = await initBackend('webgpu', { probeWebGl });
   const oursInstalled = webGpuKernelsActive();
   backendText.textContent =
     `${choice.backend}, adapter ${choice.adapter ?? 'none'}${choice.softwareAdapter ? ' (software)' : ''}; ` +
     `our kernels ${oursInstalled ? 'installed' : 'not installed'}; ${choice.reason}`;
   return { choice, oursInstalled };
-}
-
-const shapesCache = new Map<string, LayerShapes>();
-
-/** The nets' layer shapes, from models built on the CPU backend (WRN-28-10's 36M weights need not go to the GPU). */
-async function shapesOf(nets: readonly Net[]): Promise<LayerShapes> {
-  const key = nets.map((n) => n.join('-')).join(',');
-  let shapes = shapesCache.get(key);
-  if (!shapes) {
-    const current = tf.getBackend();
-    await tf.setBackend('cpu');
-    try {
-      shapes = layerShapes(nets);
-    } finally {
-      await tf.setBackend(current);
-    }
-    shapesCache.set(key, shapes);
-  }
-  return shapes;
 }
 
 /**
@@ -107,19 +91,8 @@ async function shapesOf(nets: readonly Net[]): Promise<LayerShapes> {
 async function recorded<T>(work: (runWith: KernelRunner) => Promise<T>): Promise<T & RunRecord> {
   const before = liveCounts();
   const start = performance.now();
-  const counter: DispatchCounter = countDispatches();
-  const programs: RunRecord['programs'] = { ours: {}, tfjs: {} };
-  const runWith: KernelRunner = (choice, f) => {
-    const from = counter.snapshot();
-    try {
-      return withKernels(choice, f);
-    } finally {
-      // tfjs records a program's dispatch when the kernel runs, so the pass's dispatches are all in by now
-      for (const [program, n] of Object.entries(diffCounts(from, counter.snapshot()).byProgram)) {
-        programs[choice][program] = (programs[choice][program] ?? 0) + n;
-      }
-    }
-  };
+  const counter = countDispatches();
+  const { runWith, programs } = countingRunner(counter);
   try {
     const result = await work(runWith);
     return { ...result, backend: tf.getBackend(), before, after: liveCounts(), programs, ms: performance.now() - start };
@@ -128,32 +101,40 @@ async function recorded<T>(work: (runWith: KernelRunner) => Promise<T>): Promise
   }
 }
 
-async function runKind(kind: KernelKind, opts: { nets?: readonly Net[]; batches?: readonly number[] } = {}): Promise<KindRun> {
-  const shapes = await shapesOf(opts.nets ?? KERNEL_TEST_NETS);
+async function runKind(kind: KernelKind, opts: { full: boolean; batches: readonly number[] }): Promise<KindRun> {
+  const sweep = kernelSweep(opts.full);
   // One shape at a time, so only one case's inputs are on the (emulated) GPU at once.
   const single: LayerShapes[] =
-    kind === 'batchNorm' ? shapes.batchNorm.map((s) => ({ batchNorm: [s], conv: [] })) : shapes.conv.map((s) => ({ batchNorm: [], conv: [s] }));
-  return recorded(async (runWith) => {
-    const cases: KindRun['cases'] = [];
-    for (const batch of opts.batches ?? [1, 3, 8]) {
-      for (const one of single) {
-        for (const c of kernelCases(kind, one, [batch])) {
-          const start = performance.now();
-          try {
-            // the case's own run already installs the set; runWith adds the counting around it
-            const counted = { ...c, run: (choice: KernelChoice) => runWith(choice, () => c.run(choice)) };
-            cases.push({ ...(await compareCase(counted)), ms: performance.now() - start });
-          } finally {
-            c.dispose();
+    kind === 'batchNorm'
+      ? sweep.shapes.batchNorm.map((s) => ({ batchNorm: [s], conv: [] }))
+      : sweep.shapes.conv.map((s) => ({ batchNorm: [], conv: [s] }));
+  // the rule picks the direct program on SwiftShader: force the implicit GEMM, so that two programs are compared
+  setConvInputProgram(kind === 'convInputGrad' ? 'mm' : null);
+  try {
+    return await recorded(async (runWith) => {
+      const cases: KindRun['cases'] = [];
+      for (const batch of opts.batches) {
+        for (const one of single) {
+          for (const c of kernelCases(kind, one, [batch])) {
+            const start = performance.now();
+            try {
+              // the case's own run already installs the set; runWith adds the counting around it
+              const counted = { ...c, run: (choice: KernelChoice) => runWith(choice, () => c.run(choice)) };
+              cases.push({ ...(await compareCase(counted)), ms: performance.now() - start });
+            } finally {
+              c.dispose();
+            }
+            const last = cases.at(-1)!;
+            progressText.textContent = `${cases.length}: ${last.label}, worst relative error ${last.worst.toExponential(2)}, ${Math.round(last.ms)} ms`;
+            console.log(`kernels: ${progressText.textContent}`);
           }
-          const last = cases.at(-1)!;
-          progressText.textContent = `${cases.length}: ${last.label}, worst relative error ${last.worst.toExponential(2)}, ${Math.round(last.ms)} ms`;
-          console.log(`kernels: ${progressText.textContent}`);
         }
       }
-    }
-    return { kind, cases, worst: Math.max(0, ...cases.map((c) => c.worst)) };
-  });
+      return { kind, cases, worst: Math.max(0, ...cases.map((c) => c.worst)) };
+    });
+  } finally {
+    setConvInputProgram(null);
+  }
 }
 
 const harness: KernelsHarness = {

@@ -2,14 +2,15 @@
  * The PyTorch round trip in the page: "Export as PyTorch" downloads train.py + config.json; a run of that script
  * under torchrun (2 ranks, DDP on gloo, the CPU) gives a metrics.jsonl that "Import metrics" draws next to a browser
  * run, and weights that "Open weights" evaluates on the same test images to the same accuracy.
- * Needs a Python that imports torch (cli/torchPython.ts): skipped without one, unless CI=true.
+ * Needs a Python that imports torch (src/node/torchPython.ts): skipped without one, unless CI=true (then it fails).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { DATA_DIR } from '../src/core/data/testFixtures';
-import { findTorchPython, localTorchrun } from '../cli/torchPython';
+import { DATA_DIR } from '../test/fixtures/data';
+import { localTorchrun } from '../src/node/torchPython';
+import { needTorch } from '../test/fixtures/requirements';
 import { decodeConfig } from '../src/core/url';
 import { exportPytorch } from '../src/core/export/pytorch';
 import { collectConsoleErrors } from './helpers';
@@ -43,11 +44,10 @@ test.describe('PyTorch export, torchrun runs and their results in the page', () 
   });
 
   test('a torchrun DDP run: its metrics.jsonl plots next to a browser run, and the page evaluates its weights', async ({ page }, testInfo) => {
-    const found = await findTorchPython();
-    if (!('python' in found)) {
-      test.skip(!process.env['CI'], `no PyTorch: ${found.reason}`);
-      throw new Error(found.reason);
-    }
+    // a missing torch skips this test (and says so), or fails it under CI=true
+    const found = await needTorch();
+    test.skip(!found, 'no PyTorch: a Python that imports torch (see the line on stderr)');
+    if (!found) return;
     const errors = collectConsoleErrors(page);
     // train.py as the CLI exports it, run by torchrun with 2 processes on the CPU.
     const dir = testInfo.outputPath('torch');

@@ -3,60 +3,28 @@
  * plain Node file server, with no COOP/COEP headers and no app server (so no live /cifar10 endpoint: the site's own
  * cifar10/status file says so). The page must find its worker, WASM files and the built-in sample by relative URLs,
  * pick the sample on its own, train on it in Chromium and plot points, with no request that fails and nothing in
- * the console; the link-preview tags must be there and point at files that exist.
+ * the console; the link-preview tags and the web app manifest must be there and point at files that exist.
  *
- * dist/ is what `npm run test:e2e` built (Playwright's webServer adds the e2e harness beside it; harmless here).
+ * dist/ is what Playwright's webServer built for this run (e2e/vite.config.ts: the app, and the e2e harness pages
+ * beside it, harmless here).
  */
-import { readFileSync, statSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test, expect, type Page } from '@playwright/test';
 import { collectConsoleErrors } from './helpers';
+import { PREFIX, startStaticServer, type StaticServer } from './staticServer';
 
-const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
-const PREFIX = '/wrn-playground/';
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-};
-
+let server: StaticServer;
 let origin = '';
-let server: http.Server;
 /** every path the static server was asked for, with its status */
-const served: { path: string; status: number }[] = [];
+let served: StaticServer['served'] = [];
 
 test.beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file: string | null = null;
-    if (pathname.startsWith(PREFIX)) {
-      const rel = pathname.slice(PREFIX.length) || 'index.html';
-      const full = path.resolve(DIST, rel);
-      if (full.startsWith(DIST + path.sep) && statSync(full, { throwIfNoEntry: false })?.isFile()) file = full;
-    }
-    served.push({ path: pathname, status: file ? 200 : 404 });
-    if (!file) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      return void res.end('not found');
-    }
-    // Only a content type: no Cross-Origin-Opener-Policy / Embedder-Policy, as on most static hosts.
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startStaticServer();
+  origin = server.origin;
+  served = server.served;
 });
 
 test.afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 /**
@@ -132,6 +100,25 @@ test('the page carries Open Graph and Twitter card tags whose picture and icon e
   }
   const icon = new URL((await page.locator('link[rel="icon"]').getAttribute('href'))!, page.url()).href;
   expect((await request.get(icon)).status()).toBe(200);
+  // Installable: a web app manifest, relative to the site's folder, with PNG icons of the sizes it says.
+  const manifestUrl = new URL((await page.locator('link[rel="manifest"]').getAttribute('href'))!, page.url()).href;
+  expect(manifestUrl).toBe(`${origin}${PREFIX}manifest.webmanifest`);
+  const manifest = (await (await request.get(manifestUrl)).json()) as {
+    name: string;
+    start_url: string;
+    scope: string;
+    display: string;
+    icons: { src: string; sizes: string; type: string; purpose?: string }[];
+  };
+  expect(manifest).toMatchObject({ name: 'Wide ResNet playground', start_url: './', scope: './', display: 'standalone' });
+  expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
+  expect(manifest.icons.some((i) => i.purpose === 'maskable')).toBe(true);
+  for (const i of manifest.icons) {
+    const res = await request.get(new URL(i.src, manifestUrl).href);
+    expect(res.status(), i.src).toBe(200);
+    const png = await res.body();
+    expect(`${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`).toBe(i.sizes);
+  }
   expect(failed).toEqual([]);
   expect(errors).toEqual([]);
 });

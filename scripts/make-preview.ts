@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { CHROMIUM_PATH } from '../tools/chromium';
-import { REPO_ROOT } from '../cli/localData';
+import { CHROMIUM_PATH } from '../src/node/chromium';
+import { REPO_ROOT } from '../src/node/localData';
 
 const sprite = readFileSync(path.join(REPO_ROOT, 'public/cifar10-sample/train.png')).toString('base64');
 const favicon = readFileSync(path.join(REPO_ROOT, 'public/favicon.svg')).toString('base64');

@@ -22,7 +22,7 @@ import { RECORD_BYTES } from '../src/core/data/dataset';
 import { decodeSampleSplit, parseSampleManifest, type SampleManifest, type SampleSplit } from '../src/core/data/sample';
 import { SAMPLE } from '../src/core/data/sampleInfo';
 import type { Split } from '../src/core/data/tarball';
-import { REPO_ROOT } from '../cli/localData';
+import { REPO_ROOT } from '../src/node/localData';
 
 const COLUMNS = 50;
 const TILE = 32;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCifar, type LoadProgress } from '../src/core/data/load';
 import { parseManifest } from '../src/core/data/manifest';
-import { DATA_DIR, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from '../src/core/data/testFixtures';
+import { DATA_DIR, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, sharedBytes, sharedTarGz } from '../test/fixtures/data';
 import { cifarMiddleware } from './cifarPlugin';
 import { CifarStore, type CifarStoreOptions } from './cifarStore';
 

@@ -9,8 +9,8 @@ import net, { type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, sharedBytes } from '../src/core/data/testFixtures';
-import { REPO_ROOT } from '../cli/localData';
+import { DATA_DIR, sharedBytes } from '../test/fixtures/data';
+import { REPO_ROOT } from '../src/node/localData';
 import { cifarMiddleware } from './cifarPlugin';
 import { CifarStore } from './cifarStore';
 

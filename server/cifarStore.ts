@@ -13,7 +13,7 @@ import { checkSize } from '../src/core/data/cifarStream';
 import { CifarSourceError } from '../src/core/data/errors';
 import type { CifarManifest, CifarManifestFile, CifarServerState, CifarServerStatus } from '../src/core/data/manifest';
 import { readArchive, splitOfName, type Split } from '../src/core/data/tarball';
-import { fileInput, listCifarFiles } from '../cli/localData';
+import { fileInput, listCifarFiles } from '../src/node/localData';
 import { downloadVerified } from './download';
 import { DownloadBar, type LogSink } from './progressBar';
 import { messageOf } from '../src/core/errors';

@@ -1,11 +1,13 @@
 /**
- * Entry point: creates the two stores the page reads (the URL state and the training worker's client) and mounts
- * the app inside an error boundary, so that a render error shows a message instead of a blank page.
+ * Entry point: creates what the page reads, once (the URL state; the training worker's client and its store; the
+ * run history with its IndexedDB store and recorder) and mounts the app inside an error boundary, so that a render
+ * error shows a message instead of a blank page.
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { ErrorBoundary } from './ui/components/ErrorBoundary';
+import { UpdatePrompt } from './ui/components/UpdatePrompt';
 import { createHistory } from './ui/history';
 import { HistoryProvider } from './ui/hooks/useHistory';
 import { createTrainingStore, TrainingProvider } from './ui/hooks/useTraining';
@@ -30,12 +32,15 @@ function mount(root: HTMLElement): void {
       <ErrorBoundary area="the page">
         <TrainingProvider store={training}>
           <HistoryProvider history={history}>
-            <App urlStore={urlStore} />
+            <App urlStore={urlStore}>{import.meta.env.PROD && <UpdatePrompt />}</App>
           </HistoryProvider>
         </TrainingProvider>
       </ErrorBoundary>
     </StrictMode>,
   );
 }
+
+// Only a build has a service worker (vite.config.ts); one left on this origin by a build would serve stale files here.
+if (import.meta.env.DEV) void navigator.serviceWorker?.getRegistrations().then((all) => all.forEach((r) => void r.unregister()));
 
 mount(document.getElementById('root')!);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chromiumArgs, realGpuRequested } from '../../tools/chromium';
+import { chromiumArgs, realGpuRequested } from '../../src/node/chromium';
 import { DEFAULT_BENCH, parseBenchArgs } from '../commands/bench';
 import { Baton } from './baton';
 import { beginMarker, endMarker, writeReports } from './report';

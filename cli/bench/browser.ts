@@ -3,9 +3,9 @@
  * (COOP/COEP headers, so the threaded WASM build can load), and drives headless Chromium through Playwright. Each
  * job runs in a fresh dedicated worker inside one page.
  *
- * Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH): never a downloaded one. Its flags (tools/chromium.ts)
+ * Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH): never a downloaded one. Its flags (src/node/chromium.ts)
  * give it a WebGPU adapter without a GPU (SwiftShader), or leave a real GPU to it (`--real-gpu`), and keep it off the
- * network (../shared/notes/webgpu-on-this-machine.md).
+ * network.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import type { Browser, Page } from '@playwright/test';
 import type { KernelJob, KernelTimingResult, NetJob, NetResult } from './types';
 import type { BenchPage } from './web/page';
 import type { YieldCost } from './web/protocol';
-import { CHROMIUM_PATH, chromiumArgs, realGpuRequested } from '../../tools/chromium';
+import { CHROMIUM_PATH, chromiumArgs, realGpuRequested } from '../../src/node/chromium';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -22,7 +22,7 @@ const WEB_ROOT = path.join(HERE, 'web');
 const OUT_DIR = path.join(REPO, '.cache', 'bench-web');
 const PORT = 4190;
 
-/** The app's Chromium flags, plus gc() in the page and its workers: measure.ts collects garbage between turns. */
+/** The app's Chromium flags, plus gc() in the page and its workers: loops.ts collects garbage between turns. */
 const benchChromiumArgs = (realGpu: boolean): string[] => [...chromiumArgs({ realGpu }), '--js-flags=--expose-gc'];
 
 /** Cross-origin isolation for SharedArrayBuffer (threaded WASM), as the app's own servers send. */

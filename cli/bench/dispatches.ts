@@ -9,8 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
-import { installWebGpuKernels, KERNEL_CHOICES, type KernelChoice } from '../../src/core/kernels/webgpu/install';
-import { installNodeWebGpu } from '../gpu';
+import { KERNEL_CHOICES, type KernelChoice } from '../../src/core/kernels/webgpu/install';
+import { installNodeWebGpu } from '../../src/node/gpu';
 import { countStepDispatches, type StepDispatches } from './kernelCount';
 
 interface Row extends StepDispatches {
@@ -57,7 +57,6 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const net of nets) {
     for (const kernels of choices) {
-      installWebGpuKernels(kernels);
       const r = await countStepDispatches(net, batch, kernels);
       rows.push({ net: `WRN-${net.depth}-${net.width}`, kernels, batch, ...r });
       console.log(

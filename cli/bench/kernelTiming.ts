@@ -1,5 +1,5 @@
 /**
- * Per-kernel time on WebGPU: every case of src/core/kernels/webgpu/kernelCases.ts (batch norm forward + backward,
+ * Per-kernel time on WebGPU: every case of test/fixtures/kernelCases.ts (batch norm forward + backward,
  * the filter gradient, the input gradient, on each distinct layer shape of the chosen nets) run with our kernels and
  * with tfjs-webgpu's own, interleaved, in one process.
  *
@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setConvInputProgram } from '../../src/core/kernels/webgpu/convInputGrad';
 import { canCountDispatches, countDispatches } from '../../src/core/kernels/webgpu/dispatchCount';
 import type { KernelChoice } from '../../src/core/kernels/webgpu/install';
-import { type KernelCase, kernelCases, type LayerShapes, layerShapes, liveCounts } from '../../src/core/kernels/webgpu/kernelCases';
+import { type KernelCase, kernelCases, layerShapes, liveCounts } from '../../test/fixtures/kernelCases';
 import { messageOf } from '../../src/core/errors';
 import type { KernelCaseTiming, KernelJob, KernelTimer, KernelTimingResult } from './types';
 
@@ -95,20 +95,6 @@ async function timeCase(c: KernelCase, job: KernelJob, timer: KernelTimer, b: Qu
 }
 
 /**
- * The layer shapes of the job's nets, read from models built on the CPU backend (WRN-28-10's 36M weights need not
- * go to the device for this), then back to the backend that was active.
- */
-async function shapesOf(nets: KernelJob['nets']): Promise<LayerShapes> {
-  const backend = tf.getBackend();
-  await tf.setBackend('cpu');
-  try {
-    return layerShapes(nets);
-  } finally {
-    await tf.setBackend(backend);
-  }
-}
-
-/**
  * Runs a kernel job on the current backend, which must be WebGPU. `log` gets one line per case; `progress` (if
  * given) the result so far after each case, so that a job stopped by its time limit still leaves what it measured.
  */
@@ -123,7 +109,7 @@ export async function timeKernels(
   const b = webGpuBackend();
   const timer: KernelTimer = job.timer === 'auto' && b.supportTimestampQuery === true ? 'gpu-timestamps' : 'wall-with-sync';
   const result: KernelTimingResult = { job, backend: tf.getBackend(), adapter, timer, cases: [], errors: [], seconds: 0 };
-  const shapes = await shapesOf(job.nets);
+  const shapes = layerShapes(job.nets); // from the nets' architecture: nothing built
   log(`${job.target} kernels: ${shapes.batchNorm.length} batch-norm and ${shapes.conv.length} convolution shapes, batch ${job.batch}, timer ${timer}`);
   for (const kind of job.kinds) {
     setConvInputProgram(kind === 'convInputGrad' ? 'mm' : null);

@@ -8,7 +8,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
 import { activeGpuDevice, DeviceWatch } from '../../src/core/deviceWatch';
-import { installNodeWebGpu } from '../gpu';
+import { installNodeWebGpu } from '../../src/node/gpu';
+import { cliKernels } from '../kernelsEnv';
 import { describeActiveBackend } from './adapter';
 import { timeKernels } from './kernelTiming';
 import { measureNet } from './measure';
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
     const gpu = await installNodeWebGpu();
     if (!gpu.webgpu) throw new Error(gpu.error ?? 'no WebGPU in this Node');
   }
-  const choice = await initBackend(wanted);
+  const kernels = cliKernels();
+  const choice = await initBackend(wanted, { kernels });
   // initBackend falls back to another backend when the one asked for fails; a benchmark row must not.
   if (choice.backend !== wanted) throw new Error(`${wanted} did not start: ${choice.tried.map((t) => t.error).join('; ')}`);
   const adapter = await describeActiveBackend();
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     renameSync(`${outFile}.part`, outFile);
   };
   const result: NetResult | KernelTimingResult =
-    'kind' in job && job.kind === 'kernels' ? await timeKernels(job, adapter, log, partial) : await measureNet(job as NetJob, adapter, log);
+    'kind' in job && job.kind === 'kernels' ? await timeKernels(job, adapter, log, partial) : await measureNet(job as NetJob, adapter, log, kernels);
   result.errors.push(...deviceErrors.slice(0, 3).map((m) => `device: ${m}`));
   writeFileSync(outFile, JSON.stringify(result));
   tf.disposeVariables();

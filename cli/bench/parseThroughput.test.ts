@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CifarFormatError } from '../../src/core/data/errors';
-import { TRAIN_RECORDS, sharedBytes } from '../../src/core/data/testFixtures';
+import { TRAIN_RECORDS, sharedBytes } from '../../test/fixtures/data';
 import { measureParseThroughput } from './parseThroughput';
 
 describe('measureParseThroughput', () => {

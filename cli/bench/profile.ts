@@ -5,7 +5,7 @@
  * includes the batch's upload, normalisation and augmentation, forward and backward with dropout, weight decay and
  * the optimizer (on WebGPU with our kernels, the fused momentum kernel), and the read-back of loss and accuracy.
  * Steps 1 and 2 run unprofiled (kernel/shader compilation, the optimizer's state), step 3 is profiled. On WebGPU the
- * kernel set is the one asked for (ours or tfjs's), whatever WRN_KERNELS says, and put back after.
+ * kernel set is the one asked for (ours or tfjs's), and the one installed before is put back after.
  *
  * Kernel times come from GPU timestamps where the backend has them (WebGPU with 'timestamp-query', WebGL with
  * EXT_disjoint_timer_query); WebGL without them times each kernel by reading its output back, which inflates small
@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CONFIG, type Config, type KernelChoice } from '../../src/core/config';
-import { kernelChoiceOverride, setKernelChoice } from '../../src/core/kernels/webgpu/install';
+import { withWebGpuKernels } from '../../src/core/kernels/webgpu/install';
 import { Trainer } from '../../src/core/trainer';
 import { syntheticSource } from './data';
 import { SMALL_OUTPUT, type KernelShare, type NetJob, type StepProfile } from './types';
@@ -88,20 +88,20 @@ export async function profileStep(job: NetJob, kernels?: KernelChoice): Promise<
     ...(kernels ? { kernels } : {}),
   };
   const data = syntheticSource(config.train, job.seed);
-  // The trainer installs the set its config names unless the environment forces tfjs's: a profile of ours must be ours.
-  const override = kernelChoiceOverride();
-  if (kernels) setKernelChoice(kernels);
-  const trainer = new Trainer({ config, train: data, test: data, maxSteps: steps, readEvery: 1 });
-  try {
-    trainer.begin();
-    await trainer.advance(2);
-    const info = await tf.profile(async () => {
-      await trainer.advance(1);
-    });
-    const { total, top } = shareByKernel(info.kernels);
-    return { timer: profileTimer(), ...(kernels ? { kernelSet: kernels } : {}), kernels: info.kernels.length, totalKernelMs: total, top };
-  } finally {
-    trainer.dispose();
-    setKernelChoice(override);
-  }
+  const profile = async (): Promise<StepProfile> => {
+    const trainer = new Trainer({ config, train: data, test: data, maxSteps: steps, readEvery: 1 });
+    try {
+      trainer.begin();
+      await trainer.advance(2);
+      const info = await tf.profile(async () => {
+        await trainer.advance(1);
+      });
+      const { total, top } = shareByKernel(info.kernels);
+      return { timer: profileTimer(), ...(kernels ? { kernelSet: kernels } : {}), kernels: info.kernels.length, totalKernelMs: total, top };
+    } finally {
+      trainer.dispose();
+    }
+  };
+  // Installed before the trainer is made: it picks its optimizer from what is installed.
+  return kernels ? withWebGpuKernels(kernels, profile) : profile();
 }

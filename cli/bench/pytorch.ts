@@ -1,10 +1,9 @@
 /**
  * Native PyTorch on the same CPU, in the same `npm run bench` run: bench/gpu/pytorch_wrn.py --device cpu trains the
  * same nets at the same batch with the same optimizer, on one thread and on as many threads as the threaded WASM
- * target used, so that a WASM row can be read as a fraction of native speed (issue 7's goal: at least 10%).
+ * target used, so that a WASM row can be read as a fraction of native speed (the goal: at least 10%).
  * PyTorch is optional: without a Python that imports torch the report says so and the run goes on.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import {
   type VsPytorch,
 } from './types';
 import { messageOf } from '../../src/core/errors';
+import { findTorch, runPython } from '../../src/node/torchPython';
 
 /** Where the script is: in the repo, or beside the bundled CLI in the folder bench/gpu/pack.sh makes. */
 export function pytorchScript(repo: string): string | null {
@@ -33,39 +33,6 @@ export function pytorchScript(repo: string): string | null {
 export function pythonCandidates(asked: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   const one = asked ?? env['WRN_BENCH_PYTHON'];
   return one ? [one] : ['python3', '/usr/bin/python3'];
-}
-
-function run(file: string, args: string[], timeoutS: number): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutS * 1000, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
-      if (err) {
-        const last = stderr.trim().split('\n').slice(-2).join(' | ');
-        reject(new Error(`${err.message.split('\n')[0]}${last ? `: ${last}` : ''}`));
-      } else resolve({ stdout, stderr });
-    });
-  });
-}
-
-const found = new Map<string, Promise<{ python: string; torch: string } | { reason: string }>>();
-
-/** The first candidate that imports torch, with torch's version; or why none did (asked once per candidate list). */
-export function findTorch(candidates: string[]): Promise<{ python: string; torch: string } | { reason: string }> {
-  const key = candidates.join('\n');
-  if (!found.has(key)) found.set(key, probeTorch(candidates));
-  return found.get(key)!;
-}
-
-async function probeTorch(candidates: string[]): Promise<{ python: string; torch: string } | { reason: string }> {
-  const why: string[] = [];
-  for (const python of candidates) {
-    try {
-      const { stdout } = await run(python, ['-c', 'import torch; print(torch.__version__)'], 60);
-      return { python, torch: stdout.trim() };
-    } catch (err) {
-      why.push(`${python}: ${messageOf(err)}`);
-    }
-  }
-  return { reason: `no Python here imports torch (${why.join('; ')}); on Debian: apt-get install python3-torch` };
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -201,7 +168,7 @@ export async function measurePytorch(plan: PytorchPlan, log: (line: string) => v
       const nets = plan.nets.map((n) => `${n.depth}-${n.width}`).join(',');
       log(`pytorch ${plan.when} ${plan.next} (${torch.python}, torch ${torch.torch}) ${threads} thread${threads === 1 ? '' : 's'}: ${nets}`);
       try {
-        await run(
+        await runPython(
           torch.python,
           [
             script,

@@ -25,20 +25,19 @@ export const beginMarker = (label: string) => `<!-- bench:begin ${label} (genera
 export const endMarker = (label: string) => `<!-- bench:end ${label} -->`;
 
 /**
- * Native reference figures for a run that could not measure PyTorch itself (no torch): issue 16's idle-machine
- * measurement on this project's kind of 2-core machine. The 290-305 images/s for WRN-10-1 that the 2026-11-27
- * runs measured came from a loaded machine and understated PyTorch about 5x.
+ * Native reference figures for a run that could not measure PyTorch itself (no torch): an idle-machine measurement
+ * on this project's kind of 2-core machine (BENCHMARKS.md, section 5: why earlier, loaded runs are not used).
  */
 export const REFERENCES = [
   {
     what: 'PyTorch 1.13 (Debian python3-torch), one thread, WRN-10-1',
     imagesPerSec: 'about 1,500',
-    source: 'measured on an idle machine of this kind, in one run with the WASM trainer (16% of it); issue 16',
+    source: 'measured on an idle machine of this kind, in one run with the WASM trainer (16% of it)',
   },
   {
     what: 'PyTorch 1.13 (Debian python3-torch), one thread, WRN-16-4',
     imagesPerSec: '84',
-    source: 'the same idle-machine run (WASM trainer: 15% of it); issue 16',
+    source: 'the same idle-machine run (WASM trainer: 15% of it)',
   },
 ] as const;
 

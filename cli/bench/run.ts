@@ -52,7 +52,7 @@ export interface BenchOptions {
   pytorch: boolean;
   /** the Python to run it with (default: the first of python3, /usr/bin/python3 that imports torch) */
   python?: string;
-  /** Chromium on the machine's GPU rather than pinned to SwiftShader (tools/chromium.ts); absent: SwiftShader */
+  /** Chromium on the machine's GPU rather than pinned to SwiftShader (src/node/chromium.ts); absent: SwiftShader */
   realGpu?: boolean;
   /**
    * Per-kernel timing on each WebGPU target (kernelTiming.ts): our kernels against tfjs's on the layer shapes of
@@ -170,7 +170,7 @@ function runNodeJob(job: NetJob | KernelJob, timeoutS: number, log: (line: strin
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wrn-bench-'));
   const out = path.join(dir, 'result.json');
   return new Promise<NetResult | KernelTimingResult>((resolve, reject) => {
-    // --expose-gc: measure.ts collects garbage between the interleaved loops' turns.
+    // --expose-gc: loops.ts collects garbage between the interleaved loops' turns.
     const child = spawn(process.execPath, ['--expose-gc', ...nodeJobScript(), JSON.stringify(job), out], {
       cwd: REPO,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -178,7 +178,7 @@ function runNodeJob(job: NetJob | KernelJob, timeoutS: number, log: (line: strin
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
-      // Progress lines from measure.ts start with two spaces; the rest (Dawn's chatter) is kept for errors only.
+      // Progress lines from the job (nodeJob.ts) start with two spaces; the rest (Dawn's chatter) is kept for errors only.
       for (const line of chunk.split('\n')) if (line.startsWith('  ')) log(line);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
@@ -228,35 +228,89 @@ function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Promise<T
   });
 }
 
-export async function runBench(o: BenchOptions, log: (line: string) => void): Promise<BenchResults> {
-  const started = performance.now();
-  const machine = machineInfo();
-  const jobs = planJobs(o);
-  const results: NetResult[] = [];
-  const failures: JobFailure[] = [];
-  const out: BenchResults = {
-    schema: 1,
-    date: new Date().toISOString(),
-    machine,
-    versions: packageVersions(REPO),
-    options: o,
-    results,
-    failures,
-    masks: { agree: true, checksums: {} },
-    seconds: 0,
-  };
+/**
+ * What the jobs produced, as they finish: each net job's result or failure, each per-kernel job's timings. Every
+ * failure is recorded and logged here, and the run goes on.
+ */
+class JobRecord {
+  readonly results: NetResult[] = [];
+  readonly failures: JobFailure[] = [];
+  readonly kernelTimes: KernelTimingResult[] = [];
 
-  // PyTorch right before and right after each WASM job, on the same net and threads: the load on a shared machine
-  // drifts (another test run can halve a core's speed), and the job's neighbours in time see what the job saw.
-  const pytorchSkip = !o.pytorch ? 'not asked for (--no-pytorch)' : !o.targets.some((t) => backendOf(t) === 'wasm') ? 'no WASM target in this run' : null;
-  const pytorchRuns: PytorchReference[] = [];
-  const bracket = async (job: NetJob, when: 'before' | 'after'): Promise<void> => {
-    if (pytorchSkip || backendOf(job.target) !== 'wasm') return;
-    if (pytorchRuns.some((p) => p.status === 'missing')) return; // no torch: asked once
+  constructor(private readonly log: (line: string) => void) {}
+
+  /** A net job that produced no result. */
+  fail(job: NetJob, err: unknown, where = ''): void {
+    const failure = { target: job.target, net: netName(job), error: `${where}${messageOf(err)}` };
+    this.failures.push(failure);
+    this.log(`${job.target} ${failure.net}: FAILED ${failure.error}`);
+  }
+
+  /** Runs one net job; false when it failed (recorded). */
+  async attempt(job: NetJob, run: () => Promise<NetResult>): Promise<boolean> {
+    this.log(`${job.target} ${netName(job)}: starting`);
+    try {
+      this.results.push(await run());
+      return true;
+    } catch (err) {
+      this.fail(job, err);
+      return false;
+    }
+  }
+
+  /**
+   * Runs one per-kernel timing job, with the load average around it (its numbers are ratios taken interleaved in
+   * one process, and the load says how far to trust them); false when it failed (recorded).
+   */
+  async attemptKernels(job: KernelJob, run: () => Promise<KernelTimingResult>): Promise<boolean> {
+    const what = `${job.target} ${kernelJobName(job)}`;
+    this.log(`${what}: starting`);
+    const start = os.loadavg()[0] ?? 0;
+    try {
+      const r = await run();
+      this.kernelTimes.push({ ...r, loadAverage: { start, end: os.loadavg()[0] ?? 0 } });
+      return true;
+    } catch (err) {
+      this.failKernels(job, err);
+      this.log(`${what}: FAILED ${messageOf(err)}`);
+      return false;
+    }
+  }
+
+  /** A per-kernel timing job that produced nothing. */
+  failKernels(job: KernelJob, err: unknown, where = ''): void {
+    this.failures.push({ target: job.target, net: kernelJobName(job), error: `${where}${messageOf(err)}` });
+  }
+}
+
+const kernelJobName = (job: KernelJob) => `per-kernel timing, ${job.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}`;
+
+/**
+ * PyTorch right before and right after each WASM job, on the same net and threads: the load on a shared machine
+ * drifts (another test run can halve a core's speed), and the job's neighbours in time see what the job saw.
+ */
+class PytorchBrackets {
+  private readonly runs: PytorchReference[] = [];
+  /** why there is no PyTorch reference in this run, or null */
+  private readonly skip: string | null;
+
+  constructor(
+    private readonly o: BenchOptions,
+    private readonly cores: number,
+    private readonly log: (line: string) => void,
+  ) {
+    this.skip = !o.pytorch ? 'not asked for (--no-pytorch)' : !o.targets.some((t) => backendOf(t) === 'wasm') ? 'no WASM target in this run' : null;
+  }
+
+  /** Measures PyTorch next to `job`, when it is a WASM job and PyTorch is wanted and there. */
+  async measure(job: NetJob, when: 'before' | 'after'): Promise<void> {
+    if (this.skip || backendOf(job.target) !== 'wasm') return;
+    if (this.runs.some((p) => p.status === 'missing')) return; // no torch: asked once
+    const o = this.o;
     const plan = {
       nets: [{ depth: job.depth, width: job.width }],
       batch: o.batch,
-      threads: [pytorchThreadsFor(job, machine.cores)],
+      threads: [pytorchThreadsFor(job, this.cores)],
       steps: Math.max(o.steps, PYTORCH_MIN_STEPS),
       readEvery: o.readEvery,
       ...(o.python !== undefined ? { python: o.python } : {}),
@@ -265,116 +319,140 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
       when,
       next: job.target,
     };
-    pytorchRuns.push(await measurePytorch(plan, log));
-  };
-
-  // The one failure path: a job that produced no result is recorded and logged, and the run goes on.
-  const fail = (job: NetJob, err: unknown, where = ''): void => {
-    const failure = { target: job.target, net: netName(job), error: `${where}${messageOf(err)}` };
-    failures.push(failure);
-    log(`${job.target} ${failure.net}: FAILED ${failure.error}`);
-  };
-  /** Runs one job; false when it failed (recorded). */
-  const attempt = async (job: NetJob, run: () => Promise<NetResult>): Promise<boolean> => {
-    log(`${job.target} ${netName(job)}: starting`);
-    try {
-      results.push(await run());
-      return true;
-    } catch (err) {
-      fail(job, err);
-      return false;
-    }
-  };
-
-  // Node jobs first (no browser running meanwhile), then one Chromium session for all browser jobs.
-  for (const job of jobs.filter((j) => envOf(j.target) === 'node')) {
-    await bracket(job, 'before');
-    await attempt(job, () => runNodeJob(job, o.jobTimeoutS, log));
-    await bracket(job, 'after');
+    this.runs.push(await measurePytorch(plan, this.log));
   }
-  // Per-kernel timing: each one a job of its own, with the load average around it (its numbers are ratios taken
-  // interleaved in one process, and the load says how far to trust them).
-  const kernelJobs = planKernelJobs(o);
-  const kernelTimes: KernelTimingResult[] = [];
-  const kernelJobName = (job: KernelJob) => `per-kernel timing, ${job.nets.map(([d, w]) => `WRN-${d}-${w}`).join(', ')}`;
-  const timeKernelJob = async (job: KernelJob, run: () => Promise<KernelTimingResult>): Promise<boolean> => {
-    const what = `${job.target} ${kernelJobName(job)}`;
-    log(`${what}: starting`);
-    const start = os.loadavg()[0] ?? 0;
-    try {
-      const r = await run();
-      kernelTimes.push({ ...r, loadAverage: { start, end: os.loadavg()[0] ?? 0 } });
-      return true;
-    } catch (err) {
-      failures.push({ target: job.target, net: kernelJobName(job), error: messageOf(err) });
-      log(`${what}: FAILED ${messageOf(err)}`);
-      return false;
-    }
-  };
-  for (const job of kernelJobs.filter((j) => envOf(j.target) === 'node')) await timeKernelJob(job, () => runNodeJob(job, o.jobTimeoutS, log));
 
+  /** The reference for the results, and each WASM row against it (nothing when nothing was measured). */
+  reference(results: NetResult[]): Pick<BenchResults, 'pytorch' | 'vsPytorch'> {
+    if (this.skip) return { pytorch: { status: 'skipped', reason: this.skip } };
+    if (!this.runs.length) return {};
+    const pytorch = mergePytorch(this.runs);
+    if (pytorch.status === 'measured') return { pytorch, vsPytorch: compareWithPytorch(results, pytorch.rows) };
+    this.log(`pytorch: ${pytorch.status}: ${pytorch.reason}`);
+    return { pytorch };
+  }
+}
+
+/** What the job runners share: the options, the record of what the jobs gave, PyTorch beside them, the log. */
+interface BenchRun {
+  o: BenchOptions;
+  record: JobRecord;
+  pytorch: PytorchBrackets;
+  log: (line: string) => void;
+}
+
+/** The Node jobs (no browser running meanwhile): the nets', each between its PyTorch brackets, then the per-kernel ones. */
+async function runNodeJobs({ o, record, pytorch, log }: BenchRun, jobs: NetJob[], kernelJobs: KernelJob[]): Promise<void> {
+  for (const job of jobs.filter((j) => envOf(j.target) === 'node')) {
+    await pytorch.measure(job, 'before');
+    await record.attempt(job, () => runNodeJob(job, o.jobTimeoutS, log));
+    await pytorch.measure(job, 'after');
+  }
+  for (const job of kernelJobs.filter((j) => envOf(j.target) === 'node')) {
+    await record.attemptKernels(job, () => runNodeJob(job, o.jobTimeoutS, log));
+  }
+}
+
+/**
+ * The Chromium jobs, in one headless browser session (a fresh one after a job that failed: a timed-out job may still
+ * be running in its worker). Returns the browser's description and its yield cost, or null when there were no
+ * Chromium jobs or the browser did not start (then every job it did not get to fails with it).
+ */
+async function runBrowserJobs(
+  { o, record, pytorch, log }: BenchRun,
+  jobs: NetJob[],
+  kernelJobs: KernelJob[],
+): Promise<Pick<BenchResults, 'chromium' | 'yieldCost'> | null> {
   const browserJobs = jobs.filter((j) => envOf(j.target) === 'chromium');
   const browserKernelJobs = kernelJobs.filter((j) => envOf(j.target) === 'chromium');
-  if (browserJobs.length || browserKernelJobs.length) {
-    const open = () => openBrowserSession(log, { realGpu: o.realGpu === true });
-    let session: BrowserSession | null = null;
-    const done = new Set<NetJob | KernelJob>();
-    try {
-      session = await open();
-      out.chromium = { version: session.version, ...session.environment };
-      out.yieldCost = await session.yieldCost(50);
-      for (const job of browserJobs) {
-        await bracket(job, 'before');
-        const current: BrowserSession = session;
-        const ok = await attempt(job, () => withTimeout(current.run(job), o.jobTimeoutS, `${job.target} ${netName(job)}`));
-        done.add(job);
-        if (ok) await bracket(job, 'after');
-        else {
-          // A timed-out job may still be running in its worker: start a clean browser for the rest.
-          await session.close();
-          session = await open();
-        }
+  if (!browserJobs.length && !browserKernelJobs.length) return null;
+  const open = () => openBrowserSession(log, { realGpu: o.realGpu === true });
+  let session: BrowserSession | null = null;
+  let browser: Pick<BenchResults, 'chromium' | 'yieldCost'> | null = null;
+  const done = new Set<NetJob | KernelJob>();
+  try {
+    session = await open();
+    browser = { chromium: { version: session.version, ...session.environment } };
+    browser.yieldCost = await session.yieldCost(50);
+    for (const job of browserJobs) {
+      await pytorch.measure(job, 'before');
+      const current: BrowserSession = session;
+      const ok = await record.attempt(job, () => withTimeout(current.run(job), o.jobTimeoutS, `${job.target} ${netName(job)}`));
+      done.add(job);
+      if (ok) await pytorch.measure(job, 'after');
+      else {
+        await session.close();
+        session = await open();
       }
-      for (const job of browserKernelJobs) {
-        const current: BrowserSession = session;
-        const ok = await timeKernelJob(job, () => withTimeout(current.runKernels(job), o.jobTimeoutS, `${job.target} ${kernelJobName(job)}`));
-        done.add(job);
-        if (!ok) {
-          await session.close();
-          session = await open();
-        }
-      }
-    } catch (err) {
-      // The browser itself failed (it did not start, or not again): every job it did not get to fails with it.
-      for (const job of browserJobs.filter((j) => !done.has(j))) fail(job, err, 'browser: ');
-      for (const job of browserKernelJobs.filter((j) => !done.has(j))) {
-        failures.push({ target: job.target, net: kernelJobName(job), error: `browser: ${messageOf(err)}` });
-      }
-    } finally {
-      await session?.close();
     }
+    for (const job of browserKernelJobs) {
+      const current: BrowserSession = session;
+      const ok = await record.attemptKernels(job, () => withTimeout(current.runKernels(job), o.jobTimeoutS, `${job.target} ${kernelJobName(job)}`));
+      done.add(job);
+      if (!ok) {
+        await session.close();
+        session = await open();
+      }
+    }
+  } catch (err) {
+    // The browser itself failed (it did not start, or not again): every job it did not get to fails with it.
+    for (const job of browserJobs.filter((j) => !done.has(j))) record.fail(job, err, 'browser: ');
+    for (const job of browserKernelJobs.filter((j) => !done.has(j))) record.failKernels(job, err, 'browser: ');
+  } finally {
+    await session?.close();
   }
+  return browser;
+}
 
-  if (pytorchSkip) out.pytorch = { status: 'skipped', reason: pytorchSkip };
-  else if (pytorchRuns.length) {
-    out.pytorch = mergePytorch(pytorchRuns);
-    if (out.pytorch.status === 'measured') out.vsPytorch = compareWithPytorch(results, out.pytorch.rows);
-    else log(`pytorch: ${out.pytorch.status}: ${out.pytorch.reason}`);
-  }
-
+/** The CIFAR-10 parser's speed in Node, against the fastest trainer row's consumption; undefined when it failed. */
+async function measureParser(results: NetResult[], log: (line: string) => void): Promise<BenchResults['parse']> {
   try {
     const parsed = await measureParseThroughput(syntheticCifarBytes(PARSE_RECORDS));
     const fastest = Math.max(...results.map((r) => r.trainer?.imagesPerSec ?? 0));
     const recordsPerSec = parsed.records / parsed.seconds;
-    out.parse = { ...parsed, recordsPerSec, headroom: fastest > 0 ? recordsPerSec / fastest : NaN };
     log(`parser: ${parsed.mbPerSec.toFixed(0)} MB/s, ${Math.round(recordsPerSec)} records/s`);
+    return { ...parsed, recordsPerSec, headroom: fastest > 0 ? recordsPerSec / fastest : NaN };
   } catch (err) {
     log(`parser measurement FAILED: ${messageOf(err)}`);
+    return undefined;
   }
+}
 
-  if (kernelJobs.length) out.kernelTimes = kernelTimes;
-  for (const r of results) if (r.maskChecksum) out.masks.checksums[r.job.target] = r.maskChecksum;
-  out.masks.agree = new Set(Object.values(out.masks.checksums)).size <= 1;
+/** The dropout mask checksums per target, and whether every backend computed the same mask. */
+function maskAgreement(results: NetResult[]): BenchResults['masks'] {
+  const checksums: BenchResults['masks']['checksums'] = {};
+  for (const r of results) if (r.maskChecksum) checksums[r.job.target] = r.maskChecksum;
+  return { agree: new Set(Object.values(checksums)).size <= 1, checksums };
+}
+
+/** Runs the whole benchmark: the Node jobs, then the Chromium ones, PyTorch beside the WASM jobs, then the parser. */
+export async function runBench(o: BenchOptions, log: (line: string) => void): Promise<BenchResults> {
+  const started = performance.now();
+  const machine = machineInfo();
+  const jobs = planJobs(o);
+  const kernelJobs = planKernelJobs(o);
+  const record = new JobRecord(log);
+  const pytorch = new PytorchBrackets(o, machine.cores, log);
+  const out: BenchResults = {
+    schema: 1,
+    date: new Date().toISOString(),
+    machine,
+    versions: packageVersions(REPO),
+    options: o,
+    results: record.results,
+    failures: record.failures,
+    masks: { agree: true, checksums: {} },
+    seconds: 0,
+  };
+  const run: BenchRun = { o, record, pytorch, log };
+  await runNodeJobs(run, jobs, kernelJobs);
+  const browser = await runBrowserJobs(run, jobs, kernelJobs);
+  if (browser) Object.assign(out, browser);
+  Object.assign(out, pytorch.reference(record.results));
+  const parse = await measureParser(record.results, log);
+  if (parse) out.parse = parse;
+  if (kernelJobs.length) out.kernelTimes = record.kernelTimes;
+  out.masks = maskAgreement(record.results);
   machine.loadAverage.end = os.loadavg()[0] ?? 0;
   out.seconds = (performance.now() - started) / 1000;
   return out;

@@ -89,7 +89,7 @@ export interface PipelineTiming {
   headroom: number;
 }
 
-/** Dropout on one large activation (MASK_COST_SHAPE in measure.ts), each followed by the same sum read back. */
+/** Dropout on one large activation (MASK_COST_SHAPE in maskCost.ts), each followed by the same sum read back. */
 export interface MaskCost {
   shape: number[];
   /** the WrnDropout kernel (ms) */
@@ -176,7 +176,7 @@ export interface NetResult {
   /** WebGPU rows with our kernels: the same step profiled with tfjs's kernels */
   profileTfjs?: StepProfile;
   maskCost?: MaskCost;
-  /** ms per small elementwise kernel (4096 floats), dispatch overhead included: see measure.ts smallOpMs */
+  /** ms per small elementwise kernel (4096 floats), dispatch overhead included: see opLatency.ts smallOpMs */
   smallOpMs?: number;
   /** WebGPU rows: which kernels the timed loops ran (our kernels/webgpu, or tfjs's own: WRN_KERNELS=tfjs) */
   kernels?: 'ours' | 'tfjs';
@@ -245,7 +245,7 @@ export interface VsPytorch {
 /** Before/after PyTorch measurements that differ by more than this fraction of the larger flag their row. */
 export const PYTORCH_PAIR_TOLERANCE = 0.1;
 
-/** The kernels the per-kernel timing compares (src/core/kernels/webgpu/kernelCases.ts). */
+/** The kernels the per-kernel timing compares (test/fixtures/kernelCases.ts). */
 export const TIMED_KERNEL_KINDS = ['batchNorm', 'convFilterGrad', 'convInputGrad'] as const;
 export type TimedKernelKind = (typeof TIMED_KERNEL_KINDS)[number];
 

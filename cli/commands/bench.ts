@@ -12,7 +12,7 @@ import type { Command } from './index';
 import { checkNet } from '../../src/core/shape';
 import { parseModel } from '../../src/core/url';
 import { messageOf } from '../../src/core/errors';
-import { realGpuRequested } from '../../tools/chromium';
+import { realGpuRequested } from '../../src/node/chromium';
 
 export const DEFAULT_BENCH: BenchOptions = {
   nets: [

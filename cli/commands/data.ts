@@ -8,7 +8,7 @@ import { parseCifarStream } from '../../src/core/data/cifarStream';
 import { readMembers } from '../../src/core/data/inputs';
 import type { Split } from '../../src/core/data/tarball';
 import type { CifarInput } from '../../src/core/data/inputs';
-import { cifarInputsFromPath, localDataSource } from '../localData';
+import { cifarInputsFromPath, localDataSource } from '../../src/node/localData';
 import type { Command } from './index';
 import { messageOf } from '../../src/core/errors';
 

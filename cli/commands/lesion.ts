@@ -13,8 +13,8 @@ import { messageOf } from '../../src/core/errors';
 import { DEFAULT_LESION_DRAWS, lesionStudy } from '../../src/core/insight/lesion';
 import { decodeConfig } from '../../src/core/url';
 import { loadWeights, WEIGHTS_FILE } from '../../src/core/weights';
-import { setUpBackend } from '../backend';
-import { loadLocal, localDataSource } from '../localData';
+import { setUpBackend } from '../../src/node/backend';
+import { loadLocal, localDataSource } from '../../src/node/localData';
 import type { Command } from './index';
 
 export const LESION_HELP = `usage: npm run -s wrn -- lesion RUN_DIR [flags]

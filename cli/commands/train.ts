@@ -44,9 +44,10 @@ import type { ModelInfo, RunEvent } from '../../src/core/runEvents';
 import { Runner } from '../../src/core/runner';
 import { decodeConfig, describeCorrection, encodeConfig } from '../../src/core/url';
 import { WEIGHTS_FILE, type SavedWeights } from '../../src/core/weights';
-import { setUpBackend } from '../backend';
+import { setUpBackend } from '../../src/node/backend';
 import { onInterrupt } from '../interrupt';
-import { loadLocal, localDataSource, type LocalData } from '../localData';
+import { cliKernels } from '../kernelsEnv';
+import { loadLocal, localDataSource, type LocalData } from '../../src/node/localData';
 import { ProgressBar } from '../progress';
 import { openRunDir, RunDirError, type RunDir } from '../runDir';
 import type { Command } from './index';
@@ -219,7 +220,7 @@ function announce({ config, resume }: Plan): void {
  * print numbers that cannot be trusted.
  */
 async function startBackend(config: Config): Promise<DeviceWatch | null> {
-  const choice = await setUpBackend(config.backend);
+  const choice = await setUpBackend(config.backend, cliKernels(config.kernels));
   process.stderr.write(`backend: ${choice.backend}${choice.adapter ? ` (adapter ${choice.adapter})` : ''}: ${choice.reason}\n`);
   const device = activeGpuDevice();
   return device ? new DeviceWatch(device) : null;

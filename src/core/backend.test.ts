@@ -1,4 +1,4 @@
-/** Backend planning (pure) and adapter classification. initBackend itself is exercised in cli/gpu.test.ts. */
+/** Backend planning (pure) and adapter classification. initBackend itself is exercised in src/node/gpu.webgpu.test.ts. */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from './config';
 import { describeAdapter, describeRenderer, planBackends, type WebGlProbe, type WebGpuProbe } from './backend';

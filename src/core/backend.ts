@@ -1,26 +1,25 @@
 /**
  * Which tfjs backend a run trains on, and why: shared by the training worker and the Node CLI.
  *
- * The rule (measured on a 2-core machine without a GPU; see ../shared/notes/webgpu-on-this-machine.md):
+ * The rule (measured on a 2-core machine without a GPU: BENCHMARKS.md, sections 4 and 9):
  * - a hardware WebGPU adapter: WebGPU, by far the fastest;
  * - else, when WebGL renders on a hardware GPU (its unmasked renderer is not a CPU emulation): WebGL, which still
  *   runs the shaders on that GPU (a browser without WebGPU, or with WebGPU blocked on this GPU);
  * - else (a software adapter such as SwiftShader, any adapter flagged as a fallback, or none; and WebGL on a
  *   software renderer or not at all): WASM with our gradient kernels. A software GPU runs every shader on the CPU
- *   through an emulation: WRN-10-1 trained at 2-3 images/s there, against 65-70 on one core with WASM (XNNPACK,
- *   src/core/kernels/);
+ *   through an emulation, tens of times slower than WASM (XNNPACK, src/core/kernels/) on the same cores;
  * - an explicit `backend` in the config wins, with the rest as fallbacks in case it cannot start.
  * Whatever happens, the choice says why, and lists what was tried and failed.
  *
  * This module touches no DOM-only or Node-only API: `navigator` is looked up only behind `typeof`. The WebGPU
  * package is imported lazily, because it registers itself only if `navigator.gpu` exists when it loads (in Node,
- * `cli/gpu.ts` installs Dawn's first). In the browser, `configureWasmAssets()`
+ * `src/node/gpu.ts` installs Dawn's first). In the browser, `configureWasmAssets()`
  * (src/browser/wasmAssets.ts) must run before `initBackend` so that the WASM binaries are found.
  */
 import * as tf from '@tensorflow/tfjs';
 // Static: the WASM package works in browsers and Node alike and registers 'wasm' on import.
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import type { BackendPreference } from './config';
+import type { BackendPreference, KernelChoice } from './config';
 import { installKernels } from './kernels';
 import { messageOf } from './errors';
 
@@ -119,7 +118,7 @@ function readableRenderer(raw: string): string {
  * - auto, software adapter: wasm, webgl, webgpu, cpu (on an emulated GPU WebGL was about 2.5x WebGPU's speed);
  * - auto, no adapter: wasm, webgl, cpu;
  * - an explicit backend: it first, then the auto order without it (an explicit 'cpu' is just cpu).
- * `webgl` is WebGL's renderer (probeWebGl); null when unknown, which plans as a software renderer would.
+ * `webgl` is WebGL's renderer (InitOptions.probeWebGl); null when unknown, which plans as a software renderer would.
  */
 export function planBackends(
   pref: BackendPreference,
@@ -161,7 +160,7 @@ export function planBackends(
   return { order, reason: `${pref} was asked for${warning}` };
 }
 
-/** The `navigator.gpu` of this context, if any (absent in Node unless cli/gpu.ts installed Dawn's). */
+/** The `navigator.gpu` of this context, if any (absent in Node unless src/node/gpu.ts installed Dawn's). */
 function navigatorGpu(): GPU | undefined {
   return typeof navigator === 'undefined' ? undefined : (navigator as Partial<Navigator>).gpu;
 }
@@ -186,48 +185,17 @@ export async function probeWebGpu(): Promise<WebGpuProbe | null> {
 }
 
 /**
- * Asks WebGL (on an OffscreenCanvas, so it works in a worker) which renderer it draws with; null when this context
- * has no WebGL (Node, a browser without it, or no context to be had). The context is released at once: browsers
- * keep only a few alive, and tfjs makes its own.
+ * Makes a backend's package loaded and registered, and installs our kernels for it (on WebGPU, the `kernels` set);
+ * throws when it cannot be used in this context.
  */
-export function probeWebGl(): WebGlProbe | null {
-  if (typeof OffscreenCanvas === 'undefined') return null;
-  try {
-    // With failIfMajorPerformanceCaveat the browser refuses a context it would render in software.
-    let gl = webGlContext(true);
-    const caveat = gl === null;
-    gl ??= webGlContext(false);
-    if (!gl) return null;
-    try {
-      const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
-      const raw: unknown = gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
-      return describeRenderer(typeof raw === 'string' ? raw : '', caveat);
-    } finally {
-      gl.getExtension('WEBGL_lose_context')?.loseContext();
-    }
-  } catch {
-    return null;
-  }
-}
-
-function webGlContext(failIfMajorPerformanceCaveat: boolean): WebGL2RenderingContext | WebGLRenderingContext | null {
-  // A fresh canvas each time: a canvas that gave one kind of context gives no other.
-  const attrs = { failIfMajorPerformanceCaveat };
-  return new OffscreenCanvas(1, 1).getContext('webgl2', attrs) ?? new OffscreenCanvas(1, 1).getContext('webgl', attrs);
-}
-
-/**
- * Makes a backend's package loaded and registered, and installs our kernels for it; throws when it cannot be used
- * in this context.
- */
-async function prepare(name: BackendName): Promise<void> {
+async function prepare(name: BackendName, kernels: KernelChoice): Promise<void> {
   if (name === 'webgpu') {
     if (!navigatorGpu()) throw new Error('this context has no navigator.gpu (no WebGPU)');
     // Registers 'webgpu' on load, but only if navigator.gpu exists by then (checked just above).
     await import('@tensorflow/tfjs-backend-webgpu');
   }
   // After the backend package's import (the WASM one is imported above), which registers the kernels ours replace.
-  installKernels(name);
+  installKernels(name, kernels);
 }
 
 /** Threads the WASM backend runs XNNPACK on (known once it is initialised). */
@@ -253,6 +221,13 @@ export interface InitOptions {
   probe?: WebGpuProbe | null;
   /** a WebGL probe result to use instead of asking WebGL (tests) */
   webgl?: WebGlProbe | null;
+  /**
+   * Asks WebGL which renderer it draws with (browsers: src/browser/webgl.ts's `probeWebGl`); absent, as in Node,
+   * there is no WebGL. Called only when WebGPU has no hardware adapter.
+   */
+  probeWebGl?: () => WebGlProbe | null;
+  /** WebGPU's kernels: ours (the default) or tfjs's own; the run's config `kernels`, applied here once for the run */
+  kernels?: KernelChoice;
 }
 
 /**
@@ -263,12 +238,12 @@ export interface InitOptions {
 export async function initBackend(pref: BackendPreference, opts: InitOptions = {}): Promise<BackendChoice> {
   const probe = opts.probe !== undefined ? opts.probe : await probeWebGpu();
   // WebGL's renderer only matters when WebGPU has no hardware adapter (it then decides between WebGL and WASM).
-  const webgl = opts.webgl !== undefined ? opts.webgl : probe && !probe.isSoftware ? null : probeWebGl();
+  const webgl = opts.webgl !== undefined ? opts.webgl : probe && !probe.isSoftware ? null : (opts.probeWebGl?.() ?? null);
   const plan = planBackends(pref, probe, webgl);
   const tried: BackendChoice['tried'] = [];
   for (const name of plan.order) {
     try {
-      await prepare(name);
+      await prepare(name, opts.kernels ?? 'ours');
       // setBackend resolves false (after logging a warning) when the backend's init fails, and throws when the
       // name is not registered (e.g. webgl without WebGL).
       if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed to initialise it`);

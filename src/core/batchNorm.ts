@@ -6,8 +6,8 @@
  * form, with xhat = (x - mean) * rstd over every axis but the last (M values per channel):
  *   dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M).
  * On cpu and wasm the forward and the backward pass are one kernel each (kernels/batchNormKernels.ts); on WebGPU they
- * are WGSL kernels of our own, 4 dispatches each way (kernels/webgpu/batchNorm.ts, unless WRN_KERNELS=tfjs or the
- * URL's kernels=tfjs); on WebGL (and WebGPU with tfjs's kernels) a handful of tfjs ops (forward: mean, subtract,
+ * are WGSL kernels of our own, 4 dispatches each way (kernels/webgpu/batchNorm.ts, unless the run's config says
+ * kernels=tfjs); on WebGL (and WebGPU with tfjs's kernels) a handful of tfjs ops (forward: mean, subtract,
  * square, mean, FusedBatchNorm; backward: two sums and four elementwise kernels over the activation).
  *
  * `WrnBatchNorm` keeps everything else of tfjs's layer as it is: the weights (gamma, beta, moving_mean,

@@ -1,5 +1,5 @@
 /**
- * Equal budgets for a comparison (issue 15): every net gets the same epochs (the default), the same active
+ * Equal budgets for a comparison: every net gets the same epochs (the default), the same active
  * training seconds, or the same training FLOPs. Pure arithmetic on a config and a trainer's counters; the runner
  * (runner.ts) applies it between slices of training.
  *

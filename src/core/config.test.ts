@@ -85,6 +85,29 @@ describe('URL codec', () => {
     expect(decodeConfig('depth=100000').config.depth).toBe(100);
   });
 
+  it('a corrected depth is the nearest valid one: every whole depth from -50 to 1,000 against a brute-force search', () => {
+    // the valid depths 6N+4 in range, searched one by one; ties go to the shallower net (the first found)
+    const nearest = (d: number) => {
+      let best = Number.NaN;
+      for (let v = LIMITS.depth.min; v <= LIMITS.depth.max; v++) {
+        if ((v - 4) % 6 === 0 && (Number.isNaN(best) || Math.abs(v - d) < Math.abs(best - d))) best = v;
+      }
+      return best;
+    };
+    for (let d = -50; d <= 1000; d++) {
+      const { config, corrections } = decodeConfig(`depth=${d}&compare=${Math.max(d, 0)}-2`);
+      expect(config.depth, `depth=${d}`).toBe(nearest(d));
+      expect(
+        corrections.some((c) => c.key === 'depth'),
+        `depth=${d}: corrected`,
+      ).toBe(config.depth !== d);
+      expect(config.compare[0]?.depth, `compare=${Math.max(d, 0)}-2`).toBe(nearest(Math.max(d, 0)));
+    }
+    // and between whole numbers (the codec rounds first; the rule itself takes any number)
+    for (let i = 0; i <= 1200; i++) expect(nearestValidDepth(i / 10), String(i / 10)).toBe(nearest(i / 10));
+    expect([nearestValidDepth(13), nearestValidDepth(19), nearestValidDepth(13.01)]).toEqual([10, 16, 16]); // ties: the shallower
+  });
+
   it('caps an absurd width, defaults a non-number, ignores unknown keys', () => {
     const { config, corrections } = decodeConfig('width=1000&dropout=abc&colour=blue');
     expect(config.width).toBe(LIMITS.width.max);
@@ -210,8 +233,41 @@ describe('URL codec', () => {
     expect(encodeConfig(DEFAULT_CONFIG)).not.toMatch(/source=/);
     expect(decodeConfig('source=full&train=50000').config).toMatchObject({ source: 'full', train: 50000 });
     expect(decodeConfig('source=disk').corrections[0]).toMatchObject({ key: 'source', used: 'auto' });
-    // the page's runtime fallback (auto on a host without CIFAR-10) reports every cap
-    expect(fitToSample(DEFAULT_CONFIG).corrections.map((c) => `${c.key}:${c.given}->${c.used}`)).toEqual(['train:10000->2000', 'test:2000->1000']);
+    // the defaults fit the sample: a first visit on a host without CIFAR-10 needs no correction
+    expect(fitToSample(DEFAULT_CONFIG).corrections).toEqual([]);
+    // the page's runtime fallback (auto on a host without CIFAR-10) reports every cap of a config that does not fit
+    const big = decodeConfig('v=2&train=10000&test=2000').config;
+    expect(fitToSample(big).corrections.map((c) => `${c.key}:${c.given}->${c.used}`)).toEqual(['train:10000->2000', 'test:2000->1000']);
+  });
+
+  it('versions: v=2 is written; a v=1 link, or one without v, reads with the defaults it was made with', () => {
+    expect(encodeConfig(DEFAULT_CONFIG)).toMatch(/^v=2&/);
+    expect(DEFAULT_CONFIG).toMatchObject({ train: 2000, test: 1000 });
+    // version 1's subsets were 10,000 + 2,000: a link that left them out still trains those
+    for (const text of ['v=1&depth=28&width=10', 'depth=28&width=10', '#depth=28&width=10']) {
+      const d = decodeConfig(text);
+      expect(d.corrections).toEqual([]);
+      expect(d.config).toEqual({ ...DEFAULT_CONFIG, depth: 28, width: 10, train: 10000, test: 2000 });
+    }
+    // a version 1 link written by the page (every key) reads the same, and so does its version 2 rewrite
+    const v1 =
+      'v=1&depth=16&width=4&dropout=0&batch=128&epochs=5&lr=0.1&schedule=step&warmup=0&momentum=0.9&nesterov=1&wd=0.0005&train=10000&test=2000&subset=first&augment=1&seed=0&backend=auto&eval=0&seeds=1&order=sequential&budget=epochs';
+    const old = decodeConfig(v1);
+    expect(old).toEqual({ config: { ...DEFAULT_CONFIG, train: 10000, test: 2000 }, corrections: [] });
+    expect(decodeConfig(encodeConfig(old.config))).toEqual(old);
+    // a bad value in a version 1 link falls back to version 1's default
+    expect(decodeConfig('v=1&train=lots').config.train).toBe(10000);
+    expect(decodeConfig('v=2&train=lots').config.train).toBe(2000);
+    // today's version, and an empty text, take today's defaults; an unknown version says so and reads as today's
+    expect(decodeConfig('v=2&depth=28').config).toEqual({ ...DEFAULT_CONFIG, depth: 28 });
+    expect(decodeConfig('')).toEqual({ config: DEFAULT_CONFIG, corrections: [] });
+    for (const v of ['3', '0', 'x', 'toString']) {
+      const d = decodeConfig(`v=${v}&depth=28`);
+      expect(d.config).toEqual({ ...DEFAULT_CONFIG, depth: 28 });
+      expect(d.corrections).toEqual([{ key: 'v', given: v, used: '2', reason: 'unknown format version; read as version 2' }]);
+    }
+    // on the sample, a version 1 link that left the sizes out fits silently, as it always did
+    expect(decodeConfig('source=sample&depth=10')).toEqual({ config: { ...DEFAULT_CONFIG, source: 'sample', depth: 10 }, corrections: [] });
   });
 
   it('nearestValidDepth maps onto 6N+4', () => {

@@ -1,7 +1,7 @@
 /**
  * The data order's promise: the same seed and plan give the same batches whatever the chunks and timing in which the
  * training records arrive, training starts once the first block is in, and checkpoints (of this rule and the
- * earlier one) go on exactly. Records here are synthetic (the order never reads pixels); trainer.test.ts checks the
+ * earlier one) go on exactly. Records here are synthetic (the order never reads pixels); trainer.slow.test.ts checks the
  * same promise through the trainer on real images.
  */
 import { describe, expect, it } from 'vitest';

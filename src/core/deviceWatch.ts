@@ -69,8 +69,8 @@ export class DeviceWatch {
     for (const l of [...this.listeners]) l(failure);
   }
 
-  private readonly onError = (event: Event): void => {
-    const error = (event as GPUUncapturedErrorEvent).error;
+  private readonly onError = (event: GPUUncapturedErrorEvent): void => {
+    const error = event.error;
     this.poisonedValue = true;
     this.emit(failureOfGpuError(error.message, typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError));
   };

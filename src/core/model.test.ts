@@ -6,7 +6,8 @@ import { installKernels } from './kernels';
 import { buildWrn, countTrainable } from './model';
 import { type BatchNormLayer, type ConvLayer, wrnArchitecture } from './shape';
 
-// Reference counts: ../shared/notes/wrn-reference.md (WRN-40-4 equals the reference repo's own log).
+// Reference counts of the paper's architecture (Zagoruyko & Komodakis 2016) as its reference code builds it
+// (github.com/szagoruyko/wide-residual-networks); WRN-40-4's equals the `n_parameters` of that code's own training log.
 const REFERENCE = [
   { depth: 10, width: 1, params: 77_850, gmacs: 0.013 },
   { depth: 16, width: 4, params: 2_748_890, gmacs: 0.393 },

@@ -4,13 +4,13 @@
  * dropout streams all carried over), in a fresh Runner with fresh models.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../cli/backend';
-import { loadCifarFromPath } from '../../cli/localData';
+import { setUpBackend } from '../node/backend';
+import { loadCifarFromPath } from '../node/localData';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { DEFAULT_CONFIG, type Config } from './config';
 import { wrnCost } from './cost';
 import type { GrowingDataset } from './data/dataset';
-import { DATA_DIR } from './data/testFixtures';
+import { DATA_DIR } from '../../test/fixtures/data';
 import type { EvalPoint, StepPoint } from './metrics';
 import type { RunEvent } from './runEvents';
 import { Runner, type LoadContext, type RunnerOptions } from './runner';

@@ -136,6 +136,7 @@ describe('the verdict in words', () => {
     const v = compareNets(main([0.452, 0.447, 0.47]), other([0.412, 0.431, 0.405]));
     expect(v).toMatchObject({ significant: true, test: 'welch' });
     expect(v.text).toBe("WRN-16-4 is ahead of WRN-10-1 by 4.0 ± 2.9 points, larger than the noise (Welch's t, p=0.019)");
+    expect(v.headline).toBe('WRN-16-4 is ahead of WRN-10-1 by 4.0 ± 2.9 points, larger than the noise');
   });
 
   it('says within the noise when the seeds overlap, and names the leader either way', () => {
@@ -152,6 +153,9 @@ describe('the verdict in words', () => {
     expect(v.p).toBeCloseTo(0.0706, 3);
     expect(v.text).toContain('within the test-set noise');
     expect(v.text).toContain('seed noise is not measured');
+    // the one-line form: the same words, without the test's details
+    expect(v.headline).toBe('WRN-16-4 is ahead of WRN-10-1 by 4.0 ± 4.3 points, within the test-set noise');
+    expect(v.text.startsWith(`${v.headline} (two-proportion z-test`)).toBe(true);
   });
 
   it('no runs, no verdict', () => {

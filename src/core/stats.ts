@@ -237,6 +237,8 @@ export interface Verdict {
   p: number | null;
   /** the sentence the table shows */
   text: string;
+  /** its first part, without the test's details: who is ahead, by how much, and against the noise (one line) */
+  headline: string;
 }
 
 /** Significance level of the verdicts. */
@@ -250,42 +252,50 @@ export const ALPHA = 0.05;
 export function compareNets(main: NetResult, other: NetResult): Verdict {
   const pts = (x: number) => (100 * x).toFixed(1);
   const ahead = (diff: number) => (diff >= 0 ? `${main.name} is ahead of ${other.name}` : `${other.name} is ahead of ${main.name}`);
+  const verdict = (v: Omit<Verdict, 'text'>, details = ''): Verdict => ({ ...v, text: v.headline + details });
   if (main.accuracies.length === 0 || other.accuracies.length === 0) {
-    return { significant: false, test: 'none', p: null, text: 'no finished run to compare yet' };
+    return verdict({ significant: false, test: 'none', p: null, headline: 'no finished run to compare yet' });
   }
   const welch = welchTTest(main.accuracies, other.accuracies);
   if (welch) {
     const significant = welch.p < ALPHA;
     const size = `${pts(Math.abs(welch.difference))} ± ${pts(welch.halfWidth95)} points`;
     const words = significant ? 'larger than the noise' : 'within the noise';
-    return { significant, test: 'welch', p: welch.p, text: `${ahead(welch.difference)} by ${size}, ${words} (Welch's t, p=${formatP(welch.p)})` };
+    return verdict(
+      { significant, test: 'welch', p: welch.p, headline: `${ahead(welch.difference)} by ${size}, ${words}` },
+      ` (Welch's t, p=${formatP(welch.p)})`,
+    );
   }
   if (main.accuracies.length >= 2 && other.accuracies.length >= 2) {
     // Both samples have no spread (every seed gave the same accuracy): no test statistic exists.
     const diff = mean(main.accuracies) - mean(other.accuracies);
-    return {
-      significant: false,
-      test: 'none',
-      p: null,
-      text: `${ahead(diff)} by ${pts(Math.abs(diff))} points; the seeds show no spread, so no test applies`,
-    };
+    return verdict(
+      { significant: false, test: 'none', p: null, headline: `${ahead(diff)} by ${pts(Math.abs(diff))} points` },
+      '; the seeds show no spread, so no test applies',
+    );
   }
   const pa = mean(main.accuracies);
   const pb = mean(other.accuracies);
   const z = twoProportionTest(pa, main.testImages, pb, other.testImages);
   if (!z) {
-    return { significant: false, test: 'none', p: null, text: `${ahead(pa - pb)} by ${pts(Math.abs(pa - pb))} points; no test applies at 0% or 100%` };
+    return verdict(
+      { significant: false, test: 'none', p: null, headline: `${ahead(pa - pb)} by ${pts(Math.abs(pa - pb))} points` },
+      '; no test applies at 0% or 100%',
+    );
   }
   const significant = z.p < ALPHA;
   const words = significant ? 'larger than the test-set noise' : 'within the test-set noise';
   const single = [main, other].filter((n) => n.accuracies.length < 2).map((n) => n.name);
   const why = single.length === 2 ? 'one seed each' : `${single[0]} has one run`;
-  return {
-    significant,
-    test: 'binomial',
-    p: z.p,
-    text: `${ahead(z.difference)} by ${pts(Math.abs(z.difference))} ± ${pts(z.halfWidth95)} points, ${words} (two-proportion z-test on ${main.testImages.toLocaleString('en')} test images, p=${formatP(z.p)}; ${why}, so seed noise is not measured: use seeds=3 or more)`,
-  };
+  return verdict(
+    {
+      significant,
+      test: 'binomial',
+      p: z.p,
+      headline: `${ahead(z.difference)} by ${pts(Math.abs(z.difference))} ± ${pts(z.halfWidth95)} points, ${words}`,
+    },
+    ` (two-proportion z-test on ${main.testImages.toLocaleString('en')} test images, p=${formatP(z.p)}; ${why}, so seed noise is not measured: use seeds=3 or more)`,
+  );
 }
 
 /** p-values as people read them: two significant digits, "<0.001" below that. */

@@ -25,7 +25,7 @@ import { buildWrn, NUM_CLASSES } from './model';
 import { wrnArchitecture, type WrnArchitecture } from './shape';
 import { convKernels, convLayerNames, norms } from './insight/layerStats';
 import { FusedMomentum } from './kernels/webgpu/momentum';
-import { installWebGpuKernels, kernelChoice, webGpuKernelsActive } from './kernels/webgpu/install';
+import { webGpuKernelsActive } from './kernels/webgpu/install';
 import { DataOrder } from './dataOrder';
 import { mixSeed } from './rng';
 import { learningRateAt, planRun, type RunPlan } from './schedule';
@@ -44,7 +44,7 @@ export interface TrainerOptions {
   /** stop after this many steps (CLI --steps); the schedule still spans the whole configured run */
   maxSteps?: number;
   /**
-   * The run's length when a budget sets it instead of `epochs` (issue 15): `steps` is what the schedule spans and,
+   * The run's length when a budget sets it instead of `epochs` (budget.ts): `steps` is what the schedule spans and,
    * unless `open`, where training ends (equal FLOPs). `open`: train until `conclude()` or `stop()` (equal time);
    * `replan()` then revises `steps` as the pace becomes known.
    */
@@ -150,8 +150,6 @@ export class Trainer {
     this.arch = wrnArchitecture(m);
     this.convNames = convLayerNames(this.arch);
     this.convVars = convKernels(this.model, this.convNames);
-    // WebGPU: tfjs's kernels when the config (URL key `kernels`) or the environment (WRN_KERNELS) asks, else ours.
-    if (tf.getBackend() === 'webgpu') installWebGpuKernels(opts.config.kernels === 'tfjs' ? 'tfjs' : kernelChoice());
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
     this.fused = webGpuKernelsActive() ? new FusedMomentum(opts.config.lr, opts.config.momentum, opts.config.nesterov, opts.config.wd) : null;
     this.appliedLr = opts.config.lr;

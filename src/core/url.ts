@@ -1,5 +1,5 @@
 /**
- * The public URL format of a configuration: `#v=1&depth=16&width=4&dropout=0.3&batch=128&...`.
+ * The public URL format of a configuration: `#v=2&depth=16&width=4&dropout=0.3&batch=128&...`.
  *
  * One declarative table (`FIELDS`) drives both directions, as in TensorFlow Playground's state.ts: a new knob is
  * one line. The keys are a public format documented in the README; never rename one, add a migration instead.
@@ -25,8 +25,18 @@ import {
 } from './config';
 import { SAMPLE } from './data/sampleInfo';
 
-/** The current version of the format, written as `v=1`. */
-export const URL_FORMAT_VERSION = 1;
+/** The current version of the format, written as `v=2`. */
+export const URL_FORMAT_VERSION = 2;
+
+/**
+ * What a missing key meant in each earlier version of the format, where its default has changed since: a link keeps
+ * training what it trained. Version 1's subsets (10,000 training and 2,000 test images) did not fit the built-in
+ * sample; version 2's defaults (config.ts) do.
+ */
+export const VERSION_DEFAULTS: Readonly<Record<number, Partial<Config>>> = Object.freeze({
+  1: Object.freeze({ train: 10000, test: 2000 }),
+  2: Object.freeze({}),
+});
 
 /** One change the decoder made to what it was given. */
 export interface Correction {
@@ -166,27 +176,35 @@ export function parseModel(text: string): ModelConfig | null {
 /** Reads a URL hash, query or CLI argument ("#depth=16&width=4", "?depth=16", "depth=16 width=4"). Never throws. */
 export function decodeConfig(text: string): Decoded {
   const corrections: Correction[] = [];
-  const config: Config = { ...DEFAULT_CONFIG, compare: [] };
   const entries = splitEntries(String(text ?? ''), corrections);
   const givenTexts = new Map(entries);
   const given = (key: string) => givenTexts.get(key);
 
-  const version = entries.get(VERSION_KEY);
+  const versionText = entries.get(VERSION_KEY);
   entries.delete(VERSION_KEY);
-  if (version !== undefined && version !== String(URL_FORMAT_VERSION)) {
+  let version = URL_FORMAT_VERSION;
+  if (versionText === undefined) {
+    // Links made before version 2 did not always carry `v` (hand-written ones, the README's); an empty text has
+    // no keys whose meaning could have changed, so it takes today's defaults.
+    if (entries.size > 0) version = 1;
+  } else if (Object.hasOwn(VERSION_DEFAULTS, versionText) && /^\d+$/.test(versionText)) {
+    version = Number(versionText);
+  } else {
     corrections.push({
       key: VERSION_KEY,
-      given: version,
+      given: versionText,
       used: String(URL_FORMAT_VERSION),
       reason: `unknown format version; read as version ${URL_FORMAT_VERSION}`,
     });
   }
+  const defaults: Readonly<Config> = { ...DEFAULT_CONFIG, ...VERSION_DEFAULTS[version] };
+  const config: Config = { ...defaults, compare: [] };
 
   for (const f of FIELDS) {
     const given = entries.get(f.key);
     entries.delete(f.key);
     if (given === undefined) continue;
-    decodeField(f, given, config, corrections);
+    decodeField(f, given, config, defaults, corrections);
   }
   for (const key of entries.keys()) {
     corrections.push({ key, given: entries.get(key) ?? '', used: '', reason: 'unknown key, ignored' });
@@ -200,7 +218,7 @@ export function decodeConfig(text: string): Decoded {
 
 /**
  * The config with its subset sizes capped at what the built-in sample holds (2,000 train, 1,000 test images). A
- * size the link gave beyond that is a correction; a size it left to the default (10,000 / 2,000, meant for the
+ * size the link gave beyond that is a correction; a size it left to the default (a version 1 link's 10,000 / 2,000, meant for the
  * full data set) simply becomes the sample's size. `given(key)` says what the link gave (undefined: nothing).
  */
 export function fitToSample(config: Config, given: (key: string) => string | undefined = () => ''): Decoded {
@@ -253,12 +271,12 @@ function safeDecode(s: string): string {
   }
 }
 
-function decodeField(f: Field, given: string, config: Config, corrections: Correction[]): void {
+function decodeField(f: Field, given: string, config: Config, defaults: Readonly<Config>, corrections: Correction[]): void {
   const fix = (used: string, reason: string) => corrections.push({ key: f.key, given, used, reason });
   switch (f.kind) {
     case 'int':
     case 'number': {
-      const fallback = DEFAULT_CONFIG[f.prop];
+      const fallback = defaults[f.prop];
       const n = parseNumber(given);
       if (n === null) {
         fix(String(fallback), 'not a number; the default is used');
@@ -284,14 +302,14 @@ function decodeField(f: Field, given: string, config: Config, corrections: Corre
       const lower = given.toLowerCase();
       if (TRUE_WORDS.has(lower)) config[f.prop] = true;
       else if (FALSE_WORDS.has(lower)) config[f.prop] = false;
-      else fix(DEFAULT_CONFIG[f.prop] ? '1' : '0', 'expected 1 or 0; the default is used');
+      else fix(defaults[f.prop] ? '1' : '0', 'expected 1 or 0; the default is used');
       return;
     }
     case 'enum': {
       const lower = given.toLowerCase();
       const match = f.values.find((v) => v === lower);
       if (match) setEnum(config, f.prop, match);
-      else fix(String(DEFAULT_CONFIG[f.prop]), `expected one of ${f.values.join(', ')}; the default is used`);
+      else fix(String(defaults[f.prop]), `expected one of ${f.values.join(', ')}; the default is used`);
       return;
     }
     case 'url': {

@@ -3,11 +3,13 @@
  * curves, run table, evaluation, export). App itself re-renders on config changes and run-phase changes only;
  * the parts that follow metrics subscribe to their own slices.
  */
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { Config, ModelConfig } from '../core/config';
 import type { CloneableSource } from '../core/data/sources';
 import type { SavedWeights } from '../core/weights';
 import { useDataSource } from './hooks/useDataSource';
+import { useDeviceSpeed } from './hooks/useDeviceSpeed';
+import { useMediaQuery } from './hooks/useMediaQuery';
 import { useHistory, useLeaveWarning } from './hooks/useHistory';
 import { isActive, useTrainingClient, useTrainingSelector } from './hooks/useTraining';
 import { useUrlState } from './hooks/useUrlState';
@@ -28,12 +30,37 @@ import { ResumeNotice } from './components/ResumeNotice';
 import { RunHistory } from './components/RunHistory';
 import { RunProgress } from './components/RunProgress';
 import { StatusBar } from './components/StatusBar';
+import { estimateSeconds, roughDuration } from './lib/estimate';
+import { FIRST_RUN_SECONDS, probeConfig, sizeComparison } from './lib/sizedComparison';
+import { JumpLink } from './components/JumpLink';
 
-export function App({ urlStore }: { urlStore: UrlStore }) {
+/** The page's one-column layout (styles.css): phones and narrow windows. */
+const ONE_COLUMN = '(max-width: 900px)';
+
+/**
+ * The length of a plain visit's first run (s). `?test-first-run-seconds=N` in the page's address shortens it, for the
+ * end-to-end tests only: people get FIRST_RUN_SECONDS.
+ */
+function firstRunSeconds(): number {
+  const given = Number(new URLSearchParams(window.location.search).get('test-first-run-seconds'));
+  return Number.isFinite(given) && given >= 1 && given <= 3600 ? given : FIRST_RUN_SECONDS;
+}
+
+/** `children`: more notices, shown first (the service worker's update prompt, from main.tsx). */
+export function App({ urlStore, children }: { urlStore: UrlStore; children?: ReactNode }) {
   const { config, corrections, text } = useUrlState(urlStore);
   const client = useTrainingClient();
   const phase = useTrainingSelector((v) => v.phase);
   const active = isActive(phase);
+  // On a phone, once a run has started, its progress, curves and result come first: the settings fold away (one tap
+  // opens them) and the run's buttons stay at the top of the screen.
+  const folded = useMediaQuery(ONE_COLUMN) && phase !== 'idle';
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [wasActive, setWasActive] = useState(active);
+  if (wasActive !== active) {
+    setWasActive(active);
+    if (active) setSettingsOpen(false); // each run starts folded
+  }
   const history = useHistory();
   useLeaveWarning(active);
 
@@ -47,10 +74,28 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
 
   const data = useDataSource(config, patch);
 
+  // A plain visit (no link, nothing chosen yet): the first run is the thin-deep vs wide-shallow comparison, sized
+  // from the backend found and the speed the probe measures on it to take about FIRST_RUN_SECONDS.
+  const plain = urlStore.plainVisit();
+  const backend = useTrainingSelector((v) => v.backend);
+  const device = useDeviceSpeed(plain && backend ? probeConfig(config, backend) : null);
+  const sizing = plain && !active && (!backend || !device.settled);
+  const { train: limitTrain, test: limitTest } = data.limit;
+  useEffect(() => {
+    const speed = device.speed;
+    if (!urlStore.plainVisit() || !backend || !speed || !device.settled || data.kind === null || isActive(phase)) return;
+    const limit = { train: limitTrain, test: limitTest };
+    const estimate = (c: Config) => estimateSeconds(c, Math.min(c.train, limit.train), Math.min(c.test, limit.test), speed);
+    urlStore.setConfig(sizeComparison(urlStore.getSnapshot().config, backend, firstRunSeconds(), estimate, limit).config);
+  }, [urlStore, backend, device.speed, device.settled, data.kind, limitTrain, limitTest, phase]);
+
   const train = () => {
     if (data.needsConsent) return; // the dialog is open and asks first
     client.start(data.runConfig, data.spec());
   };
+  const blockedReason = sizing
+    ? `Measuring how fast this device trains, to size a first comparison (${roughDuration(firstRunSeconds())})…`
+    : data.blockedReason;
 
   /** Resume a stored run: its own config (the link then describes it), data from where it came, or the files picked. */
   const resumeRun = (key: string) => {
@@ -69,12 +114,28 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
   const canEvaluate = !active && !data.needsConsent && data.blockedReason === null;
   const openWeights = (w: SavedWeights) => client.evaluate(data.runConfig, data.spec(), w);
 
+  const estimate = !active && data.kind !== null && (
+    <RunEstimate config={data.runConfig} limit={data.limit} device={device} firstTarget={firstRunSeconds()} onApply={setConfig} />
+  );
+  const runActions = (
+    <RunActions
+      phase={phase}
+      blockedReason={blockedReason}
+      onTrain={train}
+      onPause={() => client.pause()}
+      onResume={() => client.resume()}
+      onStop={() => client.stop()}
+    >
+      {!folded && estimate}
+    </RunActions>
+  );
+
   return (
     <>
-      <a className="skip-link" href="#results">
+      <JumpLink className="skip-link" to="results">
         Skip to results
-      </a>
-      <header className="app-header">
+      </JumpLink>
+      <header className={folded ? 'app-header compact' : 'app-header'}>
         <div className="title">
           <h1>Wide ResNet playground</h1>
           <p className="tagline">
@@ -84,8 +145,9 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         <StatusBar />
       </header>
       <div className="notices">
+        {children}
         <CorrectionNotice corrections={corrections} onDismiss={() => urlStore.dismissCorrections()} />
-        {data.sampleCaps && !active && (
+        {data.sampleCaps && !active && !folded && (
           <SampleNotice
             corrections={data.sampleCaps}
             chosen={data.sampleChosen}
@@ -96,22 +158,28 @@ export function App({ urlStore }: { urlStore: UrlStore }) {
         <ErrorNotices />
         <ResumeNotice onResume={resumeRun} busy={active} />
       </div>
-      <main className="layout">
-        <aside className="controls" aria-label="Settings">
+      <main className={folded ? 'layout folded' : 'layout'}>
+        {folded && (
+          <div className={active ? 'fold-bar active' : 'fold-bar'}>
+            <button
+              type="button"
+              className="secondary fold-toggle"
+              aria-expanded={settingsOpen}
+              aria-controls="settings"
+              onClick={() => setSettingsOpen((o) => !o)}
+            >
+              {settingsOpen ? 'Hide settings' : 'Settings'}
+              <span aria-hidden="true">{settingsOpen ? ' ▴' : ' ▾'}</span>
+            </button>
+            {runActions}
+          </div>
+        )}
+        <aside className="controls" id="settings" aria-label="Settings" hidden={folded && !settingsOpen}>
           <section className="panel-section" aria-labelledby="model-title">
             <h2 id="model-title">Model</h2>
             <ModelControls model={config} onChange={(m: ModelConfig) => patch(m)} disabled={active} />
             <CostSummary config={config} />
-            <RunActions
-              phase={phase}
-              blockedReason={data.blockedReason}
-              onTrain={train}
-              onPause={() => client.pause()}
-              onResume={() => client.resume()}
-              onStop={() => client.stop()}
-            >
-              {!active && data.kind !== null && <RunEstimate config={data.runConfig} limit={data.limit} onApply={setConfig} />}
-            </RunActions>
+            {folded ? estimate : runActions}
             {active && phase !== 'stopping' && <LiveLearningRate />}
           </section>
           <CompareControls config={config} onChange={setConfig} disabled={active} />

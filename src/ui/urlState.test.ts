@@ -20,11 +20,29 @@ function fakeHost(initial: string) {
 
 describe('url state', () => {
   it('reads the hash and writes back its canonical form', () => {
-    const f = fakeHost('#depth=28&width=10');
+    const f = fakeHost('#v=2&depth=28&width=10');
     const store = createUrlStore(f.host);
     expect(store.getSnapshot().config).toMatchObject({ depth: 28, width: 10 });
     expect(store.getSnapshot().corrections).toEqual([]);
     expect(f.hash()).toBe(`#${encodeConfig({ ...DEFAULT_CONFIG, depth: 28, width: 10 })}`);
+  });
+
+  it("an old link keeps its meaning: written back as today's version with the values it trained", () => {
+    const f = fakeHost('#depth=28&width=10'); // no `v`: made before version 2
+    const store = createUrlStore(f.host);
+    expect(store.getSnapshot().config).toMatchObject({ depth: 28, width: 10, train: 10000, test: 2000 });
+    expect(store.getSnapshot().corrections).toEqual([]);
+    expect(f.hash()).toMatch(/^#v=2&.*&train=10000&test=2000&/);
+  });
+
+  it('a plain visit (no hash) gets the defaults and says it was one', () => {
+    const f = fakeHost('');
+    const store = createUrlStore(f.host);
+    expect(store.getSnapshot().config).toEqual(DEFAULT_CONFIG);
+    expect(store.plainVisit()).toBe(true);
+    store.setConfig({ ...DEFAULT_CONFIG, depth: 22 });
+    expect(store.plainVisit()).toBe(false);
+    expect(createUrlStore(fakeHost('#depth=22').host).plainVisit()).toBe(false);
   });
 
   it('lists each correction of a bad hash', () => {

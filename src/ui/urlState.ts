@@ -34,13 +34,20 @@ export interface UrlStore {
   setConfig(config: Config): void;
   /** the person read the correction notice */
   dismissCorrections(): void;
+  /**
+   * The page was opened without a link (no hash) and the config is still the defaults it got: nobody has chosen
+   * anything yet, so the page may choose the first run for them.
+   */
+  plainVisit(): boolean;
   /** stops listening to the browser */
   dispose(): void;
 }
 
 export function createUrlStore(host: UrlHost): UrlStore {
   const listeners = new Set<() => void>();
+  const plain = stripHash(host.getHash()) === '';
   let snapshot = read(host);
+  const initialText = snapshot.text;
   const emit = () => listeners.forEach((l) => l());
 
   const stopListening = host.onHashChange(() => {
@@ -68,6 +75,7 @@ export function createUrlStore(host: UrlHost): UrlStore {
       snapshot = { ...snapshot, corrections: [] };
       emit();
     },
+    plainVisit: () => plain && snapshot.text === initialText,
     dispose: stopListening,
   };
 }

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { ToWorker } from '../worker/protocol';
-import { checkpointAt as checkpoint } from './lib/checkpointFixture';
-import { fakeWorker, modelStarted, serverSource, stepPoint } from './lib/workerFixture';
+import { checkpointAt as checkpoint } from '../../test/fixtures/checkpoint';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from '../../test/fixtures/worker';
 import { createWorkerClient, type ModelView } from './workerClient';
 
 type StartMessage = Extract<ToWorker, { type: 'start' }>;

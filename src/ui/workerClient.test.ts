@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
 import type { EvalPoint } from '../core/metrics';
-import { fakeWorker, modelStarted, serverSource, stepPoint } from './lib/workerFixture';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from '../../test/fixtures/worker';
 import { createWorkerClient } from './workerClient';
 
 const step = (n: number) => stepPoint(n, 2);
@@ -158,5 +158,31 @@ describe('createWorkerClient', () => {
     const failed = client.exportWeights(1);
     receive({ type: 'error', runId: 1, code: 'internal', message: 'cannot export weights: not ended', suggestion: '' });
     await expect(failed).rejects.toThrow(/not ended/);
+  });
+
+  it('measureSpeed resolves with its own probe’s answer, rejects on a probe error, and leaves the state alone', async () => {
+    const { worker, sent, receive } = fakeWorker();
+    const client = createWorkerClient(worker);
+    const first = client.measureSpeed(DEFAULT_CONFIG);
+    const second = client.measureSpeed({ ...DEFAULT_CONFIG, batch: 32 });
+    expect(sent).toEqual([
+      { type: 'measureSpeed', probeId: 1, config: DEFAULT_CONFIG },
+      { type: 'measureSpeed', probeId: 2, config: { ...DEFAULT_CONFIG, batch: 32 } },
+    ]);
+    const state = client.getSnapshot();
+    const speed = { model: { depth: 16, width: 4, dropout: 0 }, batch: 32, imagesPerSec: 9.5, evalImagesPerSec: 30, setupSeconds: 1.2 };
+    receive({ type: 'speed', probeId: 2, speeds: [speed], error: null });
+    await expect(second).resolves.toEqual([speed]);
+    receive({ type: 'speed', probeId: 1, speeds: [], error: 'no backend' });
+    await expect(first).rejects.toThrow('no backend');
+    expect(client.getSnapshot()).toBe(state);
+  });
+
+  it('a crashed worker rejects the probes waiting on it', async () => {
+    const { worker, crash } = fakeWorker();
+    const client = createWorkerClient(worker, null);
+    const probe = client.measureSpeed(DEFAULT_CONFIG);
+    crash();
+    await expect(probe).rejects.toThrow(/crashed/);
   });
 });

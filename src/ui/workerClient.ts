@@ -21,6 +21,7 @@ import type { CloneableSource } from '../core/data/sources';
 import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
 import type { ErrorCode } from '../core/runErrors';
 import { isFinal, type ModelInfo, type RunStatus } from '../core/runEvents';
+import type { NetSpeed } from '../core/speedProbe';
 import type { SavedWeights } from '../core/weights';
 import type { BackendInfo, DataProgress, FromWorker, GroupFeatures, InspectTask, InspectWeights, LesionResult, ToWorker } from '../worker/protocol';
 
@@ -126,6 +127,11 @@ export interface WorkerClient {
   setLearningRate(lr: number | null): void;
   /** the weights of an ended model of the current run; rejects if the worker reports an error for the run first */
   exportWeights(model: number): Promise<SavedWeights>;
+  /**
+   * How fast the worker trains each net of `config` on its backend (a few timed steps on random images, queued
+   * behind any run); rejects when the probe failed or the worker crashed.
+   */
+  measureSpeed(config: Config): Promise<NetSpeed[]>;
   /** removes one error from `errors` */
   dismissError(id: number): void;
   clearErrors(): void;
@@ -239,6 +245,9 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
     worker.postMessage({ type: 'inspect', jobId, ...target, task });
     return { result, cancel: () => (jobs.has(jobId) ? worker.postMessage({ type: 'cancelInspect', jobId }) : undefined) };
   };
+  /** measureSpeed calls waiting for their answer, by probeId */
+  const pendingProbes = new Map<number, { resolve: (s: NetSpeed[]) => void; reject: (e: Error) => void }>();
+  let lastProbeId = 0;
 
   const setState = (next: WorkerState) => {
     if (next === state) return;
@@ -281,6 +290,13 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
       else job?.settle(msg);
       return;
     }
+    if (msg.type === 'speed') {
+      const probe = pendingProbes.get(msg.probeId);
+      pendingProbes.delete(msg.probeId);
+      if (msg.error === null) probe?.resolve(msg.speeds);
+      else probe?.reject(new Error(msg.error));
+      return;
+    }
     const current = msg.type !== 'backend' && msg.runId !== null && msg.runId === currentRunId();
     if (msg.type === 'checkpoint' && current) {
       for (const l of [...checkpointListeners]) l(msg.runId, msg.checkpoint.modelIndex, msg.checkpoint);
@@ -300,6 +316,8 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
     const message = typeof said === 'string' && said ? said : 'the training worker failed to load or crashed';
     rejectExports(message);
     for (const job of [...jobs.values()]) job.fail(new Error(message));
+    for (const p of pendingProbes.values()) p.reject(new Error(message));
+    pendingProbes.clear();
     const run = state.run;
     const holdsRun = run !== null && !isFinal(run.status);
     const suggestion = !spawn
@@ -370,6 +388,13 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
         send({ type: 'exportWeights', runId, model });
       });
     },
+    measureSpeed(config) {
+      const probeId = ++lastProbeId;
+      return new Promise<NetSpeed[]>((resolve, reject) => {
+        pendingProbes.set(probeId, { resolve, reject });
+        send({ type: 'measureSpeed', probeId, config });
+      });
+    },
     dismissError(id) {
       const errors = state.errors.filter((e) => e.id !== id);
       if (errors.length !== state.errors.length) setState({ ...state, errors });
@@ -412,6 +437,7 @@ function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
 export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerState {
   if ('jobId' in msg) return state; // inspections answer their callers, not the state
   if (msg.type === 'backend') return { ...state, backend: msg.info };
+  if (msg.type === 'speed') return state; // answers a measureSpeed call; not part of the state
   if (msg.type === 'error') {
     const error: WorkerError = { id, runId: msg.runId, code: msg.code, message: msg.message, suggestion: msg.suggestion };
     if (msg.runId === null) return addError(state, error);

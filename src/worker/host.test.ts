@@ -8,14 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { initBackend } from '../core/backend';
 import { DEFAULT_CONFIG, type Config } from '../core/config';
 import { RECORD_BYTES } from '../core/data/dataset';
-import { sharedBytes } from '../core/data/testFixtures';
+import { sharedBytes } from '../../test/fixtures/data';
 import { WorkerHost } from './host';
 import type { CloneableSource } from '../core/data/sources';
 import type { FromWorker } from './protocol';
 
-/** A host whose messages are recorded; `until` resolves when a message matching `done` has been posted. */
+/**
+ * A host whose messages are recorded; `until` resolves when a message matching `done` has been posted. `setUps`
+ * lists the backend set-ups it asked for, as `pref/kernels`.
+ */
 function makeHost() {
   const messages: FromWorker[] = [];
+  const setUps: string[] = [];
   const waiters: { done: (m: FromWorker) => boolean; resolve: () => void }[] = [];
   const host = new WorkerHost({
     post: (msg) => {
@@ -23,14 +27,17 @@ function makeHost() {
       for (const w of waiters.filter((w) => w.done(msg))) w.resolve();
     },
     // No WebGPU probe in Node: the plan is WASM first, then CPU.
-    initBackend: (pref) => initBackend(pref, { probe: null }),
+    initBackend: (pref, kernels) => {
+      setUps.push(`${pref}/${kernels}`);
+      return initBackend(pref, { probe: null, kernels });
+    },
   });
   const until = (done: (m: FromWorker) => boolean) =>
     new Promise<void>((resolve) => {
       if (messages.some(done)) resolve();
       else waiters.push({ done, resolve });
     });
-  return { host, messages, until };
+  return { host, messages, setUps, until };
 }
 
 /** The first `n` records of each shared subset, as the files a person would pick. */
@@ -195,6 +202,18 @@ describe('WorkerHost', () => {
     expect(run2.at(-1)).toEqual({ type: 'runEnded', runId: 2, status: 'stopped' });
   });
 
+  it("sets the backend up again when a run's config asks for other WebGPU kernels, and only then", async () => {
+    const { host, setUps, until } = makeHost();
+    host.handle({ type: 'init', backend: 'wasm' });
+    host.handle({ type: 'start', runId: 1, config: tiny, source: files(4, 4) });
+    await until(ended(1));
+    host.handle({ type: 'start', runId: 2, config: { ...tiny, kernels: 'tfjs' }, source: files(4, 4) });
+    await until(ended(2));
+    host.handle({ type: 'start', runId: 3, config: { ...tiny, kernels: 'tfjs' }, source: files(4, 4) });
+    await until(ended(3));
+    expect(setUps).toEqual(['wasm/ours', 'wasm/tfjs']);
+  }, 120_000);
+
   it('a new start supersedes the current run: nothing more is heard of the old one', async () => {
     const { host, messages, until } = makeHost();
     host.handle({ type: 'start', runId: 1, config: tiny, source: files(4, 4) });
@@ -251,4 +270,29 @@ describe('WorkerHost', () => {
     });
     expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 3, status: 'failed' });
   }, 120_000);
+
+  it('measureSpeed times every net of the config on its backend, in the queue, and frees what it built', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'init', backend: 'wasm' });
+    await until((m) => m.type === 'backend');
+    const baseline = host.memory().numTensors;
+    host.handle({ type: 'measureSpeed', probeId: 3, config: { ...tiny, compare: [{ depth: 10, width: 2, dropout: 0 }] } });
+    await until((m) => m.type === 'speed');
+    const answer = messages.find((m) => m.type === 'speed');
+    expect(answer).toMatchObject({ type: 'speed', probeId: 3, error: null });
+    const speeds = answer?.type === 'speed' ? answer.speeds : [];
+    expect(speeds.map((s) => [s.model.width, s.batch])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    for (const s of speeds) expect(s.imagesPerSec).toBeGreaterThan(0);
+    expect(host.memory().numTensors).toBe(baseline);
+  });
+
+  it('a probe that cannot run answers with its error, and the worker goes on', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'measureSpeed', probeId: 1, config: { ...tiny, depth: 11 } }); // not a WRN depth: the builder refuses
+    await until((m) => m.type === 'speed');
+    expect(messages.find((m) => m.type === 'speed')).toMatchObject({ probeId: 1, speeds: [], error: expect.stringMatching(/depth/) });
+  });
 });

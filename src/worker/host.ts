@@ -7,17 +7,20 @@
  *   once the old one has freed the device.
  * - Controls ('pause', 'resume', 'stop', 'setLearningRate', 'exportWeights') for a runId that is not the current
  *   run are dropped.
- * - The backend is initialised on 'init' and again on 'start' when the config asks for another one, or when the
- *   WebGPU device was lost or reported an error (then the backend is rebuilt on a new device).
- * - Backend work and runs go through one queue, so that a backend never changes under a running model.
+ * - The backend is initialised on 'init' and again on 'start' when the config asks for another one or for other
+ *   WebGPU kernels (`kernels`: applied at backend set-up, once per run), or when the WebGPU device was lost or
+ *   reported an error (then the backend is rebuilt on a new device).
+ * - Backend work, speed probes ('measureSpeed') and runs go through one queue, so that a backend never changes
+ *   under a running model and a probe never shares the device with one.
  * - Inspections (lesions, feature maps of trained weights) queue there too, after the current run; 'start' and
  *   'evaluate' cancel them (the device is for the new run), 'cancelInspect' cancels one.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendPreference } from '../core/config';
+import { modelsOf, type BackendPreference, type Config, type KernelChoice } from '../core/config';
 import { activeGpuDevice, DeviceWatch, rebuildWebGpuBackend } from '../core/deviceWatch';
 import { messageOf } from '../core/errors';
 import { classifyError, RunFailure } from '../core/runErrors';
+import { measureNetSpeed, type NetSpeed } from '../core/speedProbe';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
 import { InspectJob, type JobWeights } from './inspect';
 import { Run } from './run';
@@ -25,12 +28,16 @@ import { Run } from './run';
 export interface HostOptions {
   /** sends a message to the page (`postMessage`), transferring `transfer` */
   post(msg: FromWorker, transfer?: Transferable[]): void;
-  /** sets up the tfjs backend for a preference and says which one it got and why; throws when none works */
-  initBackend(pref: BackendPreference): Promise<BackendInfo>;
+  /**
+   * sets up the tfjs backend for a preference, with WebGPU's kernels as `kernels` says, and says which backend it
+   * got and why; throws when none works
+   */
+  initBackend(pref: BackendPreference, kernels: KernelChoice): Promise<BackendInfo>;
 }
 
 interface ActiveBackend {
   pref: BackendPreference;
+  kernels: KernelChoice;
   info: BackendInfo;
   /** the WebGPU device's watch, when the backend is WebGPU */
   watch: DeviceWatch | null;
@@ -48,7 +55,10 @@ export class WorkerHost {
   handle(msg: ToWorker): void {
     switch (msg.type) {
       case 'init':
-        this.enqueue(() => this.ensureBackend(msg.backend, true).then(() => undefined));
+        this.enqueue(() => this.ensureBackend(msg.backend, 'ours', true).then(() => undefined));
+        return;
+      case 'measureSpeed':
+        this.enqueue(() => this.measureSpeed(msg.probeId, msg.config));
         return;
       case 'inspect':
         return this.inspect(msg);
@@ -106,7 +116,7 @@ export class WorkerHost {
     this.inspections.set(job.id, job);
     this.enqueue(async () => {
       try {
-        if (!job.cancelled) await this.ensureBackend(msg.config.backend, false);
+        if (!job.cancelled) await this.ensureBackend(msg.config.backend, msg.config.kernels, false);
       } catch (err) {
         job.cancel();
         post({ type: 'error', runId: null, ...classifyError(err) });
@@ -133,11 +143,23 @@ export class WorkerHost {
     return run ? { runId: run.id, active: run.active, step: run.step } : null;
   }
 
+  /** Times every net of `config` on its backend, between runs (the queue keeps it off a running model's device). */
+  private async measureSpeed(probeId: number, config: Config): Promise<void> {
+    try {
+      await this.ensureBackend(config.backend, config.kernels, false);
+      const speeds: NetSpeed[] = [];
+      for (const model of modelsOf(config)) speeds.push(await measureNetSpeed(config, model));
+      this.options.post({ type: 'speed', probeId, speeds, error: null });
+    } catch (err) {
+      this.options.post({ type: 'speed', probeId, speeds: [], error: messageOf(err) });
+    }
+  }
+
   private async execute(run: Run): Promise<void> {
     if (this.current !== run) return; // superseded before it began; the page no longer waits for it
     const post = this.postFor(run);
     try {
-      await this.ensureBackend(run.config.backend, false);
+      await this.ensureBackend(run.config.backend, run.config.kernels, false);
     } catch (err) {
       post({ type: 'error', runId: run.id, ...classifyError(err) });
       post({ type: 'runEnded', runId: run.id, status: 'failed' });
@@ -151,16 +173,16 @@ export class WorkerHost {
       failure?.cancel();
     }
     // Back on a working device before the page asks for the next run (it learns of it by a 'backend' message).
-    if (watch?.poisoned && this.backend?.watch === watch) await this.ensureBackend(this.backend.pref, false).catch(() => undefined);
+    if (watch?.poisoned && this.backend?.watch === watch) await this.ensureBackend(this.backend.pref, this.backend.kernels, false).catch(() => undefined);
   }
 
   /**
-   * Makes sure the backend for `pref` is up and healthy, initialising (or rebuilding) it when not, and posts
-   * 'backend' when it changed or when `announce` asks for it anyway.
+   * Makes sure the backend for `pref`, with `kernels`, is up and healthy, initialising (or rebuilding) it when not,
+   * and posts 'backend' when it changed or when `announce` asks for it anyway.
    */
-  private async ensureBackend(pref: BackendPreference, announce: boolean): Promise<BackendInfo> {
+  private async ensureBackend(pref: BackendPreference, kernels: KernelChoice, announce: boolean): Promise<BackendInfo> {
     const old = this.backend;
-    if (old && old.pref === pref && !old.watch?.poisoned) {
+    if (old && old.pref === pref && old.kernels === kernels && !old.watch?.poisoned) {
       if (announce) this.options.post({ type: 'backend', info: old.info });
       return old.info;
     }
@@ -171,14 +193,14 @@ export class WorkerHost {
     }
     let info: BackendInfo;
     try {
-      info = await this.options.initBackend(pref);
+      info = await this.options.initBackend(pref, kernels);
     } catch (err) {
       throw new RunFailure('backend', `cannot start a tfjs backend: ${messageOf(err)}`);
     }
     const device = activeGpuDevice();
     const watch = device ? new DeviceWatch(device) : null;
     watch?.subscribe((failure) => this.onIdleDeviceFailure(watch, failure));
-    this.backend = { pref, info, watch };
+    this.backend = { pref, kernels, info, watch };
     this.options.post({ type: 'backend', info });
     return info;
   }
@@ -187,8 +209,8 @@ export class WorkerHost {
   private onIdleDeviceFailure(watch: DeviceWatch, failure: RunFailure): void {
     if (this.current?.active || this.backend?.watch !== watch) return; // a run reports it itself
     this.options.post({ type: 'error', runId: null, code: failure.code, message: failure.message, suggestion: failure.suggestion });
-    const pref = this.backend.pref;
-    this.enqueue(() => this.ensureBackend(pref, false).then(() => undefined));
+    const { pref, kernels } = this.backend;
+    this.enqueue(() => this.ensureBackend(pref, kernels, false).then(() => undefined));
   }
 
   /** Posts for `run` only while it is the current run. */

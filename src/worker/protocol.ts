@@ -14,6 +14,7 @@ import type { MetricPoint, RunSummary } from '../core/metrics';
 import type { GroupFeatures } from '../core/insight/features';
 import type { LesionResult } from '../core/insight/lesion';
 import type { ErrorCode } from '../core/runErrors';
+import type { NetSpeed } from '../core/speedProbe';
 import type { ModelInfo, RunOutcome, RunState } from '../core/runEvents';
 import type { SavedWeights } from '../core/weights';
 
@@ -54,6 +55,8 @@ export type { GroupFeatures, LesionResult };
 
 export type ToWorker =
   | { type: 'init'; backend: Config['backend'] }
+  /** times a few steps of every net of `config` at its batch, on its backend; answered by 'speed' with the same probeId */
+  | { type: 'measureSpeed'; probeId: number; config: Config }
   /** resumeFrom: a checkpoint of this config (from a 'checkpoint' message) to go on from instead of step 0 */
   | { type: 'start'; runId: number; config: Config; source: CloneableSource; resumeFrom?: Checkpoint }
   /** a run that trains nothing: evaluates weights trained elsewhere on the config's test subset, reported as a model's run */
@@ -72,6 +75,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'backend'; info: BackendInfo }
+  /** the answer to 'measureSpeed': one entry per net, or an error (then no entries) */
+  | { type: 'speed'; probeId: number; speeds: NetSpeed[]; error: string | null }
   | { type: 'data'; runId: number; progress: DataProgress }
   | { type: 'samples'; runId: number; samples: TestSamples }
   | ({ type: 'modelStarted'; runId: number; model: number } & ModelInfo)

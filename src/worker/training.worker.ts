@@ -3,13 +3,15 @@
  * `initBackend` (src/core/backend.ts), which imports and registers the WebGPU and WASM backends as it tries them.
  * Created by `src/ui/workerClient.ts`; speaks only `protocol.ts`.
  *
- * WebGPU: a dedicated worker has `navigator.gpu` in Chromium (a SharedWorker does not work: tfjs issue 7914).
+ * WebGPU: a dedicated worker has `navigator.gpu` in Chromium (a SharedWorker does not work:
+ * https://github.com/tensorflow/tfjs/issues/7914).
  */
 import { initBackend } from '../core/backend';
 import { activeGpuDevice } from '../core/deviceWatch';
 import { WorkerHost } from './host';
 import type { ToWorker } from './protocol';
 import { configureWasmAssets } from '../browser/wasmAssets';
+import { probeWebGl } from '../browser/webgl';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -18,7 +20,7 @@ configureWasmAssets();
 
 const host = new WorkerHost({
   post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
-  initBackend: (pref) => initBackend(pref),
+  initBackend: (pref, kernels) => initBackend(pref, { probeWebGl, kernels }),
 });
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => host.handle(event.data);

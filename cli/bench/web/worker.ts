@@ -4,6 +4,7 @@
  */
 import { initBackend } from '../../../src/core/backend';
 import { configureWasmAssets } from '../../../src/browser/wasmAssets';
+import { probeWebGl } from '../../../src/browser/webgl';
 import { describeActiveBackend } from '../adapter';
 import { timeKernels } from '../kernelTiming';
 import { measureNet } from '../measure';
@@ -32,7 +33,7 @@ function configureWasm(job: NetJob): void {
 async function runJob(job: NetJob): Promise<void> {
   const wanted = backendOf(job.target);
   if (wanted === 'wasm') configureWasm(job);
-  const choice = await initBackend(wanted);
+  const choice = await initBackend(wanted, { probeWebGl });
   if (choice.backend !== wanted) throw new Error(`${wanted} did not start: ${choice.tried.map((t) => t.error).join('; ')}`);
   const adapter = { ...(await describeActiveBackend()), crossOriginIsolated };
   const result = await measureNet(job, adapter, (line) => post({ kind: 'log', line }));
@@ -41,7 +42,7 @@ async function runJob(job: NetJob): Promise<void> {
 
 /** Per-kernel timing on this worker's WebGPU (the job's target is a WebGPU one). */
 async function runKernels(job: KernelJob): Promise<void> {
-  const choice = await initBackend('webgpu');
+  const choice = await initBackend('webgpu', { probeWebGl });
   if (choice.backend !== 'webgpu') throw new Error(`webgpu did not start: ${choice.tried.map((t) => t.error).join('; ')}`);
   const adapter = { ...(await describeActiveBackend()), crossOriginIsolated };
   const result = await timeKernels(job, adapter, (line) => post({ kind: 'log', line }));

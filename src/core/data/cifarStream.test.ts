@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCifarStream, sniffFormat, type CifarBatch, type ParseOptions } from './cifarStream';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
-import { TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, lcg, sharedBytes, syntheticRecords } from './testFixtures';
+import { TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, lcg, sharedBytes, syntheticRecords } from '../../../test/fixtures/data';
 
 /** Parses everything, returning labels and pixels joined, the batches, and the error if it threw. */
 async function parseAll(stream: ReadableStream<Uint8Array>, options: ParseOptions = {}) {

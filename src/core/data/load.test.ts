@@ -3,7 +3,16 @@ import { planLanes, type CifarInput } from './inputs';
 import { loadCifar, type LoadProgress } from './load';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
-import { TEST_PER_CLASS, TEST_RECORDS, TRAIN_PER_CLASS, TRAIN_RECORDS, makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';
+import {
+  TEST_PER_CLASS,
+  TEST_RECORDS,
+  TRAIN_PER_CLASS,
+  TRAIN_RECORDS,
+  makeTarGz,
+  sharedBytes,
+  sharedTarGz,
+  syntheticRecords,
+} from '../../../test/fixtures/data';
 
 const file = (name: string, bytes: Uint8Array | string) => new File([bytes as BlobPart], name);
 

@@ -15,7 +15,7 @@ import { CifarFormatError } from './errors';
 import { loadCifar } from './load';
 import { decodeSampleSplit, parseSampleManifest } from './sample';
 import { SAMPLE } from './sampleInfo';
-import { HAS_SHARED, REPO_ROOT, SAMPLE_DIR, SHARED_DIR, perClassOf, sampleManifest } from './testFixtures';
+import { HAS_SHARED, REPO_ROOT, SAMPLE_DIR, SHARED_DIR, perClassOf, sampleManifest } from '../../../test/fixtures/data';
 
 const manifest = sampleManifest();
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

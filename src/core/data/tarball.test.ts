@@ -4,7 +4,7 @@ import { parseCifarStream } from './cifarStream';
 import { CifarFormatError } from './errors';
 import { chunkedStream, concat } from './streams';
 import { readArchive, splitOfName } from './tarball';
-import { makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from './testFixtures';
+import { makeTarGz, sharedBytes, sharedTarGz, syntheticRecords } from '../../../test/fixtures/data';
 
 /** Every .bin member of an archive: name, split, and its parsed labels and pixels. */
 async function membersOf(stream: ReadableStream<Uint8Array>, gzip: boolean) {

@@ -44,7 +44,7 @@ import torch.nn.functional as F
 # ---------------------------------------------------------------------------------------------------------------
 CONFIG = json.loads(r"""
 {
-  "url": "v=1&depth=16&width=4&dropout=0&batch=128&epochs=5&lr=0.1&schedule=step&warmup=0&momentum=0.9&nesterov=1&wd=0.0005&train=10000&test=2000&subset=first&augment=1&seed=0&backend=auto&eval=0&seeds=1&order=sequential&budget=epochs",
+  "url": "v=2&depth=16&width=4&dropout=0&batch=128&epochs=5&lr=0.1&schedule=step&warmup=0&momentum=0.9&nesterov=1&wd=0.0005&train=2000&test=1000&subset=first&augment=1&seed=0&backend=auto&eval=0&seeds=1&order=sequential&budget=epochs",
   "config": {
     "depth": 16,
     "width": 4,
@@ -57,8 +57,8 @@ CONFIG = json.loads(r"""
     "momentum": 0.9,
     "nesterov": true,
     "wd": 0.0005,
-    "train": 10000,
-    "test": 2000,
+    "train": 2000,
+    "test": 1000,
     "subset": "first",
     "augment": true,
     "seed": 0,

@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../cli/backend';
-import { loadCifarFromPath } from '../../../cli/localData';
+import { setUpBackend } from '../../node/backend';
+import { loadCifarFromPath } from '../../node/localData';
 import { toNormalisedImages } from '../augment';
 import { RECORD_PIXELS, type ImageSource } from '../data/dataset';
-import { DATA_DIR } from '../data/testFixtures';
+import { DATA_DIR } from '../../../test/fixtures/data';
 import { buildWrn } from '../model';
 import { mulberry32 } from '../rng';
 import { IMAGE_SIZE, wrnArchitecture, type WrnArchitecture } from '../shape';

@@ -4,12 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setUpBackend } from '../../../cli/backend';
-import { loadCifarFromPath } from '../../../cli/localData';
+import { setUpBackend } from '../../node/backend';
+import { loadCifarFromPath } from '../../node/localData';
 import { toNormalisedImages } from '../augment';
 import { DEFAULT_CONFIG, type Config } from '../config';
 import { RECORD_PIXELS, type GrowingDataset } from '../data/dataset';
-import { DATA_DIR } from '../data/testFixtures';
+import { DATA_DIR } from '../../../test/fixtures/data';
 import type { BlockPoint, EvalPoint, MetricPoint, StepPoint } from '../metrics';
 import { Trainer } from '../trainer';
 import { architectureOf, forwardWithRatios } from './forward';

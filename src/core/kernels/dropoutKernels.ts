@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostBackend, WasmBackend } from './backendShapes';
 import { addGradient, addKernel } from './registry';
+import { asWebGpu, type WebGpuProgram, WORKGROUP } from './webgpu/program';
 import { dropoutInto, GLSL_HASH, WGSL_HASH, type DropoutKeys } from '../dropoutHash';
 
 export const DROPOUT_KERNEL = 'WrnDropout';
@@ -40,31 +41,6 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 // ---------------------------------------------------------------------------------------------------------- webgpu
 
-/** The fields of tfjs-backend-webgpu's `WebGPUProgram` this kernel sets (that interface is not exported at top level). */
-interface WebGpuProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-
-/** The method of tfjs-backend-webgpu's `WebGPUBackend` used here. */
-interface WebGpuBackend {
-  runWebGPUProgram(
-    program: WebGpuProgram,
-    inputs: tf.TensorInfo[],
-    outputDtype: tf.DataType,
-    uniforms?: { type: 'int32' | 'uint32' | 'float32'; data: number[] }[],
-  ): tf.TensorInfo;
-}
-
-const WEBGPU_WORKGROUP = 64;
-
 function webgpuProgram(shape: number[]): WebGpuProgram {
   return {
     variableNames: ['x'],
@@ -72,8 +48,8 @@ function webgpuProgram(shape: number[]): WebGpuProgram {
     shaderKey: 'wrnDropout',
     // Flat dispatch: one invocation per element; `index` is then the element's flat index, i.e. the hash counter.
     dispatchLayout: { x: shape.map((_, i) => i) },
-    dispatch: [Math.ceil(size(shape) / WEBGPU_WORKGROUP), 1, 1],
-    workgroupSize: [WEBGPU_WORKGROUP, 1, 1],
+    dispatch: [Math.ceil(size(shape) / WORKGROUP), 1, 1],
+    workgroupSize: [WORKGROUP, 1, 1],
     size: true,
     uniforms: 'key0 : u32, key1 : u32, threshold : u32, scale : f32,',
     getUserCode: () => /* wgsl */ `
@@ -90,8 +66,7 @@ function webgpuProgram(shape: number[]): WebGpuProgram {
 const webgpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const x = inputOf(inputs);
   const k = keysOf(attrs);
-  // Narrow cast: the kernel registry types the backend as `{}`; for backendName 'webgpu' it is a WebGPUBackend.
-  return (backend as WebGpuBackend).runWebGPUProgram(webgpuProgram(x.shape), [x], 'float32', [
+  return asWebGpu(backend).runWebGPUProgram(webgpuProgram(x.shape), [x], 'float32', [
     { type: 'uint32', data: [k.key0, k.key1, k.threshold] },
     { type: 'float32', data: [k.scale] },
   ]);

@@ -4,12 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+// Registers tfjs-webgpu's kernels (no WebGPU needed for that), so that replacing and restoring them shows.
+import '@tensorflow/tfjs-backend-webgpu';
 import { describe, expect, it } from 'vitest';
 
 const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
 const OUR_KERNELS = ['WrnDropout', 'WrnBatchNormTrain', 'WrnBatchNormTrainGrad'];
 const REPLACED = [tf.Identity, tf.Tile, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter];
-const GRADIENTS = ['Mean', 'Sum', 'WrnDropout'];
+const GRADIENTS = ['Mean', 'Sum', 'WrnDropout', 'Relu'];
 
 /** Every registry entry ours could touch: kernel functions by backend/name, and gradient functions by name. */
 function registries(): Record<string, unknown> {
@@ -59,12 +61,28 @@ describe('installKernels', () => {
     installKernels('webgpu');
     const all = registries();
     expect(all['webgpu/WrnDropout']).toBeDefined();
-    // our WGSL batch norm (kernels/webgpu), unless the environment asks for tfjs's kernels (WRN_KERNELS=tfjs)
-    expect(all['webgpu/WrnBatchNormTrain'] !== undefined).toBe(process.env['WRN_KERNELS']?.trim().toLowerCase() !== 'tfjs');
+    // our WGSL batch norm and ReLU gradient (kernels/webgpu): the kernels a run gets unless its config says tfjs
+    expect(all['webgpu/WrnBatchNormTrain']).toBeDefined();
+    expect(all['grad/Relu']).not.toBe(shipped['grad/Relu']);
+    for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput]) {
+      expect(shipped[`webgpu/${name}`], name).toBeDefined();
+      expect(all[`webgpu/${name}`], name).not.toBe(shipped[`webgpu/${name}`]);
+    }
     expect(all['webgl/WrnBatchNormTrain']).toBeUndefined(); // WebGL composes tfjs ops for batch norm
 
     // Idempotent: installing again changes nothing.
     for (const backend of ['cpu', 'wasm', 'webgpu'] as const) installKernels(backend);
+    expect(registries()).toEqual(all);
+
+    // kernels=tfjs takes WebGPU's set out again, tfjs's ReLU gradient back included; the other backends keep theirs.
+    installKernels('webgpu', 'tfjs');
+    const tfjs = registries();
+    expect(tfjs['webgpu/WrnBatchNormTrain']).toBeUndefined();
+    expect(tfjs['grad/Relu']).toBe(shipped['grad/Relu']);
+    for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput]) expect(tfjs[`webgpu/${name}`], name).toBe(shipped[`webgpu/${name}`]);
+    expect(tfjs['webgpu/WrnDropout']).toBe(all['webgpu/WrnDropout']);
+    expect(tfjs['wasm/WrnBatchNormTrain']).toBe(all['wasm/WrnBatchNormTrain']);
+    installKernels('webgpu', 'ours');
     expect(registries()).toEqual(all);
   });
 });

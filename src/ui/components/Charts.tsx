@@ -10,6 +10,8 @@ import { formatShort } from '../lib/format';
 import type { RunRecord } from '../lib/runRecord';
 import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
+import { RUN_TABLE_ID } from './RunTable';
+import { JumpLink } from './JumpLink';
 
 /** Points per train line actually drawn (see `downsample`); test lines have few points and are drawn whole. */
 const MAX_DRAWN = 400;
@@ -32,12 +34,13 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
   const [xKey, setXKey] = useState<XAxisKey>('step');
   const [smoothing, setSmoothing] = useState(0.6);
   const [logLoss, setLogLoss] = useState(false);
-  const ids = { x: useId(), smooth: useId(), log: useId() };
+  const ids = { x: useId(), smooth: useId(), log: useId(), numbers: useId() };
 
   const chartRuns = useMemo(() => {
     const slots = colorSlots(runs); // the seeds of one net share its colour
     return runs.map((run, i): ChartRun => ({ run, label: runLabel(run, runs), color: colorOf(slots[i]!) }));
   }, [runs]);
+  const hasPoints = runs.some((r) => r.steps.length > 0 || r.evals.length > 0);
   const maxFlops = useMemo(() => Math.max(0, ...runs.map((r) => r.steps.at(-1)?.flops ?? 0)), [runs]);
   // The FLOPs unit changes only per factor of 1000, so the spec (and the memoised lines) change rarely.
   const flopsDivisor = xAxisSpec('flops', maxFlops).divisor;
@@ -47,7 +50,8 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
     <section className="card charts" aria-labelledby="charts-title">
       <div className="card-head">
         <h2 id="charts-title">Curves</h2>
-        <div className="chart-settings">
+        {/* settings only for curves there are: an empty card holds its placeholder alone */}
+        <div className="chart-settings" hidden={!hasPoints}>
           <label htmlFor={ids.x}>X axis</label>
           <select id={ids.x} value={xKey} onChange={(e) => setXKey(e.target.value as XAxisKey)}>
             {X_AXES.map((k) => (
@@ -76,13 +80,37 @@ export function Charts({ runs }: { runs: readonly RunRecord[] }) {
       </div>
       {runs.length === 0 ? (
         <p className="empty">Press Train to draw loss and accuracy curves here, or import exported metrics.</p>
+      ) : !hasPoints ? (
+        // a run has started and not yet finished a step: one placeholder, no empty axes
+        <p className="empty">The curves start with the first training step…</p>
       ) : (
         <>
           <ChartLegend runs={chartRuns} />
           <div className="chart-pair">
-            <MetricChart title="Loss" metric="loss" runs={chartRuns} x={xSpec} smoothing={smoothing} log={logLoss} yLabel="cross-entropy (nats)" />
-            <MetricChart title="Accuracy" metric="accuracy" runs={chartRuns} x={xSpec} smoothing={smoothing} log={false} yLabel="accuracy (%)" />
+            <MetricChart
+              title="Loss"
+              metric="loss"
+              runs={chartRuns}
+              x={xSpec}
+              smoothing={smoothing}
+              log={logLoss}
+              yLabel="cross-entropy (nats)"
+              describedBy={ids.numbers}
+            />
+            <MetricChart
+              title="Accuracy"
+              metric="accuracy"
+              runs={chartRuns}
+              x={xSpec}
+              smoothing={smoothing}
+              log={false}
+              yLabel="accuracy (%)"
+              describedBy={ids.numbers}
+            />
           </div>
+          <p className="hint" id={ids.numbers}>
+            In numbers: each run’s latest loss and accuracy, train and test, are in the <JumpLink to={RUN_TABLE_ID}>Runs table</JumpLink>.
+          </p>
         </>
       )}
     </section>
@@ -114,9 +142,11 @@ interface MetricChartProps {
   smoothing: number;
   log: boolean;
   yLabel: string;
+  /** the id of the text that points to the same numbers in a table */
+  describedBy: string;
 }
 
-const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothing, log, yLabel }: MetricChartProps) {
+const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothing, log, yLabel, describedBy }: MetricChartProps) {
   // Per-run cache: while one model trains, the finished ones' lines are reused, not recomputed per update.
   const cache = useRef(new WeakMap<RunRecord, { settings: string; train: XY[]; test: XY[] }>());
   const { rows, lines, points } = useMemo(() => {
@@ -148,7 +178,7 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
 
   const testId = `chart-${metric}`;
   return (
-    <figure className="chart" data-testid={testId} data-points={points} data-series={lines.length}>
+    <figure className="chart" data-testid={testId} data-points={points} data-series={lines.length} aria-describedby={describedBy}>
       <figcaption>
         {title} <span className="sub">vs {x.label}</span>
       </figcaption>
@@ -169,7 +199,7 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
             domain={yDomain}
             allowDataOverflow={log}
             width={56}
-            tickFormatter={(v: number) => formatShort(Number(v.toPrecision(3)))}
+            tickFormatter={yTick}
             label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }}
           />
           <Tooltip
@@ -199,3 +229,11 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
     </figure>
   );
 });
+
+/**
+ * A y tick: four significant digits below 10, so that close ticks of a flat early loss (2.425, 2.43, 2.435) stay
+ * distinct; the short form above.
+ */
+function yTick(v: number): string {
+  return Math.abs(v) < 10 ? String(Number(v.toPrecision(4))) : formatShort(Number(v.toPrecision(3)));
+}

@@ -8,6 +8,8 @@ import { formatP } from '../../core/stats';
 import { groupByNet, verdictsAgainstMain, type NetGroup } from '../lib/comparison';
 import type { RunRecord } from '../lib/runRecord';
 import { colorOf } from './colors';
+import { COMPARISON_ID } from './RunVerdict';
+import { TableScroll } from './TableScroll';
 
 interface Props {
   runs: readonly RunRecord[];
@@ -23,7 +25,7 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
   const verdicts = useMemo(() => verdictsAgainstMain(groups), [groups]);
   if (!groups.some((g) => g.finished.length > 0)) return null;
   return (
-    <section className="card" aria-labelledby={`${id}-title`} data-testid="comparison">
+    <section className="card" id={COMPARISON_ID} tabIndex={-1} aria-labelledby={`${id}-title`} data-testid="comparison">
       <div className="card-head">
         <h2 id={`${id}-title`}>Is the difference real?</h2>
       </div>
@@ -32,7 +34,7 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
           Budget: {budget}.
         </p>
       )}
-      <div className="table-scroll">
+      <TableScroll label="Is the difference real?">
         <table className="run-table comparison-table" data-testid="comparison-table">
           <thead>
             <tr>
@@ -60,7 +62,7 @@ export const ComparisonTable = memo(function ComparisonTable({ runs, budget }: P
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <p className="hint">
         Final test accuracy is each run’s last evaluation. With several seeds: mean ± sample standard deviation, the 95% interval of the mean from
         Student’s t, and Welch’s t-test on the seeds (5% level). With one run per net: the 95% binomial (Wilson) interval on the test images and a

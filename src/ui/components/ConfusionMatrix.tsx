@@ -1,6 +1,7 @@
 /** 10x10 confusion matrix: rows are true classes, columns predictions, cells shaded by share of the row. */
 import { memo } from 'react';
 import { CLASS_NAMES } from '../../core/data/dataset';
+import { TableScroll } from './TableScroll';
 
 interface Props {
   /** confusion[true * 10 + predicted] counts */
@@ -12,7 +13,7 @@ interface Props {
 export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, selected, onSelect }: Props) {
   const rowTotals = CLASS_NAMES.map((_, t) => CLASS_NAMES.reduce((n, _c, p) => n + (confusion[t * 10 + p] ?? 0), 0));
   return (
-    <div className="table-scroll">
+    <TableScroll label="Confusion matrix">
       <table className="confusion" data-testid="confusion-matrix">
         <caption>Confusion matrix (rows: true class, columns: predicted)</caption>
         <thead>
@@ -48,7 +49,8 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, select
                   <td
                     key={pname}
                     className={t === p ? 'diag' : undefined}
-                    style={{ background: `color-mix(in srgb, ${t === p ? 'var(--good)' : 'var(--bad)'} ${Math.round(share * 85)}%, transparent)` }}
+                    // at most a 60% tint: the count's dark text stays readable on the strongest cell (4.5:1)
+                    style={{ background: `color-mix(in srgb, ${t === p ? 'var(--good)' : 'var(--bad)'} ${Math.round(share * 60)}%, transparent)` }}
                     title={`${name} predicted as ${pname}: ${count}`}
                   >
                     {count}
@@ -59,6 +61,6 @@ export const ConfusionMatrix = memo(function ConfusionMatrix({ confusion, select
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 });

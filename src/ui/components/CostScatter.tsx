@@ -11,6 +11,8 @@ import { groupByNet, runLabel, type NetGroup } from '../lib/comparison';
 import { PAPER_EPOCHS, PAPER_RESULTS, PAPER_TRAIN_IMAGES } from '../lib/paperReference';
 import type { RunRecord } from '../lib/runRecord';
 import { colorOf } from './colors';
+import { COMPARISON_ID } from './RunVerdict';
+import { JumpLink } from './JumpLink';
 
 export type CostAxis = 'params' | 'flops' | 'seconds';
 
@@ -44,7 +46,7 @@ interface Props {
 }
 
 export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
-  const ids = { x: useId(), paper: useId(), title: useId() };
+  const ids = { x: useId(), paper: useId(), title: useId(), numbers: useId() };
   const [axis, setAxis] = useState<CostAxis>('params');
   const [showPaper, setShowPaper] = useState(false);
 
@@ -82,87 +84,110 @@ export const CostScatter = memo(function CostScatter({ runs, budget }: Props) {
           Budget: {budget}.
         </p>
       )}
-      {finished === 0 ? <p className="empty">Each finished run becomes a point here: its final test accuracy against its cost.</p> : null}
-      <ul className="legend" aria-label="Scatter legend">
-        {layers.map((l) => (
-          <li key={l.key}>
-            <span className="swatch" style={{ background: l.color }} aria-hidden="true" />
-            {l.name}
-            <span className="sub"> {l.runs.length === 1 ? '1 run' : `${l.runs.length} runs`}</span>
-          </li>
-        ))}
-        {showPaper && (
-          <li>
-            <span className="swatch paper-swatch" style={{ background: PAPER_COLOR }} aria-hidden="true" />
-            Paper, full CIFAR-10
-          </li>
-        )}
-      </ul>
-      <figure className="chart" aria-label={`Final test accuracy against ${AXES[axis].label}`}>
-        <ResponsiveContainer width="100%" height={300}>
-          <ScatterChart margin={{ top: showPaper ? 30 : 12, right: 20, bottom: 24, left: 8 }}>
-            <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-            <XAxis
-              type="number"
-              dataKey="x"
-              scale="log"
-              domain={xDomain}
-              ticks={logTicks(xDomain)}
-              interval={0}
-              tickFormatter={(v: number) => formatShort(v)}
-              label={{ value: AXES[axis].label, position: 'insideBottom', offset: -14 }}
-            />
-            <YAxis
-              type="number"
-              dataKey="y"
-              domain={yDomain}
-              width={56}
-              ticks={percentTicks(yDomain)}
-              interval={0}
-              tickFormatter={(v: number) => `${v}`}
-              label={{ value: 'final test accuracy (%)', angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }}
-            />
-            <Tooltip cursor={{ strokeDasharray: '3 3' }} content={<PointTooltip />} />
+      {finished === 0 && !showPaper ? (
+        // one placeholder, no empty chart under it
+        <p className="empty">Each finished run becomes a point here: its final test accuracy against its cost.</p>
+      ) : (
+        <>
+          <ul className="legend" aria-label="Scatter legend">
             {layers.map((l) => (
-              <Scatter
-                key={`${l.key}-runs`}
-                name={`${l.name} runs`}
-                data={l.runs}
-                fill={l.color}
-                className="scatter-runs"
-                shape={RunDot}
-                isAnimationActive={false}
-              >
-                {l.mean.length === 0 && <ErrorBar dataKey="err" direction="y" width={4} stroke={l.color} strokeWidth={1.5} />}
-              </Scatter>
+              <li key={l.key}>
+                <span className="swatch" style={{ background: l.color }} aria-hidden="true" />
+                {l.name}
+                <span className="sub"> {l.runs.length === 1 ? '1 run' : `${l.runs.length} runs`}</span>
+              </li>
             ))}
-            {layers
-              .filter((l) => l.mean.length)
-              .map((l) => (
-                <Scatter
-                  key={`${l.key}-mean`}
-                  name={`${l.name} mean`}
-                  data={l.mean}
-                  fill="#fff"
-                  stroke={l.color}
-                  strokeWidth={2}
-                  className="scatter-means"
-                  shape={MeanDiamond}
-                  isAnimationActive={false}
-                >
-                  <ErrorBar dataKey="err" direction="y" width={6} stroke={l.color} strokeWidth={2} />
-                </Scatter>
-              ))}
-            {showPaper && paper.length > 0 && (
-              <Scatter name="Paper, full CIFAR-10" data={paper} fill={PAPER_COLOR} className="scatter-paper" shape={PaperMark} isAnimationActive={false} />
+            {showPaper && (
+              <li>
+                <span className="swatch paper-swatch" style={{ background: PAPER_COLOR }} aria-hidden="true" />
+                Paper, full CIFAR-10
+              </li>
             )}
-          </ScatterChart>
-        </ResponsiveContainer>
-      </figure>
-      <p className="hint">
-        Error bars, 95%: a net with one run shows the binomial (Wilson) interval of its accuracy on the test images, which is test-set noise only; a net
-        with several seeds shows each seed as a dot and ◆ the mean of its seeds with the Student’s t interval of that mean.
-      </p>
+          </ul>
+          <figure
+            className="chart"
+            aria-label={`Final test accuracy against ${AXES[axis].label}`}
+            aria-describedby={finished > 0 ? ids.numbers : undefined}
+          >
+            <ResponsiveContainer width="100%" height={300}>
+              <ScatterChart margin={{ top: showPaper ? 30 : 12, right: 20, bottom: 24, left: 8 }}>
+                <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
+                <XAxis
+                  type="number"
+                  dataKey="x"
+                  scale="log"
+                  domain={xDomain}
+                  ticks={logTicks(xDomain)}
+                  interval={0}
+                  tickFormatter={(v: number) => formatShort(v)}
+                  label={{ value: AXES[axis].label, position: 'insideBottom', offset: -14 }}
+                />
+                <YAxis
+                  type="number"
+                  dataKey="y"
+                  domain={yDomain}
+                  width={56}
+                  ticks={percentTicks(yDomain)}
+                  interval={0}
+                  tickFormatter={(v: number) => `${v}`}
+                  label={{ value: 'final test accuracy (%)', angle: -90, position: 'insideLeft', offset: 8, style: { textAnchor: 'middle' } }}
+                />
+                <Tooltip cursor={{ strokeDasharray: '3 3' }} content={<PointTooltip />} />
+                {layers.map((l) => (
+                  <Scatter
+                    key={`${l.key}-runs`}
+                    name={`${l.name} runs`}
+                    data={l.runs}
+                    fill={l.color}
+                    className="scatter-runs"
+                    shape={RunDot}
+                    isAnimationActive={false}
+                  >
+                    {l.mean.length === 0 && <ErrorBar dataKey="err" direction="y" width={4} stroke={l.color} strokeWidth={1.5} />}
+                  </Scatter>
+                ))}
+                {layers
+                  .filter((l) => l.mean.length)
+                  .map((l) => (
+                    <Scatter
+                      key={`${l.key}-mean`}
+                      name={`${l.name} mean`}
+                      data={l.mean}
+                      fill="#fff"
+                      stroke={l.color}
+                      strokeWidth={2}
+                      className="scatter-means"
+                      shape={MeanDiamond}
+                      isAnimationActive={false}
+                    >
+                      <ErrorBar dataKey="err" direction="y" width={6} stroke={l.color} strokeWidth={2} />
+                    </Scatter>
+                  ))}
+                {showPaper && paper.length > 0 && (
+                  <Scatter
+                    name="Paper, full CIFAR-10"
+                    data={paper}
+                    fill={PAPER_COLOR}
+                    className="scatter-paper"
+                    shape={PaperMark}
+                    isAnimationActive={false}
+                  />
+                )}
+              </ScatterChart>
+            </ResponsiveContainer>
+          </figure>
+          {finished > 0 && (
+            <p className="hint" id={ids.numbers}>
+              In numbers: each net’s final test accuracy and its interval are in the table <JumpLink to={COMPARISON_ID}>Is the difference real?</JumpLink>,
+              and sizes and costs in the Runs table.
+            </p>
+          )}
+          <p className="hint">
+            Error bars, 95%: a net with one run shows the binomial (Wilson) interval of its accuracy on the test images, which is test-set noise only; a
+            net with several seeds shows each seed as a dot and ◆ the mean of its seeds with the Student’s t interval of that mean.
+          </p>
+        </>
+      )}
       {showPaper && (
         <p className="hint paper-note" data-testid="paper-note">
           Reference layer (grey +, numbered): the paper’s median of 5 runs, trained {PAPER_EPOCHS} epochs on all{' '}

@@ -9,8 +9,8 @@ import { DEFAULT_CONFIG } from '../../core/config';
 import type { Checkpoint } from '../../core/checkpoint';
 import type { ToWorker } from '../../worker/protocol';
 import { createTrainingStore, TrainingProvider } from '../hooks/useTraining';
-import { checkpointAt } from '../lib/checkpointFixture';
-import { fakeWorker, modelStarted, serverSource, stepPoint } from '../lib/workerFixture';
+import { checkpointAt } from '../../../test/fixtures/checkpoint';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from '../../../test/fixtures/worker';
 import { createWorkerClient, type WorkerClient } from '../workerClient';
 import { LiveLearningRate } from './LiveLearningRate';
 

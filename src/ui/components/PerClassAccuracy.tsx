@@ -25,13 +25,14 @@ export const PerClassAccuracy = memo(function PerClassAccuracy({ confusion, sele
                 className={`class-bar${selected === c ? ' selected' : ''}`}
                 aria-pressed={selected === c}
                 onClick={() => onSelect(selected === c ? null : c)}
-                aria-label={`${name}: ${text}. Show its mistakes`}
               >
+                {/* the name read out is the text shown ("bird 40%"), then what pressing does */}
                 <span className="class-name">{name}</span>
                 <span className="bar" aria-hidden="true">
                   <span style={{ width: `${Number.isNaN(a) ? 0 : 100 * a}%` }} />
                 </span>
                 <span className="class-value">{text}</span>
+                <span className="visually-hidden">, show its mistakes</span>
               </button>
             </li>
           );

@@ -2,12 +2,13 @@
  * Where the run is: data streaming (a progress bar that reaches 100%), the model training now, step and epoch,
  * time left, the tensor memory the backend holds, the learning rate of the last step, and the phase.
  */
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 import type { DataProgress } from '../../worker/protocol';
 import { isActive, useTrainingSelector, type RunPhase } from '../hooks/useTraining';
 import { etaSeconds } from '../lib/eta';
 import { formatBytes, formatDuration, formatRate } from '../lib/format';
 import type { RunRecord } from '../lib/runRecord';
+import { RunVerdict } from './RunVerdict';
 
 const PHASE_TEXT: Record<RunPhase, string> = {
   idle: 'Not started',
@@ -22,7 +23,8 @@ const PHASE_TEXT: Record<RunPhase, string> = {
   interrupted: 'Interrupted (resume it under Run history)',
 };
 
-export function RunProgress() {
+/** `children`: shown under the heading (the run's buttons, where the settings are folded away on a phone). */
+export function RunProgress({ children }: { children?: ReactNode }) {
   const phase = useTrainingSelector((v) => v.phase);
   const data = useTrainingSelector((v) => v.data);
   const runs = useTrainingSelector((v) => v.runs);
@@ -40,6 +42,8 @@ export function RunProgress() {
           {PHASE_TEXT[phase]}
         </span>
       </h2>
+      {children}
+      <RunVerdict />
       {data && <DataBar data={data} />}
       {run && (
         <ModelProgress run={run} index={runs.indexOf(run)} count={runs.length} backend={backend} ended={!isActive(phase)} budgetSeconds={budgetSeconds} />

@@ -1,6 +1,8 @@
 /**
  * One row per run: size, cost, speed and what it reached. "Time to" and "FLOPs to" a chosen test accuracy make
- * the paper's point measurable: a wide net may cost more per step yet reach an accuracy sooner.
+ * the paper's point measurable: a wide net may cost more per step yet reach an accuracy sooner. The latest loss and
+ * accuracy make it the curves' text alternative (they link here). On a phone each row stacks into label: value
+ * lines (styles.css), so nothing scrolls sideways.
  */
 import { memo, useId, useState } from 'react';
 import { formatCount, formatDuration, formatFlops, formatPercent } from '../lib/format';
@@ -8,12 +10,16 @@ import type { RunRecord } from '../lib/runRecord';
 import { bestTestAccuracy, timeToAccuracy } from '../lib/timeToAccuracy';
 import { colorSlots, runLabel } from '../lib/comparison';
 import { colorOf } from './colors';
+import { TableScroll } from './TableScroll';
 
 interface Props {
   runs: readonly RunRecord[];
   /** index of the live run training now, for its status cell */
   currentId: string | null;
 }
+
+/** The runs table's card: the curves' text alternative links to it. */
+export const RUN_TABLE_ID = 'runs-table';
 
 export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
   const id = useId();
@@ -22,7 +28,7 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
   if (runs.length === 0) return null;
   const slots = colorSlots(runs); // the seeds of one net share its colour
   return (
-    <section className="card" aria-labelledby={`${id}-title`}>
+    <section className="card" id={RUN_TABLE_ID} tabIndex={-1} aria-labelledby={`${id}-title`}>
       <div className="card-head">
         <h2 id={`${id}-title`}>Runs</h2>
         <div className="inline-field">
@@ -42,8 +48,8 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
           <span className="unit">%</span>
         </div>
       </div>
-      <div className="table-scroll">
-        <table className="run-table" data-testid="run-table">
+      <TableScroll label="Runs">
+        <table className="run-table stacks" data-testid="run-table">
           <thead>
             <tr>
               <th scope="col">Model</th>
@@ -55,6 +61,12 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
               </th>
               <th scope="col" className="num">
                 Images/s
+              </th>
+              <th scope="col" className="num">
+                Loss, train / test
+              </th>
+              <th scope="col" className="num">
+                Acc., train / test
               </th>
               <th scope="col" className="num">
                 Best test acc.
@@ -74,7 +86,7 @@ export const RunTable = memo(function RunTable({ runs, currentId }: Props) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <p className="hint">FLOPs / image is the training cost (forward + backward ≈ 3 forward passes). Time is active training time, pauses excluded.</p>
     </section>
   );
@@ -95,19 +107,39 @@ function RunRow({ run, label, color, target, current }: { run: RunRecord; label:
           : current || run.steps.length > 0 // racing nets (order=interleaved) train at once
             ? 'training'
             : 'waiting');
+  const lastEval = run.evals.at(-1);
+  const pair = (a: string | null, b: string | null) => (a === null && b === null ? '–' : `${a ?? '–'} / ${b ?? '–'}`);
   return (
     <tr>
       <th scope="row">
         <span className="swatch" style={{ background: color }} aria-hidden="true" />
         {label}
       </th>
-      <td className="num">{formatCount(run.params)}</td>
-      <td className="num">{formatFlops(6 * run.macs)}</td>
-      <td className="num">{last ? formatCount(last.imagesPerSec) : '–'}</td>
-      <td className="num">{best === null ? '–' : formatPercent(best)}</td>
-      <td className="num">{reached ? formatDuration(reached.seconds) : best === null ? '–' : 'not yet'}</td>
-      <td className="num">{reached ? formatFlops(reached.flops) : best === null ? '–' : 'not yet'}</td>
-      <td>{status}</td>
+      <td className="num" data-label="Params">
+        {formatCount(run.params)}
+      </td>
+      <td className="num" data-label="FLOPs / image">
+        {formatFlops(6 * run.macs)}
+      </td>
+      <td className="num" data-label="Images/s">
+        {last ? formatCount(last.imagesPerSec) : '–'}
+      </td>
+      <td className="num" data-label="Loss, train / test">
+        {pair(last ? last.loss.toFixed(3) : null, lastEval ? lastEval.testLoss.toFixed(3) : null)}
+      </td>
+      <td className="num" data-label="Acc., train / test">
+        {pair(last ? formatPercent(last.trainAccuracy) : null, lastEval ? formatPercent(lastEval.testAccuracy) : null)}
+      </td>
+      <td className="num" data-label="Best test acc.">
+        {best === null ? '–' : formatPercent(best)}
+      </td>
+      <td className="num" data-label={`Time to ${Math.round(target * 100)}%`}>
+        {reached ? formatDuration(reached.seconds) : best === null ? '–' : 'not yet'}
+      </td>
+      <td className="num" data-label={`FLOPs to ${Math.round(target * 100)}%`}>
+        {reached ? formatFlops(reached.flops) : best === null ? '–' : 'not yet'}
+      </td>
+      <td data-label="Status">{status}</td>
     </tr>
   );
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import type { FromWorker } from '../../worker/protocol';
-import { fakeWorker, stepPoint } from '../lib/workerFixture';
+import { fakeWorker, stepPoint } from '../../../test/fixtures/worker';
 import { createWorkerClient } from '../workerClient';
 import { createTrainingStore } from './useTraining';
 

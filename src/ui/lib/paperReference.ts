@@ -1,6 +1,6 @@
 /**
  * The paper's published CIFAR-10 results (Zagoruyko & Komodakis 2016, median test error of 5 runs on the full
- * 50,000-image training set after 200 epochs; see ../shared/notes/wrn-reference.md), as reference marks for the
+ * 50,000-image training set after 200 epochs; arXiv 1605.07146), as reference marks for the
  * accuracy-versus-cost picture. They are not comparable with a run here on a subset for a few epochs: the picture
  * keeps them on their own, named layer and says so.
  */

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import type { BlockPoint } from '../../core/metrics';
 import { createWorkerClient } from '../workerClient';
-import { checkpointAt as checkpoint } from './checkpointFixture';
-import { fakeWorker, modelStarted, serverSource, stepPoint } from './workerFixture';
+import { checkpointAt as checkpoint } from '../../../test/fixtures/checkpoint';
+import { fakeWorker, modelStarted, serverSource, stepPoint } from '../../../test/fixtures/worker';
 import { createRunRecorder, heldRunKeys } from './runRecorder';
 import { displayStatus, openRunStore, type RunStore } from './runStore';
 

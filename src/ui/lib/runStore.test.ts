@@ -2,8 +2,8 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
 import type { EvalPoint } from '../../core/metrics';
-import { checkpointAt as checkpoint } from './checkpointFixture';
-import { stepPoint as step } from './workerFixture';
+import { checkpointAt as checkpoint } from '../../../test/fixtures/checkpoint';
+import { stepPoint as step } from '../../../test/fixtures/worker';
 import { displayStatus, isQuotaError, mergeChunks, openRunStore, type RunStore, type SavedRun } from './runStore';
 
 const evalAt = (n: number): EvalPoint => ({

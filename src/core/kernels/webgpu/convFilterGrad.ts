@@ -14,8 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWebGpu, need, scalars, sizeOf, type WebGpuProgram } from './program';
+import { replaceKernel, shippedKernel } from '../registry';
 
-const TILE = 32;
+/** A workgroup's tile of dW: TILE x TILE weights (exported for tests: which tiles of a filter are partial). */
+export const TILE = 32;
 const TILE_K = 16;
 /** Workgroups wanted at least (split-K until the grid has this many, or slices get shorter than 4 tiles of K). */
 const MIN_WORKGROUPS = 128;
@@ -148,9 +150,6 @@ class WrnConvFilterFinish implements WebGpuProgram {
   }
 }
 
-/** The kernel tfjs-webgpu registered, kept to run the cases ours does not take and to put back on uninstall. */
-let tfjsKernel: tf.KernelConfig | undefined;
-
 export const CONV_FILTER_KERNEL = 'Conv2DBackpropFilter';
 
 const filterGrad: tf.KernelFunc = (args) => {
@@ -164,8 +163,10 @@ const filterGrad: tf.KernelFunc = (args) => {
     filterShape: [number, number, number, number];
   };
   if ((a.dataFormat ?? 'NHWC') !== 'NHWC' || x.shape.length !== 4) {
-    if (!tfjsKernel) throw new Error(`${CONV_FILTER_KERNEL}: no tfjs kernel to fall back to`);
-    return tfjsKernel.kernelFunc(args);
+    // tfjs-webgpu's kernel, which ours replaced (the registry keeps it), runs the cases ours does not take.
+    const shipped = shippedKernel(CONV_FILTER_KERNEL, 'webgpu');
+    if (!shipped) throw new Error(`${CONV_FILTER_KERNEL}: no tfjs kernel to fall back to`);
+    return shipped(args);
   }
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -206,21 +207,11 @@ const filterGrad: tf.KernelFunc = (args) => {
   return dw;
 };
 
-/** Puts ours in place of tfjs-webgpu's Conv2DBackpropFilter, once that package has registered it (idempotent). */
+/**
+ * Puts ours in place of tfjs-webgpu's Conv2DBackpropFilter (idempotent; ../registry.ts's restoreKernel puts theirs
+ * back). Not before tfjs-webgpu has registered its own: it would then skip its registration, and ours would have
+ * nothing to fall back to or to put back.
+ */
 export function registerConvFilterGrad(): void {
-  const current = tf.getKernel(CONV_FILTER_KERNEL, 'webgpu');
-  // Not before tfjs-webgpu has registered its own (it would then skip its registration, and ours would have
-  // nothing to fall back to or to put back).
-  if (!current || current.kernelFunc === filterGrad) return;
-  tfjsKernel = current;
-  tf.unregisterKernel(CONV_FILTER_KERNEL, 'webgpu');
-  tf.registerKernel({ kernelName: CONV_FILTER_KERNEL, backendName: 'webgpu', kernelFunc: filterGrad });
-}
-
-/** Puts tfjs-webgpu's back (idempotent). */
-export function unregisterConvFilterGrad(): void {
-  const current = tf.getKernel(CONV_FILTER_KERNEL, 'webgpu');
-  if (current?.kernelFunc !== filterGrad) return;
-  tf.unregisterKernel(CONV_FILTER_KERNEL, 'webgpu');
-  if (tfjsKernel) tf.registerKernel(tfjsKernel);
+  replaceKernel(CONV_FILTER_KERNEL, 'webgpu', filterGrad, { overShipped: true });
 }

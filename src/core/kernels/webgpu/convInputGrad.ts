@@ -23,6 +23,7 @@
  * tfjs reads the flag on every call (`env().getBool`), and its pipeline cache keys the two programs apart.
  */
 import * as tf from '@tensorflow/tfjs';
+import { replaceKernel, shippedKernel } from '../registry';
 
 export const CONV_INPUT_KERNEL = 'Conv2DBackpropInput';
 export const NAIVE_TRANSPOSE_FLAG = 'WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE';
@@ -65,10 +66,9 @@ function isSoftwareAdapter(backend: object): boolean {
   return known;
 }
 
-/** The kernel tfjs-webgpu registered: ours calls it, and it goes back on uninstall. */
-let tfjsKernel: tf.KernelConfig | undefined;
-
 const inputGrad: tf.KernelFunc = (args) => {
+  // tfjs-webgpu's kernel, which ours replaced (the registry keeps it): ours only picks its program.
+  const tfjsKernel = shippedKernel(CONV_INPUT_KERNEL, 'webgpu');
   if (!tfjsKernel) throw new Error(`${CONV_INPUT_KERNEL}: tfjs-webgpu's kernel is not registered`);
   const strides = (args.attrs as { strides?: number | number[] } | undefined)?.strides ?? 1;
   const program = forced ?? pickInputGradProgram(isSoftwareAdapter(args.backend), typeof strides === 'number' ? [strides] : strides);
@@ -76,26 +76,16 @@ const inputGrad: tf.KernelFunc = (args) => {
   const before = env.getBool(NAIVE_TRANSPOSE_FLAG);
   env.set(NAIVE_TRANSPOSE_FLAG, program === 'direct');
   try {
-    return tfjsKernel.kernelFunc(args);
+    return tfjsKernel(args);
   } finally {
     env.set(NAIVE_TRANSPOSE_FLAG, before);
   }
 };
 
-/** Puts ours in place of tfjs-webgpu's Conv2DBackpropInput, once that package has registered it (idempotent). */
+/**
+ * Puts ours in place of tfjs-webgpu's Conv2DBackpropInput (idempotent; ../registry.ts's restoreKernel puts theirs
+ * back). Not before tfjs-webgpu has registered its own: there would be nothing to call or to put back.
+ */
 export function registerConvInputGrad(): void {
-  const current = tf.getKernel(CONV_INPUT_KERNEL, 'webgpu');
-  // Not before tfjs-webgpu has registered its own (there would be nothing to call or to put back).
-  if (!current || current.kernelFunc === inputGrad) return;
-  tfjsKernel = current;
-  tf.unregisterKernel(CONV_INPUT_KERNEL, 'webgpu');
-  tf.registerKernel({ kernelName: CONV_INPUT_KERNEL, backendName: 'webgpu', kernelFunc: inputGrad });
-}
-
-/** Puts tfjs-webgpu's back (idempotent). */
-export function unregisterConvInputGrad(): void {
-  const current = tf.getKernel(CONV_INPUT_KERNEL, 'webgpu');
-  if (current?.kernelFunc !== inputGrad) return;
-  tf.unregisterKernel(CONV_INPUT_KERNEL, 'webgpu');
-  if (tfjsKernel) tf.registerKernel(tfjsKernel);
+  replaceKernel(CONV_INPUT_KERNEL, 'webgpu', inputGrad, { overShipped: true });
 }

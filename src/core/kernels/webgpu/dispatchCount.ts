@@ -2,9 +2,9 @@
  * Counts WebGPU work where it happens: every `GPUComputePassEncoder.dispatchWorkgroups` (by the label of the
  * pipeline set before it: tfjs labels its pipelines with the program's class name, and so do our kernels) and every
  * `GPUQueue.submit`. Counting tfjs kernel calls instead would miss kernels that dispatch several programs (or none:
- * reshapes, CPU hand-offs), which is what the dispatch budget of issue 16 is about.
+ * reshapes, CPU hand-offs), which is what a step's dispatch budget is about (BENCHMARKS.md, section 8).
  *
- * Works wherever the WebGPU classes are globals: Chromium (page or worker) and Node once cli/gpu.ts has copied the
+ * Works wherever the WebGPU classes are globals: Chromium (page or worker) and Node once src/node/gpu.ts has copied the
  * `webgpu` package's globals onto globalThis. The prototypes are patched while a counter is active and restored by
  * `stop()`; counters do not nest (a second one while one is active throws).
  */

@@ -87,7 +87,7 @@ export abstract class ElementwiseProgram extends FlatProgram {
   }
 }
 
-/** The registry hands a kernel `{}`; for backendName 'webgpu' it is a WebGPUBackend (narrow cast, one place). */
+/** The registry hands a kernel `{}`; for backendName 'webgpu' it is a WebGPUBackend (the narrow cast, for all our WebGPU kernels). */
 export const asWebGpu = (backend: {}): WebGpuBackend => backend as WebGpuBackend;
 
 /** The float32 inputs a kernel needs, by name, or a clear error. */

@@ -30,20 +30,14 @@ const reluGrad: tf.KernelFunc = ({ inputs, backend }) => {
 
 export const RELU_WEBGPU_KERNELS: Record<string, tf.KernelFunc> = { [RELU_GRAD_KERNEL]: reluGrad };
 
-let registered = false;
-
-/** Registers the 'Relu' gradient described above (idempotent). */
-export function registerReluGradient(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerGradient({
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
-      const [x] = saved as [tf.Tensor];
-      const d = dy as tf.Tensor;
-      const ours = x.dtype === 'float32' && tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined;
-      return { x: () => (ours ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: d, x }) as tf.Tensor) : tf.mul(d, tf.cast(tf.step(x), 'float32'))) };
-    },
-  });
-}
+/** The 'Relu' gradient described above, in place of tfjs's (../registry.ts's replaceGradient; restoreGradient puts tfjs's back). */
+export const RELU_GRADIENT: tf.GradConfig = {
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved as [tf.Tensor];
+    const d = dy as tf.Tensor;
+    const ours = x.dtype === 'float32' && tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined;
+    return { x: () => (ours ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: d, x }) as tf.Tensor) : tf.mul(d, tf.cast(tf.step(x), 'float32'))) };
+  },
+};
