@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { toNormalisedImages } from '../augment';
 import { RECORD_PIXELS, type ImageSource } from '../data/dataset';
+import { toError } from '../errors';
 import { mixSeed, mulberry32 } from '../rng';
 import type { WrnArchitecture } from '../shape';
 import { architectureOf, wrnForward } from './forward';
@@ -115,7 +116,7 @@ export async function lesionedAccuracy(
   const parts: tf.Tensor[] = [];
   try {
     for (let start = 0; start < total; start += chunk) {
-      opts.signal?.throwIfAborted();
+      if (opts.signal?.aborted) throw toError(opts.signal.reason);
       const n = Math.min(chunk, total - start);
       const pixels = new Uint8Array(n * RECORD_PIXELS);
       const labels = new Int32Array(n);
