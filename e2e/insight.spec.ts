@@ -2,10 +2,11 @@
  * Inside the nets, in the page: after a two-net comparison (WRN-22-1: 9 blocks, WRN-10-2: 3) the residual heatmaps
  * have a row per block, the lesion study (which starts by itself when the run finishes) draws a bar per block and
  * the curve against blocks removed, and the feature maps render for a test image picked in the evaluation grid.
- * Screenshots at laptop and phone widths go to test-results/<test>/.
+ * An axe-core scan with every view drawn finds no serious or critical violation at either width. Screenshots at laptop
+ * and phone widths go to test-results/<test>/.
  */
 import { test, expect } from '@playwright/test';
-import { collectConsoleErrors } from './helpers';
+import { collectConsoleErrors, seriousViolations } from './helpers';
 
 /** Two steps of 8 images per net, an evaluation after each, 40 test images, 32 of them probed. */
 const RUN = 'depth=22&width=1&batch=8&epochs=1&train=16&test=40&lr=0.05&schedule=constant&eval=1&probe=32&backend=auto&compare=10-2';
@@ -47,8 +48,11 @@ test('heatmaps, lesions and feature maps of a two-net comparison', async ({ page
   await inside.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('laptop-inside.png'), fullPage: true });
   await inside.screenshot({ path: testInfo.outputPath('laptop-inside-card.png') });
+  const violations = await seriousViolations(page, testInfo, 'laptop');
   await page.setViewportSize({ width: 390, height: 844 });
   await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   await inside.screenshot({ path: testInfo.outputPath('phone-inside-card.png') });
+  violations.push(...(await seriousViolations(page, testInfo, 'phone')));
+  expect(violations).toEqual([]);
   expect(errors).toEqual([]);
 });

@@ -184,7 +184,7 @@ function LesionCurves({ nets }: { nets: { net: LesionNet; result: LesionResult }
             />
             <YAxis unit="%" width={48} domain={[0, 'auto']} />
             <Tooltip formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(k) => `${k} block${k === 1 ? '' : 's'} removed`} />
-            <Legend verticalAlign="top" height={28} />
+            <Legend verticalAlign="top" height={28} itemSorter={null} />
             {nets.map(({ net }) => (
               <Line key={net.key} dataKey={net.key} name={net.label} stroke={net.color} strokeWidth={2} dot isAnimationActive={false} connectNulls />
             ))}
