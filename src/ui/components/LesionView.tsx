@@ -183,8 +183,14 @@ function LesionCurves({ nets }: { nets: { net: LesionNet; result: LesionResult }
               height={40}
             />
             <YAxis unit="%" width={48} domain={[0, 'auto']} />
-            <Tooltip formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={(k) => `${k} block${k === 1 ? '' : 's'} removed`} />
-            <Legend verticalAlign="top" height={28} itemSorter={null} />
+            {/* text in the body colour: the orange of a second net is too light for text on white (3.9:1); the line and its key carry the colour */}
+            <Tooltip
+              formatter={(v) => `${Number(v).toFixed(1)}%`}
+              labelFormatter={(k) => `${k} block${k === 1 ? '' : 's'} removed`}
+              itemStyle={{ color: 'var(--text)' }}
+              itemSorter={(item) => nets.findIndex(({ net }) => net.key === item.dataKey)}
+            />
+            <Legend verticalAlign="top" height={28} itemSorter={null} formatter={(name) => <span style={{ color: 'var(--text)' }}>{name}</span>} />
             {nets.map(({ net }) => (
               <Line key={net.key} dataKey={net.key} name={net.label} stroke={net.color} strokeWidth={2} dot isAnimationActive={false} connectNulls />
             ))}
