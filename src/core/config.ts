@@ -84,6 +84,11 @@ export interface Config extends ModelConfig {
   kernels: KernelChoice;
   /** evaluate on the test subset every this many steps; 0 = once per epoch */
   evalEvery: number;
+  /**
+   * test images (the first of the test subset) on which each evaluation also measures every block's residual ratio
+   * and the layers' norms (`blocks` points, insight/); 0 = none
+   */
+  probe: number;
   /** which data set: see SOURCES */
   source: SourcePreference;
   /** where CIFAR-10 comes from: '' = the app's own server (or the CLI's --data); else an http(s) URL */
@@ -120,6 +125,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   backend: 'auto',
   kernels: 'ours',
   evalEvery: 0,
+  probe: 256,
   source: 'auto',
   data: '',
   compare: [],
@@ -146,6 +152,7 @@ export const LIMITS = {
   test: { min: 1, max: 10000 },
   seed: { min: 0, max: 2 ** 31 - 1 },
   evalEvery: { min: 0, max: 1_000_000 },
+  probe: { min: 0, max: 10000 },
   compare: { max: 6 },
   seeds: { min: 1, max: 5 },
   /** a time budget: a second to a day of active training per net */

@@ -3,13 +3,13 @@
  * the tests use it, and a test holds the exported train.py's lines to its field lists.
  *
  * - `metrics.jsonl` (JSON Lines): what `wrn train` prints on stdout and appends to `--out DIR/metrics.jsonl`, and
- *   what the exported train.py writes. One line per metrics point, `{"model", "seed", "kind": "step" | "eval",
- *   ...the point's fields}`; a `{"model", "seed", "kind": "summary", ...}` line when a model ends; with seeds=N
+ *   what the exported train.py writes. One line per metrics point, `{"model", "seed", "kind": "step" | "eval" |
+ *   "blocks", ...the point's fields}` (a `blocks` line follows each evaluation: inside the net, src/core/insight); a `{"model", "seed", "kind": "summary", ...}` line when a model ends; with seeds=N
  *   (N > 1) a last `{"kind": "summary", "models": [...]}` line over each net's finished seeds. train.py trains one
  *   seed: its lines have no "seed", and there is no last line.
  * - The page's exports: CSV (one row per point, for spreadsheets and pandas) and JSON (the points grouped by run,
- *   plus the config link). Both carry every field of StepPoint and EvalPoint, so an import draws exactly the curves
- *   that were exported.
+ *   plus the config link). Both carry every field of StepPoint, EvalPoint and BlockPoint, so an import draws exactly
+ *   the curves and block views that were exported (files from before blocks points read as before).
  *
  * The field lists below are the formats: writers write these fields in this order, and readers read each of them
  * (a point's field that is missing or not a finite number is an error naming the line and the field). Readers take
@@ -18,7 +18,7 @@
 import { costOfName } from './cost';
 import { parseCsv, toCsv, type CsvCell } from './csv';
 import { echo, echoValue } from './echo';
-import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
+import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { summarize } from './stats';
 
 /** A step's own measurements (the CSV's step columns). */
@@ -32,6 +32,12 @@ export const STEP_FIELDS = ['step', 'epoch', ...STEP_MEASURES, 'seconds', 'flops
 /** An evaluation point's fields after its `kind`: numbers, but `confusion` (10x10 counts). */
 export const EVAL_FIELDS = ['step', 'epoch', ...EVAL_MEASURES, 'confusion', 'seconds', 'flops'] as const satisfies readonly (keyof EvalPoint)[];
 const EVAL_NUMBERS = EVAL_FIELDS.filter((f): f is Exclude<(typeof EVAL_FIELDS)[number], 'confusion'> => f !== 'confusion');
+
+/** A blocks point's own lists and numbers (the CSV's blocks columns; lists as space-separated values). */
+const BLOCK_MEASURES = ['blocks', 'residualRatio', 'probeImages', 'layers', 'weightNorm', 'gradNorm'] as const;
+
+/** A blocks point's fields after its `kind`. */
+export const BLOCK_FIELDS = ['step', 'epoch', ...BLOCK_MEASURES, 'seconds', 'flops'] as const satisfies readonly (keyof BlockPoint)[];
 
 /** How a model ended, as its summary line and its folder's summary.json hold it. */
 export interface SummaryRecord extends Omit<RunSummary, 'predictions'> {
@@ -51,7 +57,7 @@ export const SUMMARY_FIELDS = [
 ] as const satisfies readonly (keyof SummaryRecord)[];
 
 /** The fields of each kind of a model's line in metrics.jsonl, after "model", "seed" and "kind". */
-export const LINE_FIELDS = { step: STEP_FIELDS, eval: EVAL_FIELDS, summary: SUMMARY_FIELDS } as const;
+export const LINE_FIELDS = { step: STEP_FIELDS, eval: EVAL_FIELDS, blocks: BLOCK_FIELDS, summary: SUMMARY_FIELDS } as const;
 
 /** Whose line it is: the model's name, and its seed (train.py writes none). */
 export interface LineOwner {
@@ -90,6 +96,8 @@ export interface MetricsRun {
   totalSteps: number | null;
   steps: readonly StepPoint[];
   evals: readonly EvalPoint[];
+  /** inside the net at each evaluation (residual ratio per block, layer norms); absent or empty when not measured */
+  blocks?: readonly BlockPoint[];
   /** how the run ended, once it has (an exported file holds no predictions) */
   summary: RunSummary | null;
   /** the seed it trained with, where the file says (metrics.jsonl of `wrn train`) */
@@ -102,9 +110,11 @@ export interface MetricsRun {
 /** A point with its fields in the written order (a decoded or restored point may hold them in another). */
 export function pointRecord(p: StepPoint): StepPoint;
 export function pointRecord(p: EvalPoint): EvalPoint;
+export function pointRecord(p: BlockPoint): BlockPoint;
 export function pointRecord(p: MetricPoint): MetricPoint;
 export function pointRecord(p: MetricPoint): MetricPoint {
-  return p.kind === 'step' ? { kind: 'step', ...pick(p, STEP_FIELDS) } : { kind: 'eval', ...pick(p, EVAL_FIELDS) };
+  if (p.kind === 'step') return { kind: 'step', ...pick(p, STEP_FIELDS) };
+  return p.kind === 'eval' ? { kind: 'eval', ...pick(p, EVAL_FIELDS) } : { kind: 'blocks', ...pick(p, BLOCK_FIELDS) };
 }
 
 /**
@@ -200,22 +210,32 @@ export const CSV_COLUMNS = [
   ...STEP_MEASURES,
   ...EVAL_MEASURES,
   'confusion',
+  // added with blocks points: a file written before them lacks these, and reads the same
+  ...BLOCK_MEASURES,
 ] as const;
 type Column = (typeof CSV_COLUMNS)[number];
+const OPTIONAL_COLUMNS: readonly Column[] = BLOCK_MEASURES;
 
-/** All runs' points as CSV, steps and evaluations interleaved in the order they happened. */
+/** All runs' points as CSV: steps, evaluations and blocks points interleaved in the order they happened. */
 export function encodeMetricsCsv(runs: readonly MetricsRun[]): string {
   const rows: CsvCell[][] = [[...CSV_COLUMNS]];
+  // at one step: the step, its evaluation, then the blocks point measured with it
+  const order = { step: 0, eval: 1, blocks: 2 } as const;
   runs.forEach((run, index) => {
-    const points = [...run.steps, ...run.evals].sort((a, b) => a.step - b.step || (a.kind === 'step' ? -1 : 1));
+    const points = [...run.steps, ...run.evals, ...(run.blocks ?? [])].sort((a, b) => a.step - b.step || order[a.kind] - order[b.kind]);
     for (const p of points) {
       const row = Object.fromEntries(CSV_COLUMNS.map((c) => [c, null])) as Record<Column, CsvCell>;
       Object.assign(row, { run: index, name: run.name, params: run.params, macs: run.macs, kind: p.kind });
       Object.assign(row, { step: p.step, epoch: p.epoch, seconds: p.seconds, flops: p.flops });
       if (p.kind === 'step') for (const f of STEP_MEASURES) row[f] = p[f];
-      else {
+      else if (p.kind === 'eval') {
         for (const f of EVAL_MEASURES) row[f] = p[f];
         row.confusion = p.confusion.join(' ');
+      } else {
+        for (const f of BLOCK_MEASURES) {
+          const v = p[f];
+          row[f] = Array.isArray(v) ? v.join(' ') : v;
+        }
       }
       rows.push(CSV_COLUMNS.map((c) => row[c]));
     }
@@ -234,6 +254,7 @@ interface JsonRun {
   totalSteps: number | null;
   steps: MetricPoint[];
   evals: MetricPoint[];
+  blocks: MetricPoint[];
   summary: Omit<RunSummary, 'predictions'> | null;
 }
 
@@ -252,6 +273,7 @@ export function encodeMetricsJson(runs: readonly MetricsRun[], config: string, e
         totalSteps: r.totalSteps,
         steps: r.steps.map(pointRecord),
         evals: r.evals.map(pointRecord),
+        blocks: (r.blocks ?? []).map(pointRecord),
         // predictions are per test image and belong with the weights, not the curves
         summary: r.summary ? withoutAccuracy(summaryRecord(r.summary)) : null,
       }),
@@ -310,11 +332,12 @@ export function decodeLine(text: string, where: string): MetricsLine {
   switch (line['kind']) {
     case 'step':
     case 'eval':
+    case 'blocks':
       return pointLine(model, seed, readPoint(line, where));
     case 'summary':
       return summaryLine(model, seed, readSummary(line, where));
     default:
-      throw new Error(`${where}: kind is ${echoValue(line['kind'])}, expected step, eval or summary`);
+      throw new Error(`${where}: kind is ${echoValue(line['kind'])}, expected step, eval, blocks or summary`);
   }
 }
 
@@ -365,18 +388,18 @@ export function lineOwners(text: string): LineOwner[] {
   return owners;
 }
 
-type Decoded = MetricsRun & { steps: StepPoint[]; evals: EvalPoint[] };
+type Decoded = MetricsRun & { steps: StepPoint[]; evals: EvalPoint[]; blocks: BlockPoint[] };
 
 function decodeCsv(text: string): MetricsRun[] {
   const [header, ...rows] = parseCsv(text);
   if (!header) throw new Error('the CSV has no header');
   const index = new Map(header.map((h, i) => [h.trim(), i]));
-  const missing = CSV_COLUMNS.filter((c) => !index.has(c));
+  const missing = CSV_COLUMNS.filter((c) => !index.has(c) && !OPTIONAL_COLUMNS.includes(c));
   if (missing.length) throw new Error(`not a metrics CSV: missing column(s) ${missing.join(', ')}`);
   const runs = new Map<string, Decoded>();
   rows.forEach((row, r) => {
     const line = r + 2; // 1-based, after the header
-    const text = (c: Column) => row[index.get(c)!] ?? '';
+    const text = (c: Column) => (index.has(c) ? (row[index.get(c)!] ?? '') : '');
     const num = (c: Column) => {
       const v = csvNumber(text(c));
       if (v === null) throw new Error(`line ${line}: ${c} is "${echo(text(c))}", not a number`);
@@ -387,7 +410,7 @@ function decodeCsv(text: string): MetricsRun[] {
     if (!run) {
       if (runs.size >= MAX_RUNS) throw tooManyRuns();
       const name = checkName(text('name'), `line ${line}`);
-      run = { name, params: num('params'), macs: num('macs'), steps: [], evals: [], totalSteps: null, summary: null };
+      run = { name, params: num('params'), macs: num('macs'), steps: [], evals: [], blocks: [], totalSteps: null, summary: null };
       runs.set(key, run);
     }
     const kind = text('kind');
@@ -399,7 +422,23 @@ function decodeCsv(text: string): MetricsRun[] {
         `line ${line}`,
       );
       run.evals.push(pointRecord({ kind, ...fromEntries(EVAL_NUMBERS, num), confusion }));
-    } else throw new Error(`line ${line}: kind is "${echo(kind)}", expected step or eval`);
+    } else if (kind === 'blocks') {
+      const words = (c: Column) => text(c).trim().split(/\s+/).filter(Boolean);
+      const numbers = (c: Column) => words(c).map((w) => csvNumber(w) ?? NaN);
+      const fields = {
+        step: num('step'),
+        epoch: num('epoch'),
+        blocks: words('blocks'),
+        residualRatio: numbers('residualRatio'),
+        probeImages: num('probeImages'),
+        layers: words('layers'),
+        weightNorm: numbers('weightNorm'),
+        gradNorm: text('gradNorm').trim() === '' ? null : numbers('gradNorm'),
+        seconds: num('seconds'),
+        flops: num('flops'),
+      };
+      run.blocks.push(readBlock(fields, `line ${line}`));
+    } else throw new Error(`line ${line}: kind is "${echo(kind)}", expected step, eval or blocks`);
   });
   return [...runs.values()];
 }
@@ -428,6 +467,7 @@ function decodeJson(text: string): MetricsRun[] {
       totalSteps: typeof r['totalSteps'] === 'number' ? r['totalSteps'] : null,
       steps: (r['steps'] as unknown[]).map((p, j) => readStep(p, `run ${i}, steps[${j}]`)),
       evals: (r['evals'] as unknown[]).map((p, j) => readEval(p, `run ${i}, evals[${j}]`)),
+      blocks: Array.isArray(r['blocks']) ? (r['blocks'] as unknown[]).map((p, j) => readBlock(p, `run ${i}, blocks[${j}]`)) : [],
       summary: summary && runSummaryOf(summary),
     };
   });
@@ -459,12 +499,13 @@ function decodeJsonLines(body: string): MetricsRun[] {
     if (!run) {
       if (runs.size >= MAX_RUNS) throw tooManyRuns();
       const cost = costOfName(line.model);
-      run = { name: line.model, params: cost?.params ?? 0, macs: cost?.macs ?? 0, totalSteps: null, steps: [], evals: [], summary: null };
+      run = { name: line.model, params: cost?.params ?? 0, macs: cost?.macs ?? 0, totalSteps: null, steps: [], evals: [], blocks: [], summary: null };
       if (line.seed !== undefined) run.seed = line.seed;
       runs.set(key, run);
     }
     if (line.kind === 'step') run.steps.push(pointRecord(line));
     else if (line.kind === 'eval') run.evals.push(pointRecord(line));
+    else if (line.kind === 'blocks') run.blocks.push(pointRecord(line));
     else run.summary = runSummaryOf(line);
   });
   return [...runs.values()];
@@ -495,7 +536,42 @@ function readEval(p: unknown, where: string): EvalPoint {
   return pointRecord({ kind: 'eval', ...n, confusion });
 }
 
+/**
+ * A blocks point: its numbers finite, its block and layer names words, one ratio per block and one norm per layer
+ * (`gradNorm` may be null: not measured).
+ */
+function readBlock(p: unknown, where: string): BlockPoint {
+  const n = numbers(p, ['step', 'epoch', 'probeImages', 'seconds', 'flops'], where);
+  const o = p as Record<string, unknown>;
+  const names = (f: 'blocks' | 'layers'): string[] => {
+    const v = o[f];
+    if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(x))) {
+      throw new Error(`${where}: ${f} is not a list of layer names`);
+    }
+    return v as string[];
+  };
+  const values = (f: 'residualRatio' | 'weightNorm' | 'gradNorm', count: number, per: string): number[] => {
+    const v = o[f];
+    if (!Array.isArray(v) || v.length !== count || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      throw new Error(`${where}: ${f} must hold ${count} numbers, one per ${per}`);
+    }
+    return v as number[];
+  };
+  const blocks = names('blocks');
+  const layers = names('layers');
+  return pointRecord({
+    kind: 'blocks',
+    ...n,
+    blocks,
+    residualRatio: values('residualRatio', blocks.length, 'block'),
+    layers,
+    weightNorm: values('weightNorm', layers.length, 'layer'),
+    gradNorm: o['gradNorm'] === null ? null : values('gradNorm', layers.length, 'layer'),
+  });
+}
+
 function readPoint(p: Record<string, unknown>, where: string): MetricPoint {
+  if (p['kind'] === 'blocks') return readBlock(p, where);
   return p['kind'] === 'step' ? readStep(p, where) : readEval(p, where);
 }
 

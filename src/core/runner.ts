@@ -33,6 +33,7 @@
  *   resume of one is refused as bad-config; sequential runs with seeds resume as before.
  * - A learning rate set by hand travels in every checkpoint (`lrOverride`), so a resumed run goes on with it.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { estimateSteps, timeSpent, type Progress } from './budget';
 import type { Checkpoint } from './checkpoint';
 import { modelName, runJobs, type Config, type ModelConfig, type RunJob } from './config';
@@ -41,14 +42,16 @@ import type { ImageSource } from './data/dataset';
 import { DeviceRace } from './deviceWatch';
 import { messageOf } from './errors';
 import { evaluateModel } from './evaluate';
-import type { EvalPoint } from './metrics';
+import { architectureOf } from './insight/forward';
+import { convKernels, convLayerNames, norms } from './insight/layerStats';
+import type { BlockPoint, EvalPoint } from './metrics';
 import { countTrainable } from './model';
 import { memoryProblem, type MemoryCapacity } from './memory';
 import { ModelSession, startOfModel, type SessionContext } from './modelSession';
 import type { RunEvent, RunOutcome } from './runEvents';
 import { resumeMismatch } from './resumeCheck';
 import { classifyError, RunFailure, type ClassifiedError } from './runErrors';
-import { checkNet } from './shape';
+import { checkNet, type WrnArchitecture } from './shape';
 import { yieldToEventLoop } from './trainer';
 import { encodeConfig } from './url';
 import { loadWeights, type SavedWeights } from './weights';
@@ -257,10 +260,16 @@ export class Runner {
         await yieldToEventLoop();
         if (this.stopRequested) throw new Stopped();
       };
-      const { predictions, ...result } = await race.guard(evaluateModel(model, data.test, config.test, EVAL_CHUNK, between));
+      // Inside the net too (blocks point), where the weights are a WRN as the builder names its layers.
+      const arch = config.probe > 0 ? architectureOrNull(model) : null;
+      const probe = arch ? { arch, images: config.probe } : null;
+      const { predictions, residualRatio, probeImages, ...result } = await race.guard(
+        evaluateModel(model, data.test, config.test, EVAL_CHUNK, between, probe),
+      );
+      const blocks = arch && residualRatio ? await race.guard(weightsBlockPoint(model, arch, residualRatio, probeImages)) : null;
       const seconds = (now() - started) / 1000;
       const point: EvalPoint = { kind: 'eval', step: 0, epoch: 0, ...result, seconds, flops: 0 };
-      this.emit({ type: 'metrics', model: 0, points: [point] });
+      this.emit({ type: 'metrics', model: 0, points: blocks ? [point, { ...blocks, seconds }] : [point] });
       const summary = { status: 'finished' as const, steps: 0, seconds, flops: 0, firstStepMs: 0, finalEval: point, predictions };
       this.emit({ type: 'modelEnded', model: 0, summary, weights: null });
     } finally {
@@ -440,4 +449,33 @@ function checkModel(m: ModelConfig): void {
   } catch (err) {
     throw new RunFailure('bad-config', messageOf(err));
   }
+}
+
+function architectureOrNull(model: tf.LayersModel): WrnArchitecture | null {
+  try {
+    return architectureOf(model);
+  } catch {
+    return null;
+  }
+}
+
+/** The blocks point of weights evaluated as they are: their ratios and kernel norms (no training step: no gradient). */
+async function weightsBlockPoint(model: tf.LayersModel, arch: WrnArchitecture, residualRatio: number[], probeImages: number): Promise<BlockPoint> {
+  const layers = convLayerNames(arch);
+  const w = norms(convKernels(model, layers));
+  const weightNorm = Array.from(await w.data());
+  w.dispose();
+  return {
+    kind: 'blocks',
+    step: 0,
+    epoch: 0,
+    seconds: 0,
+    flops: 0,
+    blocks: arch.blocks.map((b) => b.id),
+    residualRatio,
+    probeImages,
+    layers,
+    weightNorm,
+    gradNorm: null,
+  };
 }

@@ -19,9 +19,11 @@ import type { NamedArray } from './checkpoint';
 import { RECORD_PIXELS, type ImageSource } from './data/dataset';
 import { BlockDropout } from './dropout';
 import { evaluateModel } from './evaluate';
-import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
+import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { MetricsWindow, type WindowReading } from './metricsWindow';
 import { buildWrn, NUM_CLASSES } from './model';
+import { wrnArchitecture, type WrnArchitecture } from './shape';
+import { convKernels, convLayerNames, norms } from './insight/layerStats';
 import { FusedMomentum } from './kernels/webgpu/momentum';
 import { webGpuKernelsActive } from './kernels/webgpu/install';
 import { DataOrder } from './dataOrder';
@@ -117,6 +119,13 @@ export class Trainer {
   private readonly order: DataOrder;
   private firstStepMs = -1;
   private lastEval: { point: EvalPoint; predictions: Uint8Array | null } | null = null;
+  /** the net layer by layer, for the block-wise measurements of `blocks` points */
+  private readonly arch: WrnArchitecture;
+  /** the convolutions whose norms `blocks` points report, and their kernels */
+  private readonly convNames: string[];
+  private readonly convVars: tf.Variable[];
+  /** the convolutions' gradient norms of the last step before an evaluation (measured only there) */
+  private gradNorms: { step: number; norms: Float32Array } | null = null;
 
   constructor(opts: TrainerOptions) {
     this.config = opts.config;
@@ -138,6 +147,9 @@ export class Trainer {
     this.order = new DataOrder(this.train, opts.config.seed, { batch: plan.batch, stepsPerEpoch: plan.stepsPerEpoch }, trainImages);
     this.flopsPerImage = trainFlopsPerImage(m);
     this.model = buildWrn(m, { seed: opts.config.seed });
+    this.arch = wrnArchitecture(m);
+    this.convNames = convLayerNames(this.arch);
+    this.convVars = convKernels(this.model, this.convNames);
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
     this.fused = webGpuKernelsActive() ? new FusedMomentum(opts.config.lr, opts.config.momentum, opts.config.nesterov, opts.config.wd) : null;
     this.appliedLr = opts.config.lr;
@@ -258,9 +270,18 @@ export class Trainer {
       }
       const batch = await this.nextBatch();
       const lr = this.currentLearningRate();
-      const { loss, correct } = this.trainStep(batch, lr);
+      const measure = this.config.probe > 0 && this.evaluatesAt(this.stepValue + 1);
+      const { loss, correct, gradNorms } = this.trainStep(batch, lr, measure);
       this.pending.push(loss, correct, lr);
       this.stepValue++;
+      if (gradNorms) {
+        // Read now (the evaluation that follows reads the device anyway), so no tensor outlives the step.
+        try {
+          this.gradNorms = { step: this.stepValue, norms: (await gradNorms.data()) as Float32Array };
+        } finally {
+          gradNorms.dispose();
+        }
+      }
       if (this.firstStepMs < 0) {
         await this.pending.settleFirst(); // the first step includes kernel compilation: time it on its own
         const reading = await this.report();
@@ -268,10 +289,11 @@ export class Trainer {
       } else if (this.pending.length >= (this.lastStepMs > SLOW_STEP_MS ? 1 : this.readEvery)) {
         await this.report();
       }
-      if (this.shouldEvaluate()) {
+      if (this.evaluatesAt(this.stepValue)) {
         await this.report();
-        this.lastEval = await this.evaluate();
-        this.onMetrics([this.lastEval.point]);
+        const evaluation = await this.evaluate();
+        this.lastEval = evaluation;
+        this.onMetrics(evaluation.blocks ? [evaluation.point, evaluation.blocks] : [evaluation.point]);
         this.pending.restart();
       }
       await yieldToEventLoop(); // lets pause/stop messages in between steps
@@ -280,9 +302,9 @@ export class Trainer {
     return this.stepValue >= this.maxSteps || this.stopRequested ? { status: 'over' } : { status: 'slice' };
   }
 
-  /** Whether the step just finished ends an evaluation window (or the run). */
-  private shouldEvaluate(): boolean {
-    return this.stepValue % this.evalEvery === 0 || this.stepValue === this.maxSteps;
+  /** Whether finishing step `step` ends an evaluation window (or the run). */
+  private evaluatesAt(step: number): boolean {
+    return step % this.evalEvery === 0 || step === this.maxSteps;
   }
 
   /**
@@ -294,8 +316,9 @@ export class Trainer {
       await this.report();
       // A stopped or concluded model ends between evaluations: evaluate where it ended.
       if (this.stepValue > 0 && this.lastEval?.point.step !== this.stepValue) {
-        this.lastEval = await this.evaluate();
-        this.onMetrics([this.lastEval.point]);
+        const evaluation = await this.evaluate();
+        this.lastEval = evaluation;
+        this.onMetrics(evaluation.blocks ? [evaluation.point, evaluation.blocks] : [evaluation.point]);
       }
     } finally {
       this.stateValue = 'done';
@@ -414,6 +437,7 @@ export class Trainer {
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
     this.pending.dispose();
+    this.gradNorms = null;
     this.fused?.dispose();
     this.optimizer.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose forgets the learning-rate scalar its SGD base class keeps as `c`.
@@ -426,7 +450,7 @@ export class Trainer {
    * parameter gains wd * w, which equals an L2 penalty (wd / 2) * |w|^2 in the loss.
    * Returns the batch's mean loss and its count of right answers, kept for a later read-back.
    */
-  private trainStep(batch: { pixels: Uint8Array; labels: Int32Array; seed: number }, lr: number) {
+  private trainStep(batch: { pixels: Uint8Array; labels: Int32Array; seed: number }, lr: number, measureGradients: boolean) {
     if (this.appliedLr !== lr) {
       this.optimizer.setLearningRate(lr);
       this.fused?.setLearningRate(lr);
@@ -444,9 +468,11 @@ export class Trainer {
         correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
         return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
       }, this.trainableVariables());
+      // The convolutions' gradient norms, only before an evaluation: a few small reductions, read with its results.
+      const gradNorms = measureGradients ? tf.keep(norms(this.convVars.map((v) => grads[v.name]!))) : undefined;
       if (this.fused) {
         this.fused.applyGradients(this.trainableVariables(), grads);
-        return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar) };
+        return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar), gradNorms };
       }
       const wd = this.config.wd;
       const decayed = this.trainableVariables().map((v) => {
@@ -454,7 +480,7 @@ export class Trainer {
         return { name: v.name, tensor: wd > 0 ? tf.add(g, tf.mul(v, wd)) : g };
       });
       this.optimizer.applyGradients(decayed);
-      return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar) };
+      return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar), gradNorms };
     });
   }
 
@@ -505,20 +531,47 @@ export class Trainer {
    * Test loss and accuracy over the test subset with BN in inference mode (running statistics) and dropout off.
    * Predictions are read back once at the end; accuracy is counted on the host from them.
    */
-  async evaluate(): Promise<{ point: EvalPoint; predictions: Uint8Array }> {
+  async evaluate(): Promise<{ point: EvalPoint; predictions: Uint8Array; blocks: BlockPoint | null }> {
     const start = this.now();
     await this.test.waitFor(this.config.test);
-    const { predictions, ...result } = await evaluateModel(this.model, this.test, this.config.test, this.evalChunk, yieldToEventLoop);
+    const probe = this.config.probe > 0 ? { arch: this.arch, images: this.config.probe } : null;
+    const { predictions, residualRatio, probeImages, ...result } = await evaluateModel(
+      this.model,
+      this.test,
+      this.config.test,
+      this.evalChunk,
+      yieldToEventLoop,
+      probe,
+    );
+    let layerNorms: { weightNorm: number[]; gradNorm: number[] | null } | null = null;
+    if (residualRatio) {
+      const weights = norms(this.convVars);
+      const w = await weights.data();
+      weights.dispose();
+      const g = this.gradNorms?.step === this.stepValue ? this.gradNorms.norms : null;
+      layerNorms = { weightNorm: Array.from(w), gradNorm: g ? Array.from(g) : null };
+    }
     this.activeMs += this.now() - start;
-    const point: EvalPoint = {
-      kind: 'eval',
+    const common = {
       step: this.stepValue,
       epoch: this.stepValue / this.plan.stepsPerEpoch,
-      ...result,
       seconds: this.activeMs / 1000,
       flops: this.stepValue * this.plan.batch * this.flopsPerImage,
     };
-    return { point, predictions };
+    const point: EvalPoint = { kind: 'eval', ...common, ...result };
+    const blocks: BlockPoint | null =
+      residualRatio && layerNorms
+        ? {
+            kind: 'blocks',
+            ...common,
+            blocks: this.arch.blocks.map((b) => b.id),
+            residualRatio,
+            probeImages,
+            layers: this.convNames,
+            ...layerNorms,
+          }
+        : null;
+    return { point, predictions, blocks };
   }
 }
 

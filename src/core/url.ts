@@ -59,7 +59,7 @@ export interface Decoded {
 type Bounds = { readonly min: number; readonly max: number };
 
 type Field =
-  | { key: string; prop: NumericProp; kind: 'int' | 'number'; bounds: Bounds }
+  | { key: string; prop: NumericProp; kind: 'int' | 'number'; bounds: Bounds; omitDefault?: true }
   | { key: string; prop: BooleanProp; kind: 'bool' }
   | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[]; omitDefault?: true }
   | { key: string; prop: 'data'; kind: 'url' }
@@ -94,6 +94,8 @@ export const FIELDS: readonly Field[] = [
   // written only when not the default, so links made before the key existed read the same
   { key: 'kernels', prop: 'kernels', kind: 'enum', values: KERNEL_CHOICES, omitDefault: true },
   { key: 'source', prop: 'source', kind: 'enum', values: SOURCES },
+  // written only when not the default, like kernels
+  { key: 'probe', prop: 'probe', kind: 'int', bounds: LIMITS.probe, omitDefault: true },
   { key: 'data', prop: 'data', kind: 'url' },
   { key: 'compare', prop: 'compare', kind: 'models' },
   { key: 'seeds', prop: 'seeds', kind: 'int', bounds: LIMITS.seeds },
@@ -117,6 +119,7 @@ export function encodeConfig(c: Config): string {
     switch (f.kind) {
       case 'int':
       case 'number':
+        if (f.omitDefault && c[f.prop] === DEFAULT_CONFIG[f.prop]) break;
         parts.push(`${f.key}=${String(c[f.prop])}`);
         break;
       case 'bool':

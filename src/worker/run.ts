@@ -95,6 +95,11 @@ export class Run {
     this.runner.setLearningRate(lr);
   }
 
+  /** The weights of an ended model, as read back when it ended; undefined before (or when they could not be read). */
+  savedWeights(model: number): SavedWeights | undefined {
+    return this.weights.get(model);
+  }
+
   /** Posts the saved weights of an ended model, or an error saying why there are none. */
   exportWeights(model: number): void {
     const post = this.post;

@@ -14,10 +14,12 @@ Only PyTorch, NumPy and the standard library are needed. Usage:
     python train.py --data cifar10 --out run                  # train; downloads CIFAR-10 into ./cifar10 if absent
     torchrun --nproc_per_node=8 train.py --out run --bf16     # DDP on 8 GPUs, bf16 autocast + channels_last
 (PyTorch 1.13 on Python 3.11, e.g. Debian bookworm, misreads torchrun's defaults: add `--redirects 1 --tee 1`.)
-    python train.py --init-from run/model --eval-only         # test accuracy of saved weights
+    python train.py --init-from run/model --eval-only         # test accuracy of saved weights (--blocks: and inside)
 
-stdout carries JSON Lines in `wrn train`'s schema; `--out` writes config.json, metrics.jsonl (the page's "Import
-metrics" reads it) and the weights as tfjs model.json + weights.bin (the page's "Open weights" reads them).
+stdout carries JSON Lines in `wrn train`'s schema (after each evaluation a `blocks` line: each residual block's
+||F(x)|| / ||shortcut(x)|| on the first `probe` test images, each convolution's weight and gradient norm); `--out`
+writes config.json, metrics.jsonl (the page's "Import metrics" reads it) and the weights as tfjs model.json +
+weights.bin (the page's "Open weights" reads them).
 """
 import argparse
 import hashlib
@@ -64,6 +66,7 @@ CONFIG = json.loads(r"""
     "backend": "auto",
     "kernels": "ours",
     "evalEvery": 0,
+    "probe": 256,
     "source": "auto",
     "data": "",
     "compare": [],
@@ -87,7 +90,7 @@ NUM_CLASSES, RECORD = 10, 3073  # a record: 1 label byte, then 32x32 R, G and B 
 
 # The page's limits (src/core/config.ts LIMITS; a test holds this block to them): a config outside them is refused.
 LIMITS = json.loads(r"""
-{"depth":{"min":10,"max":100},"width":{"min":1,"max":16},"dropout":{"min":0,"max":0.9},"batch":{"min":1,"max":512},"epochs":{"min":1,"max":300},"lr":{"min":0.000001,"max":10},"warmup":{"min":0,"max":50},"momentum":{"min":0,"max":0.999},"wd":{"min":0,"max":0.1},"train":{"min":1,"max":50000},"test":{"min":1,"max":10000},"seed":{"min":0,"max":2147483647},"evalEvery":{"min":0,"max":1000000},"compare":{"max":6},"seeds":{"min":1,"max":5},"budgetSeconds":{"min":1,"max":86400},"budgetFlops":{"min":1000000000,"max":1e+21}}
+{"depth":{"min":10,"max":100},"width":{"min":1,"max":16},"dropout":{"min":0,"max":0.9},"batch":{"min":1,"max":512},"epochs":{"min":1,"max":300},"lr":{"min":0.000001,"max":10},"warmup":{"min":0,"max":50},"momentum":{"min":0,"max":0.999},"wd":{"min":0,"max":0.1},"train":{"min":1,"max":50000},"test":{"min":1,"max":10000},"seed":{"min":0,"max":2147483647},"evalEvery":{"min":0,"max":1000000},"probe":{"min":0,"max":10000},"compare":{"max":6},"seeds":{"min":1,"max":5},"budgetSeconds":{"min":1,"max":86400},"budgetFlops":{"min":1000000000,"max":1e+21}}
 """)  # end of limits
 DEPTH_RULE = "depth must be 6N+4 (10, 16, 22, 28, 34, 40, ...)"
 ECHO_LIMIT = 64  # how much of a given value a message repeats
@@ -159,6 +162,10 @@ def config_problem(doc):
     for key in CONFIG_FLAGS:
         if not isinstance(cfg.get(key), bool):
             return f"{key} is {echo(cfg.get(key))}: expected true or false"
+    if "probe" in cfg:  # optional: configs written before it had no probe
+        problem = number_problem("probe", cfg["probe"], True, LIMITS["probe"])
+        if problem:
+            return problem
     compare = cfg.get("compare", [])
     if not isinstance(compare, list) or len(compare) > LIMITS["compare"]["max"]:
         return f"compare is {echo(compare)}: at most {LIMITS['compare']['max']} nets, each {{depth, width, dropout}}"
@@ -645,6 +652,7 @@ class Env:
 LINE_FIELDS = {
     "step": ["step", "epoch", "loss", "trainAccuracy", "lr", "imagesPerSec", "stepMs", "numTensors", "deviceBytes", "seconds", "flops"],
     "eval": ["step", "epoch", "testLoss", "testAccuracy", "testImages", "confusion", "seconds", "flops"],
+    "blocks": ["step", "epoch", "blocks", "residualRatio", "probeImages", "layers", "weightNorm", "gradNorm", "seconds", "flops"],
     "summary": ["status", "steps", "seconds", "flops", "firstStepMs", "finalEval", "testAccuracy"],
 }
 
@@ -673,6 +681,36 @@ def evaluate(model, x, y, env, memory_format, bf16, chunk=500):
     total = len(y)
     return {"testLoss": loss_sum.item() / total, "testAccuracy": confusion.view(10, 10).diag().sum().item() / total,
             "testImages": total, "confusion": [int(c) for c in confusion.tolist()]}
+
+
+def conv_layers(model):
+    """(page name, conv) of every convolution, in the page's order: conv1, then per block conv1, conv2, shortcut."""
+    convs = [("conv1", model.conv1)]
+    for bid, b in zip(model.block_ids, model.blocks):
+        convs += [(f"{bid}_conv1", b.conv1), (f"{bid}_conv2", b.conv2)] + ([(f"{bid}_shortcut", b.shortcut)] if b.shortcut is not None else [])
+    return convs
+
+
+def block_stats(model, x, probe, device, chunk=500):
+    """Inside the net (the page's `blocks` points): per residual block the mean over the first `probe` test images of
+    ||F_b(x)|| / ||s_b(x)||, the residual branch's output against the shortcut's (BN's running statistics, no
+    dropout, float32), and each convolution's weight norm."""
+    model.eval()
+    n = min(probe, len(x))
+    sums = torch.zeros(len(model.blocks), dtype=torch.float64, device=device)
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            h = model.conv1(normalise(x[start:min(start + chunk, n)], device, torch.contiguous_format))
+            for i, b in enumerate(model.blocks):
+                pre = F.relu(b.bn1(h))
+                y = b.conv2(F.relu(b.bn2(b.conv1(pre))))
+                s = h if b.shortcut is None else b.shortcut(pre)
+                sums[i] += (y.flatten(1).norm(dim=1) / s.flatten(1).norm(dim=1).clamp_min(1e-12)).double().sum()
+                h = y + s
+        weight_norms = [c.weight.float().norm().item() for _, c in conv_layers(model)]
+    model.train()
+    return {"blocks": list(model.block_ids), "residualRatio": (sums / n).tolist(), "probeImages": n,
+            "layers": [name for name, _ in conv_layers(model)], "weightNorm": weight_norms}
 
 
 def train_model(index, m, cfg, data, env, args, emit, log):
@@ -707,6 +745,8 @@ def train_model(index, m, cfg, data, env, args, emit, log):
     order_gen = torch.Generator().manual_seed(cfg["seed"] * 7919 + 1)  # the same order on every rank
     aug_gen = torch.Generator().manual_seed(cfg["seed"] * 7919 + 2 + env.rank)
     eval_every = cfg["evalEvery"] if cfg["evalEvery"] > 0 else plan["stepsPerEpoch"]
+    probe = cfg.get("probe", 256)
+    grad_norms = None  # the convolutions' gradient norms at the step before an evaluation
 
     active, last_eval, first_step_ms, perm = 0.0, None, None, None
     window = []  # (loss sum, right answers, lr) tensors, read back together
@@ -741,6 +781,12 @@ def train_model(index, m, cfg, data, env, args, emit, log):
         point = {"kind": "eval", "step": step, "epoch": step / plan["stepsPerEpoch"], **point,
                  "seconds": active, "flops": step * batch * flops_per_image}
         emit(metrics_line(name, "eval", point))
+        if probe > 0:
+            t0 = time.perf_counter()
+            stats = block_stats(model, xte, probe, env.device)
+            active += time.perf_counter() - t0
+            emit(metrics_line(name, "blocks", {"step": step, "epoch": step / plan["stepsPerEpoch"], **stats, "gradNorm": grad_norms,
+                                               "seconds": active, "flops": step * batch * flops_per_image}))
         window_start = time.perf_counter()
         return point
 
@@ -764,6 +810,9 @@ def train_model(index, m, cfg, data, env, args, emit, log):
         loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if probe > 0 and ((step + 1) % eval_every == 0 or step + 1 == total):
+            # the loss's gradient (weight decay is added inside opt.step), averaged over the ranks by DDP
+            grad_norms = [c.weight.grad.float().norm().item() for _, c in conv_layers(model)]
         opt.step()
         window.append((loss.detach() * len(y), (logits.argmax(1) == y).sum().float(), lr))
         step += 1
@@ -806,6 +855,7 @@ def main():
     ap.add_argument("--read-every", type=int, default=10, help="read losses back every N steps")
     ap.add_argument("--init-from", help="start from weights: a folder with model.json + weights.bin (or a run folder)")
     ap.add_argument("--eval-only", action="store_true", help="with --init-from: print test loss and accuracy, and exit")
+    ap.add_argument("--blocks", action="store_true", help="with --eval-only: also print the weights' `blocks` line")
     ap.add_argument("--info", action="store_true", help="print the net's name, params and MACs as JSON, and exit")
     args = ap.parse_args()
     global CONFIG
@@ -861,6 +911,10 @@ def main():
         point = evaluate(model, data[2], data[3], env, torch.contiguous_format, False)
         if env.main:
             print(json.dumps({k: point[k] for k in ("testAccuracy", "testLoss", "testImages")}), flush=True)
+            if args.blocks:
+                stats = block_stats(model, data[2], max(1, cfg.get("probe", 256)), env.device)
+                line = metrics_line(model_name(models[0]), "blocks", {"step": 0, "epoch": 0, **stats, "gradNorm": None, "seconds": 0, "flops": 0})
+                print(json.dumps(line), flush=True)
         return
 
     out = args.out if env.main else None
