@@ -295,7 +295,8 @@ describe('metrics files', () => {
       expect(() => decodeMetricsFile(line([...Array(99).fill(0), -1]))).toThrow(/confusion count 99/);
       expect(() => decodeMetricsFile(line('1 2 3'))).toThrow(/confusion is "1 2 3", not a list/);
       expect(decodeMetricsFile(line(Array(100).fill(1)))[0]!.evals[0]!.confusion).toHaveLength(100);
-      const csv = encodeMetricsCsv(runs).replace(/,0 1 2 3[ 0-9]*\r\n/, ',NaN x\r\n');
+      // the confusion cell (the blocks columns may follow it)
+      const csv = encodeMetricsCsv(runs).replace(/,0 1 2 3[ 0-9]*(?=[,\r])/, ',NaN x');
       expect(() => decodeMetricsFile(csv)).toThrow(/confusion has 2 counts/);
     });
 
