@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
@@ -106,7 +107,9 @@ export default defineConfig({
   base: './',
   plugins: [react(), cifarPlugin(), siteUrl(), offline()],
   worker: { format: 'es' },
-  server: { headers: isolationHeaders },
+  // The dev server's /@fs/ serves the project's files and nothing beside it: not the folder above it, which Vite
+  // would take for a workspace root when it finds one there (cifarPlugin's guard also answers such requests).
+  server: { headers: isolationHeaders, fs: { strict: true, allow: [fileURLToPath(new URL('.', import.meta.url))] } },
   preview: { headers: isolationHeaders },
   test: {
     environment: 'node',

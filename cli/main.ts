@@ -1,10 +1,15 @@
 /**
  * The headless entry: `npm run -s wrn -- <command> [args]`. Every command runs the same core as the page.
  * Each command prints machine-readable JSON on stdout; messages for people go to stderr.
- * Exit codes: 0 success, 1 runtime failure (bad data, training error), 2 bad usage or bad config.
+ * Exit codes: 0 success, 1 runtime failure (bad data, training error), 2 bad usage or bad config (train: 143 or
+ * 129 after a graceful stop on SIGTERM or SIGHUP, 130 for a second Ctrl-C).
  */
 import { COMMANDS, usage, wantsHelp } from './commands';
 import { messageOf } from '../src/core/errors';
+import { guardTerminal } from './terminal';
+
+// Before anything is written: no control character from input reaches the terminal (cli/terminal.ts).
+guardTerminal();
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

@@ -20,6 +20,7 @@ export class ProgressBar {
       this.testAccuracy = p.testAccuracy;
       return;
     }
+    if (p.kind !== 'step') return;
     const frac = Math.min(1, p.step / this.total);
     const filled = Math.round(frac * WIDTH);
     const elapsed = (Date.now() - this.started) / 1000;

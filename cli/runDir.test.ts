@@ -1,9 +1,10 @@
 /** The run folder: when it is refused, and that what it writes is whole or absent, never half there. */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { holdsRun, isRunEntry, openRunDir, RunDirError } from './runDir';
+import { spawnSync } from 'node:child_process';
+import { holdsRun, isRunEntry, LOCK_FILE, openRunDir, RunDirError } from './runDir';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-rundir-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -23,14 +24,21 @@ function previousRun(): string {
 
 describe('openRunDir', () => {
   it('takes a new or empty folder, and refuses one holding a run unless told to overwrite or resume', () => {
-    expect(openRunDir(path.join(scratch, 'fresh', 'deep')).mode).toBe('new');
-    expect(existsSync(path.join(scratch, 'fresh'))).toBe(false); // opening changes nothing on disk
+    const fresh = openRunDir(path.join(scratch, 'fresh', 'deep'));
+    expect(fresh.mode).toBe('new');
+    fresh.release();
+    expect(existsSync(path.join(scratch, 'fresh'))).toBe(false); // a run that never began leaves nothing on disk
     const dir = previousRun();
     expect(holdsRun(dir)).toBe(true);
     expect(() => openRunDir(dir)).toThrow(RunDirError);
     expect(() => openRunDir(dir)).toThrow(/already holds a run \(config\.json, metrics\.jsonl\); pass --resume .* --overwrite/);
-    expect(openRunDir(dir, 'overwrite').mode).toBe('overwrite');
-    expect(openRunDir(dir, 'resume').mode).toBe('resume');
+    const over = openRunDir(dir, 'overwrite');
+    expect(over.mode).toBe('overwrite');
+    over.release();
+    const resume = openRunDir(dir, 'resume');
+    expect(resume.mode).toBe('resume');
+    resume.release();
+    expect(readdirSync(dir)).not.toContain(LOCK_FILE);
     expect(() => openRunDir(path.join(scratch, 'fresh'), 'resume')).toThrow(/holds no run to resume/);
     writeFileSync(path.join(scratch, 'a-file'), '');
     expect(() => openRunDir(path.join(scratch, 'a-file'))).toThrow(/is not a folder/);
@@ -41,14 +49,17 @@ describe('openRunDir', () => {
     const run = openRunDir(dir, 'overwrite');
     expect(readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe('{"old":true}'); // nothing yet
     run.begin({ seed: 2 });
-    expect(readdirSync(dir).sort()).toEqual(['config.json', 'metrics.jsonl', 'notes.md']);
+    expect(readdirSync(dir).sort()).toEqual([LOCK_FILE, 'config.json', 'metrics.jsonl', 'notes.md']); // the lock is not the run's: it stays
     expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'))).toEqual({ seed: 2 });
     expect(readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')).toBe('');
+    run.release();
   });
 
   it('a resumed run keeps its config and metrics', () => {
     const dir = previousRun();
-    openRunDir(dir, 'resume').begin({ seed: 9 });
+    const run = openRunDir(dir, 'resume');
+    run.begin({ seed: 9 });
+    run.release();
     expect(readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe('{"old":true}');
     expect(readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')).toBe('{"step":1}\n');
   });
@@ -70,6 +81,7 @@ describe('openRunDir', () => {
     });
     expect(readdirSync(path.join(dir, 'model')).sort()).toEqual(['model.json', 'weights.bin']);
     expect(readFileSync(path.join(dir, 'model', 'weights.bin'), 'utf8')).toBe('new weights');
+    run.release();
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
@@ -81,6 +93,30 @@ describe('openRunDir', () => {
     expect(existsSync(path.join(dir, '.checkpoint.bin.tmp-999-1'))).toBe(false);
     run.writeFile('checkpoint.bin', 'new');
     expect(readFileSync(path.join(dir, 'checkpoint.bin'), 'utf8')).toBe('new');
+    run.release();
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('takes a lock: a second opening is refused while the first holds the folder, a lock whose process is gone is taken over', () => {
+    const dir = previousRun();
+    const first = openRunDir(dir, 'resume');
+    const lock = JSON.parse(readFileSync(path.join(dir, LOCK_FILE), 'utf8')) as { pid: number };
+    expect(lock.pid).toBe(process.pid);
+    for (const mode of ['resume', 'overwrite'] as const) {
+      expect(() => openRunDir(dir, mode)).toThrow(new RegExp(`is in use by another wrn train \\(pid ${process.pid}, since .*\\); wait for it to end`));
+    }
+    expect(() => openRunDir(path.join(scratch, 'fresh-2'))).not.toThrow(); // other folders are free
+    first.release();
+    expect(existsSync(path.join(dir, LOCK_FILE))).toBe(false);
+    // A lock left by a process that is gone (killed, or the machine restarted): taken over.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: Number(gone), host: hostname(), since: 'earlier' }));
+    const taken = openRunDir(dir, 'resume');
+    expect(JSON.parse(readFileSync(path.join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+    taken.release();
+    // A torn or foreign lock file (no pid) is stale too.
+    writeFileSync(path.join(dir, LOCK_FILE), 'garbage');
+    openRunDir(dir, 'resume').release();
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 

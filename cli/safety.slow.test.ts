@@ -3,7 +3,6 @@
  * the ways it used to lose work or hang: Ctrl-C to the whole process group, `--out` over an earlier run, symlinked
  * data, named pipes, the config's data= link, driver noise, and exit codes after corrections.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -26,17 +25,12 @@ import { DATA_DIR, TEST_RECORDS, TRAIN_RECORDS } from '../test/fixtures/data';
 import { cifarMiddleware } from '../server/cifarPlugin';
 import { CifarStore } from '../server/cifarStore';
 import { ensureRuntimeDir } from '../src/node/gpu';
-import { REPO_ROOT } from '../src/node/localData';
+import { cli, groupAlive, kill, killAll, start, stepLines, until } from './cliHarness';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-safety-'));
-const children: ChildProcess[] = [];
 const servers: http.Server[] = [];
 afterAll(async () => {
-  for (const c of children) {
-    if (groupAlive(c))
-      kill(c, 'SIGKILL'); // npm's group: whatever a failed test left behind
-    else if (c.exitCode === null && c.signalCode === null) kill(c, 'SIGKILL', false);
-  }
+  killAll();
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise((resolve) => s.close(resolve));
@@ -46,68 +40,6 @@ afterAll(async () => {
 
 /** A tiny, quick run on WASM (no GPU probe). */
 const TINY = 'depth=10&width=1&batch=8&epochs=1&train=16&test=8&schedule=constant&backend=wasm';
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** resolves with the exit code (or the signal's name) */
-  exited: Promise<number | string>;
-}
-
-/**
- * Starts the CLI. `npm: true` runs `npm run -s wrn -- ...` exactly as the README says, detached into its own process
- * group (as a terminal's foreground job is), so a test can signal the whole group as Ctrl-C does.
- */
-function start(args: string[], opts: { npm?: boolean; env?: NodeJS.ProcessEnv } = {}): Running {
-  const env = { ...process.env, CIFAR10_DIR: DATA_DIR, ...opts.env };
-  const child = opts.npm
-    ? spawn('npm', ['run', '-s', 'wrn', '--', ...args], { cwd: REPO_ROOT, env, detached: true })
-    : spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'cli/main.ts'), ...args], { cwd: REPO_ROOT, env });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-async function cli(args: string[], opts: { npm?: boolean; env?: NodeJS.ProcessEnv } = {}) {
-  const r = start(args, opts);
-  const code = await r.exited;
-  return { code, stdout: r.stdout(), stderr: r.stderr() };
-}
-
-/** Signals the child's whole process group (what a terminal does on Ctrl-C), or just the child. */
-function kill(child: ChildProcess, signal: NodeJS.Signals, group = true): void {
-  try {
-    process.kill(group ? -child.pid! : child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** True while any process of the child's group is alive. */
-function groupAlive(child: ChildProcess): boolean {
-  try {
-    process.kill(-child.pid!, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `test` until it holds (or fails the test after `ms`). */
-async function until(test: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const stepLines = (text: string) => text.split('\n').filter((l) => l.includes('"kind":"step"')).length;
 
 describe('Ctrl-C under npm run -s wrn -- train', () => {
   it('SIGINT to the whole process group stops after the current step, keeps the weights and exits 0', async () => {

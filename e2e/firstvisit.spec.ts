@@ -9,9 +9,8 @@
  * The first run is sized for 40 s instead of 3 minutes (`?test-first-run-seconds=40`, a setting for tests only);
  * src/ui/lib/sizedComparison.test.ts checks the sizing at the real target. Screenshots go to the test's output folder.
  */
-import AxeBuilder from '@axe-core/playwright';
-import { test, expect, type Locator, type Page, type TestInfo } from '@playwright/test';
-import { collectConsoleErrors } from './helpers';
+import { test, expect, type Locator, type Page } from '@playwright/test';
+import { collectConsoleErrors, seriousViolations } from './helpers';
 import { startStaticServer, type StaticServer } from './staticServer';
 
 test.use({ serviceWorkers: 'allow' }); // as a person's browser does (playwright.config.ts blocks them elsewhere)
@@ -23,15 +22,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server.close();
 });
-
-/** axe-core's serious and critical findings on the page as it is now, one line each ([] when none). */
-async function seriousViolations(page: Page, testInfo: TestInfo, name: string): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  await testInfo.attach(`axe-${name}.json`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${name}: ${v.id} (${v.impact}) on ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** Presses Tab until `target` has the focus (at most 80 times), as a keyboard user would. */
 async function tabTo(page: Page, target: Locator): Promise<void> {

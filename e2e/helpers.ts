@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, type Page, type Worker } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, type Page, type TestInfo, type Worker } from '@playwright/test';
 import { DEFAULT_CONFIG, type Config } from '../src/core/config';
 import { DATA_DIR } from '../test/fixtures/data';
 import type { Harness } from './harness';
@@ -26,6 +27,18 @@ export function collectConsoleErrors(page: Page, ignore: readonly RegExp[] = [])
   });
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   return errors;
+}
+
+/**
+ * axe-core's serious and critical findings on the page as it is now, one line each ([] when none); the whole report
+ * is attached to the test as axe-NAME.json.
+ */
+export async function seriousViolations(page: Page, testInfo: TestInfo, name: string): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  await testInfo.attach(`axe-${name}.json`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${name}: ${v.id} (${v.impact}) on ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /**

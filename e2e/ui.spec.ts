@@ -71,6 +71,27 @@ test.describe('controls and URL state', () => {
     await expect(page.getByTestId('correction-notice')).toHaveCount(0);
   });
 
+  test('a net too big for the backend is named under its cost, and Train is refused before any data moves', async ({ page }) => {
+    await page.goto('/#depth=100&width=16&batch=512&train=2000&test=50&backend=wasm');
+    const warning = page.getByTestId('memory-warning');
+    await expect(warning).toContainText('Too big for this backend: WRN-100-16 at batch 512 needs about', { timeout: 90_000 });
+    await expect(warning).toContainText("more than the WASM backend's 4 GiB memory");
+    await button(page, 'Train').click();
+    const error = page.getByTestId('error-notice');
+    await expect(error).toContainText(/WRN-100-16 at batch 512 needs about \d+ GiB to train/);
+    await expect(error).toContainText('(out-of-memory)');
+    await expect(button(page, 'Train')).toBeEnabled(); // the page is usable again at once
+  });
+
+  test('a link of a million corrections lists a few of them', async ({ page }) => {
+    await page.goto(`/#compare=${Array(20_000).fill('x').join(',')}&${Array.from({ length: 300 }, (_, i) => `k${i}=1`).join('&')}`);
+    const notice = page.getByTestId('correction-notice');
+    await expect(notice).toBeVisible();
+    const items = await notice.getByRole('listitem').count();
+    expect(items).toBeLessThan(20);
+    await expect(notice).toContainText('more like this: unknown key, ignored');
+  });
+
   test('editing the hash updates the controls', async ({ page }) => {
     await page.goto('/');
     await expect(depth(page)).toHaveValue('16');

@@ -9,11 +9,20 @@
  *
  * Failures (no such folder, HTTP 404 upstream, a cut connection, a wrong checksum) are reported in the status,
  * never by crashing the dev server. See `CifarStore` for where the files come from.
+ *
+ * The plugin also guards both servers as a whole:
+ * - a request target that Node's URL parsers refuse (`http://[`, `http://x@[/`) is answered 400 before Vite's
+ *   router parses it (its `parseurl` throws, and the throw took the whole process down);
+ * - the dev server's `/@fs/...` serves nothing outside the project, and a refusal (403) says so without naming any
+ *   folder of this machine (Vite's own 403 page lists its allowed folders).
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { parse as legacyParse } from 'node:url';
 import type { Plugin } from 'vite';
 import { CifarStore, storeOptionsFromEnv, type CifarStoreOptions } from './cifarStore';
+import { echo, escapeControls } from '../src/core/echo';
 import { messageOf } from '../src/core/errors';
 
 /** The URL path the endpoints live under. */
@@ -38,12 +47,91 @@ export function cifarPlugin(options: Partial<CifarStoreOptions> = {}): Plugin {
       root = config.root;
     },
     configureServer(server) {
+      if (server.httpServer) guardRequestTargets(server.httpServer);
+      server.middlewares.use(fsGuard(() => root));
       server.middlewares.use(lazy);
     },
     configurePreviewServer(server) {
+      if (server.httpServer) guardRequestTargets(server.httpServer);
+      server.middlewares.use(fsGuard(() => root));
       server.middlewares.use(lazy);
     },
   };
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+/** An HTTP server as far as the guard needs it (Node's http.Server; Vite may hand an http2 one). */
+interface RequestEmitter {
+  listeners(event: 'request'): unknown[];
+  removeAllListeners(event: 'request'): unknown;
+  on(event: 'request', listener: RequestListener): unknown;
+}
+
+/**
+ * Puts a check in front of the server's request handlers: a request whose target cannot be parsed is answered 400
+ * and goes no further; every other request goes to the handlers as before. Vite's router (connect) parses every
+ * target with Node's legacy `url.parse`, which throws on `http://[` outside any try, so one such request ended the
+ * dev or preview server.
+ */
+export function guardRequestTargets(server: RequestEmitter): void {
+  const handlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    if (!parsableTarget(req.url)) return sendJson(res, 400, { error: 'malformed request target' });
+    for (const h of handlers) h.call(server, req, res);
+  });
+}
+
+/** True when both of Node's URL parsers take the request target (connect uses the legacy one, we the WHATWG one). */
+export function parsableTarget(target: string | undefined): boolean {
+  const t = target ?? '/';
+  // connect's fast path (parseurl): a plain path is never handed to url.parse
+  const plain = t.startsWith('/') && !/[\t\n\f\r #]/.test(t);
+  try {
+    if (!plain) legacyParse(t);
+    new URL(t, 'http://localhost');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const FORBIDDEN = "Forbidden: only the project's own files are served.\n";
+
+/**
+ * `/@fs/<path>` outside the project (or its parent folders by `..`) is refused here, with a message that names no
+ * folder; and any 403 page Vite writes (it lists the folders it serves) is replaced by the same plain message.
+ */
+export function fsGuard(root: () => string): CifarMiddleware {
+  return (req, res, next) => {
+    const url = parseTarget(req.url);
+    if (url?.pathname.startsWith('/@fs/')) {
+      let file: string | null;
+      try {
+        file = path.resolve(decodeURIComponent(url.pathname.slice('/@fs'.length)));
+      } catch {
+        file = null;
+      }
+      const inside = file !== null && (file === root() || file.startsWith(root() + path.sep));
+      if (!inside) return sendText(res, 403, FORBIDDEN);
+    }
+    // Vite's 403 page (strict fs, denied files) sets the status, then writes its HTML: written here instead.
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.write = ((...args: unknown[]) => (res.statusCode === 403 && !res.headersSent ? true : write(...args))) as ServerResponse['write'];
+    res.end = ((...args: unknown[]) => {
+      if (res.statusCode !== 403 || res.headersSent) return end(...args);
+      res.removeHeader('Content-Length');
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      return end(FORBIDDEN);
+    }) as ServerResponse['end'];
+    next();
+  };
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-store' });
+  res.end(text);
 }
 
 /** The request handler over a store; requests outside `base` go to `next`. */
@@ -66,7 +154,7 @@ export function cifarMiddleware(store: CifarStore, base = CIFAR_BASE): CifarMidd
       return sendJson(res, 404, { error: 'no such endpoint (manifest.json, status, files/<name>)' });
     } catch (err) {
       // A bug or a disk error: answer it rather than take the dev server down, and say no more than that.
-      process.stderr.write(`CIFAR-10 server: ${req.method ?? '?'} ${JSON.stringify(req.url)}: ${messageOf(err)}\n`);
+      process.stderr.write(`CIFAR-10 server: ${escapeControls(`${req.method ?? '?'} ${echo(req.url ?? '', 200)}: ${messageOf(err)}`)}\n`);
       if (res.headersSent) return void res.destroy();
       return sendJson(res, 500, { error: 'internal error (see the server log)' });
     }

@@ -16,6 +16,7 @@ import { readArchive, splitOfName, type Split } from '../src/core/data/tarball';
 import { fileInput, listCifarFiles } from '../src/node/localData';
 import { downloadVerified } from './download';
 import { DownloadBar, type LogSink } from './progressBar';
+import { escapeControls } from '../src/core/echo';
 import { messageOf } from '../src/core/errors';
 
 /** The dataset's home: https://www.cs.toronto.edu/~kriz/cifar.html */
@@ -118,7 +119,7 @@ export class CifarStore {
     const base = { source: this.source, bytesLoaded: this.bytesLoaded, bytesTotal: this.bytesTotal, error: null };
     if (this.options.dir) {
       try {
-        return { status: { ...base, status: 'ready' }, files: listServed(this.options.dir) };
+        return { status: { ...base, status: 'ready' }, files: listServed(this.options.dir, (m) => this.warnOnce(m)) };
       } catch (err) {
         return { status: { ...base, status: 'error', error: `CIFAR10_DIR: ${messageOf(err)}` }, files: [] };
       }
@@ -126,6 +127,15 @@ export class CifarStore {
     const cached = this.cached();
     if (cached) return { status: { ...base, status: 'ready' }, files: cached };
     return { status: { ...base, status: this.state === 'ready' ? 'idle' : this.state, error: this.error }, files: [] };
+  }
+
+  private readonly warned = new Set<string>();
+
+  /** A warning about the data (a file skipped), in the terminal log once, however often the folder is listed. */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.log.write(`CIFAR-10: ${this.source}: ${escapeControls(message)}\n`);
   }
 
   /** The unpacked cache's files, or null while it is not (completely) there. */
@@ -183,9 +193,12 @@ export class CifarStore {
   }
 }
 
-/** The .bin files a folder serves, in natural order, with their splits and sizes. Throws if there are none. */
-function listServed(dir: string): ServedFile[] {
-  const files = listCifarFiles(dir).filter((f) => /\.bin$/i.test(f));
+/**
+ * The .bin files a folder serves, in natural order, with their splits and sizes. Throws if there are none; a link
+ * that leads nowhere is skipped, said through `onWarning`.
+ */
+function listServed(dir: string, onWarning?: (message: string) => void): ServedFile[] {
+  const files = listCifarFiles(dir, onWarning).filter((f) => /\.bin$/i.test(f));
   if (!files.length) throw new CifarSourceError(`${dir}: no .bin files`);
   return files.map((file) => {
     const name = path.basename(file);

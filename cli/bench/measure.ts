@@ -18,6 +18,7 @@ import { interleavedLoops } from './loops';
 import { maskChecksum, maskCost } from './maskCost';
 import { smallOpMs } from './opLatency';
 import { timePipeline } from './pipeline';
+import { measureBlocksOverhead } from './blocks';
 import { profileCompiledStep, profileStep } from './profile';
 import type { NetJob, NetResult } from './types';
 
@@ -70,6 +71,11 @@ export async function measureNet(
     if (counted) result.kernelsPerStep = counted;
   }
 
+  if (result.trainer) {
+    const stepMs = result.trainer.stepMs;
+    const blocks = await part('blocks overhead', () => measureBlocksOverhead(job, stepMs));
+    if (blocks) result.blocksOverhead = blocks;
+  }
   if (result.trainer) {
     const consumed = result.trainer.imagesPerSec;
     const pipeline = await part('pipeline', () => timePipeline(job, consumed));

@@ -294,6 +294,28 @@ export function renderBlock(b: BenchResults, label: string): string {
       ),
     );
   }
+  const blocks = b.results.filter((r) => r.blocksOverhead);
+  if (blocks.length) {
+    const o0 = blocks[0]!.blocksOverhead!;
+    lines.push(
+      '',
+      `Inside the nets: what the \`blocks\` points add at each evaluation (${o0.probeImages} probe images in chunks of ${o0.chunk}, ` +
+        `the convolutions' weight norms, the step's gradient norms), against one epoch of the default config ` +
+        `(${o0.trainImages.toLocaleString('en-US')} training images, then ${o0.testImages.toLocaleString('en-US')} test images evaluated), median of interleaved rounds:`,
+      '',
+      "| target | net | probe forward ms: plain / with ratios | weight norms ms | gradient norms ms | extra ms per evaluation | epoch s at the row's batch | overhead | overhead on a lean epoch |",
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...blocks.map((r) => {
+        const o = r.blocksOverhead!;
+        return (
+          `| ${r.job.target} | ${r.net} | ${fmt(o.forwardMs, 0)} / ${fmt(o.forwardWithRatiosMs, 0)} | ${fmt(o.weightNormsMs, 1)} | ${fmt(o.gradNormsMs, 1)} | ` +
+          `${fmt(o.extraMsPerEval, 0)} | ${fmt(o.epochMs / 1000, 0)} | ${(100 * o.overhead).toFixed(2)}% | ${(100 * o.leanOverhead).toFixed(2)}% |`
+        );
+      }),
+      '',
+      "*lean epoch*: 3 forward passes per training image at the evaluation's per-image speed, the least an epoch can take.",
+    );
+  }
   if (b.parse && b.results.length) {
     const p = b.parse;
     lines.push(

@@ -202,6 +202,8 @@ export interface NetResult {
   compiledPlan?: { dispatches: number; buffers: number; bytes: number; planMs: number };
   /** hash of a fixed dropout mask: equal on every backend when the kernels agree bit for bit */
   maskChecksum?: string;
+  /** what the blocks points (src/core/insight) add to an epoch at the default evaluation interval */
+  blocksOverhead?: BlocksOverhead;
   /** a part that failed, with its message (the rest of the row still stands) */
   errors: string[];
   /** wall time of the whole job (s) */
@@ -306,4 +308,29 @@ export interface KernelTimingResult {
   loadAverage?: { start: number; end: number };
   errors: string[];
   seconds: number;
+}
+
+/**
+ * The cost of the blocks points at one evaluation (cli/bench/blocks.ts), against one epoch of the default config
+ * (its training images, then its test images evaluated). ms; medians of interleaved rounds.
+ */
+export interface BlocksOverhead {
+  probeImages: number;
+  /** evaluation chunk */
+  chunk: number;
+  trainImages: number;
+  testImages: number;
+  /** the probe images through the evaluation's forward pass, and block by block with the ratios */
+  forwardMs: number;
+  forwardWithRatiosMs: number;
+  weightNormsMs: number;
+  gradNormsMs: number;
+  /** what the blocks points add to one evaluation (the step before it included) */
+  extraMsPerEval: number;
+  /** an epoch at the job's batch: its steps at the trainer's measured step time, and the evaluation */
+  epochMs: number;
+  overhead: number;
+  /** an epoch at its least: 3 forward passes per training image at the evaluation's per-image speed, and the evaluation */
+  leanEpochMs: number;
+  leanOverhead: number;
 }

@@ -71,7 +71,10 @@ examples:
       return 2;
     }
     try {
-      const source = localDataSource(target);
+      const source = localDataSource(target, 'auto', {
+        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        onWait: (m) => process.stderr.write(`data: ${m}\n`),
+      });
       if (source.note) process.stderr.write(`data: ${source.note}\n`);
       process.stdout.write(JSON.stringify(await summarizeInputs(await source.inputs())) + '\n');
       return 0;

@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../src/core/config';
+import { TRAIN_TEMPLATE } from '../../src/core/export/trainTemplate.generated';
 import { REPO_ROOT } from '../../src/node/localData';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-export-'));
@@ -41,4 +43,12 @@ describe('wrn export', () => {
     expect(bad.stderr).toMatch(/depth/);
     expect(existsSync(path.join(scratch, 'bad'))).toBe(false);
   }, 60_000);
+});
+
+describe("train.py's own checks", () => {
+  it("holds the page's limits (config.ts LIMITS), number for number", () => {
+    const block = /LIMITS = json\.loads\(r"""\n([\s\S]*?)\n"""\)/.exec(TRAIN_TEMPLATE);
+    expect(block).not.toBeNull();
+    expect(JSON.parse(block![1]!)).toEqual(JSON.parse(JSON.stringify(LIMITS)));
+  });
 });

@@ -7,10 +7,11 @@
  * `wrn export` itself is export.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { estimateTrainingBytes } from '../../src/core/cost';
 import { DATA_DIR, TEST_RECORDS } from '../../test/fixtures/data';
 import { REPO_ROOT } from '../../src/node/localData';
 import { needTorch } from '../../test/fixtures/requirements';
@@ -71,4 +72,99 @@ describe.skipIf(!torch)('train.py next to wrn train, on the same recipe and subs
     expect(torchAccuracy).toBeGreaterThan(0.3);
     expect(Math.abs(torchAccuracy - tfjsAccuracy)).toBeLessThanOrEqual(0.03);
   }, 900_000);
+});
+
+describe("train.py's own checks", () => {
+  it.skipIf(!torch)(
+    'refuses bad configs, weights that do not fit or lie outside their folder, a run folder, and a net too big, with one line and exit 2',
+    async () => {
+      const python = torch!.python;
+      const config = 'depth=10&width=1&batch=8&epochs=1&train=64&test=16';
+      const dir = path.join(scratch, 'hostile');
+      const w10 = path.join(scratch, 'w10');
+      const w16 = path.join(scratch, 'w16');
+      const made = await Promise.all([
+        wrn('export', config, '--out', dir),
+        wrn('train', config, '--backend', 'wasm', '--data', DATA_DIR, '--steps', '1', '--out', w10),
+        wrn('train', 'depth=16&width=1&batch=8&epochs=1&train=16&test=8', '--backend', 'wasm', '--data', DATA_DIR, '--steps', '1', '--out', w16),
+      ]);
+      for (const r of made) expect(r.code, r.stderr).toBe(0);
+      const modelJson = JSON.parse(readFileSync(path.join(w10, 'model', 'model.json'), 'utf8'));
+      const weights = readFileSync(path.join(w10, 'model', 'weights.bin'));
+      /** A weights folder: model.json edited by `edit`, and `bytes` as weights.bin. */
+      const weightsFolder = (name: string, edit: (doc: typeof modelJson) => void, bytes: Uint8Array = weights) => {
+        const folder = path.join(scratch, name);
+        mkdirSync(folder, { recursive: true });
+        const doc = structuredClone(modelJson);
+        edit(doc);
+        writeFileSync(path.join(folder, 'model.json'), JSON.stringify(doc));
+        writeFileSync(path.join(folder, 'weights.bin'), bytes);
+        return folder;
+      };
+      /** A config.json with the config's fields changed (a field set to undefined is removed). */
+      const configFile = (name: string, change: Record<string, unknown>) => {
+        const doc = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+        Object.assign(doc.config, change);
+        const file = path.join(scratch, `${name}.json`);
+        writeFileSync(file, JSON.stringify(doc));
+        return file;
+      };
+      const evalFrom = (folder: string) => ['--init-from', folder, '--eval-only'];
+      const cases: [string, string[], RegExp][] = [
+        [
+          'a short weights.bin',
+          evalFrom(weightsFolder('short', () => undefined, weights.subarray(0, 1000))),
+          /hold 1,000 bytes; model\.json's manifest needs more/,
+        ],
+        ['a long weights.bin', evalFrom(weightsFolder('long', () => undefined, Buffer.concat([weights, weights]))), /manifest needs 313,320/],
+        [
+          'a path out of the folder',
+          evalFrom(weightsFolder('up', (d) => (d.weightsManifest[0].paths = ['../../../../etc/hostname']))),
+          /outside its folder/,
+        ],
+        ['an absolute path', evalFrom(weightsFolder('abs', (d) => (d.weightsManifest[0].paths = ['/etc/hostname']))), /a file beside it is expected/],
+        ['no weightsManifest', evalFrom(weightsFolder('nomanifest', (d) => delete d.weightsManifest)), /has no weightsManifest/],
+        ['a weight with no shape', evalFrom(weightsFolder('noshape', (d) => delete d.weightsManifest[0].weights[0].shape)), /no name or no shape/],
+        [
+          "WRN-16-1's weights for WRN-10-1",
+          evalFrom(w16),
+          /does not hold this config's WRN-10-1 \(model\.json says "WRN-16-1"\): 30 weights this net does not have/,
+        ],
+        ['width 0', ['--config', configFile('w0', { width: 0 })], /width is 0: outside 1\.\.16/],
+        ['no lr', ['--config', configFile('nolr', { lr: undefined })], /lr is missing/],
+        ['lr as text', ['--config', configFile('lrtext', { lr: '0.1' })], /lr is "0\.1", not a number/],
+        ['batch 0', ['--config', configFile('b0', { batch: 0 })], /batch is 0: outside 1\.\.512/],
+        ['train -5', ['--config', configFile('tneg', { train: -5 })], /train is -5: outside 1\.\.50000/],
+        ['depth 1000', ['--config', configFile('d1000', { depth: 1000, width: 64 })], /depth is 1000: outside 10\.\.100/],
+        ['depth 11', ['--config', configFile('d11', { depth: 11 })], /depth is 11: depth must be 6N\+4/],
+        ['a config that is not JSON', ['--config', path.join(dir, 'train.py')], /^error: --config .*train\.py/],
+        ['--out onto a run', ['--out', w10], /holds a run \(.*metrics\.jsonl.*\); pass --overwrite/],
+      ];
+      const big = { depth: 100, width: 16, batch: 512, train: 512 };
+      if (estimateTrainingBytes({ ...big, dropout: 0 }, 512) > totalmem()) {
+        cases.push([
+          'a net bigger than the machine',
+          ['--config', configFile('big', big)],
+          /WRN-100-16 at batch 512 needs about \d+\.\d GiB .* more than this machine's/,
+        ]);
+      }
+      const before = readFileSync(path.join(w10, 'metrics.jsonl'), 'utf8');
+      const script = path.join(dir, 'train.py');
+      // A few at a time: each is mostly Python importing torch.
+      for (let i = 0; i < cases.length; i += 4) {
+        const results = await Promise.all(
+          cases.slice(i, i + 4).map(([, args]) => exec([python, script, '--data', DATA_DIR, '--device', 'cpu', '--threads', '1', ...args], dir)),
+        );
+        results.forEach((r, j) => {
+          const [what, , message] = cases[i + j]!;
+          expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+          expect(r.stderr.trim().split('\n'), what).toHaveLength(1);
+          expect(r.stderr, what).toMatch(message);
+          expect(r.stdout, what).toBe('');
+        });
+      }
+      expect(readFileSync(path.join(w10, 'metrics.jsonl'), 'utf8')).toBe(before); // the refused --out left the run as it was
+    },
+    600_000,
+  );
 });

@@ -3,6 +3,7 @@ import { bench } from './bench';
 import { data } from './data';
 import { exportCommand } from './export';
 import { info } from './info';
+import { lesion } from './lesion';
 import { train } from './train';
 
 export interface Command {
@@ -18,6 +19,7 @@ export const COMMANDS: Record<string, Command> = {
   info,
   data,
   train,
+  lesion,
   bench,
   export: exportCommand,
 };

@@ -1,5 +1,6 @@
 /** `train --help`, kept apart from train.ts so the command's code and its help can change without conflicts. */
 import { BACKENDS } from '../../src/core/config';
+import { CONFIG_FILE_HELP } from '../configArg';
 
 export const TRAIN_HELP = `usage: npm run -s wrn -- train '<config>' [flags]
 
@@ -12,14 +13,21 @@ flags:
   --steps N        stop each net at its step N, counted from its start, also with --resume: a run resumed
                    at step 40 with --steps 100 trains 60 more (--steps 40 or less is refused)
   --out DIR        write config.json, metrics.jsonl, checkpoint.bin and the trained weights (model.json +
-                   weights.bin); refuses a folder that holds a run
+                   weights.bin); refuses a folder that holds a run, or that another wrn train is writing
   --overwrite      with --out: replace the run in that folder
-  --resume DIR     go on with the run an --out DIR wrote (its config.json and checkpoint.bin)
+  --resume DIR     go on with the run an --out DIR wrote (its config.json and checkpoint.bin); refused, with
+                   what differs, when the checkpoint, config.json or metrics.jsonl are of another run
   --backend B      ${BACKENDS.join(', ')} (overrides the config's backend)
   --lenient        accept a config that needed corrections (else exit 2)
+${CONFIG_FILE_HELP.trimEnd()}
   --help           this text
 
-Exit codes: 0 done (or stopped by Ctrl-C), 1 bad data or training failure, 2 bad usage or config.
+A net whose training memory (wrn info's trainingBytes) exceeds what the backend holds is refused before the data
+loads, with a batch that fits. Ctrl-C, SIGTERM and SIGHUP stop after the current step and save (checkpoint and
+weights); a second one quits at once.
+Exit codes: 0 done (or stopped by Ctrl-C); 143 or 129 saved after SIGTERM or SIGHUP (the run can --resume);
+130 a second Ctrl-C; 1 bad data or training failure; 2 bad usage, config, run folder or checkpoint, or a net too
+big for the backend.
 
 examples:
   npm run -s wrn -- train 'depth=10&width=1&batch=32&epochs=3&lr=0.05&train=2000&test=1000' --out runs/a

@@ -22,6 +22,8 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference, KernelChoice } from './config';
 import { installKernels } from './kernels';
 import { messageOf } from './errors';
+import { activeGpuDevice } from './deviceWatch';
+import { capacityOf, type MemoryCapacity } from './memory';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -50,6 +52,8 @@ export interface BackendChoice {
   threads?: number;
   /** backends tried before this one, in order, and why each failed */
   tried: { backend: BackendName; error: string }[];
+  /** what this backend can hold (memory.ts), where known: the page warns of a net that would not fit */
+  memory?: MemoryCapacity | null;
 }
 
 /** What WebGL's renderer string says: null when there is no WebGL here (Node, or no context). */
@@ -216,6 +220,19 @@ function threadsNote(threads: number): string {
   return '1 WASM thread (tfjs uses half the logical cores)';
 }
 
+/**
+ * What the backend tfjs uses now can hold (memory.ts): its WebGPU device's binding limit, WASM's address space, or
+ * the machine's memory for the CPU backend as the caller knows it (Node's `os.totalmem()`), else a browser's
+ * `navigator.deviceMemory`; null where it is not known.
+ */
+export function currentCapacity(systemBytes: number | null = null): MemoryCapacity | null {
+  const deviceMemory = typeof navigator === 'undefined' ? undefined : (navigator as { deviceMemory?: number }).deviceMemory;
+  return capacityOf(tf.getBackend(), {
+    gpuBindingBytes: activeGpuDevice()?.limits.maxStorageBufferBindingSize ?? null,
+    systemBytes: systemBytes ?? (typeof deviceMemory === 'number' && deviceMemory > 0 ? deviceMemory * 2 ** 30 : null),
+  });
+}
+
 export interface InitOptions {
   /** a probe result to use instead of asking WebGPU (tests; or a caller that probed already) */
   probe?: WebGpuProbe | null;
@@ -263,6 +280,7 @@ export async function initBackend(pref: BackendPreference, opts: InitOptions = {
       ...(webgl ? { webglRenderer: webgl.renderer, softwareWebgl: webgl.isSoftware } : {}),
       ...(threads !== undefined ? { threads } : {}),
       tried,
+      memory: currentCapacity(),
     };
   }
   throw new Error(`no tfjs backend starts here: ${tried.map((t) => `${t.backend}: ${t.error}`).join('; ')}`);

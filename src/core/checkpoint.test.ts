@@ -36,7 +36,8 @@ describe('checkpoint file', () => {
     const bytes = encodeCheckpoint(sample());
     expect(() => decodeCheckpoint(new TextEncoder().encode('{"not":"a checkpoint"}'))).toThrow(/not a checkpoint file/);
     expect(() => decodeCheckpoint(bytes.subarray(0, 20))).toThrow(/cut short/);
-    expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 1))).toThrow(/cut short \(array/);
+    expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 1))).toThrow(/damaged: its checksum does not match/);
+    expect(() => decodeCheckpoint(olderFile(sample()).subarray(0, -1))).toThrow(/cut short \(array/);
     const bad = sample();
     bad.weights[1]!.shape = [11];
     expect(checkpointProblem(bad)).toMatch(/logits\/bias does not match its shape/);
@@ -52,7 +53,25 @@ describe('checkpoint file', () => {
       expect(checkpointProblem({ ...sample(), lrOverride: bad })).toMatch(/lrOverride .* is not a learning rate/);
   });
 
+  it('refuses a file with any bit flipped, and still reads the older files that carry no checksum', () => {
+    const bytes = encodeCheckpoint(sample());
+    // Every byte of the file, header and payload alike: a flipped bit anywhere is seen.
+    for (let at = 0; at < bytes.length; at += 7) {
+      const flipped = bytes.slice();
+      flipped[at]! ^= 1 << (at % 8);
+      expect(() => decodeCheckpoint(flipped), `bit flipped at byte ${at}`).toThrow(/damaged|not a checkpoint/);
+    }
+    expect(decodeCheckpoint(olderFile(sample()))).toEqual(sample());
+  });
+
   it('lists each array buffer once for a transfer', () => {
     expect(checkpointBuffers(sample())).toHaveLength(4);
   });
 });
+
+/** The file as checkpoints were written before they carried a checksum: magic WRNCKPT1, no CRC-32 at the end. */
+function olderFile(c: Checkpoint): Uint8Array {
+  const bytes = encodeCheckpoint(c).slice(0, -4);
+  bytes.set(new TextEncoder().encode('WRNCKPT1'), 0);
+  return bytes;
+}

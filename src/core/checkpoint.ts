@@ -14,6 +14,7 @@
  *   resume until it is set back to the schedule.
  * The recipe itself travels as the encoded URL config, so a checkpoint cannot be resumed under another recipe.
  */
+import { crc32 } from './crc32';
 import type { EvalPoint } from './metrics';
 
 export const CHECKPOINT_VERSION = 1;
@@ -88,7 +89,12 @@ export function checkpointProblem(c: unknown): string | null {
 
 // --- one file: the CLI's checkpoint.bin ---------------------------------------------------------------------------
 
-const MAGIC = 'WRNCKPT1';
+/** The file's first bytes: WRNCKPT2 ends with a CRC-32 of everything before it; WRNCKPT1 (older) has none. */
+const MAGIC = 'WRNCKPT2';
+const MAGIC_UNCHECKED = 'WRNCKPT1';
+const MAGIC_BYTES = MAGIC.length;
+/** The CRC-32 at the end of a WRNCKPT2 file. */
+const CHECKSUM_BYTES = 4;
 
 /** Where each array's bytes are in the file, in the JSON header. */
 interface ArrayRef {
@@ -106,9 +112,10 @@ type Header = Omit<Checkpoint, 'weights' | 'optimizer' | 'dataOrder'> & {
 };
 
 /**
- * The checkpoint as one byte string: "WRNCKPT1", the header's length (uint32 LE), the JSON header (arrays replaced by
- * their place in the payload), padding to 4 bytes, then every array's little-endian values. One file, so that one
- * rename makes it appear whole.
+ * The checkpoint as one byte string: "WRNCKPT2", the header's length (uint32 LE), the JSON header (arrays replaced by
+ * their place in the payload), padding to 4 bytes, every array's little-endian values, then the CRC-32 (uint32 LE) of
+ * all the bytes before it. One file, so that one rename makes it appear whole; the checksum makes a damaged copy
+ * (flipped bits, a torn write on another disk) fail to load rather than resume with wrong numbers.
  */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const arrays: (Float32Array | Int32Array)[] = [];
@@ -126,31 +133,50 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     dataOrder: { perm: ref({ name: 'dataOrder', shape: [c.dataOrder.perm.length], dtype: 'int32', data: c.dataOrder.perm }), next: c.dataOrder.next },
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = align4(MAGIC.length + 4 + json.length);
-  const out = new Uint8Array(start + offset);
+  const start = align4(MAGIC_BYTES + 4 + json.length);
+  const out = new Uint8Array(start + offset + CHECKSUM_BYTES);
   out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(MAGIC.length, json.length, true);
-  out.set(json, MAGIC.length + 4);
+  new DataView(out.buffer).setUint32(MAGIC_BYTES, json.length, true);
+  out.set(json, MAGIC_BYTES + 4);
   // Typed arrays are little-endian on every platform tfjs runs on, so their bytes are written as they are.
   let at = start;
   for (const a of arrays) {
     out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
     at += a.byteLength;
   }
+  new DataView(out.buffer).setUint32(at, crc32(out.subarray(0, at)), true);
   return out;
 }
 
-/** Reads `encodeCheckpoint`'s bytes back; throws with a reason when they are not a whole checkpoint. */
+/**
+ * Reads `encodeCheckpoint`'s bytes back (and the older WRNCKPT1 files, which carry no checksum); throws with a reason
+ * when they are not a whole, undamaged checkpoint.
+ */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const text = new TextDecoder();
-  if (bytes.length < MAGIC.length + 4 || text.decode(bytes.subarray(0, MAGIC.length)) !== MAGIC)
-    throw new Error('not a checkpoint file (no WRNCKPT1 header)');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const jsonLength = view.getUint32(MAGIC.length, true);
-  const start = align4(MAGIC.length + 4 + jsonLength);
-  if (start > bytes.length) throw new Error('the checkpoint file is cut short (its header runs past the end)');
-  const header = JSON.parse(text.decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + jsonLength))) as Header;
-  const payload = bytes.subarray(start);
+  const magic = bytes.length >= MAGIC_BYTES + 4 ? text.decode(bytes.subarray(0, MAGIC_BYTES)) : '';
+  if (magic !== MAGIC && magic !== MAGIC_UNCHECKED) throw new Error('not a checkpoint file (no WRNCKPT header)');
+  let body = bytes;
+  if (magic === MAGIC) {
+    if (bytes.length < MAGIC_BYTES + 4 + CHECKSUM_BYTES) throw new Error('the checkpoint file is cut short');
+    body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
+    const stored = new DataView(bytes.buffer, bytes.byteOffset + body.length, CHECKSUM_BYTES).getUint32(0, true);
+    if (crc32(body) !== stored)
+      throw new Error('the checkpoint file is damaged: its checksum does not match its contents (flipped bits, or a copy cut short)');
+  }
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const jsonLength = view.getUint32(MAGIC_BYTES, true);
+  const start = align4(MAGIC_BYTES + 4 + jsonLength);
+  if (start > body.length) throw new Error('the checkpoint file is cut short (its header runs past the end)');
+  let header: Header;
+  try {
+    header = JSON.parse(text.decode(body.subarray(MAGIC_BYTES + 4, MAGIC_BYTES + 4 + jsonLength))) as Header;
+  } catch {
+    throw new Error('the checkpoint file is damaged: its header is not JSON');
+  }
+  if (!header || typeof header !== 'object' || !Array.isArray(header.weights) || !Array.isArray(header.optimizer) || !header.dataOrder?.perm)
+    throw new Error('the checkpoint file is not usable: its header lacks weights, optimizer state or data order');
+  const payload = body.subarray(start);
   const array = (r: ArrayRef): NamedArray => {
     if (!(r.offset >= 0 && r.length >= 0 && r.offset + 4 * r.length <= payload.length))
       throw new Error(`the checkpoint file is cut short (array ${r.name})`);

@@ -45,6 +45,7 @@ describe('URL codec', () => {
       kernels: 'tfjs',
       engine: 'tfjs',
       evalEvery: 25,
+      probe: 64,
       source: 'full',
       data: 'https://example.org/cifar-10-binary.tar.gz?x=1&y=2',
       compare: [

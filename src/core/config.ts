@@ -99,6 +99,11 @@ export interface Config extends ModelConfig {
   engine: EngineChoice;
   /** evaluate on the test subset every this many steps; 0 = once per epoch */
   evalEvery: number;
+  /**
+   * test images (the first of the test subset) on which each evaluation also measures every block's residual ratio
+   * and the layers' norms (`blocks` points, insight/); 0 = none
+   */
+  probe: number;
   /** which data set: see SOURCES */
   source: SourcePreference;
   /** where CIFAR-10 comes from: '' = the app's own server (or the CLI's --data); else an http(s) URL */
@@ -136,6 +141,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   kernels: 'ours',
   engine: 'compiled',
   evalEvery: 0,
+  probe: 256,
   source: 'auto',
   data: '',
   compare: [],
@@ -162,6 +168,7 @@ export const LIMITS = {
   test: { min: 1, max: 10000 },
   seed: { min: 0, max: 2 ** 31 - 1 },
   evalEvery: { min: 0, max: 1_000_000 },
+  probe: { min: 0, max: 10000 },
   compare: { max: 6 },
   seeds: { min: 1, max: 5 },
   /** a time budget: a second to a day of active training per net */

@@ -3,7 +3,7 @@
  * per 32x32 image, and a rough training-memory estimate. `params` equals the built model's trainable count.
  */
 import type { ModelConfig } from './config';
-import { type BatchNormLayer, type ConvLayer, wrnArchitecture } from './shape';
+import { type BatchNormLayer, type ConvLayer, checkNet, wrnArchitecture } from './shape';
 
 export interface WrnCost {
   /** trainable parameters: conv weights, BN gamma and beta, dense weight and bias */
@@ -60,15 +60,19 @@ export function estimateTrainingBytes(m: ModelConfig, batch: number): number {
 
 /**
  * The cost of the net a name such as "WRN-16-4" or "WRN-16-4 (dropout 0.3)" names (the page's, the CLI's and
- * train.py's model names); null for any other name, or a depth that is no WRN's. For files that carry a model's
- * name but not its size: imported metrics, weights trained elsewhere.
+ * train.py's model names); null for any other name, a depth that is no WRN's, or a net past the builder's limits
+ * (decided in constant time: a file may name "WRN-6000000000004-1"). For files that carry a model's name but not its
+ * size: imported metrics, weights trained elsewhere.
  */
 export function costOfName(name: string): WrnCost | null {
-  const m = /^WRN-(\d+)-(\d+)/.exec(name);
+  // At most 4 digits each: a longer number is past the limits anyway (depth <= 100, width <= 16).
+  const m = /^WRN-(\d{1,4})-(\d{1,4})(?!\d)/.exec(name);
   if (!m) return null;
+  const net = { depth: Number(m[1]), width: Number(m[2]), dropout: 0 };
   try {
-    return wrnCost({ depth: Number(m[1]), width: Number(m[2]), dropout: 0 });
+    checkNet(net);
   } catch {
     return null;
   }
+  return wrnCost(net);
 }

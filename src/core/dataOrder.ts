@@ -125,3 +125,30 @@ export class DataOrder {
     return { perm: permutation(have, mulberry32(mixSeed(this.seed, STREAM.epoch, epoch, step))), next: 0 };
   }
 }
+
+/**
+ * True when `state` (a checkpoint's) is one this rule draws with `seed` and `plan` for a model at `step` (steps
+ * done): nothing yet, a block of the first epoch, or an epoch's permutation (also one drawn mid-epoch when a split
+ * ended short, and the earlier rule's). False when another seed or another run drew it: a checkpoint copied from
+ * another run's folder. Costs a few permutations of the training set at most.
+ */
+export function orderDrawnBy(state: OrderState, seed: number, plan: OrderPlan, step: number): boolean {
+  const perm = state.perm;
+  const n = perm.length;
+  if (n === 0) return true;
+  const same = (other: Int32Array, offset = 0) => other.every((v, i) => v + offset === perm[i]);
+  // A block of the first epoch: its records start..start+n-1, shuffled by the block's own stream.
+  let start = perm[0]!;
+  for (const r of perm) if (r < start) start = r;
+  if (start % BLOCK_RECORDS === 0 && same(permutation(n, mulberry32(mixSeed(seed, STREAM.block, start / BLOCK_RECORDS))), start)) return true;
+  // An epoch's permutation of n records, drawn at some step of the epoch that the last step taken was in (at its
+  // start, as a rule). Fisher-Yates puts its first draw last, so each candidate costs one draw until one fits.
+  const last = Math.max(0, step - 1);
+  const epoch = Math.floor(last / plan.stepsPerEpoch);
+  for (let t = epoch * plan.stepsPerEpoch; t <= last; t++) {
+    const rand = mulberry32(mixSeed(seed, STREAM.epoch, epoch, t));
+    if (perm[n - 1] !== Math.floor(rand() * n)) continue;
+    if (same(permutation(n, mulberry32(mixSeed(seed, STREAM.epoch, epoch, t))))) return true;
+  }
+  return false;
+}

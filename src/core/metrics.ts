@@ -48,7 +48,38 @@ export interface EvalPoint {
   confusion: number[];
 }
 
-export type MetricPoint = StepPoint | EvalPoint;
+/**
+ * Inside the net at an evaluation point (Zagoruyko & Komodakis 2016 on diminishing feature reuse; Jastrzebski et
+ * al. 2018): each residual block's contribution on a fixed probe batch of test images, and each convolution's
+ * weight and gradient norms. Written right after its evaluation, with the same step.
+ */
+export interface BlockPoint {
+  kind: 'blocks';
+  step: number;
+  epoch: number;
+  seconds: number;
+  flops: number;
+  /** the residual blocks, as the builder names them: g1b1, g1b2, ..., g3bN */
+  blocks: string[];
+  /**
+   * per block: the mean over the probe images of ||F_b(x)|| / ||s_b(x)||, the residual branch's output against the
+   * shortcut's (L2 norms per image, BN's running statistics, dropout off)
+   */
+  residualRatio: number[];
+  /** the test images the ratios are measured on: the first `probeImages` of the test subset */
+  probeImages: number;
+  /** every convolution, as the builder names them: conv1, g1b1_conv1, g1b1_conv2, g1b1_shortcut, ... */
+  layers: string[];
+  /** per convolution: the L2 norm of its kernel */
+  weightNorm: number[];
+  /**
+   * per convolution: the L2 norm of the loss's gradient (weight decay not included) at the training step that
+   * ended here; null when that step's gradient was not measured (an evaluation after a stop)
+   */
+  gradNorm: number[] | null;
+}
+
+export type MetricPoint = StepPoint | EvalPoint | BlockPoint;
 
 /** How a run ended. */
 export interface RunSummary {

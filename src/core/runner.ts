@@ -33,22 +33,27 @@
  *   resume of one is refused as bad-config; sequential runs with seeds resume as before.
  * - A learning rate set by hand travels in every checkpoint (`lrOverride`), so a resumed run goes on with it.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { estimateSteps, timeSpent, type Progress } from './budget';
-import { checkpointProblem, type Checkpoint } from './checkpoint';
+import type { Checkpoint } from './checkpoint';
 import { modelName, runJobs, type Config, type ModelConfig, type RunJob } from './config';
 import { costOfName } from './cost';
 import type { ImageSource } from './data/dataset';
 import { DeviceRace } from './deviceWatch';
 import { messageOf } from './errors';
 import { evaluateModel } from './evaluate';
-import type { EvalPoint } from './metrics';
+import { architectureOf } from './insight/forward';
+import { convKernels, convLayerNames, norms } from './insight/layerStats';
+import type { BlockPoint, EvalPoint } from './metrics';
 import { countTrainable } from './model';
+import { memoryProblem, type MemoryCapacity } from './memory';
 import { ModelSession, startOfModel, type SessionContext } from './modelSession';
 import type { RunEvent, RunOutcome } from './runEvents';
+import { resumeMismatch } from './resumeCheck';
 import { classifyError, RunFailure, type ClassifiedError } from './runErrors';
-import { checkNet } from './shape';
+import { checkNet, type WrnArchitecture } from './shape';
 import { yieldToEventLoop } from './trainer';
-import { decodeConfig, encodeConfig } from './url';
+import { encodeConfig } from './url';
 import { loadWeights, type SavedWeights } from './weights';
 
 /** The data a run trains on; the sources may still be filling (the trainer waits for the records it needs). */
@@ -75,6 +80,11 @@ export interface RunInput {
   data: RunData | ((ctx: LoadContext) => Promise<RunData>);
   /** rejects when the device fails under the run (WebGPU loss, out of memory); null or absent: no watched device */
   deviceFailure?: Promise<never> | null;
+  /**
+   * what the backend can hold (backend.ts's `currentCapacity`): each net's training memory is held against it before
+   * any data moves (memory.ts); null or absent: not known, no check
+   */
+  memory?: MemoryCapacity | null;
 }
 
 export interface RunnerOptions {
@@ -154,7 +164,7 @@ export class Runner {
       this.emit({ type: 'state', state: this.paused ? 'paused' : 'loading' });
       const weights = this.options.evaluate;
       if (weights) await this.evaluateWeights(weights, input, race);
-      else await this.train(input, race);
+      else await this.train(input, race, input.memory ?? null);
       if (this.stopRequested) status = 'stopped';
     } catch (err) {
       this.phase = 'ended'; // from here on nothing the abandoned model computes is reported
@@ -209,10 +219,12 @@ export class Runner {
   }
 
   /** The training mode: checks the models and the checkpoint before any data moves, loads, trains. */
-  private async train(input: RunInput, race: DeviceRace): Promise<void> {
+  private async train(input: RunInput, race: DeviceRace, capacity: MemoryCapacity | null): Promise<void> {
     const config = this.options.config;
     for (const j of this.jobs) checkModel(j.model);
     const resume = this.checkResume();
+    const tooBig = memoryProblem(config, capacity, resume?.trainImages ?? config.train);
+    if (tooBig) throw new RunFailure('out-of-memory', tooBig, 'Choose a smaller batch (or a smaller net), or a backend with more memory.');
     const data = await this.load(input, race, { train: config.train, test: config.test });
     this.phase = 'training';
     await this.trainModels(data, race, resume);
@@ -248,10 +260,16 @@ export class Runner {
         await yieldToEventLoop();
         if (this.stopRequested) throw new Stopped();
       };
-      const { predictions, ...result } = await race.guard(evaluateModel(model, data.test, config.test, EVAL_CHUNK, between));
+      // Inside the net too (blocks point), where the weights are a WRN as the builder names its layers.
+      const arch = config.probe > 0 ? architectureOrNull(model) : null;
+      const probe = arch ? { arch, images: config.probe } : null;
+      const { predictions, residualRatio, probeImages, ...result } = await race.guard(
+        evaluateModel(model, data.test, config.test, EVAL_CHUNK, between, probe),
+      );
+      const blocks = arch && residualRatio ? await race.guard(weightsBlockPoint(model, arch, residualRatio, probeImages)) : null;
       const seconds = (now() - started) / 1000;
       const point: EvalPoint = { kind: 'eval', step: 0, epoch: 0, ...result, seconds, flops: 0 };
-      this.emit({ type: 'metrics', model: 0, points: [point] });
+      this.emit({ type: 'metrics', model: 0, points: blocks ? [point, { ...blocks, seconds }] : [point] });
       const summary = { status: 'finished' as const, steps: 0, seconds, flops: 0, firstStepMs: 0, finalEval: point, predictions };
       this.emit({ type: 'modelEnded', model: 0, summary, weights: null });
     } finally {
@@ -352,23 +370,12 @@ export class Runner {
     return every === undefined ? 'eval' : Math.max(0, Math.floor(every));
   }
 
-  /** The checkpoint to resume from, checked against this run; a bad one fails the run as bad-config. */
+  /** The checkpoint to resume from, checked against this run (resumeCheck.ts); a foreign one fails the run as bad-config. */
   private checkResume(): Checkpoint | null {
     const c = this.options.resumeFrom ?? null;
     if (!c) return null;
-    const problem = checkpointProblem(c);
-    if (problem) throw new RunFailure('bad-config', `cannot resume: the checkpoint is not usable (${problem})`);
-    const theirs = decodeConfig(c.config).config;
-    const ours = this.options.config;
-    // The backend and the WebGPU engine may differ (a run goes on elsewhere); the recipe and the nets may not.
-    if (encodeConfig({ ...theirs, backend: ours.backend, engine: ours.engine }) !== encodeConfig(ours)) {
-      throw new RunFailure('bad-config', `cannot resume: the checkpoint is of another config (#${c.config})`);
-    }
-    if (c.modelIndex >= this.jobs.length)
-      throw new RunFailure('bad-config', `cannot resume: the checkpoint is of model ${c.modelIndex}, and this run has ${this.jobs.length}`);
-    if (ours.order === 'interleaved' && modelsPerRound(ours) > 1) {
-      throw new RunFailure('bad-config', 'cannot resume a run whose nets race (order=interleaved): its checkpoints would hold one net of several');
-    }
+    const mismatch = resumeMismatch(c, this.options.config);
+    if (mismatch) throw new RunFailure('bad-config', `cannot resume: ${mismatch}`);
     return c;
   }
 
@@ -442,4 +449,33 @@ function checkModel(m: ModelConfig): void {
   } catch (err) {
     throw new RunFailure('bad-config', messageOf(err));
   }
+}
+
+function architectureOrNull(model: tf.LayersModel): WrnArchitecture | null {
+  try {
+    return architectureOf(model);
+  } catch {
+    return null;
+  }
+}
+
+/** The blocks point of weights evaluated as they are: their ratios and kernel norms (no training step: no gradient). */
+async function weightsBlockPoint(model: tf.LayersModel, arch: WrnArchitecture, residualRatio: number[], probeImages: number): Promise<BlockPoint> {
+  const layers = convLayerNames(arch);
+  const w = norms(convKernels(model, layers));
+  const weightNorm = Array.from(await w.data());
+  w.dispose();
+  return {
+    kind: 'blocks',
+    step: 0,
+    epoch: 0,
+    seconds: 0,
+    flops: 0,
+    blocks: arch.blocks.map((b) => b.id),
+    residualRatio,
+    probeImages,
+    layers,
+    weightNorm,
+    gradNorm: null,
+  };
 }

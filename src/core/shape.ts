@@ -4,7 +4,7 @@
  * layer's shape (kernel tests, the compiled step, per-block views) reads it, so none of them can drift from the
  * builder, and the page can show costs without loading tfjs (about 800 kB).
  */
-import { blocksPerGroup, DEPTH_RULE } from './config';
+import { blocksPerGroup, DEPTH_RULE, LIMITS } from './config';
 
 export const NUM_CLASSES = 10;
 export const IMAGE_SIZE = 32;
@@ -33,11 +33,24 @@ export function checkWidth(width: number): void {
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`WRN width k must be a whole number >= 1; got ${width}`);
 }
 
-/** Blocks per group of a net the builder can make, or a RangeError naming the depth or width it cannot. */
+/**
+ * Blocks per group of a net the builder can make, or a RangeError naming the depth or width it cannot: a depth that
+ * is no WRN's, a width that is no whole number >= 1, or either past the playground's limits (LIMITS: depth 100,
+ * width 16). Checked in constant time, before anything walks the layers: a name such as "WRN-6000000000004-1" in a
+ * file would otherwise mean a billion blocks.
+ */
 export function checkNet(m: { depth: number; width: number }): number {
+  if (m.depth > LIMITS.depth.max) throw new RangeError(`WRN depth must be at most ${LIMITS.depth.max} here; got ${shortNumber(m.depth)}`);
+  if (m.width > LIMITS.width.max) throw new RangeError(`WRN width k must be at most ${LIMITS.width.max} here; got ${shortNumber(m.width)}`);
   const n = checkDepth(m.depth);
   checkWidth(m.width);
   return n;
+}
+
+/** A number for a message: as it is, or in e-notation when long. */
+function shortNumber(n: number): string {
+  const text = String(n);
+  return text.length > 12 ? n.toExponential(3) : text;
 }
 
 /**

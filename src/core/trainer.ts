@@ -24,11 +24,12 @@ import { CompiledEngine } from './compiled/engine';
 import type { PlanSpec } from './compiled/plan';
 import { type ClosedWindow, DeferredWindow } from './compiled/window';
 import { messageOf } from './errors';
-import { wrnArchitecture } from './shape';
 import { evaluateModel } from './evaluate';
-import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
+import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { MetricsWindow, type WindowReading } from './metricsWindow';
 import { buildWrn, NUM_CLASSES } from './model';
+import { wrnArchitecture, type WrnArchitecture } from './shape';
+import { convKernels, convLayerNames, norms } from './insight/layerStats';
 import { FusedMomentum } from './kernels/webgpu/momentum';
 import { webGpuKernelsActive } from './kernels/webgpu/install';
 import { DataOrder } from './dataOrder';
@@ -131,6 +132,13 @@ export class Trainer {
   private readonly order: DataOrder;
   private firstStepMs = -1;
   private lastEval: { point: EvalPoint; predictions: Uint8Array | null } | null = null;
+  /** the net layer by layer, for the block-wise measurements of `blocks` points */
+  private readonly arch: WrnArchitecture;
+  /** the convolutions whose norms `blocks` points report, and their kernels */
+  private readonly convNames: string[];
+  private readonly convVars: tf.Variable[];
+  /** the convolutions' gradient norms of the last step before an evaluation (measured only there) */
+  private gradNorms: { step: number; norms: Float32Array } | null = null;
   private readonly modelConfig: ModelConfig;
   private readonly planCompiled: (device: GPUDevice, spec: PlanSpec) => Promise<CompiledEngine>;
   /** the engine chosen by `prepare()` (null before) and, when it is the compiled step, the step and its metrics */
@@ -168,6 +176,9 @@ export class Trainer {
     this.deferReads = opts.deferReads ?? true;
     this.planCompiled = opts.planCompiled ?? ((device, spec) => CompiledEngine.create(device, spec));
     this.model = buildWrn(m, { seed: opts.config.seed });
+    this.arch = wrnArchitecture(m);
+    this.convNames = convLayerNames(this.arch);
+    this.convVars = convKernels(this.model, this.convNames);
     this.optimizer = tf.train.momentum(opts.config.lr, opts.config.momentum, opts.config.nesterov);
     this.fused = webGpuKernelsActive() ? new FusedMomentum(opts.config.lr, opts.config.momentum, opts.config.nesterov, opts.config.wd) : null;
     this.appliedLr = opts.config.lr;
@@ -350,15 +361,22 @@ export class Trainer {
         return { status: 'paused', resumed: gate.promise };
       }
       const lr = this.currentLearningRate();
-      if (this.compiled) await this.compiledStep(this.compiled, lr);
-      else {
+      const measure = this.config.probe > 0 && this.evaluatesAt(this.stepValue + 1);
+      let gradNorms: Promise<Float32Array> | null = null;
+      if (this.compiled) {
+        await this.compiledStep(this.compiled, lr);
+        if (measure) gradNorms = this.compiledGradNorms(this.compiled.engine);
+      } else {
         const batch = await this.nextBatch();
         const t = performance.now();
-        const { loss, correct } = this.trainStep(batch, lr);
+        const step = this.trainStep(batch, lr, measure);
         this.countHost(t);
-        this.pending.push(loss, correct, lr);
+        this.pending.push(step.loss, step.correct, lr);
+        if (step.gradNorms) gradNorms = readAndDispose(step.gradNorms);
       }
       this.stepValue++;
+      // Read now (the evaluation that follows reads the device anyway), so no tensor outlives the step.
+      if (gradNorms) this.gradNorms = { step: this.stepValue, norms: await gradNorms };
       const held = this.compiled ? this.compiled.window.length : this.pending.length;
       if (this.firstStepMs < 0) {
         await this.pending.settleFirst(); // the first step includes kernel compilation: time it on its own
@@ -369,10 +387,11 @@ export class Trainer {
         if (this.compiled && this.deferReads) await this.reportLater(this.compiled.window);
         else await this.report();
       }
-      if (this.shouldEvaluate()) {
+      if (this.evaluatesAt(this.stepValue)) {
         await this.report();
-        this.lastEval = await this.evaluate();
-        this.onMetrics([this.lastEval.point]);
+        const evaluation = await this.evaluate();
+        this.lastEval = evaluation;
+        this.onMetrics(evaluation.blocks ? [evaluation.point, evaluation.blocks] : [evaluation.point]);
         this.pending.restart();
         this.compiled?.window.restart();
       }
@@ -382,9 +401,9 @@ export class Trainer {
     return this.stepValue >= this.maxSteps || this.stopRequested ? { status: 'over' } : { status: 'slice' };
   }
 
-  /** Whether the step just finished ends an evaluation window (or the run). */
-  private shouldEvaluate(): boolean {
-    return this.stepValue % this.evalEvery === 0 || this.stepValue === this.maxSteps;
+  /** Whether finishing step `step` ends an evaluation window (or the run). */
+  private evaluatesAt(step: number): boolean {
+    return step % this.evalEvery === 0 || step === this.maxSteps;
   }
 
   /**
@@ -396,8 +415,9 @@ export class Trainer {
       await this.report();
       // A stopped or concluded model ends between evaluations: evaluate where it ended.
       if (this.stepValue > 0 && this.lastEval?.point.step !== this.stepValue) {
-        this.lastEval = await this.evaluate();
-        this.onMetrics([this.lastEval.point]);
+        const evaluation = await this.evaluate();
+        this.lastEval = evaluation;
+        this.onMetrics(evaluation.blocks ? [evaluation.point, evaluation.blocks] : [evaluation.point]);
       }
       await this.syncModel();
     } finally {
@@ -535,6 +555,7 @@ export class Trainer {
   /** Frees the model and optimizer state on the device. */
   dispose(): void {
     this.pending.dispose();
+    this.gradNorms = null;
     this.compiled?.window.dispose();
     this.compiled?.engine.dispose();
     this.fused?.dispose();
@@ -549,7 +570,7 @@ export class Trainer {
    * parameter gains wd * w, which equals an L2 penalty (wd / 2) * |w|^2 in the loss.
    * Returns the batch's mean loss and its count of right answers, kept for a later read-back.
    */
-  private trainStep(batch: { pixels: Uint8Array; labels: Int32Array; seed: number }, lr: number) {
+  private trainStep(batch: { pixels: Uint8Array; labels: Int32Array; seed: number }, lr: number, measureGradients: boolean) {
     if (this.appliedLr !== lr) {
       this.optimizer.setLearningRate(lr);
       this.fused?.setLearningRate(lr);
@@ -567,9 +588,11 @@ export class Trainer {
         correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
         return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
       }, this.trainableVariables());
+      // The convolutions' gradient norms, only before an evaluation: a few small reductions, read with its results.
+      const gradNorms = measureGradients ? tf.keep(norms(this.convVars.map((v) => grads[v.name]!))) : undefined;
       if (this.fused) {
         this.fused.applyGradients(this.trainableVariables(), grads);
-        return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar) };
+        return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar), gradNorms };
       }
       const wd = this.config.wd;
       const decayed = this.trainableVariables().map((v) => {
@@ -577,7 +600,7 @@ export class Trainer {
         return { name: v.name, tensor: wd > 0 ? tf.add(g, tf.mul(v, wd)) : g };
       });
       this.optimizer.applyGradients(decayed);
-      return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar) };
+      return { loss: tf.keep(loss), correct: tf.keep(correct! as tf.Scalar), gradNorms };
     });
   }
 
@@ -663,6 +686,18 @@ export class Trainer {
     return { ...this.hostValue };
   }
 
+  /** The convolutions' gradient norms of the compiled step's last step, in `convNames`' order. */
+  private async compiledGradNorms(engine: CompiledEngine): Promise<Float32Array> {
+    const grads = await engine.readGradients();
+    return Float32Array.from(this.convNames, (name) => {
+      const g = grads.get(`${name}/kernel`);
+      if (!g) throw new Error(`no gradient of ${name} in the compiled step`);
+      let sum = 0;
+      for (const v of g) sum += v * v;
+      return Math.sqrt(sum);
+    });
+  }
+
   /** Writes the compiled step's weights into the tfjs model (for saved weights, export and evaluation views). */
   private async syncModel(): Promise<void> {
     if (!this.compiled || this.compiled.engine.isDisposed) return;
@@ -691,22 +726,64 @@ export class Trainer {
    * Test loss and accuracy over the test subset with BN in inference mode (running statistics) and dropout off.
    * Predictions are read back once at the end; accuracy is counted on the host from them.
    */
-  async evaluate(): Promise<{ point: EvalPoint; predictions: Uint8Array }> {
+  async evaluate(): Promise<{ point: EvalPoint; predictions: Uint8Array; blocks: BlockPoint | null }> {
     const start = this.now();
     await this.test.waitFor(this.config.test);
-    const { predictions, ...result } = this.compiled
-      ? await this.compiled.engine.evaluate(this.test, this.config.test, yieldToEventLoop)
-      : await evaluateModel(this.model, this.test, this.config.test, this.evalChunk, yieldToEventLoop);
+    const probe = this.config.probe > 0 ? { arch: this.arch, images: this.config.probe } : null;
+    let evaluation: Awaited<ReturnType<typeof evaluateModel>>;
+    if (this.compiled) {
+      const { predictions, ...r } = await this.compiled.engine.evaluate(this.test, this.config.test, yieldToEventLoop);
+      let ratios: { residualRatio: number[] | null; probeImages: number } = { residualRatio: null, probeImages: 0 };
+      if (probe) {
+        // The block-wise measurements run on tfjs's model, with the compiled step's weights written into it.
+        await this.syncModel();
+        const images = Math.min(probe.images, this.config.test);
+        const probed = await evaluateModel(this.model, this.test, images, this.evalChunk, yieldToEventLoop, probe);
+        ratios = { residualRatio: probed.residualRatio, probeImages: probed.probeImages };
+      }
+      evaluation = { ...r, predictions, ...ratios };
+    } else {
+      evaluation = await evaluateModel(this.model, this.test, this.config.test, this.evalChunk, yieldToEventLoop, probe);
+    }
+    const { predictions, residualRatio, probeImages, ...result } = evaluation;
+    let layerNorms: { weightNorm: number[]; gradNorm: number[] | null } | null = null;
+    if (residualRatio) {
+      const weights = norms(this.convVars);
+      const w = await weights.data();
+      weights.dispose();
+      const g = this.gradNorms?.step === this.stepValue ? this.gradNorms.norms : null;
+      layerNorms = { weightNorm: Array.from(w), gradNorm: g ? Array.from(g) : null };
+    }
     this.activeMs += this.now() - start;
-    const point: EvalPoint = {
-      kind: 'eval',
+    const common = {
       step: this.stepValue,
       epoch: this.stepValue / this.plan.stepsPerEpoch,
-      ...result,
       seconds: this.activeMs / 1000,
       flops: this.stepValue * this.plan.batch * this.flopsPerImage,
     };
-    return { point, predictions };
+    const point: EvalPoint = { kind: 'eval', ...common, ...result };
+    const blocks: BlockPoint | null =
+      residualRatio && layerNorms
+        ? {
+            kind: 'blocks',
+            ...common,
+            blocks: this.arch.blocks.map((b) => b.id),
+            residualRatio,
+            probeImages,
+            layers: this.convNames,
+            ...layerNorms,
+          }
+        : null;
+    return { point, predictions, blocks };
+  }
+}
+
+/** A tensor's values, read back; the tensor is disposed either way. */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
   }
 }
 

@@ -3,8 +3,9 @@
  * cost must grow linearly with its length, and what it says back must stay readable.
  */
 import { describe, expect, it } from 'vitest';
+import { hasControls } from './echo';
 import { LIMITS } from './config';
-import { decodeConfig, describeCorrection } from './url';
+import { decodeConfig, describeCorrection, describeCorrections } from './url';
 
 /** Milliseconds to decode `text`, the best of `repeats` tries (the machine is shared; the minimum is the honest one). */
 function decodeMs(text: string, repeats = 3): number {
@@ -67,5 +68,28 @@ describe('URL codec on hostile input', () => {
       expect(message.length).toBeLessThan(200);
       expect(message).toMatch(/\.\.\. \(100,00\d characters\)/);
     }
+  });
+
+  it('quotes no more than the start of a compare item that is not a net, and escapes control characters', () => {
+    const { corrections } = decodeConfig(`compare=${'x'.repeat(120_000)}`);
+    const lines = describeCorrections(corrections);
+    expect(lines.join('\n').length).toBeLessThan(600);
+    expect(lines.join('\n')).toMatch(/120,000 characters/);
+    const [c] = decodeConfig('depth=%1B]0;pwned%07%1B[2J').corrections;
+    const message = describeCorrection(c!);
+    expect(hasControls(message)).toBe(false);
+    expect(message).toContain('\\x1b]0;pwned\\x07\\x1b[2J');
+  });
+
+  it('collapses a 1 MB compare list into a few corrections and lines', () => {
+    const { config, corrections } = decodeConfig(`compare=${Array(200_000).fill('16-4').join(',')}`);
+    expect(config.compare).toHaveLength(LIMITS.compare.max);
+    expect(corrections.length).toBeLessThan(10);
+    const lines = describeCorrections(corrections);
+    expect(lines.at(-1)).toMatch(/at most 6 comparison runs; 199,991 more dropped/);
+    // Corrections of any number read as a few lines, the rest counted.
+    const many = decodeConfig(Array.from({ length: 50_000 }, (_, i) => `k${i}=1`).join('&')).corrections;
+    expect(many).toHaveLength(50_000);
+    expect(describeCorrections(many)).toEqual([...many.slice(0, 12).map(describeCorrection), '49,988 more like this: unknown key, ignored']);
   });
 });

@@ -25,6 +25,7 @@ import {
   type ModelConfig,
 } from './config';
 import { SAMPLE } from './data/sampleInfo';
+import { echo } from './echo';
 
 /** The current version of the format, written as `v=2`. */
 export const URL_FORMAT_VERSION = 2;
@@ -59,7 +60,7 @@ export interface Decoded {
 type Bounds = { readonly min: number; readonly max: number };
 
 type Field =
-  | { key: string; prop: NumericProp; kind: 'int' | 'number'; bounds: Bounds }
+  | { key: string; prop: NumericProp; kind: 'int' | 'number'; bounds: Bounds; omitDefault?: true }
   | { key: string; prop: BooleanProp; kind: 'bool' }
   | { key: string; prop: EnumProp; kind: 'enum'; values: readonly string[]; omitDefault?: true }
   | { key: string; prop: 'data'; kind: 'url' }
@@ -96,6 +97,8 @@ export const FIELDS: readonly Field[] = [
   // likewise only when not the default (compiled): links and checkpoints made before the key read the same
   { key: 'engine', prop: 'engine', kind: 'enum', values: ENGINES, omitDefault: true },
   { key: 'source', prop: 'source', kind: 'enum', values: SOURCES },
+  // written only when not the default, like kernels
+  { key: 'probe', prop: 'probe', kind: 'int', bounds: LIMITS.probe, omitDefault: true },
   { key: 'data', prop: 'data', kind: 'url' },
   { key: 'compare', prop: 'compare', kind: 'models' },
   { key: 'seeds', prop: 'seeds', kind: 'int', bounds: LIMITS.seeds },
@@ -109,8 +112,6 @@ const VERSION_KEY = 'v';
 const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 /** depth-width[-dropout]; the same care: each digit has one place to go. */
 const MODEL_RE = /^(?:wrn-)?(\d+)-(\d+)(?:-(\d+(?:\.\d+)?|\.\d+))?$/i;
-/** How much of a given value a message repeats; the rest is cut with an ellipsis. */
-const ECHO_LIMIT = 64;
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
 
@@ -121,6 +122,7 @@ export function encodeConfig(c: Config): string {
     switch (f.kind) {
       case 'int':
       case 'number':
+        if (f.omitDefault && c[f.prop] === DEFAULT_CONFIG[f.prop]) break;
         parts.push(`${f.key}=${String(c[f.prop])}`);
         break;
       case 'bool':
@@ -362,13 +364,21 @@ function setEnum(config: Config, prop: EnumProp, value: string): void {
 
 function decodeModels(given: string, fix: (used: string, reason: string) => void): ModelConfig[] {
   const models: ModelConfig[] = [];
+  // A list of any length costs one correction per kind of problem past the first few, not one per item: a 1 MB
+  // list is 200,000 items.
+  let unreadable = 0;
+  let extra = 0;
   for (const item of given
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
     const raw = parseModel(item);
     if (!raw) {
-      fix('', `"${item}" is not depth-width[-dropout] (e.g. 16-8 or 28-10-0.3); dropped`);
+      if (++unreadable <= LISTED_PROBLEMS) fix('', `"${echo(item)}" is not depth-width[-dropout] (e.g. 16-8 or 28-10-0.3); dropped`);
+      continue;
+    }
+    if (models.length >= LIMITS.compare.max) {
+      if (++extra <= LISTED_PROBLEMS) fix('', `at most ${LIMITS.compare.max} comparison runs; "${echo(item)}" dropped`);
       continue;
     }
     const model = {
@@ -377,16 +387,19 @@ function decodeModels(given: string, fix: (used: string, reason: string) => void
       dropout: Math.min(Math.max(raw.dropout, LIMITS.dropout.min), LIMITS.dropout.max),
     };
     if (model.depth !== raw.depth || model.width !== raw.width || model.dropout !== raw.dropout) {
-      fix(encodeModel(model), `"${item}" is outside the allowed nets; ${encodeModel(model)} is used`);
-    }
-    if (models.length >= LIMITS.compare.max) {
-      fix('', `at most ${LIMITS.compare.max} comparison runs; "${item}" dropped`);
-      continue;
+      fix(encodeModel(model), `"${echo(item)}" is outside the allowed nets; ${encodeModel(model)} is used`);
     }
     models.push(model);
   }
+  if (unreadable > LISTED_PROBLEMS) fix('', `${count(unreadable - LISTED_PROBLEMS)} more entries are not depth-width[-dropout]; dropped`);
+  if (extra > LISTED_PROBLEMS) fix('', `at most ${LIMITS.compare.max} comparison runs; ${count(extra - LISTED_PROBLEMS)} more dropped`);
   return models;
 }
+
+/** Problems of one kind in a list that are named one by one; the rest are counted. */
+const LISTED_PROBLEMS = 3;
+
+const count = (n: number) => n.toLocaleString('en');
 
 /** A number in plain or e-notation; one too large for a double (1e309) is +-Infinity, so the bounds cap it. */
 function parseNumber(s: string): number | null {
@@ -406,14 +419,31 @@ function isHttpUrl(s: string): boolean {
 
 /**
  * A one-line description of a correction, for notices and CLI warnings. A long value is cut to its start and an
- * ellipsis (a 100 KB value is not worth repeating); an entry that was not key=value is quoted as it was given.
+ * ellipsis (a 100 KB value is not worth repeating), control characters are escaped; an entry that was not key=value
+ * is quoted as it was given.
  */
 export function describeCorrection(c: Correction): string {
   const used = c.used === '' ? '' : ` -> ${echo(c.used)}`;
-  const what = c.key === '' ? JSON.stringify(echo(c.given)) : `${echo(c.key)}=${echo(c.given)}`;
-  return `${what}${used}: ${c.reason}`;
+  const what = c.key === '' ? `"${echo(c.given)}"` : `${echo(c.key)}=${echo(c.given)}`;
+  return `${what}${used}: ${echo(c.reason, REASON_LIMIT)}`;
 }
 
-function echo(text: string): string {
-  return text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}... (${text.length.toLocaleString('en')} characters)` : text;
+/** Reasons are ours, but may quote a value: they get more room than a value. */
+const REASON_LIMIT = 240;
+
+/**
+ * The corrections as lines for people: the first `max` described one by one, the rest collapsed into one line per
+ * kind (key and reason, quoted values aside): "199,990 more like this: unknown key, ignored". A list of any length
+ * stays a few lines.
+ */
+export function describeCorrections(corrections: readonly Correction[], max = 12): string[] {
+  const lines = corrections.slice(0, max).map(describeCorrection);
+  const rest = new Map<string, number>();
+  for (let i = max; i < corrections.length; i++) {
+    const c = corrections[i]!;
+    const kind = `${c.key === '' || c.reason.startsWith('unknown key') ? '' : `${echo(c.key)}: `}${echo(c.reason, REASON_LIMIT).replace(/"[^"]*"/g, '"..."')}`;
+    rest.set(kind, (rest.get(kind) ?? 0) + 1);
+  }
+  for (const [kind, n] of rest) lines.push(`${count(n)} more like this: ${kind}`);
+  return lines;
 }

@@ -109,7 +109,9 @@ interface TransformStreamDefaultController<O = unknown> {
   enqueue(chunk: O): void;
 }
 interface Transformer<I = unknown, O = unknown> {
+  start?: (controller: TransformStreamDefaultController<O>) => void | PromiseLike<void>;
   transform?: (chunk: I, controller: TransformStreamDefaultController<O>) => void | PromiseLike<void>;
+  flush?: (controller: TransformStreamDefaultController<O>) => void | PromiseLike<void>;
 }
 interface TransformStream<I = unknown, O = unknown> {
   readonly readable: ReadableStream<O>;

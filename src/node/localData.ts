@@ -26,6 +26,17 @@ const READ_CHUNK = 1 << 20;
 /** The built-in sample's folder (the page serves the same files from the site's root). */
 export const SAMPLE_DIR = path.join(REPO_ROOT, 'public', SAMPLE.folder);
 
+/** What reading local data may tell a person along the way (the CLI writes these to stderr, the server to its log). */
+export interface LocalDataEvents {
+  /** a file skipped in a folder (a dangling link, a symlink loop), said with its name in the folder */
+  onWarning?: (message: string) => void;
+  /** a named pipe that nobody has written to for WAIT_NOTE_MS: said once */
+  onWait?: (message: string) => void;
+}
+
+/** How long a named pipe may stay silent before the person is told it is being waited on. */
+export const WAIT_NOTE_MS = 3000;
+
 /** Where the CLI reads CIFAR-10 from, and how to say it to a person. */
 export interface LocalData {
   /** for messages: the path given, or "the built-in sample (public/cifar10-sample/)" */
@@ -43,9 +54,9 @@ export interface LocalData {
  * test images in the repository), so a fresh clone trains with nothing else on disk. The config's `source` can
  * insist: 'sample' reads the sample whatever is given; 'full' fails rather than fall back to it.
  */
-export function localDataSource(data: string | undefined, source: SourcePreference = 'auto'): LocalData {
+export function localDataSource(data: string | undefined, source: SourcePreference = 'auto', events: LocalDataEvents = {}): LocalData {
   const target = source === 'sample' ? undefined : data || process.env['CIFAR10_DIR'] || undefined;
-  if (target !== undefined) return { label: target, sample: false, note: null, inputs: () => cifarInputsFromPath(target) };
+  if (target !== undefined) return { label: target, sample: false, note: null, inputs: () => cifarInputsFromPath(target, events) };
   const label = `the built-in sample (${path.relative(process.cwd(), SAMPLE_DIR) || '.'}: ${SAMPLE.train} train, ${SAMPLE.test} test images)`;
   if (source === 'full') {
     const error = new CifarSourceError('source=full needs the full data set: pass --data DIR (or set CIFAR10_DIR)');
@@ -88,17 +99,19 @@ export function loadCifarFromPath(target: string, options: LoadOptions): CifarLo
 }
 
 /** The loader inputs for a folder or a file. */
-export async function cifarInputsFromPath(target: string): Promise<CifarInput[]> {
-  return listCifarFiles(target).map((file) => fileInput(file));
+export async function cifarInputsFromPath(target: string, events: LocalDataEvents = {}): Promise<CifarInput[]> {
+  return listCifarFiles(target, events.onWarning).map((file) => fileInput(file, path.basename(file), events.onWait));
 }
 
 /**
  * The CIFAR-10 files at `target`, as absolute paths. A file is taken as it is (its content decides what it is). In a
  * folder: its `.bin` files in natural name order; failing those, its `.tar.gz`/`.tgz`/`.tar` archives; failing
  * those, the same in its `cifar-10-batches-bin/` subfolder (the official archive's layout).
+ * A link in a folder is followed; one that leads nowhere (dangling, or a loop such as a.bin -> b.bin -> a.bin) is
+ * skipped, and `onWarning` says so with its name in the folder.
  * Throws `CifarSourceError` for a missing path or a folder with none of these.
  */
-export function listCifarFiles(target: string): string[] {
+export function listCifarFiles(target: string, onWarning: (message: string) => void = () => undefined): string[] {
   const full = path.resolve(target);
   let stats;
   try {
@@ -113,7 +126,7 @@ export function listCifarFiles(target: string): string[] {
   const byName = new Intl.Collator('en', { numeric: true }).compare;
   // A link is followed (people keep one copy of a data set and link it); what it leads to must be a plain file.
   const files = readdirSync(full, { withFileTypes: true })
-    .filter((e) => e.isFile() || (e.isSymbolicLink() && statSync(path.join(full, e.name), { throwIfNoEntry: false })?.isFile()))
+    .filter((e) => e.isFile() || (e.isSymbolicLink() && linkedFile(full, e.name, onWarning)))
     .map((e) => e.name)
     .sort(byName);
   const bins = files.filter((f) => /\.bin$/i.test(f));
@@ -123,6 +136,18 @@ export function listCifarFiles(target: string): string[] {
   const nested = path.join(full, 'cifar-10-batches-bin');
   if (statSync(nested, { throwIfNoEntry: false })?.isDirectory()) return listCifarFiles(nested);
   throw new CifarSourceError(`${target}: no CIFAR-10 files here (expected .bin files or cifar-10-binary.tar.gz)`);
+}
+
+/** Whether a link in `dir` leads to a plain file; a dangling link or a loop is skipped with a warning. */
+function linkedFile(dir: string, name: string, onWarning: (message: string) => void): boolean {
+  try {
+    return statSync(path.join(dir, name)).isFile();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why = code === 'ENOENT' ? 'a link to nothing (dangling)' : describeFsError(err);
+    if (/\.(bin|tar\.gz|tgz|tar)$/i.test(name) || code === 'ELOOP') onWarning(`${name}: ${why}; skipped`);
+    return false;
+  }
 }
 
 /**
@@ -138,9 +163,9 @@ function checkReadable(target: string, stats: Stats): void {
  * A loader input over a local file, read in 1 MiB chunks as the parser asks for them. A named pipe is read through
  * the event loop instead (see `pipeInput`).
  */
-export function fileInput(file: string, name = path.basename(file)): CifarInput {
+export function fileInput(file: string, name = path.basename(file), onWait?: (message: string) => void): CifarInput {
   const stats = statSync(file, { throwIfNoEntry: false });
-  if (stats?.isFIFO()) return pipeInput(file, name);
+  if (stats?.isFIFO()) return pipeInput(file, name, onWait);
   return {
     name,
     bytes: stats?.size ?? null,
@@ -161,8 +186,9 @@ export function fileInput(file: string, name = path.basename(file)): CifarInput 
  * libuv's thread pool until a writer comes, and Node cannot exit while a pool thread is stuck, so neither Ctrl-C
  * nor SIGTERM could end the process. Opened non-blocking and read as a socket (Node's documented way for pipes), the
  * wait is in the event loop: Linux reports nothing until a writer has written or closed, and signals work as ever.
+ * A pipe that stays silent for WAIT_NOTE_MS is said once through `onWait` (it waits as `cat` would: for a writer).
  */
-function pipeInput(file: string, name: string): CifarInput {
+function pipeInput(file: string, name: string, onWait?: (message: string) => void): CifarInput {
   return {
     name,
     bytes: null,
@@ -176,7 +202,21 @@ function pipeInput(file: string, name: string): CifarInput {
       // A raw descriptor, not a FileHandle: the socket owns it and closes it when it ends or is destroyed.
       const socket = new Socket({ fd, readable: true, writable: false });
       signal.addEventListener('abort', () => socket.destroy(), { once: true });
-      return { stream: Readable.toWeb(socket) as ReadableStream<Uint8Array>, bytes: null };
+      const timer = onWait
+        ? setTimeout(() => onWait(`${name} is a named pipe that nothing has written to yet: waiting for data (Ctrl-C to stop)`), WAIT_NOTE_MS)
+        : null;
+      timer?.unref();
+      const quiet = () => timer && clearTimeout(timer);
+      socket.once('close', quiet);
+      const stream = (Readable.toWeb(socket) as ReadableStream<Uint8Array>).pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            quiet();
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      return { stream, bytes: null };
     },
   };
 }
@@ -213,11 +253,20 @@ function fileStream(handle: FileHandle): ReadableStream<Uint8Array> {
   });
 }
 
-/** "no such file or directory" rather than "ENOENT: no such file or directory, stat '/x'". */
-function describeFsError(err: unknown): string {
+/**
+ * "no such file or directory" rather than "ENOENT: no such file or directory, stat '/x'": said without the path
+ * (the caller names the file as the person gave it; an absolute path must not reach the page).
+ */
+export function describeFsError(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a folder';
+  if (code === 'ELOOP') return 'a symlink loop (too many levels of symbolic links)';
+  if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  if (typeof code === 'string')
+    return `${code} (${messageOf(err)
+      .replace(/,? *(open|stat|lstat|scandir|read|opendir|access) '.*'$/, '')
+      .replace(/^[A-Z]+: /, '')})`;
   return messageOf(err);
 }

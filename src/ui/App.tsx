@@ -200,7 +200,12 @@ export function App({ urlStore, children }: { urlStore: UrlStore; children?: Rea
             <RunProgress />
           </ErrorBoundary>
           <ErrorBoundary area="results">
-            <Results config={config} configText={text} onOpenWeights={canEvaluate ? openWeights : null} />
+            <Results
+              config={config}
+              configText={text}
+              onOpenWeights={canEvaluate ? openWeights : null}
+              inspectSource={!data.needsConsent && data.blockedReason === null ? data.spec : null}
+            />
           </ErrorBoundary>
           <ErrorBoundary area="run history">
             <RunHistory onResume={resumeRun} busy={active} />

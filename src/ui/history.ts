@@ -7,16 +7,17 @@
  * and the table tell them from the live run. The run the recorder is writing now is never drawn twice: while it
  * is the live run, its stored copy is left out.
  */
-import type { EvalPoint, StepPoint } from '../core/metrics';
+import { runJobs, type Config } from '../core/config';
 import type { TestSamples } from '../core/data/dataset';
 import type { CloneableSource } from '../core/data/sources';
+import type { InspectWeights } from '../worker/protocol';
 import type { Checkpoint } from '../core/checkpoint';
 import { isFinal, modelInfoOf, type RunStatus } from '../core/runEvents';
 import { decodeConfig } from '../core/url';
 import type { RunRecord } from './lib/runRecord';
 import type { RunRecorder } from './lib/runRecorder';
 import { heldRunKeys } from './lib/runRecorder';
-import { displayStatus, estimateStorage, type LoadedRun, type RunStore, type SavedRun } from './lib/runStore';
+import { displayStatus, estimateStorage, type LoadedRun, type ModelPoints, type RunStore, type SavedRun } from './lib/runStore';
 import type { ModelView, WorkerClient } from './workerClient';
 
 export interface HistoryEntry {
@@ -64,7 +65,18 @@ export interface History {
    * the data comes from (the page's data controls), or why it cannot start now.
    */
   resume(key: string, sourceFor: (run: SavedRun) => CloneableSource | string): Promise<boolean>;
+  /**
+   * The stored weights of a shown model (`RunRecord.id` of `shown`): its latest checkpoint's, for lesions and
+   * feature maps, with the config it trained with and the checkpoint's step; null when it has none.
+   */
+  weightsOf(recordId: string): Promise<StoredWeights | null>;
   dispose(): void;
+}
+
+export interface StoredWeights {
+  config: Config;
+  weights: InspectWeights;
+  step: number;
 }
 
 export interface HistoryOptions {
@@ -261,6 +273,22 @@ export function createHistory(opts: HistoryOptions): History {
       void refresh();
       return true;
     },
+    async weightsOf(recordId) {
+      for (const o of opened) {
+        const i = o.loaded.run.models.findIndex((m, index) => m !== null && recordId === recordIdOf(o.key, index));
+        if (i < 0) continue;
+        const m = o.loaded.run.models[i]!;
+        const job = runJobs(o.loaded.run.config)[i];
+        const checkpoint = recorder.checkpointInMemory(o.key, i) ?? (await (await store).getCheckpoint(o.key, i))?.checkpoint ?? null;
+        if (!job || !checkpoint || checkpoint.weights.length === 0) return null;
+        return {
+          config: o.loaded.run.config,
+          weights: { kind: 'arrays', name: m.name, model: job.model, weights: checkpoint.weights },
+          step: checkpoint.step,
+        };
+      }
+      return null;
+    },
     dispose() {
       offRecorder();
       offClient();
@@ -286,7 +314,7 @@ function resumedModels(loaded: LoadedRun, model: number, step: number): ModelVie
   const seed = decodeConfig(loaded.run.configText).config.seed; // for runs saved before seeds existed
   for (let i = 0; i <= model; i++) {
     const m = loaded.run.models[i];
-    const p = loaded.points[i] ?? { steps: [], evals: [] };
+    const p = loaded.points[i] ?? { steps: [], evals: [], blocks: [] };
     if (!m) continue;
     const cut = i === model;
     views[i] = {
@@ -294,6 +322,7 @@ function resumedModels(loaded: LoadedRun, model: number, step: number): ModelVie
       index: i,
       steps: cut ? p.steps.filter((s) => s.step <= step) : p.steps,
       evals: cut ? p.evals.filter((s) => s.step <= step) : p.evals,
+      blocks: cut ? p.blocks.filter((s) => s.step <= step) : p.blocks,
       summary: cut ? null : m.summary,
       checkpointStep: cut ? step : m.checkpointStep,
     };
@@ -305,15 +334,16 @@ function recordsOf(loaded: LoadedRun, status: RunStatus): RunRecord[] {
   const when = timeOf(loaded.run.createdAt);
   return loaded.run.models.flatMap((m, i): RunRecord[] => {
     if (!m) return [];
-    const p: { steps: StepPoint[]; evals: EvalPoint[] } = loaded.points[i] ?? { steps: [], evals: [] };
+    const p: ModelPoints = loaded.points[i] ?? { steps: [], evals: [], blocks: [] };
     return [
       {
-        id: `saved-${loaded.run.key}-${i}`,
+        id: recordIdOf(loaded.run.key, i),
         name: `${m.name} (saved ${when})`,
         params: m.params,
         macs: m.macs,
         steps: p.steps,
         evals: p.evals,
+        blocks: p.blocks,
         imported: false,
         totalSteps: m.totalSteps,
         summary: m.summary,
@@ -321,6 +351,11 @@ function recordsOf(loaded: LoadedRun, status: RunStatus): RunRecord[] {
       },
     ];
   });
+}
+
+/** The RunRecord id of model `index` of a stored run. */
+function recordIdOf(key: string, index: number): string {
+  return `saved-${key}-${index}`;
 }
 
 /** "WRN-10-1, 29 Nov 08:52" */

@@ -39,6 +39,7 @@ describe('worker client: checkpoints and resume', () => {
       batch: 8,
       steps: [step(1), step(2), step(3)],
       evals: [],
+      blocks: [],
       summary: null,
       checkpointStep: 3,
       net: 0,

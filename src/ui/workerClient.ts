@@ -18,12 +18,12 @@ import type { Checkpoint } from '../core/checkpoint';
 import type { Config } from '../core/config';
 import type { TestSamples } from '../core/data/dataset';
 import type { CloneableSource } from '../core/data/sources';
-import type { EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
+import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from '../core/metrics';
 import type { ErrorCode } from '../core/runErrors';
 import { isFinal, type ModelInfo, type RunStatus } from '../core/runEvents';
 import type { NetSpeed } from '../core/speedProbe';
 import type { SavedWeights } from '../core/weights';
-import type { BackendInfo, DataProgress, FromWorker, ToWorker } from '../worker/protocol';
+import type { BackendInfo, DataProgress, FromWorker, GroupFeatures, InspectTask, InspectWeights, LesionResult, ToWorker } from '../worker/protocol';
 
 /** One model of a run, as its messages describe it. */
 export interface ModelView extends ModelInfo {
@@ -33,6 +33,8 @@ export interface ModelView extends ModelInfo {
   steps: readonly StepPoint[];
   /** one point per evaluation over the test subset, in step order */
   evals: readonly EvalPoint[];
+  /** inside the net at each evaluation: residual ratio per block, layer norms (config `probe` > 0) */
+  blocks: readonly BlockPoint[];
   /** set when the model has ended (finished or stopped); its weights can then be exported */
   summary: RunSummary | null;
   /** the step of the latest checkpoint the worker sent for this model, null before any */
@@ -133,10 +135,40 @@ export interface WorkerClient {
   /** removes one error from `errors` */
   dismissError(id: number): void;
   clearErrors(): void;
+  /**
+   * Where the weights of a model of the current run are, for an inspection: the files opened (a run that evaluates
+   * them), or the worker's copy of an ended model; null while the model trains.
+   */
+  weightsOf(model: number): InspectWeights | null;
+  /** the lesion study of trained weights, after the current run; `onProgress`: evaluation passes done, of total */
+  lesion(target: InspectTarget, draws: number, seed: number, onProgress?: (done: number, total: number) => void): Inspection<LesionResult>;
+  /** the most active channels after each group for one image (a CIFAR record's 3072 pixel bytes) */
+  features(target: InspectTarget, pixels: Uint8Array): Inspection<GroupFeatures[]>;
   /** calls `listener` with each checkpoint of the current run (kept out of the state: they can be large) */
   onCheckpoint(listener: (runId: number, model: number, checkpoint: Checkpoint) => void): () => void;
   /** ends the worker; the client is unusable afterwards */
   terminate(): void;
+}
+
+/** An inspection under way: its answer, and how to stop it. */
+export interface Inspection<T> {
+  /** resolves with the answer; rejects with `InspectionCancelled` when cancelled, or an Error saying why it failed */
+  result: Promise<T>;
+  cancel(): void;
+}
+
+export class InspectionCancelled extends Error {
+  override name = 'InspectionCancelled';
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** What an inspection looks at: the config's test subset from `source`, and the weights. */
+export interface InspectTarget {
+  config: Config;
+  source: CloneableSource;
+  weights: InspectWeights;
 }
 
 /** The part of `Worker` the client uses (tests pass a fake). */
@@ -174,6 +206,45 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
   let backendPref: Config['backend'] | null = null;
   /** exportWeights calls waiting for their answer, by model (all of the current run: a new run rejects them) */
   const pendingExports = new Map<number, { resolve: (w: SavedWeights) => void; reject: (e: Error) => void }[]>();
+  /** the weights of the runs that evaluate opened files, by runId (the current one only) */
+  let opened: { runId: number; weights: SavedWeights } | null = null;
+  /** inspections waiting for their answers, by job id */
+  const jobs = new Map<
+    number,
+    { settle(msg: InspectAnswer): void; fail(e: Error): void; progress: ((done: number, total: number) => void) | undefined }
+  >();
+  let lastJobId = 0;
+
+  const inspect = <T>(
+    target: InspectTarget,
+    task: InspectTask,
+    pick: (msg: InspectAnswer) => T | undefined,
+    progress?: (d: number, t: number) => void,
+  ): Inspection<T> => {
+    const jobId = ++lastJobId;
+    let answer: T | undefined;
+    const result = new Promise<T>((resolve, reject) => {
+      jobs.set(jobId, {
+        progress,
+        fail: (e) => {
+          jobs.delete(jobId);
+          reject(e);
+        },
+        settle(msg) {
+          if (msg.type !== 'inspectEnded') {
+            answer = pick(msg) ?? answer;
+            return;
+          }
+          jobs.delete(jobId);
+          if (msg.status === 'finished' && answer !== undefined) resolve(answer);
+          else if (msg.status === 'cancelled') reject(new InspectionCancelled());
+          else reject(new Error(msg.message ?? 'the inspection gave no answer'));
+        },
+      });
+    });
+    worker.postMessage({ type: 'inspect', jobId, ...target, task });
+    return { result, cancel: () => (jobs.has(jobId) ? worker.postMessage({ type: 'cancelInspect', jobId }) : undefined) };
+  };
   /** measureSpeed calls waiting for their answer, by probeId */
   const pendingProbes = new Map<number, { resolve: (s: NetSpeed[]) => void; reject: (e: Error) => void }>();
   let lastProbeId = 0;
@@ -213,6 +284,12 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
   const onMessage = (from: WorkerLike) => (event: MessageEvent<FromWorker>) => {
     if (from !== worker) return; // a replaced worker's last words
     const msg = event.data;
+    if ('jobId' in msg) {
+      const job = jobs.get(msg.jobId);
+      if (msg.type === 'inspectProgress') job?.progress?.(msg.done, msg.total);
+      else job?.settle(msg);
+      return;
+    }
     if (msg.type === 'speed') {
       const probe = pendingProbes.get(msg.probeId);
       pendingProbes.delete(msg.probeId);
@@ -238,6 +315,7 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
     const said = (event as Partial<ErrorEvent>).message;
     const message = typeof said === 'string' && said ? said : 'the training worker failed to load or crashed';
     rejectExports(message);
+    for (const job of [...jobs.values()]) job.fail(new Error(message));
     for (const p of pendingProbes.values()) p.reject(new Error(message));
     pendingProbes.clear();
     const run = state.run;
@@ -281,8 +359,18 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
     evaluate(config, source, weights) {
       const runId = lastRunId + 1;
       send({ type: 'evaluate', runId, config, source, weights });
+      opened = { runId, weights };
       return runId;
     },
+    weightsOf(model) {
+      const run = state.run;
+      if (!run) return null;
+      if (opened?.runId === run.runId) return model === 0 ? { kind: 'files', weights: opened.weights } : null;
+      return run.models[model]?.summary ? { kind: 'run', runId: run.runId, model } : null;
+    },
+    lesion: (target, draws, seed, onProgress) =>
+      inspect(target, { kind: 'lesion', draws, seed }, (m) => (m.type === 'lesion' ? m.result : undefined), onProgress),
+    features: (target, pixels) => inspect(target, { kind: 'features', pixels }, (m) => (m.type === 'features' ? m.groups : undefined)),
     pause: () => control((runId) => ({ type: 'pause', runId })),
     resume: () => control((runId) => ({ type: 'resume', runId })),
     stop: () => control((runId) => ({ type: 'stop', runId })),
@@ -323,6 +411,9 @@ export function createWorkerClient(first?: WorkerLike, spawn: (() => WorkerLike)
   };
 }
 
+/** The messages that answer an inspection (its progress goes to its callback). */
+type InspectAnswer = Extract<FromWorker, { type: 'lesion' | 'features' | 'inspectEnded' }>;
+
 function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
   return {
     runId,
@@ -344,6 +435,7 @@ function newRun(runId: number, config: Config, resume?: ResumeSpec): RunView {
  * (e.g. it belongs to a run that is no longer current). `id` names the error or weights the message may add.
  */
 export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerState {
+  if ('jobId' in msg) return state; // inspections answer their callers, not the state
   if (msg.type === 'backend') return { ...state, backend: msg.info };
   if (msg.type === 'speed') return state; // answers a measureSpeed call; not part of the state
   if (msg.type === 'error') {
@@ -376,6 +468,7 @@ export function reduce(state: WorkerState, msg: FromWorker, id: number): WorkerS
         ...info,
         steps: before?.steps ?? [],
         evals: before?.evals ?? [],
+        blocks: before?.blocks ?? [],
         summary: null,
         checkpointStep: before?.checkpointStep ?? null,
       };
@@ -411,13 +504,16 @@ function updateModel(models: readonly ModelView[], index: number, f: (m: ModelVi
 function appendPoints(m: ModelView, points: readonly MetricPoint[]): ModelView {
   const steps: StepPoint[] = [];
   const evals: EvalPoint[] = [];
+  const blocks: BlockPoint[] = [];
   for (const p of points) {
     if (p.kind === 'step') steps.push(p);
-    else evals.push(p);
+    else if (p.kind === 'eval') evals.push(p);
+    else blocks.push(p);
   }
   return {
     ...m,
     steps: steps.length ? m.steps.concat(steps) : m.steps,
     evals: evals.length ? m.evals.concat(evals) : m.evals,
+    blocks: blocks.length ? m.blocks.concat(blocks) : m.blocks,
   };
 }

@@ -78,7 +78,7 @@ describe('WorkerHost', () => {
     expect(samples?.type === 'samples' && samples.samples.labels.length).toBe(4);
     expect(messages.find((m) => m.type === 'modelStarted')).toMatchObject({ name: 'WRN-10-1', totalSteps: 2, batch: 2, stepsPerEpoch: 2 });
     const points = messages.flatMap((m) => (m.type === 'metrics' ? m.points : []));
-    expect(points.map((p) => `${p.kind}${p.step}`)).toEqual(['step1', 'step2', 'eval2']);
+    expect(points.map((p) => `${p.kind}${p.step}`)).toEqual(['step1', 'step2', 'eval2', 'blocks2']);
     expect(messages.find((m) => m.type === 'modelEnded')).toMatchObject({ summary: { status: 'finished', steps: 2 } });
     expect(messages.at(-1)).toEqual({ type: 'runEnded', runId: 7, status: 'finished' });
     expect(messages.some((m) => m.type === 'error')).toBe(false);
@@ -91,6 +91,43 @@ describe('WorkerHost', () => {
     const manifest = (JSON.parse(weights.modelJson) as { weightsManifest: { paths: string[] }[] }).weightsManifest;
     expect(manifest[0]?.paths).toEqual(['weights.bin']);
     expect(weights.weights.byteLength).toBeGreaterThan(78_000 * 4);
+  });
+
+  it("looks inside an ended model's weights after the run: lesions with progress, feature maps, cancel; tensors freed", async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'start', runId: 3, config: { ...tiny, test: 6 }, source: files(4, 6) });
+    await until(ended(3));
+    const baseline = host.memory().numTensors;
+    const target = { config: { ...tiny, test: 6 }, source: files(4, 6), weights: { kind: 'run' as const, runId: 3, model: 0 } };
+    host.handle({ type: 'inspect', jobId: 1, ...target, task: { kind: 'lesion', draws: 2, seed: 0 } });
+    const pixels = new Uint8Array(3072).map((_, i) => i % 251);
+    host.handle({ type: 'inspect', jobId: 2, ...target, task: { kind: 'features', pixels } });
+    await until((m) => m.type === 'inspectEnded' && m.jobId === 2);
+    const of = (jobId: number) => messages.filter((m) => 'jobId' in m && m.jobId === jobId);
+    const lesion = of(1);
+    expect(lesion.at(-1)).toEqual({ type: 'inspectEnded', jobId: 1, status: 'finished', message: null });
+    const progress = lesion.flatMap((m) => (m.type === 'inspectProgress' ? [[m.done, m.total]] : []));
+    expect(progress[0]).toEqual([0, 7]); // intact, 3 blocks, then k = 2 (3 sets of 2: 2 drawn) and k = 3
+    expect(progress.at(-1)).toEqual([7, 7]);
+    const result = lesion.find((m) => m.type === 'lesion');
+    expect(result?.type === 'lesion' && result.result).toMatchObject({ model: 'WRN-10-1', testImages: 6 });
+    expect(result?.type === 'lesion' && result.result.blocks.map((b) => b.block)).toEqual(['g1b1', 'g2b1', 'g3b1']);
+    const features = of(2).find((m) => m.type === 'features');
+    expect(features?.type === 'features' && features.groups.map((g) => [g.size, g.maps.length])).toEqual([
+      [32, 16],
+      [16, 16],
+      [8, 16],
+    ]);
+    expect(host.memory().numTensors).toBe(baseline);
+
+    // cancelled while queued behind a run, or at once; a model the worker no longer holds fails with a reason
+    host.handle({ type: 'inspect', jobId: 3, ...target, task: { kind: 'lesion', draws: 2, seed: 0 } });
+    host.handle({ type: 'cancelInspect', jobId: 3 });
+    await until((m) => m.type === 'inspectEnded' && m.jobId === 3);
+    expect(of(3).at(-1)).toMatchObject({ status: 'cancelled' });
+    host.handle({ type: 'inspect', jobId: 4, ...target, weights: { kind: 'run', runId: 2, model: 0 }, task: { kind: 'features', pixels } });
+    expect(of(4)).toEqual([{ type: 'inspectEnded', jobId: 4, status: 'failed', message: expect.stringMatching(/no longer holds/) }]);
+    expect(host.memory().numTensors).toBe(baseline);
   });
 
   it('pause holds the trainer between steps; resume goes on from the next step at the new learning rate', async () => {
@@ -163,6 +200,21 @@ describe('WorkerHost', () => {
     const run2 = messages.filter((m) => 'runId' in m && m.runId === 2);
     expect(run2.map((m) => m.type)).toEqual(['state', 'runEnded']);
     expect(run2.at(-1)).toEqual({ type: 'runEnded', runId: 2, status: 'stopped' });
+  });
+
+  it('refuses a net too big for its backend before any data moves, says why, and tells the page what the backend holds', async () => {
+    const { host, messages, until } = makeHost();
+    host.handle({ type: 'init', backend: 'wasm' });
+    await until((m) => m.type === 'backend');
+    expect(messages[0]).toMatchObject({ type: 'backend', info: { backend: 'wasm', memory: { kind: 'total', bytes: 4 * 2 ** 30 } } });
+    host.handle({ type: 'start', runId: 1, config: { ...tiny, depth: 100, width: 16, batch: 512, train: 2000 }, source: files(4, 4) });
+    await until(ended(1));
+    const run = messages.filter((m) => 'runId' in m && m.runId === 1);
+    expect(run.map((m) => m.type)).toEqual(['state', 'error', 'runEnded']); // no 'data': nothing was read
+    expect(run[1]).toMatchObject({
+      code: 'out-of-memory',
+      message: expect.stringMatching(/^WRN-100-16 at batch 512 needs about \d+ GiB to train .* more than the WASM backend's 4 GiB memory/),
+    });
   });
 
   it("sets the backend up again when a run's config asks for other WebGPU kernels, and only then", async () => {

@@ -12,6 +12,8 @@
  *   reported an error (then the backend is rebuilt on a new device).
  * - Backend work, speed probes ('measureSpeed') and runs go through one queue, so that a backend never changes
  *   under a running model and a probe never shares the device with one.
+ * - Inspections (lesions, feature maps of trained weights) queue there too, after the current run; 'start' and
+ *   'evaluate' cancel them (the device is for the new run), 'cancelInspect' cancels one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { modelsOf, type BackendPreference, type Config, type KernelChoice } from '../core/config';
@@ -20,6 +22,7 @@ import { messageOf } from '../core/errors';
 import { classifyError, RunFailure } from '../core/runErrors';
 import { measureNetSpeed, type NetSpeed } from '../core/speedProbe';
 import type { BackendInfo, FromWorker, ToWorker } from './protocol';
+import { InspectJob, type JobWeights } from './inspect';
 import { Run } from './run';
 
 export interface HostOptions {
@@ -44,6 +47,8 @@ export class WorkerHost {
   private current: Run | null = null;
   private backend: ActiveBackend | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /** inspections queued or running, by job id */
+  private readonly inspections = new Map<number, InspectJob>();
 
   constructor(private readonly options: HostOptions) {}
 
@@ -55,8 +60,14 @@ export class WorkerHost {
       case 'measureSpeed':
         this.enqueue(() => this.measureSpeed(msg.probeId, msg.config));
         return;
+      case 'inspect':
+        return this.inspect(msg);
+      case 'cancelInspect':
+        this.inspections.get(msg.jobId)?.cancel();
+        return;
       case 'start':
       case 'evaluate': {
+        for (const job of this.inspections.values()) job.cancel();
         const previous = this.current;
         const post = (m: FromWorker, transfer?: Transferable[]) => this.postFor(run)(m, transfer);
         const mode = msg.type === 'start' ? { resumeFrom: msg.resumeFrom ?? null } : { evaluate: msg.weights };
@@ -83,6 +94,41 @@ export class WorkerHost {
         }
       }
     }
+  }
+
+  /** Queues an inspection of weights (the weights of a run's model are taken now: a later run replaces them). */
+  private inspect(msg: Extract<ToWorker, { type: 'inspect' }>): void {
+    const post = this.options.post;
+    let weights: JobWeights | null = null;
+    const w = msg.weights;
+    if (w.kind === 'files') weights = { kind: 'files', ...w.weights };
+    else if (w.kind === 'arrays') weights = w;
+    else {
+      const run = this.current;
+      const saved = run?.id === w.runId ? run.savedWeights(w.model) : undefined;
+      if (saved) weights = { kind: 'files', ...saved };
+    }
+    if (!weights) {
+      post({ type: 'inspectEnded', jobId: msg.jobId, status: 'failed', message: 'the worker no longer holds these weights (another run started since)' });
+      return;
+    }
+    const job = new InspectJob(msg.jobId, msg.config, msg.source, weights, msg.task, (m, transfer) => post(m, transfer));
+    this.inspections.set(job.id, job);
+    this.enqueue(async () => {
+      try {
+        if (!job.cancelled) await this.ensureBackend(msg.config.backend, msg.config.kernels, false);
+      } catch (err) {
+        job.cancel();
+        post({ type: 'error', runId: null, ...classifyError(err) });
+      }
+      const failure = this.backend?.watch?.nextFailure() ?? null;
+      try {
+        await job.execute(failure?.failed ?? null);
+      } finally {
+        failure?.cancel();
+        this.inspections.delete(job.id);
+      }
+    });
   }
 
   /** Live tfjs tensors and bytes (for tests and the console: after a run they are back to the baseline). */
@@ -122,7 +168,7 @@ export class WorkerHost {
     const watch = this.backend?.watch ?? null;
     const failure = watch?.nextFailure() ?? null;
     try {
-      await run.execute(failure?.failed ?? null);
+      await run.execute(failure?.failed ?? null, this.backend?.info.memory ?? null);
     } finally {
       failure?.cancel();
     }

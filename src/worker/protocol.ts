@@ -6,11 +6,13 @@
  * the config's models one after another (`compare`), on the same data and seed; `model` indexes them.
  */
 import type { BackendChoice } from '../core/backend';
-import type { Checkpoint } from '../core/checkpoint';
-import type { Config } from '../core/config';
+import type { Checkpoint, NamedArray } from '../core/checkpoint';
+import type { Config, ModelConfig } from '../core/config';
 import type { TestSamples } from '../core/data/dataset';
 import type { CloneableSource } from '../core/data/sources';
 import type { MetricPoint, RunSummary } from '../core/metrics';
+import type { GroupFeatures } from '../core/insight/features';
+import type { LesionResult } from '../core/insight/lesion';
 import type { ErrorCode } from '../core/runErrors';
 import type { NetSpeed } from '../core/speedProbe';
 import type { ModelInfo, RunOutcome, RunState } from '../core/runEvents';
@@ -34,6 +36,23 @@ export interface DataProgress {
   phase: string;
 }
 
+/**
+ * Weights to look inside (lesions, feature maps): an ended model of the worker's current run, files the person
+ * opened, or the weights of a stored checkpoint (the run history's).
+ */
+export type InspectWeights =
+  | { kind: 'run'; runId: number; model: number }
+  | { kind: 'files'; weights: SavedWeights }
+  | { kind: 'arrays'; name: string; model: ModelConfig; weights: NamedArray[] };
+
+/**
+ * What to compute: the lesion study over the config's test subset (from `source`), or the feature maps of one
+ * image (a CIFAR record's 3072 pixel bytes, CHW).
+ */
+export type InspectTask = { kind: 'lesion'; draws: number; seed: number } | { kind: 'features'; pixels: Uint8Array };
+
+export type { GroupFeatures, LesionResult };
+
 export type ToWorker =
   | { type: 'init'; backend: Config['backend'] }
   /** times a few steps of every net of `config` at its batch, on its backend; answered by 'speed' with the same probeId */
@@ -46,7 +65,13 @@ export type ToWorker =
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }
   | { type: 'setLearningRate'; runId: number; lr: number | null }
-  | { type: 'exportWeights'; runId: number; model: number };
+  | { type: 'exportWeights'; runId: number; model: number }
+  /**
+   * looks inside trained weights; runs after the current run (a new run cancels it). `jobId` is the page's; the
+   * answers carry it.
+   */
+  | { type: 'inspect'; jobId: number; config: Config; source: CloneableSource; weights: InspectWeights; task: InspectTask }
+  | { type: 'cancelInspect'; jobId: number };
 
 export type FromWorker =
   | { type: 'backend'; info: BackendInfo }
@@ -62,4 +87,10 @@ export type FromWorker =
   | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
   | { type: 'runEnded'; runId: number; status: RunOutcome }
   | ({ type: 'weights'; runId: number; model: number } & SavedWeights)
-  | { type: 'error'; runId: number | null; code: ErrorCode; message: string; suggestion: string };
+  | { type: 'error'; runId: number | null; code: ErrorCode; message: string; suggestion: string }
+  /** an inspection's progress: evaluation passes done, of `total` */
+  | { type: 'inspectProgress'; jobId: number; done: number; total: number }
+  | { type: 'lesion'; jobId: number; result: LesionResult }
+  | { type: 'features'; jobId: number; groups: GroupFeatures[] }
+  /** the last message of an inspection; `message` says why it failed */
+  | { type: 'inspectEnded'; jobId: number; status: 'finished' | 'cancelled' | 'failed'; message: string | null };

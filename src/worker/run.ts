@@ -15,6 +15,7 @@ import { modelName, runJobs, type Config, type RunJob } from '../core/config';
 import { readTestSamples } from '../core/data/dataset';
 import { loadCifar, type CifarLoad, type LoadProgress } from '../core/data/load';
 import type { CloneableSource } from '../core/data/sources';
+import type { MemoryCapacity } from '../core/memory';
 import type { MetricPoint } from '../core/metrics';
 import type { RunEvent } from '../core/runEvents';
 import { Runner, type LoadContext, type RunData } from '../core/runner';
@@ -70,9 +71,10 @@ export class Run {
   /**
    * Loads and trains everything, posting as it goes; resolves when 'runEnded' has been posted.
    * @param deviceFailure rejects when the watched device fails under the run; null: no watched device
+   * @param memory what the backend holds (BackendInfo.memory): a net that cannot fit is refused before any data moves
    */
-  async execute(deviceFailure: Promise<never> | null): Promise<void> {
-    await this.runner.run({ data: (ctx) => this.load(ctx), deviceFailure });
+  async execute(deviceFailure: Promise<never> | null, memory: MemoryCapacity | null = null): Promise<void> {
+    await this.runner.run({ data: (ctx) => this.load(ctx), deviceFailure, memory });
   }
 
   pause(): void {
@@ -91,6 +93,11 @@ export class Run {
   /** Overrides the schedule from the next step, for this and the following models; null returns to it. */
   setLearningRate(lr: number | null): void {
     this.runner.setLearningRate(lr);
+  }
+
+  /** The weights of an ended model, as read back when it ended; undefined before (or when they could not be read). */
+  savedWeights(model: number): SavedWeights | undefined {
+    return this.weights.get(model);
   }
 
   /** Posts the saved weights of an ended model, or an error saying why there are none. */

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { packTar } from 'modern-tar';
 import { parseCifarStream } from './cifarStream';
@@ -105,6 +106,60 @@ describe('readArchive', () => {
     const empty = await makeTarGz([{ name: 'readme.html', bytes: '<html></html>' }]);
     const none = await errorOf(() => membersOf(chunkedStream(empty, 100), true));
     expect(none.message).toBe('a.tar.gz: the archive holds no CIFAR-10 .bin files');
+  });
+});
+
+describe('gzip as gzip -d reads it', () => {
+  const records = syntheticRecords(200);
+  const tar = async () =>
+    packTar([
+      { header: { name: 'data_batch_1.bin', size: records.length }, body: records },
+      { header: { name: 'test_batch.bin', size: records.length }, body: records },
+    ]);
+
+  it("reads a file of several gzip members (bgzip, pigz -i) as their contents one after another (browsers' DecompressionStream refuses the second)", async () => {
+    const t = await tar();
+    // The tar cut into three members at arbitrary bytes, as block-gzip tools write it.
+    const cuts = [0, 1000, 250_000, t.length];
+    const members = concat(cuts.slice(1).map((end, i) => new Uint8Array(gzipSync(t.subarray(cuts[i], end)))));
+    for (const chunk of [7, 4096, 1 << 20]) {
+      const read = await membersOf(chunkedStream(members, chunk), true);
+      expect(read.map((m) => [m.name, m.labels.length])).toEqual([
+        ['data_batch_1.bin', 200],
+        ['test_batch.bin', 200],
+      ]);
+      expect(Buffer.compare(read[1]!.pixels, (await direct(records)).pixels)).toBe(0);
+    }
+  });
+
+  it('reads archives one after another (cat a.tar.gz b.tar.gz) as one: every member of each, as tar --ignore-zeros', async () => {
+    const a = await packTar([{ header: { name: 'data_batch_1.bin', size: records.length }, body: records }]);
+    const b = await packTar([{ header: { name: 'test_batch.bin', size: records.length }, body: records }]);
+    const both = concat([new Uint8Array(gzipSync(a)), new Uint8Array(gzipSync(b))]);
+    for (const chunk of [100, 4096, 1 << 20]) {
+      const read = await membersOf(chunkedStream(both, chunk), true);
+      expect(read.map((m) => [m.name, m.split, m.labels.length])).toEqual([
+        ['data_batch_1.bin', 'train', 200],
+        ['test_batch.bin', 'test', 200],
+      ]);
+    }
+    // uncompressed too
+    expect((await membersOf(chunkedStream(concat([a, b]), 777), false)).map((m) => m.name)).toEqual(['data_batch_1.bin', 'test_batch.bin']);
+  });
+
+  it('names trailing garbage as such, and a damaged member by its checksum', async () => {
+    const gz = new Uint8Array(gzipSync(await tar()));
+    for (const tail of [new TextEncoder().encode('garbage appended!'), new Uint8Array(1024), Uint8Array.of(0x78)]) {
+      const err = await errorOf(() => membersOf(chunkedStream(concat([gz, tail]), 4096), true));
+      expect(err).toBeInstanceOf(CifarFormatError);
+      expect(err.message).toMatch(/^a\.tar\.gz: trailing garbage after the gzip data/);
+    }
+    const flipped = gz.slice();
+    flipped[flipped.length - 6]! ^= 0x10; // in the CRC-32 of the trailer
+    const damaged = await errorOf(() => membersOf(chunkedStream(flipped, 4096), true));
+    expect(damaged.message).toMatch(/damaged|does not match/);
+    const two = concat([gz.slice(0, -8), Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), gz]); // member 1's trailer wrong
+    expect((await errorOf(() => membersOf(chunkedStream(two, 4096), true))).message).toMatch(/gzip member 1 is damaged/);
   });
 });
 

@@ -1,13 +1,15 @@
 /**
  * The official CIFAR-10 tarball (`cifar-10-binary.tar.gz`) as a stream of its `.bin` members.
  *
- * gzip is undone by the platform's `DecompressionStream` (browsers and Node 20), the tar framing by modern-tar's
- * streaming decoder, so neither the archive nor a member is ever held whole in memory. The official archive holds
+ * gzip is undone by gunzip.ts (member after member, each checked, as `gzip -d` does), the tar framing by
+ * modern-tar's streaming decoder, so neither the archive nor a member is ever held whole in memory. The official archive holds
  * `cifar-10-batches-bin/data_batch_1.bin` .. `data_batch_5.bin` (train), `test_batch.bin` (test) and two text
  * files, which are skipped.
  */
 import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
 import { CifarFormatError, CifarSourceError } from './errors';
+import { gunzip } from './gunzip';
+import { concat } from './streams';
 import { messageOf } from '../errors';
 
 export type Split = 'train' | 'test';
@@ -46,7 +48,7 @@ export async function* readArchive(
   options: { gzip: boolean; name?: string },
 ): AsyncGenerator<ArchiveMember, void, undefined> {
   const name = options.name ?? 'archive';
-  const tarBytes = options.gzip ? gunzip(stream) : stream;
+  const tarBytes = joinArchives(options.gzip ? gunzip(stream, name) : stream);
   // strict: a header with a bad checksum is an error rather than a silently garbled entry.
   const reader = tarBytes.pipeThrough(createTarDecoder({ strict: true })).getReader();
   let members = 0;
@@ -90,6 +92,73 @@ export async function* readArchive(
   }
 }
 
+const BLOCK = 512;
+
+/**
+ * Tar archives one after another (`cat a.tar.gz b.tar.gz`, which gzip reads as one stream) as one archive: the
+ * end-of-archive zero blocks between them are dropped, as `tar --ignore-zeros` does, so that every member of every
+ * archive is read (a tar reader that stops at the first end would lose the second archive's files, and modern-tar
+ * reports "Invalid EOF"). Zero blocks at the very end stay, at most two. Everything else passes as it is.
+ */
+export function joinArchives(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  /** member bytes (body and padding) to pass before the next header */
+  let body = 0;
+  /** the start of a header block still arriving */
+  let partial = new Uint8Array(0);
+  /** zero blocks met at a header's place since the last header: an archive's end, unless another header follows */
+  let zeros = 0;
+  return source.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        let at = 0;
+        while (at < chunk.length) {
+          if (body > 0) {
+            const n = Math.min(body, chunk.length - at);
+            controller.enqueue(chunk.subarray(at, at + n));
+            body -= n;
+            at += n;
+            continue;
+          }
+          const n = Math.min(BLOCK - partial.length, chunk.length - at);
+          const block = partial.length ? concat([partial, chunk.subarray(at, at + n)]) : chunk.subarray(at, at + n);
+          at += n;
+          if (block.length < BLOCK) {
+            partial = block.slice();
+            break;
+          }
+          partial = new Uint8Array(0);
+          if (block.every((b) => b === 0)) {
+            zeros++;
+            continue;
+          }
+          // A header: the zero blocks before it ended an archive that another one follows (dropped); or, when it is
+          // the first, there were none. Garbage here is the tar decoder's to refuse (its header checksum).
+          zeros = 0;
+          controller.enqueue(block);
+          body = Math.ceil(memberSize(block) / BLOCK) * BLOCK;
+        }
+      },
+      flush(controller) {
+        for (let i = 0; i < Math.min(zeros, 2); i++) controller.enqueue(new Uint8Array(BLOCK));
+        if (partial.length) controller.enqueue(partial);
+      },
+    }),
+  );
+}
+
+/** The size field of a tar header: octal digits, or base-256 for sizes past 8 GiB (first byte's high bit set). */
+function memberSize(header: Uint8Array): number {
+  const field = header.subarray(124, 136);
+  if (field[0]! & 0x80) {
+    let n = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i++) n = n * 256 + field[i]!;
+    return n;
+  }
+  const text = new TextDecoder().decode(field).replace(/\0.*$/s, '').trim();
+  const n = Number.parseInt(text || '0', 8);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
 /**
  * A member's body for the consumer. Its errors name the archive; cancelling it only stops the consumer's reads (the
  * archive reader drains the rest, see above).
@@ -117,13 +186,6 @@ function memberBody(archive: string, reader: ReadableStreamDefaultReader<Uint8Ar
     },
     { highWaterMark: 0 },
   );
-}
-
-/** gzip-decompresses a byte stream with the platform's DecompressionStream (browsers, workers, Node 18+). */
-export function gunzip(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  // TypeScript's DOM types declare the writable side for ArrayBuffer-backed chunks only (BufferSource); ours are
-  // never SharedArrayBuffer views, so the cast is only about the type parameter.
-  return stream.pipeThrough(new DecompressionStream('gzip') as ReadableWritablePair<Uint8Array, Uint8Array>);
 }
 
 /**

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../test/fixtures/data';
 import { DEFAULT_CONFIG, type Config } from '../config';
 import type { EvalPoint } from '../metrics';
-import { decodeLine, decodeMetricsFile, encodeLine, EVAL_FIELDS, LINE_FIELDS, STEP_FIELDS, SUMMARY_FIELDS } from '../metricsFile';
+import { BLOCK_FIELDS, decodeLine, decodeMetricsFile, encodeLine, EVAL_FIELDS, LINE_FIELDS, STEP_FIELDS, SUMMARY_FIELDS } from '../metricsFile';
 import { decodeConfig } from '../url';
 import { exportPytorch, trainScript } from './pytorch';
 import { TRAIN_TEMPLATE } from './trainTemplate.generated';
@@ -55,15 +55,32 @@ function templateLine(kind: string, fields: readonly string[]): Record<string, u
     seconds: 9.5,
     flops: 3e9,
   };
+  const lists: Record<string, unknown> = {
+    blocks: ['g1b1', 'g2b1', 'g3b1'],
+    residualRatio: [0.5, 0.25, 0.75],
+    layers: ['conv1', 'g1b1_conv1'],
+    weightNorm: [3.5, 4.5],
+    gradNorm: [0.125, 0.0625],
+  };
   const value = (f: string, i: number): unknown =>
-    f === 'confusion' ? evalPoint.confusion : f === 'status' ? 'finished' : f === 'finalEval' ? evalPoint : kind === 'summary' ? i + 0.5 : i + 1.25;
+    f === 'confusion'
+      ? evalPoint.confusion
+      : f === 'status'
+        ? 'finished'
+        : f === 'finalEval'
+          ? evalPoint
+          : f in lists
+            ? lists[f]
+            : kind === 'summary'
+              ? i + 0.5
+              : i + 1.25;
   return { model: 'WRN-16-4', kind, ...Object.fromEntries(fields.map((f, i) => [f, value(f, i)])) };
 }
 
 describe("train.py's metrics.jsonl against the core's format (src/core/metricsFile.ts)", () => {
   it("lists each kind of line with the core's fields, in the core's order", () => {
     expect(templateLineFields()).toEqual(LINE_FIELDS);
-    expect({ step: STEP_FIELDS, eval: EVAL_FIELDS, summary: SUMMARY_FIELDS }).toEqual(LINE_FIELDS);
+    expect({ step: STEP_FIELDS, eval: EVAL_FIELDS, blocks: BLOCK_FIELDS, summary: SUMMARY_FIELDS }).toEqual(LINE_FIELDS);
   });
 
   it('writes every line through metrics_line, one of each kind', () => {
@@ -71,6 +88,7 @@ describe("train.py's metrics.jsonl against the core's format (src/core/metricsFi
     expect([...TRAIN_TEMPLATE.matchAll(/(?<!def )\bemit\(([^\n]*)/g)].map((m) => m[1]!.replace(/^metrics_line\(name, "(\w+)".*/, '$1'))).toEqual([
       'step',
       'eval',
+      'blocks',
       'summary',
     ]);
   });
@@ -86,6 +104,7 @@ describe("train.py's metrics.jsonl against the core's format (src/core/metricsFi
     expect(run).toMatchObject({ name: 'WRN-16-4', params: 2_748_890, summary: { status: 'finished', finalEval: summary['finalEval'] } });
     expect(run!.steps).toHaveLength(1);
     expect(run!.evals).toHaveLength(1);
+    expect(run!.blocks).toHaveLength(1);
     expect(run).not.toHaveProperty('seed');
   });
 });

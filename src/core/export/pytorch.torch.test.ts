@@ -20,7 +20,7 @@ import { saveWeights } from '../weights';
 import type { Config } from '../config';
 import { RECORD_PIXELS } from '../data/dataset';
 import { DATA_DIR, REPO_ROOT } from '../../../test/fixtures/data';
-import type { MetricPoint, StepPoint } from '../metrics';
+import type { BlockPoint, MetricPoint, StepPoint } from '../metrics';
 import { decodeLine, decodeMetricsFile, encodeLine, type MetricsLine } from '../metricsFile';
 import { buildWrn } from '../model';
 import { Trainer } from '../trainer';
@@ -59,6 +59,7 @@ const metricsLines = (text: string) =>
     .map((l, i) => decodeLine(l, `line ${i + 1}`));
 const stepsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'step' }> => l.kind === 'step');
 const evalsOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'eval' }> => l.kind === 'eval');
+const blocksOf = (lines: readonly MetricsLine[]) => lines.filter((l): l is Extract<MetricsLine, { kind: 'blocks' }> => l.kind === 'blocks');
 
 /** Writes train.py for a config string into a fresh folder; returns the script's path. */
 function exportTo(name: string, configText: string): { dir: string; script: string; config: Config } {
@@ -173,6 +174,53 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     }, 300_000);
   });
 
+  it("train.py's blocks lines: one after every evaluation, and for the same weights equal to the tfjs trainer's (1e-4)", async () => {
+    // WRN-10-2: a projection shortcut in every group. Trained in tfjs; its last blocks point is of the saved weights.
+    const text = 'depth=10&width=2&batch=16&train=32&test=60&epochs=2&eval=1&probe=50&lr=0.05&seed=2';
+    const { script, dir, config } = exportTo('blocks', text);
+    expect((await setUpBackend('wasm')).backend).toBe('wasm');
+    const load = loadCifarFromPath(DATA_DIR, { train: config.train, test: config.test, subset: config.subset });
+    await load.done;
+    const points: MetricPoint[] = [];
+    const trainer = new Trainer({ config, train: load.train, test: load.test, trainImages: 32, onMetrics: (p) => points.push(...p) });
+    await trainer.run();
+    const saved = await saveWeights(trainer.model, 'tfjs');
+    trainer.dispose();
+    const weights = path.join(dir, 'tfjs');
+    mkdirSync(weights, { recursive: true });
+    writeFileSync(path.join(weights, 'model.json'), saved.modelJson);
+    writeFileSync(path.join(weights, 'weights.bin'), Buffer.from(saved.weights));
+    const ours = points.filter((p): p is BlockPoint => p.kind === 'blocks').at(-1)!;
+
+    const common = ['--data', DATA_DIR, '--threads', '1', '--device', 'cpu'];
+    const py = await run([python, script, ...common, '--init-from', weights, '--eval-only', '--blocks']);
+    expect(py.code, py.stderr).toBe(0);
+    // the weights' line, read by the core's reader (it checks every field)
+    // (its first line is the evaluation's summary, not a metrics line)
+    const theirs = blocksOf(metricsLines(py.stdout.split('\n').slice(1).join('\n')))[0]!;
+    expect(theirs).toMatchObject({ model: 'WRN-10-2', step: 0, blocks: ours.blocks, layers: ours.layers, probeImages: 50, gradNorm: null });
+    const diff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+    console.info(
+      `blocks parity: residualRatio ${ours.residualRatio.map((r) => r.toFixed(5)).join(', ')}; max |diff| ${diff(ours.residualRatio, theirs.residualRatio).toExponential(2)}, of the weight norms ${diff(ours.weightNorm, theirs.weightNorm).toExponential(2)}`,
+    );
+    expect(diff(ours.residualRatio, theirs.residualRatio)).toBeLessThan(1e-4);
+    expect(diff(ours.weightNorm, theirs.weightNorm)).toBeLessThan(1e-4);
+
+    // Training, train.py writes a blocks line after every evaluation, with a gradient norm per convolution.
+    const trained = await run([python, script, ...common, '--steps', '2']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const lines = metricsLines(trained.stdout);
+    const evals = evalsOf(lines).map((l) => l.step);
+    const blocks = blocksOf(lines);
+    expect(evals).toEqual([1, 2]);
+    expect(blocks.map((b) => b.step)).toEqual(evals);
+    for (const b of blocks) {
+      expect(b.residualRatio).toHaveLength(3);
+      expect(b.gradNorm).toHaveLength(ours.layers.length);
+      expect(b.gradNorm!.every((g) => g > 0)).toBe(true);
+    }
+  }, 300_000);
+
   it('weights of a wider net with dropout (projection in every group) load in tfjs to the same test loss', async () => {
     const text = 'depth=10&width=2&dropout=0.3&batch=16&train=32&test=100&epochs=1&lr=0.05&seed=4';
     const { script, dir } = exportTo('wide', text);
@@ -195,9 +243,9 @@ describe.skipIf(!torch)('train.py against the tfjs stack', () => {
     // Weights of another net: a clear error, no traceback.
     const other = exportTo('other', 'depth=10&width=1');
     const wrong = await run([python, other.script, '--data', DATA_DIR, '--init-from', out, '--eval-only', '--device', 'cpu']);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2); // bad input, said in one line
     expect(wrong.stderr).toMatch(
-      /^error: .* does not hold this config's WRN-10-1: g1b1_conv1\/kernel has shape \[3, 3, 16, 32\], expected \[3, 3, 16, 16\]/m,
+      /^error: .* does not hold this config's WRN-10-1 \(model\.json says "WRN-10-2"\): g1b1_conv1\/kernel has shape \[3, 3, 16, 32\], expected \[3, 3, 16, 16\]/m,
     );
     expect(wrong.stderr).not.toContain('Traceback');
   }, 300_000);

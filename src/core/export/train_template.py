@@ -14,10 +14,12 @@ Only PyTorch, NumPy and the standard library are needed. Usage:
     python train.py --data cifar10 --out run                  # train; downloads CIFAR-10 into ./cifar10 if absent
     torchrun --nproc_per_node=8 train.py --out run --bf16     # DDP on 8 GPUs, bf16 autocast + channels_last
 (PyTorch 1.13 on Python 3.11, e.g. Debian bookworm, misreads torchrun's defaults: add `--redirects 1 --tee 1`.)
-    python train.py --init-from run/model --eval-only         # test accuracy of saved weights
+    python train.py --init-from run/model --eval-only         # test accuracy of saved weights (--blocks: and inside)
 
-stdout carries JSON Lines in `wrn train`'s schema; `--out` writes config.json, metrics.jsonl (the page's "Import
-metrics" reads it) and the weights as tfjs model.json + weights.bin (the page's "Open weights" reads them).
+stdout carries JSON Lines in `wrn train`'s schema (after each evaluation a `blocks` line: each residual block's
+||F(x)|| / ||shortcut(x)|| on the first `probe` test images, each convolution's weight and gradient norm); `--out`
+writes config.json, metrics.jsonl (the page's "Import metrics" reads it) and the weights as tfjs model.json +
+weights.bin (the page's "Open weights" reads them).
 """
 import argparse
 import hashlib
@@ -25,6 +27,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 import tarfile
 import time
@@ -63,6 +66,7 @@ CONFIG = json.loads(r"""
     "backend": "auto",
     "kernels": "ours",
     "evalEvery": 0,
+    "probe": 256,
     "source": "auto",
     "data": "",
     "compare": [],
@@ -83,6 +87,142 @@ CROP_PADDING = 4
 STEP_BOUNDARIES, STEP_FACTOR = (0.3, 0.6, 0.8), 0.2
 BN_MOMENTUM, BN_EPS = 0.1, 1e-5  # PyTorch's convention; the page's tfjs layers use momentum 0.9 = 1 - 0.1
 NUM_CLASSES, RECORD = 10, 3073  # a record: 1 label byte, then 32x32 R, G and B planes
+
+# The page's limits (src/core/config.ts LIMITS; a test holds this block to them): a config outside them is refused.
+LIMITS = json.loads(r"""
+{"depth":{"min":10,"max":100},"width":{"min":1,"max":16},"dropout":{"min":0,"max":0.9},"batch":{"min":1,"max":512},"epochs":{"min":1,"max":300},"lr":{"min":0.000001,"max":10},"warmup":{"min":0,"max":50},"momentum":{"min":0,"max":0.999},"wd":{"min":0,"max":0.1},"train":{"min":1,"max":50000},"test":{"min":1,"max":10000},"seed":{"min":0,"max":2147483647},"evalEvery":{"min":0,"max":1000000},"probe":{"min":0,"max":10000},"compare":{"max":6},"seeds":{"min":1,"max":5},"budgetSeconds":{"min":1,"max":86400},"budgetFlops":{"min":1000000000,"max":1e+21}}
+""")  # end of limits
+DEPTH_RULE = "depth must be 6N+4 (10, 16, 22, 28, 34, 40, ...)"
+ECHO_LIMIT = 64  # how much of a given value a message repeats
+
+
+class BadInput(Exception):
+    """Input this script refuses (a config, weights, a folder): one line on stderr, exit 2."""
+
+
+def echo(value):
+    """A given value for a message: its start (then the length), control characters escaped."""
+    text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, (list, dict)) else repr(value)
+    cut = len(text) > ECHO_LIMIT
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:ECHO_LIMIT])
+    shown = f'"{shown}"' if isinstance(value, str) else shown
+    return f"{shown}... ({len(text):,} characters)" if cut else shown
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The config, checked as the page checks a link (src/core/url.ts): the same limits, in the same words
+# ---------------------------------------------------------------------------------------------------------------
+CONFIG_NUMBERS = {  # key: whole number?
+    "depth": True, "width": True, "dropout": False, "batch": True, "epochs": True, "lr": False, "warmup": False,
+    "momentum": False, "wd": False, "train": True, "test": True, "seed": True, "evalEvery": True,
+}
+CONFIG_CHOICES = {"schedule": ("step", "cosine", "constant"), "subset": ("first", "balanced")}
+CONFIG_FLAGS = ("nesterov", "augment")
+
+
+def number_problem(key, v, whole, bounds):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return f"{key} is {echo(v)}, not a number"
+    if whole and v != int(v):
+        return f"{key} is {echo(v)}: must be a whole number"
+    if not bounds["min"] <= v <= bounds["max"]:
+        return f"{key} is {echo(v)}: outside {bounds['min']:g}..{bounds['max']:g}"
+    return None
+
+
+def net_problem(m, where):
+    for key in ("depth", "width", "dropout"):
+        if key not in m:
+            return f"{where}{key} is missing"
+        problem = number_problem(key, m[key], CONFIG_NUMBERS[key], LIMITS[key])
+        if problem:
+            return where + problem
+    if (m["depth"] - 4) % 6:
+        return f"{where}depth is {m['depth']}: {DEPTH_RULE}"
+    return None
+
+
+def config_problem(doc):
+    """Why a config.json document cannot be trained, in one line; None when it can."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        return 'the config has no "config" object (a config.json of `wrn export` or `wrn train --out`)'
+    cfg = doc["config"]
+    problem = net_problem(cfg, "")
+    if problem:
+        return problem
+    for key, whole in CONFIG_NUMBERS.items():
+        if key not in cfg:
+            return f"{key} is missing"
+        problem = number_problem(key, cfg[key], whole, LIMITS[key])
+        if problem:
+            return problem
+    for key, choices in CONFIG_CHOICES.items():
+        if cfg.get(key) not in choices:
+            return f"{key} is {echo(cfg.get(key))}: expected one of {', '.join(choices)}"
+    for key in CONFIG_FLAGS:
+        if not isinstance(cfg.get(key), bool):
+            return f"{key} is {echo(cfg.get(key))}: expected true or false"
+    if "probe" in cfg:  # optional: configs written before it had no probe
+        problem = number_problem("probe", cfg["probe"], True, LIMITS["probe"])
+        if problem:
+            return problem
+    compare = cfg.get("compare", [])
+    if not isinstance(compare, list) or len(compare) > LIMITS["compare"]["max"]:
+        return f"compare is {echo(compare)}: at most {LIMITS['compare']['max']} nets, each {{depth, width, dropout}}"
+    for i, m in enumerate(compare):
+        problem = net_problem(m, f"compare[{i}]: ") if isinstance(m, dict) else f"compare[{i}] is {echo(m)}, not a net"
+        if problem:
+            return problem
+    return None
+
+
+def training_bytes(m, batch):
+    """Memory a training step needs, roughly, as the page estimates it (src/core/cost.ts estimateTrainingBytes):
+    weights, gradients and momentum, plus a batch of conv and BN outputs kept for backprop and as much again."""
+    n, params, acts = (m["depth"] - 4) // 6, 3 * 3 * 3 * 16, 32 * 32 * 16
+    cin, size = 16, 32
+    for g, cout in enumerate((16 * m["width"], 32 * m["width"], 64 * m["width"])):
+        for b in range(n):
+            stride = 2 if g > 0 and b == 0 else 1
+            out = size // stride
+            params += 2 * cin + 9 * cin * cout + 2 * cout + 9 * cout * cout
+            acts += 2 * size * size * cin + out * out * cout + 2 * out * out * cout + out * out * cout
+            if cin != cout or stride != 1:
+                params += cin * cout
+                acts += out * out * cout
+            cin, size = cout, out
+    params += 2 * cin + cin * NUM_CLASSES + NUM_CLASSES
+    acts += 2 * size * size * cin
+    return 4 * (3 * params + 2 * batch * acts)
+
+
+def device_memory(device):
+    """Bytes the device can hold: a GPU's memory, or the machine's for the CPU; None when not known."""
+    try:
+        if device.type == "cuda":
+            return torch.cuda.get_device_properties(device).total_memory
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        return None
+
+
+def memory_problem(models, batch, device, world):
+    """Why a net cannot train on this device (the estimate, the room, a batch that fits); None when it can."""
+    room = device_memory(device)
+    if room is None:
+        return None
+    local = max(1, batch // world)
+    for m in models:
+        need = training_bytes(m, local)
+        if need <= room:
+            continue
+        fixed, per_image = training_bytes(m, 0), training_bytes(m, 1) - training_bytes(m, 0)
+        fits = max(0, (room - fixed) // per_image) * world
+        where = "this GPU's" if device.type == "cuda" else "this machine's"
+        head = (f"{model_name(m)} at batch {batch} needs about {need / 2 ** 30:.1f} GiB to train (a rough estimate), "
+                f"more than {where} {room / 2 ** 30:.1f} GiB")
+        return head + (f"; try a batch of {fits} or less" if fits > 0 else "; even a batch of 1 does not fit: choose a smaller net")
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -290,25 +430,54 @@ def save_tfjs(model, folder):
         json.dump(doc, f)
 
 
+def inside(folder, name):
+    """The path of `name` in `folder`, refused (BadInput) when it leads outside it (an absolute path, .., a link)."""
+    if not isinstance(name, str) or not name or os.path.isabs(name):
+        raise BadInput(f"model.json names the weights file {echo(name)}: a file beside it is expected")
+    root = os.path.realpath(folder)
+    path = os.path.realpath(os.path.join(folder, name))
+    if os.path.commonpath([root, path]) != root:
+        raise BadInput(f"model.json names the weights file {echo(name)}, which is outside its folder")
+    return path
+
+
 def load_tfjs(model, folder):
-    """Loads model.json + weights.bin (from `wrn train --out`, the page, or this script) into `model`."""
+    """Loads model.json + weights.bin (from `wrn train --out`, the page, or this script) into `model`: every weight
+    by name, shape and byte count, files only from the model's own folder. BadInput says what does not fit."""
     if not os.path.exists(os.path.join(folder, "model.json")) and os.path.exists(os.path.join(folder, "model", "model.json")):
         folder = os.path.join(folder, "model")  # a run folder: its single model
-    with open(os.path.join(folder, "model.json")) as f:
-        doc = json.load(f)
+    try:
+        with open(os.path.join(folder, "model.json")) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as err:
+        raise BadInput(f"{folder}: cannot read model.json ({echo(str(err))})")
+    manifest = doc.get("weightsManifest") if isinstance(doc, dict) else None
+    if not isinstance(manifest, list) or not all(isinstance(g, dict) for g in manifest):
+        raise BadInput(f"{folder}/model.json has no weightsManifest: it is not a tfjs layers model")
     arrays = {}
-    for group in doc["weightsManifest"]:
-        data = b"".join(open(os.path.join(folder, p), "rb").read() for p in group["paths"])
+    for group in manifest:
+        paths, specs = group.get("paths"), group.get("weights")
+        if not isinstance(paths, list) or not isinstance(specs, list):
+            raise BadInput(f"{folder}/model.json: a weightsManifest group has no paths or weights")
+        data = b"".join(open(inside(folder, p), "rb").read() for p in paths)
         offset = 0
-        for spec in group["weights"]:
+        for spec in specs:
+            name, shape = spec.get("name") if isinstance(spec, dict) else None, spec.get("shape") if isinstance(spec, dict) else None
+            if not isinstance(name, str) or not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+                raise BadInput(f"{folder}/model.json: weight {echo(name)} has no name or no shape (a list of sizes)")
             if spec.get("dtype", "float32") != "float32" or "quantization" in spec:
-                raise ValueError(f"{spec['name']}: only float32 weights are supported")
-            count = int(np.prod(spec["shape"])) if spec["shape"] else 1
-            arrays[spec["name"]] = np.frombuffer(data, "<f4", count, offset).reshape(spec["shape"]).copy()
+                raise BadInput(f"{echo(name)}: only float32 weights are supported")
+            count = int(np.prod(shape)) if shape else 1
+            if offset + 4 * count > len(data):
+                raise BadInput(f"{folder}: the weights files hold {len(data):,} bytes; model.json's manifest needs more (at {echo(name)})")
+            arrays[name] = np.frombuffer(data, "<f4", count, offset).reshape(shape).copy()
             offset += 4 * count
-    problems = []
+        if offset != len(data):
+            raise BadInput(f"{folder}: the weights files hold {len(data):,} bytes; model.json's manifest needs {offset:,}")
+    problems, expected = [], set()
     with torch.no_grad():
         for name, t in tfjs_tensors(model):
+            expected.add(name)
             if name not in arrays:
                 problems.append(f"{name} is missing")
                 continue
@@ -317,8 +486,13 @@ def load_tfjs(model, folder):
                 problems.append(f"{name} has shape {list(arrays[name].shape)}, expected {list(to_tfjs(name, t).shape)}")
             else:
                 t.copy_(value)
+    extra = [n for n in arrays if n not in expected]
+    if extra:
+        problems.append(f"{len(extra)} weights this net does not have ({', '.join(echo(n) for n in extra[:3])}{', ...' if len(extra) > 3 else ''})")
     if problems:
-        raise ValueError(f"{folder} does not hold this config's {model_name(CONFIG['config'])}: " + "; ".join(problems[:5]))
+        theirs = doc.get("modelTopology", {}).get("config", {}).get("name") if isinstance(doc.get("modelTopology"), dict) else None
+        of = f" (model.json says {echo(theirs)})" if isinstance(theirs, str) else ""
+        raise BadInput(f"{folder} does not hold this config's {model_name(CONFIG['config'])}{of}: " + "; ".join(problems[:5]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -478,6 +652,7 @@ class Env:
 LINE_FIELDS = {
     "step": ["step", "epoch", "loss", "trainAccuracy", "lr", "imagesPerSec", "stepMs", "numTensors", "deviceBytes", "seconds", "flops"],
     "eval": ["step", "epoch", "testLoss", "testAccuracy", "testImages", "confusion", "seconds", "flops"],
+    "blocks": ["step", "epoch", "blocks", "residualRatio", "probeImages", "layers", "weightNorm", "gradNorm", "seconds", "flops"],
     "summary": ["status", "steps", "seconds", "flops", "firstStepMs", "finalEval", "testAccuracy"],
 }
 
@@ -506,6 +681,36 @@ def evaluate(model, x, y, env, memory_format, bf16, chunk=500):
     total = len(y)
     return {"testLoss": loss_sum.item() / total, "testAccuracy": confusion.view(10, 10).diag().sum().item() / total,
             "testImages": total, "confusion": [int(c) for c in confusion.tolist()]}
+
+
+def conv_layers(model):
+    """(page name, conv) of every convolution, in the page's order: conv1, then per block conv1, conv2, shortcut."""
+    convs = [("conv1", model.conv1)]
+    for bid, b in zip(model.block_ids, model.blocks):
+        convs += [(f"{bid}_conv1", b.conv1), (f"{bid}_conv2", b.conv2)] + ([(f"{bid}_shortcut", b.shortcut)] if b.shortcut is not None else [])
+    return convs
+
+
+def block_stats(model, x, probe, device, chunk=500):
+    """Inside the net (the page's `blocks` points): per residual block the mean over the first `probe` test images of
+    ||F_b(x)|| / ||s_b(x)||, the residual branch's output against the shortcut's (BN's running statistics, no
+    dropout, float32), and each convolution's weight norm."""
+    model.eval()
+    n = min(probe, len(x))
+    sums = torch.zeros(len(model.blocks), dtype=torch.float64, device=device)
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            h = model.conv1(normalise(x[start:min(start + chunk, n)], device, torch.contiguous_format))
+            for i, b in enumerate(model.blocks):
+                pre = F.relu(b.bn1(h))
+                y = b.conv2(F.relu(b.bn2(b.conv1(pre))))
+                s = h if b.shortcut is None else b.shortcut(pre)
+                sums[i] += (y.flatten(1).norm(dim=1) / s.flatten(1).norm(dim=1).clamp_min(1e-12)).double().sum()
+                h = y + s
+        weight_norms = [c.weight.float().norm().item() for _, c in conv_layers(model)]
+    model.train()
+    return {"blocks": list(model.block_ids), "residualRatio": (sums / n).tolist(), "probeImages": n,
+            "layers": [name for name, _ in conv_layers(model)], "weightNorm": weight_norms}
 
 
 def train_model(index, m, cfg, data, env, args, emit, log):
@@ -540,6 +745,8 @@ def train_model(index, m, cfg, data, env, args, emit, log):
     order_gen = torch.Generator().manual_seed(cfg["seed"] * 7919 + 1)  # the same order on every rank
     aug_gen = torch.Generator().manual_seed(cfg["seed"] * 7919 + 2 + env.rank)
     eval_every = cfg["evalEvery"] if cfg["evalEvery"] > 0 else plan["stepsPerEpoch"]
+    probe = cfg.get("probe", 256)
+    grad_norms = None  # the convolutions' gradient norms at the step before an evaluation
 
     active, last_eval, first_step_ms, perm = 0.0, None, None, None
     window = []  # (loss sum, right answers, lr) tensors, read back together
@@ -574,6 +781,12 @@ def train_model(index, m, cfg, data, env, args, emit, log):
         point = {"kind": "eval", "step": step, "epoch": step / plan["stepsPerEpoch"], **point,
                  "seconds": active, "flops": step * batch * flops_per_image}
         emit(metrics_line(name, "eval", point))
+        if probe > 0:
+            t0 = time.perf_counter()
+            stats = block_stats(model, xte, probe, env.device)
+            active += time.perf_counter() - t0
+            emit(metrics_line(name, "blocks", {"step": step, "epoch": step / plan["stepsPerEpoch"], **stats, "gradNorm": grad_norms,
+                                               "seconds": active, "flops": step * batch * flops_per_image}))
         window_start = time.perf_counter()
         return point
 
@@ -597,6 +810,9 @@ def train_model(index, m, cfg, data, env, args, emit, log):
         loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if probe > 0 and ((step + 1) % eval_every == 0 or step + 1 == total):
+            # the loss's gradient (weight decay is added inside opt.step), averaged over the ranks by DDP
+            grad_norms = [c.weight.grad.float().norm().item() for _, c in conv_layers(model)]
         opt.step()
         window.append((loss.detach() * len(y), (logits.argmax(1) == y).sum().float(), lr))
         step += 1
@@ -628,7 +844,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", help="a config.json to use instead of the one built into this file")
     ap.add_argument("--data", default="cifar10", help="CIFAR-10: a folder of .bin files, the .tar.gz, or a folder to download it into")
-    ap.add_argument("--out", help="run folder: config.json, metrics.jsonl, and each model's weights (tfjs format)")
+    ap.add_argument("--out", help="run folder: config.json, metrics.jsonl, and each model's weights (tfjs format); "
+                                  "a folder that holds a run is refused unless --overwrite")
+    ap.add_argument("--overwrite", action="store_true", help="with --out: replace the run in that folder (its other files stay)")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (the schedule still spans the whole run)")
     ap.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
     ap.add_argument("--bf16", action="store_true", help="CUDA: bf16 autocast and channels_last")
@@ -637,28 +855,45 @@ def main():
     ap.add_argument("--read-every", type=int, default=10, help="read losses back every N steps")
     ap.add_argument("--init-from", help="start from weights: a folder with model.json + weights.bin (or a run folder)")
     ap.add_argument("--eval-only", action="store_true", help="with --init-from: print test loss and accuracy, and exit")
+    ap.add_argument("--blocks", action="store_true", help="with --eval-only: also print the weights' `blocks` line")
     ap.add_argument("--info", action="store_true", help="print the net's name, params and MACs as JSON, and exit")
     args = ap.parse_args()
     global CONFIG
     if args.config:
-        with open(args.config) as f:
-            CONFIG = json.load(f)
+        try:
+            with open(args.config) as f:
+                CONFIG = json.load(f)
+        except (OSError, ValueError) as err:
+            raise BadInput(f"--config {echo(args.config)}: {echo(str(err))}")
+    problem = config_problem(CONFIG)
+    if problem:
+        raise BadInput(f"the config cannot be trained: {problem}")
     cfg = CONFIG["config"]
     models = [{"depth": cfg["depth"], "width": cfg["width"], "dropout": cfg["dropout"]}] + [
         {"depth": c["depth"], "width": c["width"], "dropout": c["dropout"]} for c in cfg.get("compare", [])]
+    if args.steps < 0 or args.read_every < 1 or args.threads < 0:
+        raise BadInput("--steps and --threads must be 0 or more, --read-every 1 or more")
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.info:
         rows = []
         for m in models:
             params, macs = count_cost(WRN(m["depth"], m["width"], m["dropout"]))
-            rows.append({"name": f"WRN-{m['depth']}-{m['width']}", **m, "params": params, "macs": macs})
+            rows.append({"name": f"WRN-{m['depth']}-{m['width']}", **m, "params": params, "macs": macs,
+                         "batch": cfg["batch"], "trainingBytes": training_bytes(m, cfg["batch"])})
         print(json.dumps({**rows[0], "compare": rows[1:]} if len(rows) > 1 else rows[0]))
         return
     if args.eval_only and not args.init_from:
         ap.error("--eval-only needs --init-from")
+    run_files = existing_run(args.out) if args.out and not args.eval_only else []
+    if run_files and not args.overwrite:
+        raise BadInput(f"{args.out} holds a run ({', '.join(run_files[:4])}); pass --overwrite to replace it, or choose another folder")
 
     env = Env(args.device)
+    if not args.eval_only:
+        problem = memory_problem(models, min(cfg["batch"], cfg["train"]), env.device, env.world)
+        if problem:
+            raise BadInput(problem)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if env.main else (lambda s: None)
     # The page's comparison policies are not part of this script: say so rather than train something else silently.
     if cfg.get("seeds", 1) > 1:
@@ -667,18 +902,26 @@ def main():
         log(f"note: the link's {cfg['budget']['kind']} budget is not applied: train.py trains {cfg['epochs']} epochs")
     if cfg.get("order") == "interleaved":
         log("note: order=interleaved does not apply: train.py trains the nets one after another")
+    if args.eval_only:  # the weights first: bad files fail before any data is read or downloaded
+        model = WRN(models[0]["depth"], models[0]["width"], models[0]["dropout"]).to(env.device)
+        load_tfjs(model, args.init_from)
     data = load_cifar(args.data, cfg, log)
     log(f"data: {len(data[1])} train and {len(data[3])} test images from {args.data}; device {env.device}, {env.world} process(es)")
     if args.eval_only:
-        model = WRN(models[0]["depth"], models[0]["width"], models[0]["dropout"]).to(env.device)
-        load_tfjs(model, args.init_from)
         point = evaluate(model, data[2], data[3], env, torch.contiguous_format, False)
         if env.main:
             print(json.dumps({k: point[k] for k in ("testAccuracy", "testLoss", "testImages")}), flush=True)
+            if args.blocks:
+                stats = block_stats(model, data[2], max(1, cfg.get("probe", 256)), env.device)
+                line = metrics_line(model_name(models[0]), "blocks", {"step": 0, "epoch": 0, **stats, "gradNorm": None, "seconds": 0, "flops": 0})
+                print(json.dumps(line), flush=True)
         return
 
     out = args.out if env.main else None
     if out:
+        for name in run_files:  # --overwrite: the old run's files go, so none is left beside the new one
+            target = os.path.join(out, name)
+            shutil.rmtree(target) if os.path.isdir(target) and not os.path.islink(target) else os.remove(target)
         os.makedirs(out, exist_ok=True)
         with open(os.path.join(out, "config.json"), "w") as f:
             json.dump(CONFIG, f, indent=2)
@@ -704,8 +947,23 @@ def main():
         dist.destroy_process_group()
 
 
+def existing_run(folder):
+    """The entries of a run in `folder` (as `wrn train --out` and this script write them), or [] for none: its
+    metrics, weights, checkpoints and summaries, and its config.json unless train.py is beside it (an export's)."""
+    if not os.path.isdir(folder):
+        return []
+    names = sorted(n for n in os.listdir(folder) if n in ("config.json", "metrics.jsonl", "summary.json", "model")
+                   or re.match(r"^\d+-WRN-", n) or re.match(r"^checkpoints?(\b|[-_.])", n))
+    if names == ["config.json"] and os.path.exists(os.path.join(folder, "train.py")):
+        return []
+    return names
+
+
 if __name__ == "__main__":
     try:
         main()
-    except (ValueError, OSError) as err:  # bad weights, data or paths: say what, without a traceback
-        sys.exit(f"error: {err}")
+    except BadInput as err:  # a config, weights or folder this script refuses: one line, exit 2
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except (ValueError, OSError) as err:  # bad data or paths: say what, without a traceback
+        sys.exit(f"error: {echo(str(err)) if len(str(err)) > 400 else str(err)}")

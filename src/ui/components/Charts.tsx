@@ -208,6 +208,8 @@ const MetricChart = memo(function MetricChart({ title, metric, runs, x, smoothin
               name,
             ]}
             labelFormatter={(label) => `${x.label}: ${typeof label === 'number' ? formatShort(label) : String(label)}`}
+            // text in the body colour: some runs' colours are too light for text on white; the lines carry the colour
+            itemStyle={{ color: 'var(--text)' }}
           />
           {lines.map((l) => (
             <Line

@@ -1,10 +1,13 @@
 /**
  * What the configured nets cost before anything trains: parameters, FLOPs per image and the memory a training
- * step needs, from the shape alone (core/cost.ts, no tfjs).
+ * step needs, from the shape alone (core/cost.ts, no tfjs); and, once the worker has said which backend it runs
+ * and what that can hold, a warning when a net would not fit (the run would be refused: core/memory.ts).
  */
 import { useMemo } from 'react';
 import { modelName, modelsOf, type Config } from '../../core/config';
 import { estimateTrainingBytes, trainFlopsPerImage, wrnCost } from '../../core/cost';
+import { memoryProblem } from '../../core/memory';
+import { useTrainingSelector } from '../hooks/useTraining';
 import { formatBytes, formatCount, formatFlops } from '../lib/format';
 
 export function CostSummary({ config }: { config: Config }) {
@@ -22,6 +25,8 @@ export function CostSummary({ config }: { config: Config }) {
       }),
     [config],
   );
+  const capacity = useTrainingSelector((v) => v.backend?.memory ?? null);
+  const tooBig = useMemo(() => memoryProblem(config, capacity), [config, capacity]);
   const [main, ...others] = rows;
   if (!main) return null;
   return (
@@ -49,6 +54,11 @@ export function CostSummary({ config }: { config: Config }) {
           </dd>
         </div>
       </dl>
+      {tooBig && (
+        <p className="hint memory-warning" role="status" data-testid="memory-warning">
+          Too big for this backend: {tooBig}
+        </p>
+      )}
       {others.length > 0 && (
         <p className="hint">Comparison: {others.map((o) => `${o.name} ${formatCount(o.params)} params, ${formatFlops(o.forward)}`).join('; ')}</p>
       )}

@@ -13,9 +13,12 @@ import { SampleGrid } from './SampleGrid';
 interface Props {
   runs: readonly RunRecord[];
   samples: TestSamples | null;
+  /** the test image picked for feature maps, and how to pick one */
+  picked?: number | null;
+  onPick?: ((index: number) => void) | null;
 }
 
-export function EvaluationViews({ runs, samples }: Props) {
+export function EvaluationViews({ runs, samples, picked = null, onPick = null }: Props) {
   const id = useId();
   const evaluated = runs.filter((r) => r.evals.length > 0 && r.evals.at(-1)!.confusion.length === 100);
   const [chosenId, setChosenId] = useState<string | null>(null);
@@ -54,7 +57,7 @@ export function EvaluationViews({ runs, samples }: Props) {
         <ConfusionMatrix confusion={last.confusion} selected={mistakesOf} onSelect={setMistakesOf} />
         <PerClassAccuracy confusion={last.confusion} selected={mistakesOf} onSelect={setMistakesOf} />
       </div>
-      {samples && <SampleGrid samples={samples} predictions={predictions} mistakesOf={mistakesOf} onShowAll={showAll} />}
+      {samples && <SampleGrid samples={samples} predictions={predictions} mistakesOf={mistakesOf} onShowAll={showAll} picked={picked} onPick={onPick} />}
     </section>
   );
 }

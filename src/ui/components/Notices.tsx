@@ -1,5 +1,5 @@
 /** Messages for people: what a link had corrected, and what went wrong in the worker with what to do. */
-import { describeCorrection, type Correction } from '../../core/url';
+import { describeCorrections, type Correction } from '../../core/url';
 import { SAMPLE } from '../../core/data/sampleInfo';
 import { useTrainingClient, useTrainingSelector } from '../hooks/useTraining';
 import type { ServerData } from '../hooks/useServerData';
@@ -37,20 +37,25 @@ export function SampleNotice({
         <strong>
           {why} ({formatCount(SAMPLE.train)} training and {formatCount(SAMPLE.test)} test images).
         </strong>
-        {corrections.length > 0 && (
-          <ul>
-            {corrections.map((c, i) => (
-              <li key={i}>
-                <code>{describeCorrection(c)}</code>
-              </li>
-            ))}
-          </ul>
-        )}
+        {corrections.length > 0 && <CorrectionList corrections={corrections} />}
       </div>
       <button type="button" className="secondary small" onClick={onFull}>
         {server.state === 'none' ? `Use the full CIFAR-10 (${FULL_DOWNLOAD}, your files)` : `Use the full CIFAR-10 (${FULL_DOWNLOAD} download)`}
       </button>
     </div>
+  );
+}
+
+/** The corrections as a list: a few described one by one, the rest collapsed ("49,988 more like this"). */
+function CorrectionList({ corrections }: { corrections: readonly Correction[] }) {
+  return (
+    <ul>
+      {describeCorrections(corrections).map((line, i) => (
+        <li key={i}>
+          <code>{line}</code>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -60,13 +65,7 @@ export function CorrectionNotice({ corrections, onDismiss }: { corrections: read
     <div className="notice warn" role="status" data-testid="correction-notice">
       <div>
         <strong>The link had values this playground cannot use; they were corrected:</strong>
-        <ul>
-          {corrections.map((c, i) => (
-            <li key={i}>
-              <code>{describeCorrection(c)}</code>
-            </li>
-          ))}
-        </ul>
+        <CorrectionList corrections={corrections} />
       </div>
       <button type="button" className="secondary small" onClick={onDismiss}>
         Dismiss

@@ -9,22 +9,27 @@ import { useHistoryView } from '../hooks/useHistory';
 import { useTrainingSelector } from '../hooks/useTraining';
 import type { RunRecord } from '../lib/runRecord';
 import type { SavedWeights } from '../../core/weights';
+import type { CloneableSource } from '../../core/data/sources';
 import { Charts } from './Charts';
 import { ComparisonTable } from './ComparisonTable';
 import { CostScatter } from './CostScatter';
 import { ErrorBoundary } from './ErrorBoundary';
 import { EvaluationViews } from './EvaluationViews';
 import { ExportImport } from './ExportImport';
+import { InsideNets } from './InsideNets';
 import { RunTable } from './RunTable';
 
 export function Results({
   config,
   configText,
   onOpenWeights,
+  inspectSource = null,
 }: {
   config: Config;
   configText: string;
   onOpenWeights?: ((w: SavedWeights) => void) | null;
+  /** the data source lesions test on (the page's now), null while it cannot be used */
+  inspectSource?: (() => CloneableSource) | null;
 }) {
   const live = useTrainingSelector((v) => v.runs);
   const current = useTrainingSelector((v) => v.currentModel);
@@ -46,6 +51,9 @@ export function Results({
   const planned = useMemo(() => plannedRuns(config), [config]);
   const onImport = useCallback((more: RunRecord[]) => setImported((old) => [...old, ...more]), []);
   const onClearImported = useCallback(() => setImported([]), []);
+  // The test image picked in the evaluation grid, for the feature maps.
+  const [picked, setPicked] = useState<number | null>(null);
+  const shownSamples = samples ?? savedSamples;
 
   return (
     <>
@@ -58,7 +66,10 @@ export function Results({
         <ComparisonTable runs={runs} budget={budget} />
       </ErrorBoundary>
       <ErrorBoundary area="evaluation">
-        <EvaluationViews runs={runs} samples={samples ?? savedSamples} />
+        <EvaluationViews runs={runs} samples={shownSamples} picked={picked} onPick={setPicked} />
+      </ErrorBoundary>
+      <ErrorBoundary area="inside the nets">
+        <InsideNets runs={runs} samples={shownSamples} picked={picked} source={inspectSource} />
       </ErrorBoundary>
       <ExportImport
         live={live}

@@ -12,9 +12,12 @@ interface Props {
   predictions: ArrayLike<number> | null;
   mistakesOf: number | null;
   onShowAll: () => void;
+  /** the image picked for its feature maps (index into `samples`), and how to pick one; absent: no picking */
+  picked?: number | null;
+  onPick?: ((index: number) => void) | null;
 }
 
-export const SampleGrid = memo(function SampleGrid({ samples, predictions, mistakesOf, onShowAll }: Props) {
+export const SampleGrid = memo(function SampleGrid({ samples, predictions, mistakesOf, onShowAll, picked = null, onPick = null }: Props) {
   const items = selectSamples(samples.labels, predictions, mistakesOf);
   const className = mistakesOf === null ? null : (CLASS_NAMES[mistakesOf] ?? null);
   return (
@@ -31,17 +34,40 @@ export const SampleGrid = memo(function SampleGrid({ samples, predictions, mista
         )}
       </div>
       {!predictions && <p className="hint">Predictions appear when the model has finished (or been stopped).</p>}
+      {onPick && <p className="hint">Pick an image to see each net's feature maps under Inside the nets.</p>}
       {items.length === 0 && mistakesOf !== null && <p className="empty">No mistakes on {className} among these images.</p>}
       <ul className="sample-grid" data-testid="sample-grid">
         {items.map((it) => (
-          <SampleImage key={it.index} pixels={samples.pixels} index={it.index} label={it.label} predicted={it.predicted} />
+          <SampleImage
+            key={it.index}
+            pixels={samples.pixels}
+            index={it.index}
+            label={it.label}
+            predicted={it.predicted}
+            picked={picked === it.index}
+            onPick={onPick}
+          />
         ))}
       </ul>
     </div>
   );
 });
 
-function SampleImage({ pixels, index, label, predicted }: { pixels: Uint8Array; index: number; label: number; predicted: number | null }) {
+function SampleImage({
+  pixels,
+  index,
+  label,
+  predicted,
+  picked,
+  onPick,
+}: {
+  pixels: Uint8Array;
+  index: number;
+  label: number;
+  predicted: number | null;
+  picked: boolean;
+  onPick: ((index: number) => void) | null;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const ctx = canvas.current?.getContext('2d');
@@ -50,13 +76,25 @@ function SampleImage({ pixels, index, label, predicted }: { pixels: Uint8Array; 
   const truth = CLASS_NAMES[label] ?? String(label);
   const guess = predicted === null ? null : (CLASS_NAMES[predicted] ?? String(predicted));
   const wrong = guess !== null && predicted !== label;
-  return (
-    <li className={wrong ? 'wrong' : guess ? 'right' : undefined}>
+  const body = (
+    <>
       <canvas ref={canvas} width={32} height={32} role="img" aria-label={`${truth}${guess ? `, predicted ${guess}` : ''}`} />
       <span className="caption">
         {truth}
         {guess && <span className={wrong ? 'bad' : 'good'}>{wrong ? `→ ${guess}` : '✓'}</span>}
       </span>
+    </>
+  );
+  const kind = wrong ? 'wrong' : guess ? 'right' : '';
+  return (
+    <li className={`${kind}${picked ? ' picked' : ''}`.trim() || undefined}>
+      {onPick ? (
+        <button type="button" className="sample-pick" aria-pressed={picked} title="Show its feature maps" onClick={() => onPick(index)}>
+          {body}
+        </button>
+      ) : (
+        body
+      )}
     </li>
   );
 }

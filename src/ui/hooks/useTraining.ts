@@ -54,6 +54,7 @@ function createViewAdapter(): (s: WorkerState) => TrainingView {
         macs: m.macs,
         steps: m.steps,
         evals: m.evals,
+        blocks: m.blocks,
         imported: false,
         totalSteps: m.totalSteps,
         summary: m.summary,

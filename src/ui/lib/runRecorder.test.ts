@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../core/config';
+import type { BlockPoint } from '../../core/metrics';
 import { createWorkerClient } from '../workerClient';
 import { checkpointAt as checkpoint } from '../../../test/fixtures/checkpoint';
 import { fakeWorker, modelStarted, serverSource, stepPoint } from '../../../test/fixtures/worker';
@@ -54,13 +55,27 @@ describe('run recorder', () => {
     // held: this page records it, so it is not "interrupted"
     expect(displayStatus(loaded!.run, await heldRunKeys(locks))).toBe('running');
 
-    receive({ type: 'metrics', runId: 1, model: 0, points: [step(10)] });
+    const blocks: BlockPoint = {
+      kind: 'blocks',
+      step: 10,
+      epoch: 1,
+      seconds: 3,
+      flops: 1e9,
+      blocks: ['g1b1', 'g2b1', 'g3b1'],
+      residualRatio: [0.5, 0.25, 0.125],
+      probeImages: 256,
+      layers: ['conv1'],
+      weightNorm: [3],
+      gradNorm: [0.5],
+    };
+    receive({ type: 'metrics', runId: 1, model: 0, points: [step(10), blocks] });
     receive({ type: 'runEnded', runId: 1, status: 'stopped' });
     await recorder.flush();
     await until(async () => !(await heldRunKeys(locks)).has(key));
     const ended = await store.loadRun(key);
     expect(ended?.run.status).toBe('stopped');
     expect(ended?.points[0]?.steps).toHaveLength(10);
+    expect(ended?.points[0]?.blocks).toEqual([blocks]);
     expect(await heldRunKeys(locks)).not.toContain(key);
     recorder.dispose();
     store.close();
@@ -182,7 +197,7 @@ describe('run recorder', () => {
     const runId = client.start(DEFAULT_CONFIG, source, {
       historyKey: key,
       checkpoint: saved!.checkpoint,
-      models: [{ ...model, net: 0, seed: 0, steps: kept, evals: [] }],
+      models: [{ ...model, net: 0, seed: 0, steps: kept, evals: [], blocks: [] }],
     });
     receive(started(runId));
     receive({ type: 'metrics', runId, model: 0, points: [{ ...step(5), loss: 7 }] });

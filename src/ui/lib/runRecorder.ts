@@ -52,6 +52,17 @@ export interface RecorderOptions {
   locks?: LockManager | null;
 }
 
+/** How many points of each kind of a model are already stored. */
+interface Written {
+  steps: number;
+  evals: number;
+  blocks: number;
+}
+
+function writtenOf(m: ModelView | undefined | null): Written {
+  return { steps: m?.steps.length ?? 0, evals: m?.evals.length ?? 0, blocks: m?.blocks.length ?? 0 };
+}
+
 export const runLockName = (key: string) => `wrn-run:${key}`;
 
 /** The history keys of runs that some page (this or another tab) is recording now. */
@@ -67,7 +78,7 @@ interface Tracked {
   key: string;
   createdAt: number;
   /** points of each model already written */
-  written: { steps: number; evals: number }[];
+  written: Written[];
   /** per model: the step after which stored points are replaced (a resume), until written */
   truncateAfter: Map<number, number>;
   samplesWritten: boolean;
@@ -130,7 +141,7 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
       key,
       createdAt: resumed?.createdAt ?? now(),
       // A resumed run's preset points are already stored.
-      written: run.models.map((m) => ({ steps: m?.steps.length ?? 0, evals: m?.evals.length ?? 0 })),
+      written: run.models.map(writtenOf),
       truncateAfter: new Map(),
       samplesWritten: false,
       lastWritten: null,
@@ -167,15 +178,23 @@ export function createRunRecorder(opts: RecorderOptions): RunRecorder {
     const run = client.getSnapshot().run;
     if (!t || !run || run.runId !== t.runId) return false;
     const chunks: PointChunk[] = [];
-    const written = run.models.map((m) => ({ steps: m?.steps.length ?? 0, evals: m?.evals.length ?? 0 }));
+    const written = run.models.map(writtenOf);
     run.models.forEach((m, i) => {
       if (!m) return;
-      const done = t.written[i] ?? { steps: 0, evals: 0 };
+      const done = t.written[i] ?? { steps: 0, evals: 0, blocks: 0 };
       const steps = m.steps.slice(done.steps);
       const evals = m.evals.slice(done.evals);
+      const blocks = m.blocks.slice(done.blocks);
       const truncateAfter = t.truncateAfter.get(i);
-      if (steps.length || evals.length || truncateAfter !== undefined) {
-        chunks.push({ run: t.key, model: i, steps, evals, ...(truncateAfter !== undefined ? { truncateAfter } : {}) });
+      if (steps.length || evals.length || blocks.length || truncateAfter !== undefined) {
+        chunks.push({
+          run: t.key,
+          model: i,
+          steps,
+          evals,
+          ...(blocks.length ? { blocks } : {}),
+          ...(truncateAfter !== undefined ? { truncateAfter } : {}),
+        });
       }
     });
     const recordChanged = !t.lastWritten || !sameRecord(t.lastWritten, run);

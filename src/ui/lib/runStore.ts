@@ -17,7 +17,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Checkpoint } from '../../core/checkpoint';
 import type { Config } from '../../core/config';
 import type { TestSamples } from '../../core/data/dataset';
-import type { EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
+import type { BlockPoint, EvalPoint, RunSummary, StepPoint } from '../../core/metrics';
 import { isFinal, type ModelInfo, type RunStatus } from '../../core/runEvents';
 
 /**
@@ -53,6 +53,8 @@ export interface PointChunk {
   model: number;
   steps: StepPoint[];
   evals: EvalPoint[];
+  /** inside the net at evaluations (absent in chunks written before they existed) */
+  blocks?: BlockPoint[];
   /** drop the model's points after this step before adding these (a resume from a checkpoint) */
   truncateAfter?: number;
 }
@@ -70,7 +72,14 @@ export interface LoadedRun {
   run: SavedRun;
   /** the run's first test images, for the evaluation grid, when they were stored */
   samples: TestSamples | null;
-  points: { steps: StepPoint[]; evals: EvalPoint[] }[];
+  points: ModelPoints[];
+}
+
+/** One model's stored points by kind. */
+export interface ModelPoints {
+  steps: StepPoint[];
+  evals: EvalPoint[];
+  blocks: BlockPoint[];
 }
 
 interface HistorySchema extends DBSchema {
@@ -179,17 +188,19 @@ export async function openRunStore(name = HISTORY_DB): Promise<RunStore> {
  * primary key, which grows with each write). A chunk's `truncateAfter` drops what a resume redoes.
  */
 export function mergeChunks(chunks: readonly PointChunk[], models: number): LoadedRun['points'] {
-  const out = Array.from({ length: models }, () => ({ steps: [] as StepPoint[], evals: [] as EvalPoint[] }));
+  const out = Array.from({ length: models }, (): ModelPoints => ({ steps: [], evals: [], blocks: [] }));
   for (const c of chunks) {
-    out[c.model] ??= { steps: [], evals: [] };
+    out[c.model] ??= { steps: [], evals: [], blocks: [] };
     const m = out[c.model]!;
     if (c.truncateAfter !== undefined) {
       const after = c.truncateAfter;
       m.steps = m.steps.filter((p) => p.step <= after);
       m.evals = m.evals.filter((p) => p.step <= after);
+      m.blocks = m.blocks.filter((p) => p.step <= after);
     }
     m.steps.push(...c.steps);
     m.evals.push(...c.evals);
+    m.blocks.push(...(c.blocks ?? []));
   }
   return out;
 }

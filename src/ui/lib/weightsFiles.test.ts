@@ -28,4 +28,15 @@ describe('opening weights files', () => {
     await expect(readWeightsFiles([new File(['{"x":1}'], 'model.json')])).rejects.toThrow(/not a tfjs model.json/);
     await expect(readWeightsFiles([new File(['nope'], 'model.json')])).rejects.toThrow(/not JSON/);
   });
+
+  it('quotes no more than the start of a long name or path, and refuses a name that is a payload', async () => {
+    const long = 'x'.repeat(1_000_000);
+    const named = JSON.stringify({ modelTopology: { config: { name: `WRN-10-1${long}` } }, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] });
+    const err = await readWeightsFiles([new File([named], 'model.json'), new File([new Uint8Array(1)], 'weights.bin')]).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/is longer than 200 characters/);
+    expect((err as Error).message.length).toBeLessThan(300);
+    const paths = Array.from({ length: 1000 }, (_, i) => `${long.slice(0, 1000)}${i}.bin`);
+    const missing = await readWeightsFiles([new File([modelJson(paths)], 'model.json')]).catch((e: Error) => e);
+    expect((missing as Error).message.length).toBeLessThan(1000);
+  });
 });

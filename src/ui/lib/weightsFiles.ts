@@ -3,6 +3,8 @@
  * page's own download "WRN-10-1-model.json") and the `.bin` files its manifest names. Read in the page; nothing is
  * uploaded anywhere.
  */
+import { echo } from '../../core/echo';
+import { MAX_NAME } from '../../core/metricsFile';
 import type { SavedWeights } from '../../core/weights';
 
 interface Manifest {
@@ -20,7 +22,7 @@ export async function readWeightsFiles(files: readonly File[]): Promise<SavedWei
   try {
     doc = JSON.parse(modelJson) as Manifest;
   } catch (e) {
-    throw new Error(`${jsons[0]!.name} is not JSON: ${(e as Error).message}`);
+    throw new Error(`${jsons[0]!.name} is not JSON: ${echo((e as Error).message, 120)}`);
   }
   if (!doc.modelTopology || !Array.isArray(doc.weightsManifest))
     throw new Error(`${jsons[0]!.name} is not a tfjs model.json (no modelTopology or weightsManifest)`);
@@ -29,7 +31,13 @@ export async function readWeightsFiles(files: readonly File[]): Promise<SavedWei
   // taken for a manifest of one file.
   const chosen = paths.map((p) => bins.find((b) => b.name === p.split('/').pop()) ?? (paths.length === 1 && bins.length === 1 ? bins[0] : undefined));
   const missing = paths.filter((_, i) => !chosen[i]);
-  if (missing.length) throw new Error(`choose ${missing.join(', ')} too (the weights model.json names)`);
+  if (missing.length)
+    throw new Error(
+      `choose ${missing
+        .slice(0, 5)
+        .map((m) => echo(m))
+        .join(', ')}${missing.length > 5 ? ', ...' : ''} too (the weights model.json names)`,
+    );
   const parts = await Promise.all(chosen.map((f) => f!.arrayBuffer()));
   const weights = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let offset = 0;
@@ -39,5 +47,7 @@ export async function readWeightsFiles(files: readonly File[]): Promise<SavedWei
   }
   const topName = doc.modelTopology.config?.name;
   const name = typeof topName === 'string' && topName ? topName : jsons[0]!.name.replace(/\.json$/i, '');
+  // The name is the run's name on the page (and its cost is read from it): a name, not a payload.
+  if (name.length > MAX_NAME) throw new Error(`the model's name "${echo(name)}" is longer than ${MAX_NAME} characters`);
   return { name, modelJson, weights: weights.buffer };
 }
