@@ -1,7 +1,7 @@
 /**
  * The compiled step for a whole WRN on WebGPU in Node (Dawn; SwiftShader without a GPU): WRN-10-1's weight
  * gradients against tfjs autograd, with and without dropout; the trainer on the compiled engine against the tfjs
- * path (losses, evaluation), no buffer made while it steps, every buffer freed by dispose; a checkpoint that goes
+ * path (losses, evaluation, the blocks probe), no buffer made while it steps, every buffer freed by dispose; a checkpoint that goes
  * compiled -> tfjs -> compiled; the fallback when a plan cannot be made. Small on purpose (an emulated GPU runs a
  * WRN-10-1 step in seconds): 20 steps at batch 16, 100 and 200 steps and every layer shape are in
  * scripts/check-compiled.ts.
@@ -14,7 +14,7 @@ import { DATA_DIR } from '../../../test/fixtures/data';
 import { needNodeWebGpu } from '../../../test/fixtures/requirements';
 import type { ImageSource } from '../data/dataset';
 import { activeGpuDevice } from '../deviceWatch';
-import type { EvalPoint, MetricPoint, StepPoint } from '../metrics';
+import type { BlockPoint, EvalPoint, MetricPoint, StepPoint } from '../metrics';
 import { Trainer, type TrainerSnapshot } from '../trainer';
 import { compareWrnGradients } from '../../../test/fixtures/compiled';
 import { PlanError } from './gpu';
@@ -61,13 +61,14 @@ describe('the compiled engine in the trainer', () => {
     train: 16,
     test: 8,
     seed: 5,
+    probe: 8,
   };
   const make = (engine: EngineChoice, onMetrics: (p: MetricPoint[]) => void, extra: Partial<ConstructorParameters<typeof Trainer>[0]> = {}) =>
     new Trainer({ config: { ...config, engine }, train, test, trainImages: 16, readEvery: 2, evalChunk: 4, onMetrics, ...extra });
   const stepsOf = (points: MetricPoint[]) => points.filter((p): p is StepPoint => p.kind === 'step');
   let compiledLosses: number[] = [];
 
-  it('trains as the tfjs path does (losses within 1e-3, the same evaluation), makes no buffer while it steps, frees all on dispose', async (ctx) => {
+  it('trains as the tfjs path does (losses within 1e-3, the same evaluation and blocks probe), makes no buffer while it steps, frees all on dispose', async (ctx) => {
     if (!gpu) ctx.skip();
     const points: MetricPoint[] = [];
     const t = make('compiled', (p) => points.push(...p));
@@ -109,6 +110,16 @@ describe('the compiled engine in the trainer', () => {
     const [ours, tfjs] = [points, theirs].map((ps) => ps.find((p): p is EvalPoint => p.kind === 'eval')!);
     expect(ours).toMatchObject({ step: 4, testImages: 8, testAccuracy: tfjs!.testAccuracy, confusion: tfjs!.confusion });
     expect(Math.abs(ours!.testLoss - tfjs!.testLoss) / tfjs!.testLoss).toBeLessThan(1e-4);
+    // the blocks probe after the evaluation: the compiled step's weights and last gradients, measured as tfjs's are
+    const [bo, bt] = [points, theirs].map((ps) => ps.find((p): p is BlockPoint => p.kind === 'blocks')!);
+    expect(bo).toMatchObject({ step: 4, probeImages: 8, blocks: bt!.blocks, layers: bt!.layers });
+    const close = (a: readonly number[] | null, b: readonly number[] | null, what: string) => {
+      expect(a, what).toHaveLength(b!.length);
+      a!.forEach((v, i) => expect(Math.abs(v - b![i]!) / Math.abs(b![i]!), `${what} ${i}`).toBeLessThan(1e-3));
+    };
+    close(bo!.residualRatio, bt!.residualRatio, 'residual ratio');
+    close(bo!.weightNorm, bt!.weightNorm, 'weight norm');
+    close(bo!.gradNorm, bt!.gradNorm, 'gradient norm');
   }, 900_000);
 
   it('a checkpoint goes compiled -> tfjs -> compiled with the losses of a run never interrupted', async (ctx) => {
