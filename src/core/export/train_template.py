@@ -65,6 +65,7 @@ CONFIG = json.loads(r"""
     "seed": 0,
     "backend": "auto",
     "kernels": "ours",
+    "engine": "compiled",
     "evalEvery": 0,
     "probe": 256,
     "source": "auto",
