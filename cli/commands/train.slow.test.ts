@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, HAS_SHARED, SHARED_DIR } from '../../test/fixtures/data';
+import { DATA_DIR } from '../../test/fixtures/data';
 import { decodeLine, decodeMetricsFile, encodeLine } from '../../src/core/metricsFile';
 import { REPO_ROOT } from '../../src/node/localData';
 
@@ -229,22 +229,6 @@ describe('wrn train', () => {
     expect(accuracy).toBeGreaterThanOrEqual(0.3);
   }, 1_200_000);
 
-  if (!HAS_SHARED) process.stderr.write(`skipped: the 4,000-image accuracy test needs the shared subsets (none at ${SHARED_DIR}; set CIFAR10_DIR)\n`);
-  it.skipIf(!HAS_SHARED)(
-    'WRN-10-1, 3 epochs on the 4,000 real training images (batch 32, lr 0.05, step schedule, augmentation) reaches 35% test accuracy',
-    async () => {
-      const r = await cli([
-        'depth=10&width=1&dropout=0&batch=32&epochs=3&lr=0.05&schedule=step&augment=1&train=4000&test=5000&seed=0&backend=wasm&eval=375',
-        '--data',
-        SHARED_DIR,
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      const evals = r.lines.filter((l) => l.kind === 'eval');
-      expect(evals.at(-1)!.step).toBe(375);
-      const accuracy = evals.at(-1)!.testAccuracy!;
-      process.stderr.write(`WRN-10-1 3 epochs on WASM: test accuracy ${(100 * accuracy).toFixed(2)}% on 5,000 test images\n`);
-      expect(accuracy).toBeGreaterThanOrEqual(0.35);
-    },
-    1_200_000,
-  );
+  // WRN-10-1 on the 4,000 shared images through `wrn train` is export.torch.test.ts's run (2 epochs, > 30%, and train.py
+  // within 3 points of it): one CLI run on those images is enough for the suite.
 });

@@ -1,6 +1,6 @@
 /**
  * A whole WRN on WebGPU in Node (Dawn; SwiftShader without a GPU) with our kernels (kernels/webgpu) against tfjs's own
- * kernels, and against WASM: the gradients of WRN-10-1, and 6 seeded training steps on real CIFAR-10 images.
+ * kernels, and against WASM: the gradients of WRN-10-1, and 4 seeded training steps on real CIFAR-10 images.
  * Slow on an emulated GPU (minutes): a step of WRN-10-1 takes seconds there. Needs WebGPU in Node: without it these
  * tests skip and say so, except under CI=true, where they fail.
  */
@@ -37,9 +37,10 @@ describe.skipIf(!gpu)('WRN-10-1 with our WebGPU kernels', () => {
 
 /**
  * Steps of the same batch of 4 images: enough for momentum to build up over several in-place updates, and for the loss
- * to fall to a twentieth of the untrained one (about 0.18 from 3.0 at step 6); a step takes seconds on SwiftShader.
+ * to fall below a quarter of the untrained one (3.02, 2.16, 1.28, 0.67: the same to 4 digits on all three paths); a
+ * step takes seconds on SwiftShader.
  */
-const STEPS = 6;
+const STEPS = 4;
 
 describe.skipIf(!gpu)('training on real images', () => {
   const config: Config = {
@@ -91,7 +92,7 @@ describe.skipIf(!gpu)('training on real images', () => {
     const last = STEPS - 1;
     for (const run of [ours, wasm]) {
       expect(run[0]!).toBeGreaterThan(1.8);
-      expect(run[last]!).toBeLessThan(0.2 * run[0]!);
+      expect(run[last]!).toBeLessThan(0.25 * run[0]!);
     }
     expect(Math.abs(ours[last]! - wasm[last]!) / wasm[last]!).toBeLessThan(0.1);
   }, 1_200_000);
