@@ -24,7 +24,7 @@ import { CompiledEngine } from './compiled/engine';
 import type { PlanSpec } from './compiled/plan';
 import { type ClosedWindow, DeferredWindow } from './compiled/window';
 import { messageOf } from './errors';
-import { evaluateModel } from './evaluate';
+import { evaluateModel, type Evaluation } from './evaluate';
 import type { BlockPoint, EvalPoint, MetricPoint, RunSummary, StepPoint } from './metrics';
 import { MetricsWindow, type WindowReading } from './metricsWindow';
 import { buildWrn, NUM_CLASSES } from './model';
@@ -730,18 +730,18 @@ export class Trainer {
     const start = this.now();
     await this.test.waitFor(this.config.test);
     const probe = this.config.probe > 0 ? { arch: this.arch, images: this.config.probe } : null;
-    let evaluation: Awaited<ReturnType<typeof evaluateModel>>;
-    if (this.compiled) {
-      const { predictions, ...r } = await this.compiled.engine.evaluate(this.test, this.config.test, yieldToEventLoop);
-      let ratios: { residualRatio: number[] | null; probeImages: number } = { residualRatio: null, probeImages: 0 };
-      if (probe) {
-        // The block-wise measurements run on tfjs's model, with the compiled step's weights written into it.
-        await this.syncModel();
-        const images = Math.min(probe.images, this.config.test);
-        const probed = await evaluateModel(this.model, this.test, images, this.evalChunk, yieldToEventLoop, probe);
-        ratios = { residualRatio: probed.residualRatio, probeImages: probed.probeImages };
-      }
-      evaluation = { ...r, predictions, ...ratios };
+    let evaluation: Evaluation;
+    if (this.compiled && probe) {
+      // The probe images are evaluated block by block on tfjs's model (with the compiled step's weights written into
+      // it), the rest by the compiled step: one forward pass per test image either way.
+      await this.syncModel();
+      const probed = Math.min(probe.images, this.config.test);
+      const head = await evaluateModel(this.model, this.test, probed, this.evalChunk, yieldToEventLoop, probe);
+      const tail = await this.compiled.engine.evaluate(this.test, this.config.test, yieldToEventLoop, probed);
+      evaluation = joinEvaluations(head, tail);
+    } else if (this.compiled) {
+      const r = await this.compiled.engine.evaluate(this.test, this.config.test, yieldToEventLoop);
+      evaluation = { ...r, residualRatio: null, probeImages: 0 };
     } else {
       evaluation = await evaluateModel(this.model, this.test, this.config.test, this.evalChunk, yieldToEventLoop, probe);
     }
@@ -776,6 +776,24 @@ export class Trainer {
         : null;
     return { point, predictions, blocks };
   }
+}
+
+/** One evaluation of the test images `head` covers and then those `tail` covers (the head's probe measurements kept). */
+function joinEvaluations(head: Evaluation, tail: Omit<Evaluation, 'residualRatio' | 'probeImages'>): Evaluation {
+  const images = head.testImages + tail.testImages;
+  const mean = (a: number, b: number) => (images ? (a * head.testImages + b * tail.testImages) / images : Number.NaN);
+  const predictions = new Uint8Array(images);
+  predictions.set(head.predictions);
+  predictions.set(tail.predictions, head.testImages);
+  return {
+    testLoss: tail.testImages ? mean(head.testLoss, tail.testLoss) : head.testLoss,
+    testAccuracy: images ? mean(head.testAccuracy, tail.testAccuracy) : 0,
+    testImages: images,
+    confusion: head.confusion.map((c, i) => c + (tail.confusion[i] ?? 0)),
+    predictions,
+    residualRatio: head.residualRatio,
+    probeImages: head.probeImages,
+  };
 }
 
 /** A tensor's values, read back; the tensor is disposed either way. */

@@ -332,13 +332,14 @@ export class CompiledEngine {
   }
 
   /**
-   * Test loss, accuracy, confusion matrix and predictions over the first `images` records of `test`, with the
-   * running statistics, in chunks of the plan's eval batch (the last chunk runs whole; its extra images are ignored).
+   * Test loss, accuracy, confusion matrix and predictions over records `from` .. `images` - 1 of `test` (the first
+   * `images` without `from`), with the running statistics, in chunks of the plan's eval batch (the last chunk runs
+   * whole; its extra images are ignored).
    */
-  async evaluate(test: ImageSource, images: number, between: () => Promise<void> = async () => {}): Promise<CompiledEvaluation> {
+  async evaluate(test: ImageSource, images: number, between: () => Promise<void> = async () => {}, from = 0): Promise<CompiledEvaluation> {
     this.assertLive();
     const plan = await this.plan.evaluation();
-    const total = Math.min(images, test.available());
+    const total = Math.max(0, Math.min(images, test.available()) - from);
     const E = plan.batch;
     if (!this.evalResults || this.evalResults.size < Math.max(total, 1) * 8) {
       if (this.evalResults) this.plan.pool.destroy(this.evalResults);
@@ -350,7 +351,7 @@ export class CompiledEngine {
     const labels = new Int32Array(total);
     for (let start = 0; start < total; start += E) {
       const n = Math.min(E, total - start);
-      const idx = new Int32Array(n).map((_, i) => start + i);
+      const idx = new Int32Array(n).map((_, i) => from + start + i);
       const l = labels.subarray(start, start + n);
       test.gather(idx, pixels.subarray(0, n * RECORD_PIXELS), l);
       words.set(l, L.labels);
