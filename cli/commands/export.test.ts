@@ -1,28 +1,16 @@
 /** `wrn export` as a person runs it (export.torch.test.ts runs what it writes against `wrn train`). */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/core/config';
 import { TRAIN_TEMPLATE } from '../../src/core/export/trainTemplate.generated';
-import { REPO_ROOT } from '../../src/node/localData';
+import { cli } from '../cliHarness';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-export-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function exec(cmd: string[], cwd = REPO_ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd[0]!, cmd.slice(1), { cwd, env: { ...process.env, OMP_NUM_THREADS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const wrn = (...args: string[]) => exec([path.join(REPO_ROOT, 'node_modules/.bin/tsx'), path.join(REPO_ROOT, 'cli/main.ts'), ...args]);
+const wrn = (...args: string[]) => cli(args);
 
 describe('wrn export', () => {
   it('writes train.py and config.json for the config, and refuses bad usage with exit code 2', async () => {

@@ -2,33 +2,26 @@
  * Inside the nets, headless: `wrn train`'s `blocks` lines (one after every evaluation, 3N values for a net of depth
  * 6N+4) and `wrn lesion` on the folder it wrote (one entry per block, each an accuracy).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATA_DIR, REPO_ROOT } from '../../test/fixtures/data';
+import { DATA_DIR } from '../../test/fixtures/data';
+import { cli } from '../cliHarness';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'wrn-lesion-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 type Line = Record<string, unknown> & { model: string; kind?: string; step?: number };
 
-function wrn(args: string[]): Promise<{ code: number | null; lines: Line[]; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'cli/main.ts'), ...args], { cwd: REPO_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      const lines = stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Line);
-      resolve({ code, lines, stderr });
-    });
-  });
+/** Runs the CLI to its end (cliHarness.ts), its JSON Lines parsed. */
+async function wrn(args: string[]): Promise<{ code: number | string; lines: Line[]; stderr: string }> {
+  const r = await cli(args);
+  const lines = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
+  return { code: r.code, lines, stderr: r.stderr };
 }
 
 describe('blocks lines and wrn lesion', () => {
