@@ -3,7 +3,7 @@
  * per 32x32 image, and a rough training-memory estimate. `params` equals the built model's trainable count.
  */
 import type { ModelConfig } from './config';
-import { type BatchNormLayer, type ConvLayer, checkNet, wrnArchitecture } from './shape';
+import { type BatchNormLayer, type ConvLayer, checkNet, forEachLayer, wrnArchitecture } from './shape';
 
 export interface WrnCost {
   /** trainable parameters: conv weights, BN gamma and beta, dense weight and bias */
@@ -30,15 +30,7 @@ export function wrnCost(m: ModelConfig): WrnCost {
     acts += 2 * b.size * b.size * b.channels; // normalised output and its ReLU
   };
 
-  conv(arch.stem);
-  for (const b of arch.blocks) {
-    bn(b.bn1);
-    conv(b.conv1);
-    bn(b.bn2);
-    conv(b.conv2);
-    if (b.shortcut) conv(b.shortcut);
-  }
-  bn(arch.finalBn);
+  forEachLayer(arch, { conv, batchNorm: bn });
   params += arch.logits.inputs * arch.logits.outputs + arch.logits.outputs;
   macs += arch.logits.inputs * arch.logits.outputs;
   return { params, macs, activationsPerImage: acts };

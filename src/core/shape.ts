@@ -105,6 +105,23 @@ export interface WrnArchitecture {
   logits: { name: string; inputs: number; outputs: number };
 }
 
+/**
+ * Visits the convolutions and batch norms of `arch` in the builder's weight order (the stem; per block bn1, conv1,
+ * bn2, conv2, the projection; the final batch norm): what counts, lays out or names the weights walks it this way.
+ */
+export function forEachLayer(arch: WrnArchitecture, visit: { conv: (c: ConvLayer) => void; batchNorm?: (b: BatchNormLayer) => void }): void {
+  const bn = visit.batchNorm ?? (() => {});
+  visit.conv(arch.stem);
+  for (const b of arch.blocks) {
+    bn(b.bn1);
+    visit.conv(b.conv1);
+    bn(b.bn2);
+    visit.conv(b.conv2);
+    if (b.shortcut) visit.conv(b.shortcut);
+  }
+  bn(arch.finalBn);
+}
+
 /** The architecture of WRN-d-k (Table 1 of the paper); a RangeError for a depth or width the builder cannot make. */
 export function wrnArchitecture(m: { depth: number; width: number; dropout: number }): WrnArchitecture {
   const n = checkNet(m);

@@ -8,7 +8,7 @@
  * The order is the model's: `trainable` is `model.trainableWeights`'s order (the order of a checkpoint's momentum
  * buffers), and trainable then running statistics is `model.weights`'s (the order of a checkpoint's weights).
  */
-import type { WrnArchitecture } from '../shape';
+import { forEachLayer, type WrnArchitecture } from '../shape';
 
 /** Floats per 256 bytes: tensors start at multiples of this. */
 export const ALIGN_FLOATS = 64;
@@ -46,15 +46,7 @@ export function paramLayout(arch: WrnArchitecture): ParamLayout {
     trainable.push([`${b.name}/gamma`, [b.channels]], [`${b.name}/beta`, [b.channels]]);
     running.push([`${b.name}/moving_mean`, [b.channels]], [`${b.name}/moving_variance`, [b.channels]]);
   };
-  conv(arch.stem);
-  for (const b of arch.blocks) {
-    bn(b.bn1);
-    conv(b.conv1);
-    bn(b.bn2);
-    conv(b.conv2);
-    if (b.shortcut) conv(b.shortcut);
-  }
-  bn(arch.finalBn);
+  forEachLayer(arch, { conv, batchNorm: bn });
   trainable.push([`${arch.logits.name}/kernel`, [arch.logits.inputs, arch.logits.outputs]], [`${arch.logits.name}/bias`, [arch.logits.outputs]]);
   const place = (list: [string, number[]][]): { places: TensorPlace[]; floats: number } => {
     let offset = 0;

@@ -3,15 +3,12 @@
  * layer whose gradient vanishes, or whose weights stop moving, shows here first.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WrnArchitecture } from '../shape';
+import { forEachLayer, type WrnArchitecture } from '../shape';
 
 /** Every convolution of the net, in the builder's order: conv1, then per block conv1, conv2 and its projection. */
 export function convLayerNames(arch: WrnArchitecture): string[] {
-  const names = [arch.stem.name];
-  for (const b of arch.blocks) {
-    names.push(b.conv1.name, b.conv2.name);
-    if (b.shortcut) names.push(b.shortcut.name);
-  }
+  const names: string[] = [];
+  forEachLayer(arch, { conv: (c) => names.push(c.name) });
   return names;
 }
 
